@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { DEMO_USER_PIN, resolveHsmConfig } from '../../core/hsm/config';
+import { connectHsm, withHsm } from '../../core/hsm/connect';
+import { generateKeyPair, selfTest } from '../../core/hsm/keygen';
+import { parseKeyType } from '../../core/hsm/key-spec';
+import { keyriteMechanismSupport } from '../../core/hsm/mechanisms';
+import { Pkcs11Module } from '../../core/hsm/pkcs11-module';
+import { listTokens } from '../../core/hsm/token';
+import { readPin } from '../io';
+
+export function registerHsmCommands(program: Command): void {
+  const hsm = program.command('hsm').description('inspect the HSM and make test keys');
+
+  hsm
+    .command('info')
+    .description('show the PKCS#11 module, its slots and tokens, and the mechanisms Keyrite needs')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const config = resolveHsmConfig();
+      const module = Pkcs11Module.open(config.modulePath);
+      try {
+        const tokens = listTokens(module).map((t) => ({
+          ...t,
+          slot: undefined,
+          mechanisms: t.present ? keyriteMechanismSupport(module, t) : [],
+        }));
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ module: module.info, selectedToken: config.tokenLabel, demo: config.demo, tokens }, null, 2) + '\n');
+          return;
+        }
+        const lines: string[] = [];
+        lines.push(`Module:   ${module.info.path}`);
+        lines.push(`          ${module.info.manufacturer} — ${module.info.description} (library ${module.info.libraryVersion}, Cryptoki ${module.info.cryptokiVersion})`);
+        lines.push(`Selected: token '${config.tokenLabel}'${config.demo ? ' (embedded demo token)' : ''}`);
+        for (const t of tokens) {
+          lines.push('');
+          if (!t.present) {
+            lines.push(`Slot ${t.slotId}: ${t.slotDescription} — no token present`);
+            continue;
+          }
+          lines.push(`Slot ${t.slotId}: token '${t.label}'${t.label === config.tokenLabel ? '  <- selected' : ''}`);
+          lines.push(`  serial ${t.serial}, ${t.manufacturer} ${t.model}, firmware ${t.firmware}, hardware ${t.hardware}`);
+          const flags = Object.entries(t.flags).filter(([, v]) => v).map(([k]) => k);
+          lines.push(`  flags: ${flags.join(', ') || 'none'}; PIN length ${t.minPinLength}-${t.maxPinLength}`);
+          lines.push('  mechanisms:');
+          for (const m of t.mechanisms) {
+            const size = m.supported && m.maxKeySize ? ` (key size ${m.minKeySize}-${m.maxKeySize})` : '';
+            lines.push(`    ${m.supported ? 'yes' : 'NO '}  ${m.name.padEnd(26)} ${m.purpose}${size}${!m.supported && m.required ? '  — required by Keyrite' : ''}`);
+          }
+        }
+        process.stdout.write(lines.join('\n') + '\n');
+      } finally {
+        module.close();
+      }
+    });
+
+  hsm
+    .command('keygen')
+    .description('generate a key pair in the token and self-test it (for operators\' tests)')
+    .requiredOption('--type <type>', 'rsa-2048 | rsa-3072 | rsa-4096 | ec-p256 | ec-p384 | ec-p521')
+    .requiredOption('--label <label>', 'CKA_LABEL of the new key')
+    .option('--wrappable', 'generate it extractable-but-sensitive so it can be backed up under a KEK')
+    .option('--pin-file <file>', 'read the user PIN from this file')
+    .action(async (opts: { type: string; label: string; wrappable?: boolean; pinFile?: string }) => {
+      const spec = parseKeyType(opts.type); // refused before touching the HSM
+      const config = resolveHsmConfig();
+      const pin = await readPin({ pinFile: opts.pinFile, prompt: `User PIN for token '${config.tokenLabel}'`, demoDefault: config.demo ? DEMO_USER_PIN : undefined });
+      await withHsm(config, { pin }, ({ session }) => {
+        const key = generateKeyPair(session, { spec, label: opts.label, wrappable: opts.wrappable });
+        const tests = selfTest(session, key);
+        process.stdout.write(
+          [
+            `Generated ${spec.type} key '${key.label}' on token '${session.token.label}' (serial ${session.token.serial}).`,
+            `SPKI SHA-256: ${key.publicInfo.fingerprint}`,
+            `Attributes: sensitive=${key.attributes.sensitive} always-sensitive=${key.attributes.alwaysSensitive} extractable=${key.attributes.extractable} never-extractable=${key.attributes.neverExtractable} local=${key.attributes.local}`,
+            ...tests.map((t) => `Self-test passed: ${t.mechanism} with ${t.hash}`),
+          ].join('\n') + '\n',
+        );
+      });
+    });
+}
+
+export { connectHsm };

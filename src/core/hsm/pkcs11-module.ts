@@ -1,0 +1,130 @@
+import { existsSync, statSync } from 'node:fs';
+import { pkcs11js, type P11 } from './pkcs11js';
+import { KeyriteError } from '../errors';
+import { ckrCall, ckrName } from './ckr';
+
+/**
+ * The subset of the pkcs11js API Keyrite calls. Tests wrap the real module in a thin proxy that
+ * fails one chosen call (token removed, device error) — never a fake HSM.
+ */
+export type Pkcs11Api = P11.PKCS11;
+export type Pkcs11Factory = () => Pkcs11Api;
+
+const defaultFactory: Pkcs11Factory = () => new pkcs11js.PKCS11();
+
+interface LoadedModule {
+  api: Pkcs11Api;
+  refs: number;
+  info: ModuleInfo;
+}
+
+export interface ModuleInfo {
+  path: string;
+  manufacturer: string;
+  description: string;
+  cryptokiVersion: string;
+  libraryVersion: string;
+}
+
+/**
+ * A PKCS#11 library can be C_Initialize'd once per process. Keyrite shares one loaded instance
+ * per path and finalizes it when the last user closes it, so nested users (a ceremony and its
+ * transcript signer) do not fight over initialization.
+ */
+const loaded = new Map<string, LoadedModule>();
+
+export class Pkcs11Module {
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly api: Pkcs11Api,
+    readonly info: ModuleInfo,
+  ) {}
+
+  static open(path: string, factory: Pkcs11Factory = defaultFactory): Pkcs11Module {
+    checkModulePath(path);
+    const existing = loaded.get(path);
+    if (existing) {
+      existing.refs += 1;
+      return new Pkcs11Module(path, existing.api, existing.info);
+    }
+    const api = factory();
+    try {
+      api.load(path);
+    } catch (e) {
+      throw new KeyriteError(
+        'HSM_MODULE_INVALID',
+        `'${path}' could not be loaded as a PKCS#11 module (${shortReason(e)}). Point KEYRITE_PKCS11_MODULE or the settings at your HSM vendor's PKCS#11 library (.so).`,
+        { details: { path }, cause: e },
+      );
+    }
+    try {
+      api.C_Initialize();
+    } catch (e) {
+      if (ckrName(e) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+        safe(() => api.close());
+        throw new KeyriteError(
+          'HSM_MODULE_INIT_FAILED',
+          `The PKCS#11 module '${path}' loaded but failed to initialize (${shortReason(e)}). Check the module's configuration (for SoftHSM: SOFTHSM2_CONF and its token directory).`,
+          { details: { path }, cause: e },
+        );
+      }
+    }
+    let info: ModuleInfo;
+    try {
+      const raw = ckrCall({ operation: 'read the module information' }, () => api.C_GetInfo());
+      info = {
+        path,
+        manufacturer: raw.manufacturerID.trim(),
+        description: raw.libraryDescription.trim(),
+        cryptokiVersion: `${raw.cryptokiVersion.major}.${raw.cryptokiVersion.minor}`,
+        libraryVersion: `${raw.libraryVersion.major}.${raw.libraryVersion.minor}`,
+      };
+    } catch (e) {
+      safe(() => api.C_Finalize());
+      safe(() => api.close());
+      throw e;
+    }
+    loaded.set(path, { api, refs: 1, info });
+    return new Pkcs11Module(path, api, info);
+  }
+
+  /** Finalize and unload when this was the last user. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const entry = loaded.get(this.path);
+    if (!entry) return;
+    entry.refs -= 1;
+    if (entry.refs > 0) return;
+    loaded.delete(this.path);
+    safe(() => entry.api.C_Finalize());
+    safe(() => entry.api.close());
+  }
+}
+
+function checkModulePath(path: string): void {
+  if (!path) {
+    throw new KeyriteError('HSM_MODULE_MISSING', 'No PKCS#11 module is configured. Set KEYRITE_PKCS11_MODULE to the path of your HSM vendor\'s PKCS#11 library, or use the demo token.');
+  }
+  if (!existsSync(path)) {
+    throw new KeyriteError('HSM_MODULE_MISSING', `The PKCS#11 module '${path}' does not exist. Check the path in KEYRITE_PKCS11_MODULE or the settings.`, { details: { path } });
+  }
+  if (!statSync(path).isFile()) {
+    throw new KeyriteError('HSM_MODULE_INVALID', `'${path}' is not a file, so it cannot be a PKCS#11 module. Point to the library (.so) itself.`, { details: { path } });
+  }
+}
+
+function shortReason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].slice(0, 200);
+}
+
+function safe(fn: () => unknown): void {
+  try {
+    fn();
+  } catch {
+    // Cleanup must not mask the error that got us here.
+  }
+}

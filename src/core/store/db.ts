@@ -1,0 +1,135 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { KeyriteError } from '../errors';
+import { MIGRATIONS } from './migrations';
+
+export type Row = Record<string, unknown>;
+export type Param = string | number | bigint | null | Buffer;
+
+/**
+ * The local store: one sqlite file (WAL, synchronous=FULL). sqlite3 is callback-only; this wraps
+ * it in promises and serializes transactions so a step's result, its events and the next state
+ * are written together or not at all.
+ */
+export class Store {
+  private queue: Promise<unknown> = Promise.resolve();
+  private constructor(
+    readonly file: string,
+    private readonly db: sqlite3.Database,
+  ) {}
+
+  /**
+   * Open (and migrate) the store. `create: false` refuses to make a new, empty database where one
+   * was expected: a missing file then is an error, not a silent fresh start.
+   */
+  static async open(file: string, options: { create?: boolean } = {}): Promise<Store> {
+    const create = options.create ?? true;
+    if (!create && !existsSync(file)) {
+      throw new KeyriteError('STORE_MISSING', `The Keyrite store '${file}' does not exist. Check KEYRITE_HOME; Keyrite will not start a new, empty store in place of a missing one.`, { details: { file } });
+    }
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const mode = sqlite3.OPEN_READWRITE | (create ? sqlite3.OPEN_CREATE : 0) | sqlite3.OPEN_FULLMUTEX;
+      const d = new sqlite3.Database(file, mode, (err) => (err ? reject(storeError(err, file, 'open')) : resolve(d)));
+    });
+    const store = new Store(file, db);
+    try {
+      // Fail fast rather than wait forever on another process's lock.
+      await store.exec('PRAGMA busy_timeout = 3000');
+      await store.exec('PRAGMA journal_mode = WAL');
+      await store.exec('PRAGMA synchronous = FULL');
+      await store.exec('PRAGMA foreign_keys = ON');
+      const check = await store.get<{ quick_check: string }>('PRAGMA quick_check');
+      if (check?.quick_check !== 'ok') {
+        throw new KeyriteError('STORE_CORRUPT', `The Keyrite store '${file}' is damaged (${check?.quick_check ?? 'no answer'}). Keep the file for investigation and restore it from your last copy; Keyrite will not overwrite it.`, { details: { file } });
+      }
+      await store.migrate();
+    } catch (e) {
+      await store.close();
+      throw e instanceof KeyriteError ? e : storeError(e, file, 'open');
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = await this.get<{ version: number }>('SELECT MAX(version) AS version FROM schema_version');
+    const current = row?.version ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new KeyriteError('STORE_TOO_NEW', `The Keyrite store '${this.file}' was written by a newer Keyrite (schema ${current}, this one knows ${MIGRATIONS.length}). Use the newer Keyrite.`);
+    }
+    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
+      await this.transaction(async (tx) => {
+        await tx.exec(MIGRATIONS[v - 1]);
+        await tx.run('INSERT INTO schema_version (version) VALUES (?)', [v]);
+      });
+    }
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(storeError(err, this.file, 'write')) : resolve())));
+  }
+
+  run(sql: string, params: Param[] = []): Promise<{ lastID: number; changes: number }> {
+    return new Promise((resolve, reject) =>
+      this.db.run(sql, params, function (err) {
+        if (err) reject(err);
+        else resolve({ lastID: this.lastID, changes: this.changes });
+      }),
+    ).catch((err) => {
+      throw storeError(err, this.file, 'write');
+    }) as Promise<{ lastID: number; changes: number }>;
+  }
+
+  get<T = Row>(sql: string, params: Param[] = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) => this.db.get(sql, params, (err, row) => (err ? reject(storeError(err, this.file, 'read')) : resolve(row as T | undefined))));
+  }
+
+  all<T = Row>(sql: string, params: Param[] = []): Promise<T[]> {
+    return new Promise((resolve, reject) => this.db.all(sql, params, (err, rows) => (err ? reject(storeError(err, this.file, 'read')) : resolve(rows as T[]))));
+  }
+
+  /**
+   * Run `fn` inside BEGIN IMMEDIATE … COMMIT. Transactions are queued: sqlite3 shares one
+   * connection, so two interleaved transactions would otherwise nest.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => {
+      await this.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this);
+        await this.exec('COMMIT');
+        return result;
+      } catch (e) {
+        await this.exec('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.db.close(() => resolve()));
+  }
+}
+
+function storeError(err: unknown, file: string, what: 'open' | 'read' | 'write'): KeyriteError {
+  if (err instanceof KeyriteError) return err;
+  const code = (err as { code?: string }).code ?? '';
+  const msg = err instanceof Error ? err.message : String(err);
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new KeyriteError('STORE_LOCKED', `The Keyrite store '${file}' is locked by another program (another Keyrite window or process?). Close it and retry; nothing was lost.`, { details: { file }, cause: err });
+  }
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return new KeyriteError('STORE_CORRUPT', `The Keyrite store '${file}' is damaged or is not a Keyrite database. Keep the file for investigation and restore it from your last copy; Keyrite will not overwrite it.`, { details: { file }, cause: err });
+  }
+  if (code === 'SQLITE_FULL') {
+    return new KeyriteError('STORE_DISK_FULL', `The disk holding '${file}' is full, so Keyrite could not save. Free space and retry the step; the step was not recorded.`, { details: { file }, cause: err });
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+    return new KeyriteError('STORE_UNAVAILABLE', `Keyrite cannot ${what} its store '${file}' (${msg}). Check that the folder exists and is writable.`, { details: { file }, cause: err });
+  }
+  return new KeyriteError('STORE_ERROR', `Keyrite could not ${what} its store '${file}' (${msg}).`, { details: { file }, cause: err });
+}

@@ -1,0 +1,80 @@
+/**
+ * Schema migrations, applied in order, each once. Never edit a released entry: append a new one.
+ * The store holds evidence and state only — never PINs, KEK bytes or share words.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE ceremonies (
+    id TEXT PRIMARY KEY,
+    script_id TEXT NOT NULL,
+    script_version TEXT NOT NULL,
+    script_sha256 TEXT NOT NULL,
+    script_path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'sealed', 'aborted')),
+    current_step INTEGER NOT NULL DEFAULT 0,
+    parameters TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT '{}',
+    out_dir TEXT NOT NULL,
+    demo INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE steps (
+    ceremony_id TEXT NOT NULL REFERENCES ceremonies(id),
+    idx INTEGER NOT NULL,
+    step_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done')),
+    result TEXT,
+    started_at TEXT,
+    finished_at TEXT,
+    PRIMARY KEY (ceremony_id, idx)
+  );
+  CREATE TABLE events (
+    ceremony_id TEXT NOT NULL REFERENCES ceremonies(id),
+    seq INTEGER NOT NULL,
+    line TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (ceremony_id, seq)
+  );
+  CREATE TABLE participants (
+    ceremony_id TEXT NOT NULL REFERENCES ceremonies(id),
+    person_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    checked_in_at TEXT NOT NULL,
+    PRIMARY KEY (ceremony_id, person_id)
+  );
+  CREATE TABLE keys (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    algorithm TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    curve TEXT,
+    purpose TEXT NOT NULL,
+    token_label TEXT NOT NULL,
+    token_serial TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    ceremony_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rotation_due TEXT,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    backups TEXT NOT NULL DEFAULT '[]',
+    certificates TEXT NOT NULL DEFAULT '[]',
+    facts TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE TABLE key_status_history (
+    key_id TEXT NOT NULL REFERENCES keys(id),
+    at TEXT NOT NULL,
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    ceremony_id TEXT NOT NULL,
+    reason TEXT
+  );
+  CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

@@ -1,0 +1,2 @@
+// Electron main process: see the desktop issue. Kept thin; the core does the work.
+export {};

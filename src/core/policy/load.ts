@@ -39,7 +39,9 @@ export function parsePolicy(text: string, file: string): KeyPolicy {
   }
   const parsed = policySchema.safeParse(doc.toJS());
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
+    // A misspelt field is both unknown and missing; the unknown one is what the author must fix.
+    const issues = [...parsed.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+    const problems = issues.map((issue) => {
       // An unknown key is reported on its parent object; point at the key itself.
       const extra = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
       const at = extra === undefined ? issue.path : [...issue.path, extra];

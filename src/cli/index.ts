@@ -1,6 +1,10 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { registerHsmCommands } from './commands/hsm';
+import { registerInventoryCommands } from './commands/inventory';
+import { registerPolicyCommands } from './commands/policy';
+import { registerVerifyCommands } from './commands/verify';
+import { registerShareCommands } from './commands/share';
 import { fail } from './io';
 
 const program = new Command();
@@ -12,6 +16,10 @@ program
   .exitOverride();
 
 registerHsmCommands(program);
+registerInventoryCommands(program);
+registerPolicyCommands(program);
+registerVerifyCommands(program);
+registerShareCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -138,7 +138,7 @@ interface KeyRow {
   facts: string;
 }
 
-const KEY_ID_RE = /^([a-z0-9]+)-(\d{4})-(\d{2,})$/;
+const KEY_ID_RE = /^((?:rsa|ecp)\d+)-(\d{4})-(\d{2,})$/;
 
 /** The key id tag for a key type: 'ec-p384' → 'ecp384', 'rsa-4096' → 'rsa4096'. */
 export function keyIdTagFor(type: string): string {
@@ -190,6 +190,10 @@ export class Inventory {
   async add(key: NewInventoryKey, tx?: Store): Promise<void> {
     if (!KEY_ID_RE.test(key.id)) {
       throw new KeyriteError('KEY_ID_INVALID', `'${key.id}' is not a key id. Key ids look like ecp384-2026-01 (<alg>-<year>-<nn>); use allocateKeyId.`, { details: { id: key.id } });
+    }
+    const tag = keyIdTagFor(inventoryKeyType({ algorithm: key.algorithm, size: key.size, curve: key.curve ?? null }));
+    if (KEY_ID_RE.exec(key.id)![1] !== tag) {
+      throw new KeyriteError('KEY_ID_MISMATCH', `Key id '${key.id}' does not match the key (${tag}); allocate an id for the key's own type.`, { details: { id: key.id, tag } });
     }
     if (!key.ceremonyId) throw new KeyriteError('KEY_CEREMONY_MISSING', `Key '${key.id}' cannot enter the inventory without the id of the ceremony that made it.`, { details: { id: key.id } });
     if (!Object.hasOwn(this.policy.purposes, key.purpose)) {

@@ -3,8 +3,6 @@ import { Command, CommanderError } from 'commander';
 import { registerHsmCommands } from './commands/hsm';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerPolicyCommands } from './commands/policy';
-import { registerVerifyCommands } from './commands/verify';
-import { registerShareCommands } from './commands/share';
 import { fail } from './io';
 
 const program = new Command();
@@ -18,8 +16,6 @@ program
 registerHsmCommands(program);
 registerInventoryCommands(program);
 registerPolicyCommands(program);
-registerVerifyCommands(program);
-registerShareCommands(program);
 
 try {
   await program.parseAsync(process.argv);

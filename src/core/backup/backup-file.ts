@@ -1,0 +1,165 @@
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import canonicalize from 'canonicalize';
+import { z } from 'zod';
+import { KeyriteError } from '../errors';
+import { spkiFingerprint } from '../hsm/public-key';
+import { KEY_TYPES } from '../hsm/key-spec';
+import { MAX_SHARES, MIN_THRESHOLD } from './share-codec';
+import { SPLIT_ID_PATTERN } from './split-id';
+
+export const BACKUP_FORMAT_VERSION = 1;
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes * 2} lowercase hex characters`);
+const base64 = z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64');
+
+/** Backup file format version 1 (docs/formats.md, "Backup file"). Nothing in it is secret. */
+export const backupFileSchema = z.strictObject({
+  formatVersion: z.literal(BACKUP_FORMAT_VERSION),
+  keyId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected letters, digits, dot, dash or underscore'),
+  keyLabel: z.string().min(1),
+  /** CKA_ID of the key, hex (may be empty). */
+  ckaId: z.string().regex(/^([0-9a-f]{2})*$/, 'expected lowercase hex'),
+  keyType: z.enum(KEY_TYPES as unknown as [string, ...string[]]),
+  /** What the key may do; restore recreates exactly this. Keyrite ceremony keys sign only. */
+  keyUsage: z.tuple([z.literal('sign')]),
+  spkiDer: base64,
+  spkiSha256: hex(32),
+  wrapMechanism: z.literal('CKM_AES_KEY_WRAP_PAD'),
+  wrapTrust: z.enum(['trusted', 'untrusted']),
+  wrappedKey: base64,
+  kek: z.strictObject({
+    algorithm: z.literal('AES-256'),
+    kcv: hex(8),
+    kcvMethod: z.enum(['aes-cmac', 'aes-ecb']),
+  }),
+  split: z.strictObject({
+    scheme: z.literal('shamir-gf256'),
+    id: z.string().regex(SPLIT_ID_PATTERN, 'expected a split id like 7F3A-91C2'),
+    threshold: z.number().int().min(MIN_THRESHOLD).max(MAX_SHARES),
+    count: z.number().int().min(MIN_THRESHOLD).max(MAX_SHARES),
+    shares: z.array(z.strictObject({
+      index: z.number().int().min(1).max(MAX_SHARES),
+      custodian: z.string().min(1),
+      digest: hex(32),
+    })).min(MIN_THRESHOLD).max(MAX_SHARES),
+  }),
+  ceremonyId: z.string().min(1),
+  createdAt: z.iso.datetime(),
+});
+
+export type BackupFile = z.infer<typeof backupFileSchema> & { keyType: (typeof KEY_TYPES)[number] };
+
+export function backupFilePath(outDir: string, keyId: string): string {
+  return path.join(outDir, 'backup', `${keyId}.backup.json`);
+}
+
+export function serializeBackup(backup: BackupFile): string {
+  return JSON.stringify(backup, null, 2) + '\n';
+}
+
+/** Parse and check a backup file's text; `source` names it in messages. */
+export function parseBackup(text: string, source: string): BackupFile {
+  if (text.trim().length === 0) {
+    throw new KeyriteError('BACKUP_CORRUPT', `Backup file '${source}' is empty. Use another copy of the backup.`, { details: { file: source, problem: 'empty' } });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const truncated = /end of (JSON|data)|Unterminated|Unexpected end/i.test(msg) || !text.trimEnd().endsWith('}');
+    const problem = truncated ? `it ends too early (truncated after ${Buffer.byteLength(text)} bytes)` : `it is not valid JSON (${msg})`;
+    throw new KeyriteError('BACKUP_CORRUPT', `Backup file '${source}' is damaged: ${problem}. Use another copy of the backup.`, { details: { file: source, problem, truncated }, cause: e });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new KeyriteError('BACKUP_CORRUPT', `Backup file '${source}' is damaged: it holds ${Array.isArray(raw) ? 'a list' : typeof raw}, not a backup record. Use another copy of the backup.`, { details: { file: source, problem: 'not an object' } });
+  }
+  const version = (raw as Record<string, unknown>).formatVersion;
+  if (typeof version === 'number' && version !== BACKUP_FORMAT_VERSION) {
+    throw new KeyriteError('BACKUP_VERSION', `Backup file '${source}' is in format version ${version}; this Keyrite reads version ${BACKUP_FORMAT_VERSION}. Use the Keyrite release that wrote it.`, { details: { file: source, version, supported: [BACKUP_FORMAT_VERSION] } });
+  }
+  const parsed = backupFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
+    throw invalid(source, field, issue.message);
+  }
+  const b = parsed.data as BackupFile;
+  // Cross-field rules the schema cannot express.
+  if (spkiFingerprint(Buffer.from(b.spkiDer, 'base64')) !== b.spkiSha256) throw invalid(source, 'spkiSha256', 'does not match the SHA-256 of spkiDer');
+  if (b.split.threshold > b.split.count) throw invalid(source, 'split.threshold', `is ${b.split.threshold}, more than the share count ${b.split.count}`);
+  if (b.split.shares.length !== b.split.count) throw invalid(source, 'split.shares', `lists ${b.split.shares.length} shares, not the count ${b.split.count}`);
+  b.split.shares.forEach((s, i) => {
+    if (s.index !== i + 1) throw invalid(source, `split.shares[${i}].index`, `is ${s.index}; shares must be listed as 1..${b.split.count} in order`);
+  });
+  return b;
+}
+
+function invalid(source: string, field: string, problem: string): KeyriteError {
+  return new KeyriteError('BACKUP_INVALID', `Backup file '${source}' is not a valid Keyrite backup: field ${field} ${problem.replace(/^Invalid input: /, '')}. Use another copy of the backup.`, { details: { file: source, field, problem } });
+}
+
+export function readBackupFile(file: string): BackupFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new KeyriteError('BACKUP_NOT_FOUND', `There is no backup file at '${file}'. Check the path.`, { details: { file }, cause: e });
+    throw new KeyriteError('BACKUP_UNREADABLE', `Keyrite cannot read backup file '${file}' (${code ?? (e as Error).message}).`, { details: { file }, cause: e });
+  }
+  return parseBackup(text, file);
+}
+
+/**
+ * Write outDir/backup/<keyId>.backup.json without ever leaving a partial file under the final
+ * name: temp file, fsync, hard link to the final name (fails if it exists: no overwrite, no
+ * race), fsync the directory. Then read it back and compare.
+ */
+export function writeBackupFile(outDir: string, backup: BackupFile): string {
+  const file = backupFilePath(outDir, backup.keyId);
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(file)) throw backupExists(file);
+  const text = serializeBackup(backup);
+  const tmp = path.join(dir, `.${backup.keyId}.backup.json.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(tmp, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw backupExists(file);
+      throw e;
+    }
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Already gone; nothing to clean.
+    }
+  }
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+  const again = readFileSync(file, 'utf8');
+  const reparsed = parseBackup(again, file);
+  if (again !== text || canonicalize(reparsed) !== canonicalize(backup)) {
+    throw new KeyriteError('BACKUP_VERIFY_FAILED', `Backup file '${file}' reads back differently from what was written. The disk may be failing: write the backup to another medium.`, { details: { file } });
+  }
+  return file;
+}
+
+function backupExists(file: string): KeyriteError {
+  return new KeyriteError('BACKUP_EXISTS', `Backup file '${file}' already exists; Keyrite never overwrites a backup. Choose another output folder or move the old file away first.`, { details: { file } });
+}

@@ -1,0 +1,120 @@
+import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { pkcs11js, type P11 } from '../hsm/pkcs11js';
+import { KeyriteError } from '../errors';
+import { CURVES, parseKeyType, type KeySpec } from '../hsm/key-spec';
+import { spkiFingerprint } from '../hsm/public-key';
+import type { Handle, HsmSession } from '../hsm/session';
+import { defaultSignatureAlgorithm, signData, verifyWithPublicKey } from '../hsm/sign';
+
+/** Evidence that a key in a token is the key that was backed up. Not secret. */
+export interface IdentityProof {
+  fingerprintMatches: boolean;
+  spkiSha256: string;
+  signatureVerified: boolean;
+  mechanism: string;
+  challengeSha256: string;
+}
+
+export interface KeyIdentity {
+  keyType: string;
+  spkiDer: string; // base64
+  spkiSha256: string;
+}
+
+/**
+ * Prove `privateKey` is the backed-up key: every fingerprint we can get from the token equals the
+ * backup's, and a signature made in the token over a fresh challenge verifies under the ORIGINAL
+ * public key (checked by Node, not by the token).
+ */
+export function proveIdentity(session: HsmSession, privateKey: Handle, identity: KeyIdentity, tokenFingerprints: string[]): IdentityProof {
+  const spki = Buffer.from(identity.spkiDer, 'base64');
+  const spec = parseKeyType(identity.keyType);
+  const original = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  const alg = defaultSignatureAlgorithm(spec.algorithm, spec.bits);
+  const fingerprints = [spkiFingerprint(spki), ...tokenFingerprints];
+  const fingerprintMatches = fingerprints.every((f) => f === identity.spkiSha256);
+  const challenge = Buffer.concat([Buffer.from('keyrite backup identity check\n'), randomBytes(32)]);
+  const signed = signData(session, privateKey, alg, challenge);
+  const signatureVerified = verifyWithPublicKey(original, alg, challenge, signed.signature);
+  return { fingerprintMatches, spkiSha256: identity.spkiSha256, signatureVerified, mechanism: signed.mechanism, challengeSha256: signed.dataSha256 };
+}
+
+export function assertProof(proof: IdentityProof, where: string): void {
+  if (!proof.fingerprintMatches || !proof.signatureVerified) {
+    const what = !proof.fingerprintMatches ? 'its public key fingerprint differs from the backup\'s' : 'a signature it made does not verify under the original public key';
+    throw new KeyriteError('BACKUP_IDENTITY_MISMATCH', `The key unwrapped ${where} is not the key that was backed up: ${what}. It was destroyed; do not rely on this backup.`, { details: { ...proof } });
+  }
+}
+
+/** RSA private keys carry their modulus and exponent in the clear: a second fingerprint. */
+export function privateKeyFingerprints(session: HsmSession, privateKey: Handle, spec: KeySpec): string[] {
+  if (spec.algorithm !== 'rsa') return []; // EC private keys do not carry the public point (CKA_EC_POINT) in PKCS#11
+  const a = session.getAttributesLenient(privateKey, [pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT]);
+  const n = a.get(pkcs11js.CKA_MODULUS);
+  const e = a.get(pkcs11js.CKA_PUBLIC_EXPONENT);
+  if (!n || !e) return [];
+  const key = createPublicKey({ key: { kty: 'RSA', n: strip(n).toString('base64url'), e: strip(e).toString('base64url') }, format: 'jwk' });
+  return [spkiFingerprint(key.export({ type: 'spki', format: 'der' }))];
+}
+
+/** Public key object template from the backup's SPKI (verify only, like keygen makes it). */
+export function publicKeyTemplate(spkiDer: Buffer, spec: KeySpec, label: string, id: Buffer): P11.Template {
+  const A = pkcs11js;
+  const key: KeyObject = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
+  const jwk = key.export({ format: 'jwk' });
+  const base: P11.Template = [
+    { type: A.CKA_CLASS, value: A.CKO_PUBLIC_KEY },
+    { type: A.CKA_TOKEN, value: true },
+    { type: A.CKA_PRIVATE, value: false },
+    { type: A.CKA_LABEL, value: label },
+    { type: A.CKA_ID, value: id },
+    { type: A.CKA_VERIFY, value: true },
+    { type: A.CKA_ENCRYPT, value: false },
+    { type: A.CKA_WRAP, value: false },
+    { type: A.CKA_DERIVE, value: false },
+  ];
+  if (spec.algorithm === 'rsa') {
+    return [...base,
+      { type: A.CKA_KEY_TYPE, value: A.CKK_RSA },
+      { type: A.CKA_MODULUS, value: Buffer.from(jwk.n!, 'base64url') },
+      { type: A.CKA_PUBLIC_EXPONENT, value: Buffer.from(jwk.e!, 'base64url') },
+    ];
+  }
+  const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  return [...base,
+    { type: A.CKA_KEY_TYPE, value: A.CKK_EC },
+    { type: A.CKA_EC_PARAMS, value: CURVES[spec.curve].ecParams },
+    { type: A.CKA_EC_POINT, value: derOctetString(point) },
+  ];
+}
+
+/** Private key template for an unwrapped key: sensitive, never extractable again, sign only. */
+export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer }): P11.Template {
+  const A = pkcs11js;
+  return [
+    { type: A.CKA_CLASS, value: A.CKO_PRIVATE_KEY },
+    { type: A.CKA_KEY_TYPE, value: spec.algorithm === 'rsa' ? A.CKK_RSA : A.CKK_EC },
+    { type: A.CKA_TOKEN, value: opts.token },
+    { type: A.CKA_PRIVATE, value: true },
+    { type: A.CKA_LABEL, value: opts.label },
+    { type: A.CKA_ID, value: opts.id },
+    { type: A.CKA_SENSITIVE, value: true },
+    { type: A.CKA_EXTRACTABLE, value: false }, // restored copies are not backed up again from here
+    { type: A.CKA_SIGN, value: true },
+    { type: A.CKA_DECRYPT, value: false },
+    { type: A.CKA_UNWRAP, value: false },
+    { type: A.CKA_DERIVE, value: false },
+  ];
+}
+
+function derOctetString(content: Buffer): Buffer {
+  const len = content.length;
+  const header = len < 0x80 ? Buffer.from([0x04, len]) : len < 0x100 ? Buffer.from([0x04, 0x81, len]) : Buffer.from([0x04, 0x82, len >> 8, len & 0xff]);
+  return Buffer.concat([header, content]);
+}
+
+function strip(b: Buffer): Buffer {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  return b.subarray(i);
+}

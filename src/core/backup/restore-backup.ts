@@ -1,0 +1,73 @@
+import { KeyriteError, zeroize } from '../errors';
+import { parseKeyType } from '../hsm/key-spec';
+import { pkcs11js } from '../hsm/pkcs11js';
+import { readPublicKey } from '../hsm/public-key';
+import type { Handle, HsmSession } from '../hsm/session';
+import type { BackupFile } from './backup-file';
+import { assertProof, privateKeyFingerprints, proveIdentity, publicKeyTemplate, unwrapTemplate, type IdentityProof } from './identity';
+import { WRAP_MECHANISM } from './immediate-check';
+import { assertKcv } from './kcv-check';
+import { destroyKek, importKek } from './kek';
+import { combineShares } from './share-check';
+import type { DecodedShare } from './share-codec';
+
+export interface RestoreResult {
+  label: string;
+  spkiSha256: string;
+  proof: IdentityProof;
+}
+
+/**
+ * Recover a backed-up key into the target token (user logged in): check the shares, rebuild the
+ * KEK, check its KCV, unwrap as a sensitive, non-extractable token key with the original label,
+ * id and usage, destroy the KEK, recreate the public key object, prove identity. On any failure
+ * nothing is left in the target token.
+ */
+export async function restoreBackup(session: HsmSession, backup: BackupFile, shares: DecodedShare[], opts: { label?: string } = {}): Promise<RestoreResult> {
+  const label = opts.label ?? backup.keyLabel;
+  const existing = session.find({ label });
+  if (existing.length > 0) {
+    throw new KeyriteError('HSM_LABEL_EXISTS', `Token '${session.token.label}' already holds ${existing.length} object(s) labelled '${label}'. Keyrite will not restore over it: restore under another label, or into an empty token.`, { details: { label, tokenLabel: session.token.label } });
+  }
+  session.requireMechanism(pkcs11js.CKM_AES_KEY_WRAP_PAD, 'CKM_AES_KEY_WRAP_PAD', 'unwrap the backed-up key');
+  const spec = parseKeyType(backup.keyType);
+  const id = Buffer.from(backup.ckaId, 'hex');
+
+  const kek = await combineShares(backup, shares);
+  let kekHandle: Handle | undefined;
+  let privateKey: Handle | undefined;
+  let publicKey: Handle | undefined;
+  try {
+    assertKcv(session, kek, backup);
+    kekHandle = importKek(session, kek, { wrap: false, unwrap: true });
+    zeroize(kek);
+    try {
+      privateKey = session.unwrapKey(WRAP_MECHANISM, kekHandle, Buffer.from(backup.wrappedKey, 'base64'), unwrapTemplate(spec, { token: true, label, id }));
+    } catch (e) {
+      throw new KeyriteError('BACKUP_UNWRAP_FAILED', `The wrapped key in backup '${backup.keyId}' did not unwrap, although the KEK is right (its check value matched): the wrapped key in the file is damaged or was altered. Nothing was created in token '${session.token.label}'; use another copy of the backup file.`, {
+        details: { keyId: backup.keyId, tokenLabel: session.token.label, hsmCode: e instanceof KeyriteError ? e.code : null },
+        cause: e,
+      });
+    }
+    destroyKek(session, kekHandle);
+    kekHandle = undefined;
+    publicKey = session.createObject(publicKeyTemplate(Buffer.from(backup.spkiDer, 'base64'), spec, label, id), 'create the restored public key');
+    const fromToken = readPublicKey(session, publicKey).fingerprint;
+    const proof = proveIdentity(session, privateKey, backup, [fromToken, ...privateKeyFingerprints(session, privateKey, spec)]);
+    assertProof(proof, `into token '${session.token.label}'`);
+    return { label, spkiSha256: backup.spkiSha256, proof };
+  } catch (e) {
+    for (const h of [privateKey, publicKey]) {
+      if (!h) continue;
+      try {
+        session.destroy(h);
+      } catch {
+        // Report the original failure; a leftover would still be found by label and refused next time.
+      }
+    }
+    throw e;
+  } finally {
+    zeroize(kek);
+    destroyKek(session, kekHandle);
+  }
+}

@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { AnswersDriver, demoAnswers, driveWithAnswers, loadAnswers, type Answers } from '../../core/ceremony/answers';
+import { CeremonyService } from '../../core/ceremony/service';
+import { listScripts, loadScript } from '../../core/ceremony/script';
+import type { CeremonyView, StepInput } from '../../core/ceremony/types';
+import { keyriteHome } from '../../core/config/paths';
+import { KeyriteError } from '../../core/errors';
+import { DEMO_SO_PIN, DEMO_USER_PIN, ensureDemoSoftHsm, resolveHsmConfig } from '../../core/hsm/config';
+import { initSoftHsmToken, softHsmTokenLabels } from '../../core/hsm/softhsm';
+import { ProgressPrinter } from '../ceremony-print';
+import { isInteractive } from '../io';
+import { askTerminal } from '../terminal-driver';
+
+interface RunOptions {
+  out?: string;
+  answers?: string;
+  demo?: boolean;
+  drillShares?: string;
+  backup?: string;
+  param?: string[];
+}
+
+/** A drill shares file: one share per line, words separated by spaces, `#` comment lines allowed. */
+export function readDrillShares(file: string): string[] {
+  return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+function parseParams(list: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new KeyriteError('USAGE', `--param takes name=value, not '${item}'.`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+async function openService(): Promise<CeremonyService> {
+  return CeremonyService.open({ home: keyriteHome(), hsm: resolveHsmConfig() });
+}
+
+/** The answers for an unattended run: built-in demo answers, an answers file, or both merged. */
+function unattendedAnswers(opts: { demo?: boolean; answers?: string }): Answers | null {
+  if (!opts.demo && !opts.answers) return null;
+  const base: Answers = opts.demo ? demoAnswers() : {};
+  const file = opts.answers ? loadAnswers(opts.answers) : {};
+  return { ...base, ...file };
+}
+
+async function drive(service: CeremonyService, view: CeremonyView, answers: Answers | null): Promise<CeremonyView> {
+  const printer = new ProgressPrinter();
+  const provide = (input: StepInput): Promise<CeremonyView> => service.provide(view.ceremonyId, input);
+  if (answers) {
+    return driveWithAnswers(view, provide, new AnswersDriver(answers), { onView: (v) => printer.show(v) });
+  }
+  if (!isInteractive()) {
+    throw new KeyriteError('CEREMONY_NEEDS_TERMINAL', 'This ceremony needs a person at a terminal. Run it in a terminal, or pass --answers FILE (drills, tests) or --demo (rehearsal on the demo token).');
+  }
+  let current = view;
+  for (;;) {
+    printer.show(current);
+    const input = await askTerminal(current);
+    if (!input) return current;
+    current = await provide(input);
+  }
+}
+
+function finish(view: CeremonyView): void {
+  if (view.status === 'sealed') return;
+  if (view.status === 'aborted') process.exit(1);
+  throw new KeyriteError('CEREMONY_INCOMPLETE', `Ceremony ${view.ceremonyId} stopped at step '${view.current?.title ?? '?'}'. Resume it with \`keyrite ceremony resume ${view.ceremonyId}\`.`);
+}
+
+/** A demo drill restores into a fresh token of the demo store; make it when it is not there yet. */
+function ensureDemoTargetToken(label: string): void {
+  const dir = ensureDemoSoftHsm();
+  if (!softHsmTokenLabels(dir).includes(label)) initSoftHsmToken(dir, label, DEMO_USER_PIN, DEMO_SO_PIN);
+}
+
+export function registerCeremonyCommands(program: Command): void {
+  const ceremony = program.command('ceremony').description('run scripted key ceremonies');
+
+  ceremony
+    .command('list')
+    .description('list the built-in ceremony scripts')
+    .action(() => {
+      for (const s of listScripts()) process.stdout.write(`${s.id.padEnd(24)} ${s.title} (v${s.version})\n${' '.repeat(25)}${s.description}\n`);
+    });
+
+  ceremony
+    .command('run')
+    .description('run a ceremony script (built-in id or path to a YAML file)')
+    .argument('<script>', 'script id or path')
+    .option('--out <dir>', 'bundle folder (created; refused if it exists and is not empty)')
+    .option('--answers <file>', 'answers file (YAML) for a run with no person at the keyboard')
+    .option('--demo', 'rehearse on the embedded demo token with built-in participants')
+    .option('--drill-shares <file>', 'drills: write shares to FILE (root-key-generation) or read them from FILE (recovery, share rotation)')
+    .option('--backup <file>', 'the backup file to restore or re-split')
+    .option('--param <name=value...>', 'set a script parameter')
+    .action(async (scriptArg: string, opts: RunOptions) => {
+      const loaded = loadScript(scriptArg);
+      const answers = unattendedAnswers(opts);
+      const parameters: Record<string, unknown> = { ...(answers?.parameters ?? {}), ...parseParams(opts.param) };
+      let drillSharesFile: string | undefined;
+      if (opts.drillShares) {
+        const writes = loaded.script.steps.some((s) => s.action === 'createBackup');
+        const reads = loaded.script.steps.some((s) => s.action === 'collectShares' || s.action === 'restoreBackup' || s.action === 'resplitShares');
+        if (reads && answers) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
+        if (writes || (reads && loaded.script.steps.some((s) => s.action === 'resplitShares'))) drillSharesFile = path.resolve(opts.drillShares);
+      }
+      const config = resolveHsmConfig();
+      if (opts.demo && config.demo && 'targetToken' in loaded.script.parameters) {
+        ensureDemoTargetToken(String(parameters.targetToken ?? loaded.script.parameters.targetToken.default));
+      }
+      const out = path.resolve(opts.out ?? path.join(process.cwd(), `keyrite-${loaded.script.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+      const service = await openService();
+      try {
+        const view = await service.start({ script: loaded.file, outDir: out, parameters, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });
+        process.stdout.write(`Ceremony ${view.ceremonyId}: ${view.title}${view.demo ? ' (demo rehearsal)' : ''}\nBundle: ${view.outDir}\n`);
+        finish(await drive(service, view, answers));
+      } finally {
+        await service.close();
+      }
+    });
+
+  ceremony
+    .command('resume')
+    .description('continue an interrupted ceremony (the only one in progress when no id is given)')
+    .argument('[id]', 'ceremony id')
+    .option('--answers <file>', 'answers file')
+    .option('--demo', 'demo answers')
+    .option('--drill-shares <file>', 'read shares from FILE')
+    .action(async (id: string | undefined, opts: RunOptions) => {
+      const service = await openService();
+      try {
+        const ceremonyId = id ?? (await service.onlyRunning());
+        const answers = unattendedAnswers(opts);
+        if (answers && opts.drillShares) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
+        const view = await service.view(ceremonyId);
+        process.stdout.write(`Resuming ceremony ${ceremonyId} at step ${(view.current?.index ?? 0) + 1}: ${view.current?.title ?? '(none)'}\n`);
+        if (view.status !== 'running') throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony ${ceremonyId} is already ${view.status}.`);
+        finish(await drive(service, view, answers));
+      } finally {
+        await service.close();
+      }
+    });
+
+  ceremony
+    .command('status')
+    .description('list ceremonies and where each stands')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const service = await openService();
+      try {
+        const list = await service.listCeremonies();
+        if (opts.json) {
+          process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+          return;
+        }
+        if (list.length === 0) process.stdout.write('No ceremonies yet.\n');
+        for (const c of list) {
+          const where = c.status === 'running' ? `step ${c.currentStep + 1}/${c.stepCount} (${c.currentStepTitle ?? '?'})` : c.status;
+          process.stdout.write(`${c.id}  ${c.title.padEnd(36)} ${where}\n    bundle ${c.outDir}\n`);
+        }
+      } finally {
+        await service.close();
+      }
+    });
+
+  ceremony
+    .command('abort')
+    .description('abort a ceremony in progress (recorded in its transcript)')
+    .argument('[id]', 'ceremony id')
+    .requiredOption('--reason <text>', 'why the ceremony is aborted')
+    .requiredOption('--by <person>', 'id of the participant aborting it')
+    .action(async (id: string | undefined, opts: { reason: string; by: string }) => {
+      const service = await openService();
+      try {
+        const ceremonyId = id ?? (await service.onlyRunning());
+        await service.abort(ceremonyId, opts.reason, opts.by);
+        process.stdout.write(`Ceremony ${ceremonyId} aborted.\n`);
+      } finally {
+        await service.close();
+      }
+    });
+}

@@ -1,0 +1,124 @@
+import type { HsmConnection } from '../hsm/connect';
+import type { HsmConfig } from '../hsm/config';
+import type { Pkcs11Factory } from '../hsm/pkcs11-module';
+import type { HsmSession } from '../hsm/session';
+import type { KeyPolicy } from '../policy';
+import type { Store } from '../store/db';
+import type { Inventory } from '../store/inventory';
+import type { EventType, TranscriptEvent } from '../transcript';
+import type { Parameters } from './parameters';
+import type { InterfaceLister } from './preflight';
+import type { CeremonyScript, ScriptStep } from './script';
+import type { Need, Participant, StepInput } from './types';
+
+export interface RunnerDeps {
+  store: Store;
+  inventory: Inventory;
+  policy: KeyPolicy;
+  hsm: HsmConfig;
+  appVersion: string;
+  now: () => Date;
+  interfaces?: InterfaceLister;
+  pkcs11Factory?: Pkcs11Factory;
+}
+
+/** A key the ceremony works with, by role in the script ('ceremony', 'old', 'target', 'restored'). */
+export interface KeyRef {
+  keyId: string;
+  label: string;
+  type: string;
+  spkiSha256: string;
+  purpose: string;
+  tokenLabel: string;
+}
+
+export interface BackupRef {
+  file: string;
+  keyId: string;
+  splitId: string;
+  threshold: number;
+  count: number;
+  custodians: string[];
+  kcv: string;
+}
+
+/**
+ * Everything the runner persists about a ceremony besides events. Evidence and progress only:
+ * never a PIN, KEK byte or share word.
+ */
+export interface CeremonyState {
+  tokenLabel: string;
+  participants: Participant[];
+  phase: 'signoffFirst' | 'action' | 'signoff';
+  /** Scratch space of the current step's action (non-secret), reset when the step completes. */
+  actionState: Record<string, unknown>;
+  evidence: Record<string, unknown> | null;
+  signoffs: Array<{ personId: string; name: string; role: string }>;
+  transcriptKey?: { label: string; spkiSha256: string };
+  keys: Record<string, KeyRef>;
+  backup?: BackupRef;
+  handedOut: number[];
+  collected: number[];
+  artifacts: Record<string, { path: string; sha256: string }>;
+  sealed?: { finalHash: string; finalHashWords: string[]; keyFingerprintWords: string[]; bundle: string };
+}
+
+export interface PendingEvent {
+  type: EventType;
+  data: Record<string, unknown>;
+  actor?: string | null;
+}
+
+export interface ActionContext {
+  readonly ceremonyId: string;
+  readonly script: CeremonyScript;
+  readonly step: ScriptStep;
+  readonly params: Parameters;
+  readonly state: CeremonyState;
+  readonly outDir: string;
+  readonly demo: boolean;
+  readonly deps: RunnerDeps;
+  readonly secrets: VolatileSecrets;
+  now(): Date;
+  /** The logged-in session; the runner asks for a PIN before calling an action that needs it. */
+  session(): HsmSession;
+  /** The connection (logged in or not), opened on first use. */
+  connection(): HsmConnection;
+  emit(type: EventType, data: Record<string, unknown>, actor?: string | null): void;
+  /** Commit the events emitted so far and the state as it is now (a checkpoint inside an action). */
+  checkpoint(extra?: (tx: Store) => Promise<void>): Promise<void>;
+  /** Store work to run inside the transaction that completes the action. */
+  onCommit(fn: (tx: Store) => Promise<void>): void;
+  person(id: string): Participant;
+  /** Every event of this ceremony so far, from the store. */
+  events(): Promise<TranscriptEvent[]>;
+  /** Mark the ceremony sealed (the seal action only). */
+  markSealed(sealed: NonNullable<CeremonyState['sealed']>): void;
+}
+
+/** Secrets held in memory only, for as long as the runner object lives. Lost on restart, by design. */
+export interface VolatileSecrets {
+  conn?: HsmConnection;
+  /** Shares made by createBackup / resplitShares, until each is handed out. */
+  issued?: Array<{ index: number; custodian: string; header: string; words: string[] }>;
+  /** Shares typed in at recovery (decoded), until the KEK is rebuilt. */
+  collected: unknown[];
+  handoutPositions?: number[];
+}
+
+export type ActionOutcome = 'done' | 'pending';
+
+export interface ActionHandler {
+  /** Needs the user to be logged in to the token before need()/run(). */
+  requiresLogin: boolean;
+  /** What the action waits for; null means it can run on 'continue'. */
+  need(ctx: ActionContext): Need | null | Promise<Need | null>;
+  /** Handle input for this action (not 'continue'); 'done' completes it. */
+  provide?(ctx: ActionContext, input: StepInput): Promise<ActionOutcome>;
+  /** Run the action. Must be safe to call again after a crash (reconcile, never do twice). */
+  run?(ctx: ActionContext): Promise<ActionOutcome>;
+  /** Evidence to show before the action runs (e.g. the key about to be destroyed). */
+  preview?(ctx: ActionContext): Promise<Record<string, unknown> | null>;
+  /** A message for the 'continue' prompt. */
+  continueMessage?(ctx: ActionContext): string;
+}

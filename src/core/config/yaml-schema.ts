@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { z } from 'zod';
+import { KeyriteError } from '../errors';
+
+export interface YamlProblem {
+  file: string;
+  line: number | null;
+  field: string;
+  message: string;
+}
+
+/**
+ * Parse a YAML document and validate it with a zod schema. Every failure names the file, the
+ * line and the field path ("steps[3].confirm.witness"), so a person can fix the file by hand.
+ */
+export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: string, what: string): z.infer<S> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const line = e.linePos?.[0]?.line ?? (e.pos ? lineCounter.linePos(e.pos[0]).line : null);
+    throw problem(errorCode, what, { file, line, field: '(document)', message: `not valid YAML: ${e.message.split('\n')[0]}` });
+  }
+  const result = schema.safeParse(doc.toJS());
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const keys = issue.path as Array<string | number>;
+    const unknown = issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys ?? [] : [];
+    const fullPath = unknown.length > 0 ? [...keys, unknown[0]] : keys;
+    return {
+      file,
+      line: lineOf(doc.contents as Node | null, fullPath, lineCounter),
+      field: formatPath(fullPath),
+      message: unknown.length > 0 ? `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}` : issue.message,
+    };
+  });
+  throw problem(errorCode, what, issues[0], issues);
+}
+
+export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S, errorCode: string, what: string): z.infer<S> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KeyriteError(errorCode, `Cannot read the ${what} '${file}': ${(e as Error).message}.`, { details: { file }, cause: e });
+  }
+  return parseYamlWithSchema(text, file, schema, errorCode, what);
+}
+
+function problem(code: string, what: string, p: YamlProblem, all: YamlProblem[] = [p]): KeyriteError {
+  const where = p.line ? `${p.file}:${p.line}` : p.file;
+  return new KeyriteError(code, `The ${what} ${where} is invalid at ${p.field}: ${p.message}. Fix the file and try again.`, { details: { file: p.file, line: p.line, field: p.field, problems: all } });
+}
+
+export function formatPath(path: ReadonlyArray<string | number | symbol>): string {
+  let out = '';
+  for (const k of path) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else out += out ? `.${String(k)}` : String(k);
+  }
+  return out || '(document)';
+}
+
+/** The line of the deepest node along `path` that exists in the document. */
+function lineOf(root: Node | null, path: ReadonlyArray<string | number>, lc: LineCounter): number | null {
+  let node: unknown = root;
+  let best: number | null = rangeLine(root, lc);
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => (it.key as { value?: unknown })?.value === key);
+      if (!pair) break;
+      best = rangeLine(pair.key as Node, lc) ?? best;
+      node = pair.value;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = node.items[key];
+      best = rangeLine(node as Node, lc) ?? best;
+    } else break;
+  }
+  return best;
+}
+
+function rangeLine(node: Node | null | undefined, lc: LineCounter): number | null {
+  const r = (node as { range?: [number, number, number] } | null)?.range;
+  return r ? lc.linePos(r[0]).line : null;
+}

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { registerHsmCommands } from './commands/hsm';
+import { registerExportCommands } from './commands/export';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerPolicyCommands } from './commands/policy';
 import { fail } from './io';
@@ -14,6 +15,7 @@ program
   .exitOverride();
 
 registerHsmCommands(program);
+registerExportCommands(program);
 registerInventoryCommands(program);
 registerPolicyCommands(program);
 

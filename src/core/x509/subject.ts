@@ -66,8 +66,8 @@ export function parseSubject(subject: string): SubjectAttribute[][] {
       const rule = SUBJECT_ATTRIBUTES[type];
       if (!rule) throw invalid(subject, `'${part.slice(0, eq).trim()}' is not an attribute Keyrite accepts (use ${Object.keys(SUBJECT_ATTRIBUTES).join(', ')})`);
       if (value === '') throw invalid(subject, `${type} has an empty value`);
-      if (value.length > rule.maxLength) throw invalid(subject, `${type} is longer than ${rule.maxLength} characters`);
       if (type === 'C' && !/^[A-Z]{2}$/.test(value)) throw invalid(subject, `C must be a two-letter ISO 3166 country code in capitals, not '${value}'`);
+      if (value.length > rule.maxLength) throw invalid(subject, `${type} is longer than ${rule.maxLength} characters`);
       if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(subject, `${type} contains a control character`);
       if (rule.encoding === 'printableString' && !/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value)) throw invalid(subject, `${type} may only use letters, digits, spaces and '()+,-./:=?`);
       if (rule.encoding === 'ia5String' && !/^[\x20-\x7e]*$/.test(value)) throw invalid(subject, `${type} may only use ASCII characters`);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { colonHex, digestWords, fingerprintOf } from '../../src/core/x509/fingerprint';
 import { toPem } from '../../src/core/x509/pem';
@@ -32,6 +33,16 @@ describe('fingerprint format (known answers)', () => {
     const b = fingerprintOf(other);
     expect(b.hex).not.toBe(a.hex);
     expect(b.words).not.toEqual(a.words);
+  });
+
+  it('the test vector in docs/formats.md matches the code', () => {
+    const doc = readFileSync('docs/formats.md', 'utf8');
+    const section = doc.slice(doc.indexOf('## Public keys and certificates'));
+    const field = (name: string): string => new RegExp(`^${name} +(.+)$`, 'm').exec(section)![1].trim();
+    const fp = fingerprintOf(Buffer.from(field('SPKI \\(base64\\)'), 'base64'));
+    expect(fp.hex).toBe(field('hex'));
+    expect(fp.colonHex).toBe(field('colonHex'));
+    expect(fp.words.join(' ')).toBe(field('words'));
   });
 
   it('colonHex is uppercase pairs', () => {

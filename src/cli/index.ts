@@ -4,6 +4,7 @@ import { registerHsmCommands } from './commands/hsm';
 import { registerExportCommands } from './commands/export';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerPolicyCommands } from './commands/policy';
+import { registerShareCommands } from './commands/share';
 import { fail } from './io';
 
 const program = new Command();
@@ -18,6 +19,7 @@ registerHsmCommands(program);
 registerExportCommands(program);
 registerInventoryCommands(program);
 registerPolicyCommands(program);
+registerShareCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -100,7 +100,10 @@ describe('secrets never reach disk', () => {
     writeFileSync(path.join(control, 'leak.txt'), `x ${kek.toString('base64')} ${result.shares[1].words.slice(5, 9).join(' ')} y`);
     const words = result.shares[1].words;
     const hits = scan([control], [...needles(kek, 'KEK'), { name: 'share 2 words 6-9', bytes: Buffer.from(words.slice(5, 9).join(' ')) }]);
-    expect(hits).toHaveLength(2);
+    // base64url equals base64 when the KEK's base64 has no '+' or '/', so that needle may hit too.
+    expect(hits.some((h) => h.startsWith('KEK base64 in'))).toBe(true);
+    expect(hits.some((h) => h.startsWith('share 2 words 6-9 in'))).toBe(true);
+    expect(hits.filter((h) => /KEK (raw|hex|HEX) /.test(h))).toEqual([]);
   });
 
   it('zero hits for the KEK and every share in every file written', () => {

@@ -1,2 +1,104 @@
-// Electron main process: see the desktop issue. Kept thin; the core does the work.
-export {};
+/**
+ * Electron main process, kept thin: security set-up, the app:// protocol, one window (plus an
+ * optional witness window), and the IPC handler table registered behind the sender check.
+ * Everything that matters happens in the core, through the handler table.
+ */
+import 'reflect-metadata';
+import path from 'node:path';
+import { app, BrowserWindow, ipcMain, Menu, protocol, session } from 'electron';
+import { CeremonyService } from '../core/ceremony/service';
+import { keyriteHome } from '../core/config/paths';
+import { handleAppProtocol, registerAppScheme } from './app-protocol';
+import { buildHandlerTable } from './ipc/handlers';
+import { registerIpc } from './ipc/register';
+import { MainServices } from './ipc/services';
+import { APP_ENTRY, hardenSession, hardenWebContents, WITNESS_ENTRY } from './security';
+import { mainWindowOptions, witnessWindowOptions } from './window-options';
+
+const dev = process.env.KEYRITE_DEV === '1';
+const preload = path.join(__dirname, '../preload/index.js');
+const rendererRoot = path.join(__dirname, '../renderer');
+
+// Before `ready`: the scheme must be privileged before any page loads.
+registerAppScheme(protocol);
+app.enableSandbox();
+
+const windows = new Set<number>();
+const witnesses = new Set<number>();
+let mainWindow: BrowserWindow | null = null;
+let witnessWindow: BrowserWindow | null = null;
+let services: MainServices | null = null;
+
+function track(win: BrowserWindow, witness: boolean): void {
+  const id = win.webContents.id;
+  windows.add(id);
+  if (witness) witnesses.add(id);
+  win.on('closed', () => {
+    windows.delete(id);
+    witnesses.delete(id);
+  });
+}
+
+function createMainWindow(): BrowserWindow {
+  const win = new BrowserWindow(mainWindowOptions({ preload, dev }));
+  track(win, false);
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => {
+    mainWindow = null;
+    witnessWindow?.close();
+  });
+  void win.loadURL(APP_ENTRY);
+  return win;
+}
+
+function openWitness(): void {
+  if (witnessWindow && !witnessWindow.isDestroyed()) {
+    witnessWindow.focus();
+    return;
+  }
+  const win = new BrowserWindow(witnessWindowOptions({ preload, dev }));
+  track(win, true);
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => {
+    witnessWindow = null;
+  });
+  void win.loadURL(WITNESS_ENTRY);
+  witnessWindow = win;
+}
+
+// Two Keyrite processes would share one store and one HSM session: refuse the second.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.focus();
+    }
+  });
+
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, { dev }));
+
+  void app.whenReady().then(() => {
+    if (!dev) Menu.setApplicationMenu(null);
+    hardenSession(session.defaultSession, { dev });
+    handleAppProtocol(protocol, rendererRoot);
+
+    services = new MainServices(keyriteHome(), process.env, (opts) => CeremonyService.open(opts));
+    const table = buildHandlerTable({ services, appVersion: app.getVersion(), openWitness });
+    registerIpc(ipcMain, table, { isKnownContents: (id) => windows.has(id), isWitnessContents: (id) => witnesses.has(id) });
+
+    mainWindow = createMainWindow();
+  });
+
+  app.on('window-all-closed', () => app.quit());
+
+  let closing = false;
+  app.on('before-quit', (event) => {
+    if (closing || !services) return;
+    // Close the store and the HSM session cleanly before exiting.
+    event.preventDefault();
+    closing = true;
+    void services.close().finally(() => app.quit());
+  });
+}

@@ -3,9 +3,7 @@ import { DEMO_USER_PIN, resolveHsmConfig } from '../../core/hsm/config';
 import { connectHsm, withHsm } from '../../core/hsm/connect';
 import { generateKeyPair, selfTest } from '../../core/hsm/keygen';
 import { parseKeyType } from '../../core/hsm/key-spec';
-import { keyriteMechanismSupport } from '../../core/hsm/mechanisms';
-import { Pkcs11Module } from '../../core/hsm/pkcs11-module';
-import { listTokens } from '../../core/hsm/token';
+import { describeHsm, formatHsmDescription } from '../../core/hsm/describe';
 import { readPin } from '../io';
 
 export function registerHsmCommands(program: Command): void {
@@ -16,42 +14,8 @@ export function registerHsmCommands(program: Command): void {
     .description('show the PKCS#11 module, its slots and tokens, and the mechanisms Keyrite needs')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
-      const config = resolveHsmConfig();
-      const module = Pkcs11Module.open(config.modulePath);
-      try {
-        const tokens = listTokens(module).map((t) => ({
-          ...t,
-          slot: undefined,
-          mechanisms: t.present ? keyriteMechanismSupport(module, t) : [],
-        }));
-        if (opts.json) {
-          process.stdout.write(JSON.stringify({ module: module.info, selectedToken: config.tokenLabel, demo: config.demo, tokens }, null, 2) + '\n');
-          return;
-        }
-        const lines: string[] = [];
-        lines.push(`Module:   ${module.info.path}`);
-        lines.push(`          ${module.info.manufacturer} — ${module.info.description} (library ${module.info.libraryVersion}, Cryptoki ${module.info.cryptokiVersion})`);
-        lines.push(`Selected: token '${config.tokenLabel}'${config.demo ? ' (embedded demo token)' : ''}`);
-        for (const t of tokens) {
-          lines.push('');
-          if (!t.present) {
-            lines.push(`Slot ${t.slotId}: ${t.slotDescription} — no token present`);
-            continue;
-          }
-          lines.push(`Slot ${t.slotId}: token '${t.label}'${t.label === config.tokenLabel ? '  <- selected' : ''}`);
-          lines.push(`  serial ${t.serial}, ${t.manufacturer} ${t.model}, firmware ${t.firmware}, hardware ${t.hardware}`);
-          const flags = Object.entries(t.flags).filter(([, v]) => v).map(([k]) => k);
-          lines.push(`  flags: ${flags.join(', ') || 'none'}; PIN length ${t.minPinLength}-${t.maxPinLength}`);
-          lines.push('  mechanisms:');
-          for (const m of t.mechanisms) {
-            const size = m.supported && m.maxKeySize ? ` (key size ${m.minKeySize}-${m.maxKeySize})` : '';
-            lines.push(`    ${m.supported ? 'yes' : 'NO '}  ${m.name.padEnd(26)} ${m.purpose}${size}${!m.supported && m.required ? '  — required by Keyrite' : ''}`);
-          }
-        }
-        process.stdout.write(lines.join('\n') + '\n');
-      } finally {
-        module.close();
-      }
+      const description = describeHsm(resolveHsmConfig());
+      process.stdout.write((opts.json ? JSON.stringify(description, null, 2) : formatHsmDescription(description)) + '\n');
     });
 
   hsm

@@ -1,6 +1,7 @@
 export * from './ckr';
 export * from './config';
 export * from './connect';
+export * from './describe';
 export * from './key-spec';
 export * from './keygen';
 export * from './mechanisms';

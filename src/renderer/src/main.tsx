@@ -1,7 +1,11 @@
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './app/App';
+import { Witness } from './screens/Witness';
+import './styles/app.css';
 
-function App(): React.JSX.Element {
-  return <h1>Keyrite</h1>;
-}
+// The witness window loads the same page with #witness: a read-only view for the room.
+const witness = window.location.hash === '#witness';
+if (witness) document.documentElement.classList.add('presentation', 'witness-mode');
 
-createRoot(document.getElementById('root')!).render(<App />);
+createRoot(document.getElementById('root')!).render(<StrictMode>{witness ? <Witness /> : <App />}</StrictMode>);

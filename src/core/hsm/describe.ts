@@ -1,0 +1,58 @@
+import type { HsmConfig } from './config';
+import { keyriteMechanismSupport, type MechanismSupport } from './mechanisms';
+import { Pkcs11Module, type ModuleInfo } from './pkcs11-module';
+import { listTokens, type TokenSummary } from './token';
+
+export interface TokenDescription extends Omit<TokenSummary, 'slot'> {
+  mechanisms: MechanismSupport[];
+}
+
+export interface HsmDescription {
+  module: ModuleInfo;
+  selectedToken: string;
+  demo: boolean;
+  tokens: TokenDescription[];
+}
+
+/**
+ * What `keyrite hsm info` and the desktop HSM screen show: the module, every slot with its token,
+ * and which of the mechanisms Keyrite relies on each token supports. Needs no login.
+ */
+export function describeHsm(config: HsmConfig): HsmDescription {
+  const module = Pkcs11Module.open(config.modulePath);
+  try {
+    const tokens = listTokens(module).map((token) => {
+      // The slot handle is only valid inside this process: it is not part of the description.
+      const { slot: _slot, ...rest } = token;
+      return { ...rest, mechanisms: token.present ? keyriteMechanismSupport(module, token) : [] };
+    });
+    return { module: { ...module.info }, selectedToken: config.tokenLabel, demo: config.demo, tokens };
+  } finally {
+    module.close();
+  }
+}
+
+/** The plain-text form of `describeHsm` for the terminal. */
+export function formatHsmDescription(d: HsmDescription): string {
+  const lines: string[] = [];
+  lines.push(`Module:   ${d.module.path}`);
+  lines.push(`          ${d.module.manufacturer} — ${d.module.description} (library ${d.module.libraryVersion}, Cryptoki ${d.module.cryptokiVersion})`);
+  lines.push(`Selected: token '${d.selectedToken}'${d.demo ? ' (embedded demo token)' : ''}`);
+  for (const t of d.tokens) {
+    lines.push('');
+    if (!t.present) {
+      lines.push(`Slot ${t.slotId}: ${t.slotDescription} — no token present`);
+      continue;
+    }
+    lines.push(`Slot ${t.slotId}: token '${t.label}'${t.label === d.selectedToken ? '  <- selected' : ''}`);
+    lines.push(`  serial ${t.serial}, ${t.manufacturer} ${t.model}, firmware ${t.firmware}, hardware ${t.hardware}`);
+    const flags = Object.entries(t.flags).filter(([, v]) => v).map(([k]) => k);
+    lines.push(`  flags: ${flags.join(', ') || 'none'}; PIN length ${t.minPinLength}-${t.maxPinLength}`);
+    lines.push('  mechanisms:');
+    for (const m of t.mechanisms) {
+      const size = m.supported && m.maxKeySize ? ` (key size ${m.minKeySize}-${m.maxKeySize})` : '';
+      lines.push(`    ${m.supported ? 'yes' : 'NO '}  ${m.name.padEnd(26)} ${m.purpose}${size}${!m.supported && m.required ? '  — required by Keyrite' : ''}`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,200 @@
+/**
+ * The IPC handler table: one validated handler per channel of the contract, built from the core.
+ * No electron import: `src/main/index.ts` registers it with `ipcMain.handle`, the end-to-end tests
+ * with Playwright's `exposeBinding`, so both drive exactly the same code.
+ *
+ * Every handler: input checked against the contract (the renderer is untrusted), output checked
+ * too (unknown fields dropped), and every failure turned into `{ code, message }` — a
+ * KeyriteError keeps its code and sentence; anything else becomes INTERNAL_ERROR with the detail
+ * only in the main-process log.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { z } from 'zod';
+import { isKeyriteError, KeyriteError } from '../../core/errors';
+import { describeHsm } from '../../core/hsm/describe';
+import { loadPolicy } from '../../core/policy';
+import { Inventory } from '../../core/store/inventory';
+import { verifyBundle } from '../../core/transcript';
+import { CHANNELS, contract, type Channel, type ChannelOutput, type IpcError, type Result } from '../../shared/ipc-contract';
+import { readEvents } from './events';
+import type { MainServices } from './services';
+import { SETTINGS_ENV, validateSettingsPatch } from './settings';
+import { toWitnessView } from './witness';
+
+export type Handler = (input: unknown) => Promise<Result<unknown>>;
+export type HandlerTable = Record<Channel, Handler>;
+
+export interface HandlerDeps {
+  services: MainServices;
+  appVersion: string;
+  /** Opens the witness window; absent where there is none (the handler then says so). */
+  openWitness?: () => Promise<void> | void;
+  /** Where unexpected errors go (the main-process log). Never receives inputs. */
+  log?: (message: string, error: unknown) => void;
+}
+
+type Impl = { [C in Channel]: (input: z.output<(typeof contract)[C]['input']>) => Promise<ChannelOutput<C>> };
+
+export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
+  const { services } = deps;
+  const log = deps.log ?? ((message, error) => console.error(`[keyrite main] ${message}`, error));
+
+  const settingsView = async (): Promise<ChannelOutput<'settings:get'>> => {
+    const saved = await services.settings();
+    let hsm: { modulePath: string | null; tokenLabel: string | null; demo: boolean } = { modulePath: null, tokenLabel: null, demo: false };
+    try {
+      const c = await services.hsmConfig();
+      hsm = { modulePath: c.modulePath, tokenLabel: c.tokenLabel, demo: c.demo };
+    } catch {
+      // Shown on the HSM screen with its own message; here the saved values are what matter.
+    }
+    const overriddenBy = Object.values(SETTINGS_ENV).filter((name): name is string => Boolean(name && services.env[name]));
+    return { ...saved, effective: { ...hsm, outputFolder: await services.outputFolder() }, overriddenBy };
+  };
+
+  const impl: Impl = {
+    'app:info': async () => {
+      let hsm: ChannelOutput<'app:info'>['hsm'] = null;
+      let hsmProblem: IpcError | null = null;
+      try {
+        const c = await services.hsmConfig();
+        hsm = { modulePath: c.modulePath, tokenLabel: c.tokenLabel, demo: c.demo };
+      } catch (e) {
+        hsmProblem = toIpcError(e, log);
+      }
+      return { version: deps.appVersion, home: services.home, platform: `${process.platform}-${process.arch}`, hsm, hsmProblem, witnessAvailable: Boolean(deps.openWitness) };
+    },
+    'app:openWitness': async () => {
+      if (!deps.openWitness) {
+        throw new KeyriteError('WITNESS_UNAVAILABLE', 'A witness window cannot be opened here. Use the main window on the projector instead (press P for presentation mode).');
+      }
+      await deps.openWitness();
+      return { opened: true };
+    },
+    'hsm:info': async () => describeHsm(await services.hsmConfig()),
+    'settings:get': settingsView,
+    'settings:set': async (patch) => {
+      await services.saveSettings(validateSettingsPatch(patch));
+      return settingsView();
+    },
+    'bundle:verify': async ({ dir }) => {
+      const absolute = path.resolve(dir);
+      const r = await verifyBundle(absolute);
+      return {
+        dir: absolute,
+        ceremonyId: r.ceremony,
+        title: r.title,
+        outcome: r.outcome,
+        demo: r.demo,
+        startedAt: r.startedAt,
+        sealedAt: r.sealedAt,
+        eventCount: r.events,
+        finalHash: r.finalHash,
+        finalHashWords: r.finalHashWords,
+        transcriptKeyFingerprint: r.transcriptKeySpkiSha256,
+        transcriptKeyWords: r.transcriptKeyWords,
+        participants: r.participants.map((p) => ({ id: p.personId, name: p.name, roles: p.roles })),
+        keys: r.keys.map((k) => ({ id: k.keyId, label: k.label, type: k.type, fingerprint: k.spkiSha256 })),
+        files: r.files,
+      };
+    },
+    'inventory:list': async () => {
+      const inventory = new Inventory(await services.getStore(), loadPolicy());
+      return (await inventory.list()).map((k) => ({
+        id: k.id,
+        label: k.label,
+        algorithm: k.algorithm,
+        size: k.size,
+        curve: k.curve,
+        purpose: k.purpose,
+        tokenLabel: k.tokenLabel,
+        tokenSerial: k.tokenSerial,
+        fingerprint: k.fingerprint,
+        createdAt: k.createdAt,
+        ceremonyId: k.ceremonyId,
+        status: k.status,
+        rotationDue: k.rotationDue,
+        backups: k.backups.filter((b) => !b.destroyedAt).length,
+        certificates: k.certificates.length,
+        flags: k.flags,
+      }));
+    },
+    'ceremony:scripts': () => services.withEngine((e) => e.listScripts()),
+    'ceremony:list': () => services.withEngine((e) => e.listCeremonies()),
+    'ceremony:start': async ({ script, outDir, parameters, demo, backupFile }) => {
+      const out = outDir ? path.resolve(outDir) : path.join(await services.outputFolder(), `${script}-${timestamp()}`);
+      return services.withEngine((e) => e.start({ script, outDir: out, parameters, demo, backupFile: backupFile ? path.resolve(backupFile) : undefined }));
+    },
+    'ceremony:view': ({ id }) => services.withEngine((e) => e.view(id)),
+    'ceremony:provide': ({ id, input }) => services.withEngine((e) => e.provide(id, input)),
+    'ceremony:abort': ({ id, reason, personId }) => services.withEngine((e) => e.abort(id, reason, personId)),
+    'ceremony:events': async ({ id }) => readEvents(await services.getStore(), id),
+    'ceremony:witness': () =>
+      services.withEngine(async (e) => {
+        const running = (await e.listCeremonies()).filter((c) => c.status === 'running').sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+        if (running.length === 0) return null;
+        return toWitnessView(await e.view(running[0].id));
+      }),
+  };
+
+  const table = {} as HandlerTable;
+  for (const channel of CHANNELS) {
+    const spec = contract[channel];
+    const run = impl[channel] as (input: unknown) => Promise<unknown>;
+    table[channel] = async (input: unknown) => {
+      const parsed = spec.input.safeParse(input);
+      if (!parsed.success) return { ok: false, error: inputError(channel, parsed.error) };
+      let value: unknown;
+      try {
+        value = await run(parsed.data);
+      } catch (e) {
+        return { ok: false, error: toIpcError(e, log) };
+      }
+      const out = spec.output.safeParse(value);
+      if (!out.success) {
+        return { ok: false, error: toIpcError(new Error(`output of ${channel} does not match the contract: ${out.error.message}`), log) };
+      }
+      return { ok: true, value: out.data };
+    };
+  }
+  return Object.freeze(table);
+}
+
+/** A KeyriteError keeps its code, sentence and details; anything else is logged, never shown. */
+export function toIpcError(e: unknown, log: (message: string, error: unknown) => void): IpcError {
+  if (isKeyriteError(e)) {
+    const details = plainDetails(e.details);
+    return details ? { code: e.code, message: e.message, details } : { code: e.code, message: e.message };
+  }
+  const reference = randomUUID().slice(0, 8);
+  log(`unexpected error (reference ${reference})`, e);
+  return {
+    code: 'INTERNAL_ERROR',
+    message: `Something unexpected went wrong inside Keyrite (reference ${reference}). Nothing was lost: the ceremony is saved at its last completed step. Retry; if it happens again, note the reference and restart Keyrite.`,
+  };
+}
+
+function inputError(channel: string, error: z.ZodError): IpcError {
+  const issue = error.issues[0];
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return {
+    code: 'IPC_INPUT_INVALID',
+    message: `${where}${issue.message}`,
+    details: { channel, path: issue.path.map(String) },
+  };
+}
+
+/** Details must survive structured cloning and must not smuggle a `cause` or a Buffer. */
+function plainDetails(details: Record<string, unknown>): Record<string, unknown> | undefined {
+  if (!details || Object.keys(details).length === 0) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(details, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? undefined : v))) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}

@@ -1,0 +1,43 @@
+import type { CeremonyView } from '../../core/ceremony/types';
+import type { WitnessViewData } from '../../shared/ipc-contract';
+
+/**
+ * The witness window's view of a ceremony: what the room may see on a projector. Built by
+ * picking fields, never by copying the view and deleting some, so a field added to CeremonyView
+ * later (a secret one included) does not reach the witness screen by default.
+ */
+export function toWitnessView(v: CeremonyView): WitnessViewData {
+  const need = v.current?.need;
+  return {
+    ceremonyId: v.ceremonyId,
+    title: v.title,
+    status: v.status,
+    demo: v.demo,
+    steps: v.steps.map((s) => ({ index: s.index, id: s.id, title: s.title, action: s.action, status: s.status })),
+    current: v.current
+      ? {
+          index: v.current.index,
+          title: v.current.title,
+          say: v.current.say,
+          needKind: need?.kind ?? 'done',
+          signed: need?.kind === 'signoff' ? need.signed.map((s) => ({ personId: s.personId, name: s.name, role: s.role })) : [],
+          remaining: need?.kind === 'signoff' ? { ...need.remaining } : { ...v.current.confirm },
+        }
+      : null,
+    fingerprints: fingerprintsOf(v.current?.evidence ?? null),
+    chainHead: { seq: v.chainHead.seq, hash: v.chainHead.hash },
+    sealed: v.sealed ? { finalHash: v.sealed.finalHash, finalHashWords: [...v.sealed.finalHashWords], keyFingerprintWords: [...v.sealed.keyFingerprintWords] } : undefined,
+  };
+}
+
+/** Evidence values whose key names a fingerprint (SPKI hashes, KCVs are not fingerprints). */
+function fingerprintsOf(evidence: Record<string, unknown> | null, prefix = ''): Array<{ label: string; value: string }> {
+  if (!evidence) return [];
+  const out: Array<{ label: string; value: string }> = [];
+  for (const [key, value] of Object.entries(evidence)) {
+    const label = prefix ? `${prefix}.${key}` : key;
+    if (typeof value === 'string' && /fingerprint/i.test(key)) out.push({ label, value });
+    else if (value && typeof value === 'object' && !Array.isArray(value) && prefix.split('.').length < 3) out.push(...fingerprintsOf(value as Record<string, unknown>, label));
+  }
+  return out.slice(0, 8);
+}

@@ -1,0 +1,32 @@
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+
+/** The BIP-39 English list the shares are written in (the same list the core decodes with). */
+export const WORDS: readonly string[] = wordlist;
+const SET = new Set(WORDS);
+
+export function isWord(w: string): boolean {
+  return SET.has(w);
+}
+
+/** Up to `max` list words starting with `prefix` (lowercase); none for an empty prefix. */
+export function completions(prefix: string, max = 6): string[] {
+  const p = prefix.trim().toLowerCase();
+  if (!p) return [];
+  const out: string[] = [];
+  for (const w of WORDS) {
+    if (w.startsWith(p)) {
+      out.push(w);
+      if (out.length >= max) break;
+    }
+  }
+  return out;
+}
+
+/** Split typed share text into words the way the core does (spaces, line breaks, numbering). */
+export function splitWords(text: string): string[] {
+  return text
+    .toLowerCase()
+    .split(/\s+/)
+    .map((t) => t.replace(/^\d+[.)]?$/, '').replace(/^\d+[.)]/, ''))
+    .filter((t) => t.length > 0);
+}

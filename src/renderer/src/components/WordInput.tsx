@@ -1,0 +1,77 @@
+import { useId, useState } from 'react';
+import { completions, isWord } from '../app/words';
+
+interface Props {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  autoFocus?: boolean;
+  inputRef?: React.Ref<HTMLInputElement>;
+  invalid?: boolean;
+}
+
+/**
+ * One share word with completion from the word list. Typing narrows the list; Tab or → takes the
+ * highlighted word (only while the typed text is not already a whole word, so Tab still moves on);
+ * ↑/↓ choose. Enter is left to the form (it submits).
+ */
+export function WordInput({ label, value, onChange, autoFocus, inputRef, invalid }: Props): React.JSX.Element {
+  const id = useId();
+  const [active, setActive] = useState(0);
+  const [focused, setFocused] = useState(false);
+  const typed = value.trim().toLowerCase();
+  const options = typed && !isWord(typed) ? completions(typed) : [];
+  const open = focused && options.length > 0;
+  const choose = (w: string) => {
+    onChange(w);
+    setActive(0);
+  };
+  return (
+    <div className="word-input">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        ref={inputRef}
+        className={invalid || (typed.length >= 4 && options.length === 0 && !isWord(typed)) ? 'invalid' : undefined}
+        value={value}
+        autoFocus={autoFocus}
+        autoComplete="off"
+        autoCapitalize="off"
+        spellCheck={false}
+        role="combobox"
+        aria-expanded={open}
+        aria-controls={`${id}-list`}
+        aria-autocomplete="list"
+        aria-activedescendant={open ? `${id}-opt-${active}` : undefined}
+        onFocus={() => setFocused(true)}
+        onBlur={() => setFocused(false)}
+        onChange={(e) => {
+          onChange(e.target.value);
+          setActive(0);
+        }}
+        onKeyDown={(e) => {
+          if (!open) return;
+          if (e.key === 'ArrowDown') {
+            e.preventDefault();
+            setActive((a) => (a + 1) % options.length);
+          } else if (e.key === 'ArrowUp') {
+            e.preventDefault();
+            setActive((a) => (a - 1 + options.length) % options.length);
+          } else if ((e.key === 'Tab' && !e.shiftKey) || e.key === 'ArrowRight') {
+            e.preventDefault();
+            choose(options[Math.min(active, options.length - 1)]);
+          }
+        }}
+      />
+      {open && (
+        <ul className="completions" id={`${id}-list`} role="listbox">
+          {options.map((w, i) => (
+            <li key={w} id={`${id}-opt-${i}`} role="option" aria-selected={i === active} className={i === active ? 'active' : undefined} onMouseDown={(e) => { e.preventDefault(); choose(w); }}>
+              {w}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

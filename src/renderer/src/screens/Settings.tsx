@@ -1,0 +1,74 @@
+import { useEffect, useState } from 'react';
+import { call, keyrite } from '../app/api';
+import { useAction, useLoad } from '../app/hooks';
+import { ErrorPanel } from '../components/ErrorPanel';
+import { Loading } from '../components/Loading';
+import { ScreenHeading } from '../components/ScreenHeading';
+
+/** PKCS#11 module, token and output folder. Empty fields fall back to the demo token and defaults. */
+export function Settings(): React.JSX.Element {
+  const loaded = useLoad(() => call(keyrite().settings.get()));
+  const [form, setForm] = useState({ modulePath: '', tokenLabel: '', outputFolder: '' });
+  const [saved, setSaved] = useState(false);
+  const [current, setCurrent] = useState(loaded.data);
+  const action = useAction();
+  useEffect(() => {
+    if (!loaded.data) return;
+    setCurrent(loaded.data);
+    setForm({ modulePath: loaded.data.modulePath ?? '', tokenLabel: loaded.data.tokenLabel ?? '', outputFolder: loaded.data.outputFolder ?? '' });
+  }, [loaded.data]);
+
+  if (loaded.error) return <ErrorPanel error={loaded.error} onRetry={loaded.reload} />;
+  if (!current) return <Loading what="settings" />;
+
+  return (
+    <form
+      className="settings"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setSaved(false);
+        void action.run(async () => {
+          const next = await call(keyrite().settings.set({ modulePath: form.modulePath, tokenLabel: form.tokenLabel, outputFolder: form.outputFolder }));
+          setCurrent(next);
+          setSaved(true);
+        });
+      }}
+    >
+      <ScreenHeading>Settings</ScreenHeading>
+      {current.overriddenBy.length > 0 && (
+        <p className="warn-box">
+          {current.overriddenBy.join(' and ')} {current.overriddenBy.length === 1 ? 'is' : 'are'} set in the environment and {current.overriddenBy.length === 1 ? 'overrides' : 'override'} the saved value.
+        </p>
+      )}
+      <div className="field">
+        <label htmlFor="module-path">PKCS#11 module</label>
+        <input id="module-path" autoFocus value={form.modulePath} spellCheck={false} placeholder="/usr/lib/vendor/libpkcs11.so (empty: embedded demo token)" onChange={(e) => setForm({ ...form, modulePath: e.target.value })} />
+        <p className="hint">The full path of your HSM vendor's PKCS#11 library. In use: {current.effective.modulePath ?? 'none'}</p>
+      </div>
+      <div className="field">
+        <label htmlFor="token-label">Token label</label>
+        <input id="token-label" value={form.tokenLabel} spellCheck={false} placeholder="keyrite-demo" onChange={(e) => setForm({ ...form, tokenLabel: e.target.value })} />
+        <p className="hint">
+          The label of the token to use. In use: {current.effective.tokenLabel ?? 'none'}
+          {current.effective.demo ? ' (embedded demo token)' : ''}
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor="output-folder">Output folder</label>
+        <input id="output-folder" value={form.outputFolder} spellCheck={false} placeholder={current.effective.outputFolder} onChange={(e) => setForm({ ...form, outputFolder: e.target.value })} />
+        <p className="hint">Where new ceremony bundles are written (usually the removable medium). In use: {current.effective.outputFolder}</p>
+      </div>
+      {action.error && <ErrorPanel error={action.error} noHome title="The settings were not saved" />}
+      {saved && (
+        <p className="saved" role="status">
+          Settings saved.
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" disabled={action.busy}>
+          Save settings
+        </button>
+      </div>
+    </form>
+  );
+}

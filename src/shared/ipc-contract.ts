@@ -1,0 +1,307 @@
+/**
+ * The IPC contract: every channel the renderer may call, declared once, with the schema of its
+ * input and of its output. The main process validates every input against it (the renderer is
+ * untrusted) and every output too (zod drops fields the schema does not name, so nothing the
+ * core did not mean to show crosses over). The preload's `window.keyrite` and the renderer's
+ * types are both derived from this one table.
+ *
+ * Only type-level imports from here reach the renderer bundle; zod itself stays on the node side.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Shared pieces
+
+const id = z.string().min(1).max(200);
+const text = (max = 2000) => z.string().max(max);
+const path = z.string().min(1, 'Enter a folder or file path.').max(4096);
+const noInput = z.union([z.undefined(), z.strictObject({})]);
+
+export const IpcErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type IpcError = z.infer<typeof IpcErrorSchema>;
+export type Result<T> = { ok: true; value: T } | { ok: false; error: IpcError };
+
+// ---------------------------------------------------------------------------------------------
+// app, hsm, settings
+
+const AppInfo = z.object({
+  version: z.string(),
+  home: z.string(),
+  platform: z.string(),
+  hsm: z.object({ modulePath: z.string(), tokenLabel: z.string(), demo: z.boolean() }).nullable(),
+  /** Why the HSM configuration could not be resolved, when it could not (shown, never fatal). */
+  hsmProblem: IpcErrorSchema.nullable(),
+  witnessAvailable: z.boolean(),
+});
+
+const Mechanism = z.object({
+  name: z.string(),
+  purpose: z.string(),
+  required: z.boolean(),
+  supported: z.boolean(),
+  minKeySize: z.number().optional(),
+  maxKeySize: z.number().optional(),
+});
+
+const HsmInfo = z.object({
+  module: z.object({ path: z.string(), manufacturer: z.string(), description: z.string(), cryptokiVersion: z.string(), libraryVersion: z.string() }),
+  selectedToken: z.string(),
+  demo: z.boolean(),
+  tokens: z.array(
+    z.object({
+      slotId: z.string(),
+      slotDescription: z.string(),
+      present: z.boolean(),
+      label: z.string(),
+      serial: z.string(),
+      manufacturer: z.string(),
+      model: z.string(),
+      firmware: z.string(),
+      hardware: z.string(),
+      flags: z.object({
+        loginRequired: z.boolean(), userPinInitialized: z.boolean(), tokenInitialized: z.boolean(), writeProtected: z.boolean(), rng: z.boolean(),
+        userPinCountLow: z.boolean(), userPinFinalTry: z.boolean(), userPinLocked: z.boolean(),
+        soPinCountLow: z.boolean(), soPinFinalTry: z.boolean(), soPinLocked: z.boolean(),
+      }),
+      minPinLength: z.number(),
+      maxPinLength: z.number(),
+      mechanisms: z.array(Mechanism),
+    }),
+  ),
+});
+
+const SettingsValues = z.object({
+  modulePath: z.string().nullable(),
+  tokenLabel: z.string().nullable(),
+  outputFolder: z.string().nullable(),
+});
+const Settings = SettingsValues.extend({
+  /** What is in force after environment variables and defaults are applied. */
+  effective: z.object({ modulePath: z.string().nullable(), tokenLabel: z.string().nullable(), demo: z.boolean(), outputFolder: z.string() }),
+  /** Environment variables that override the saved settings (KEYRITE_PKCS11_MODULE, …). */
+  overriddenBy: z.array(z.string()),
+});
+const SettingsPatch = z.strictObject({
+  modulePath: z.string().max(4096).nullable().optional(),
+  tokenLabel: z.string().max(32, 'A PKCS#11 token label is at most 32 characters.').nullable().optional(),
+  outputFolder: z.string().max(4096).nullable().optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// bundles and inventory
+
+const BundleVerification = z.object({
+  dir: z.string(),
+  ceremonyId: z.string(),
+  title: z.string(),
+  outcome: z.enum(['sealed', 'aborted']),
+  demo: z.boolean(),
+  startedAt: z.string(),
+  sealedAt: z.string(),
+  eventCount: z.number(),
+  finalHash: z.string(),
+  finalHashWords: z.array(z.string()),
+  transcriptKeyFingerprint: z.string(),
+  transcriptKeyWords: z.array(z.string()),
+  participants: z.array(z.object({ id: z.string(), name: z.string(), roles: z.array(z.string()) })),
+  keys: z.array(z.object({ id: z.string(), label: z.string().nullable(), type: z.string().nullable(), fingerprint: z.string().nullable() })),
+  files: z.array(z.string()),
+});
+
+const InventoryKey = z.object({
+  id: z.string(),
+  label: z.string(),
+  algorithm: z.string(),
+  size: z.number(),
+  curve: z.string().nullable(),
+  purpose: z.string(),
+  tokenLabel: z.string(),
+  tokenSerial: z.string(),
+  fingerprint: z.string(),
+  createdAt: z.string(),
+  ceremonyId: z.string(),
+  status: z.string(),
+  rotationDue: z.string().nullable(),
+  /** Backups not recorded as destroyed. */
+  backups: z.number(),
+  certificates: z.number(),
+  flags: z.object({ weak: z.boolean(), overdue: z.boolean(), reasons: z.array(z.string()) }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// ceremonies (mirrors src/core/ceremony/types.ts; src/main/ipc/contract-compat.ts proves they match)
+
+const Participant = z.object({ id: z.string(), name: z.string(), roles: z.array(z.string()) });
+const ParticipantInput = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'A person id is 1–32 lowercase letters, digits, dots, dashes or underscores (e.g. "alice").'),
+  name: z.string().trim().min(1, 'Enter the person\'s name.').max(100),
+  roles: z.array(z.string().min(1).max(64)).min(1, 'Give every person at least one role.').max(8),
+});
+const RoleSpec = z.object({ id: z.string(), title: z.string(), min: z.number(), max: z.number() });
+const ActionName = z.enum([
+  'preflight', 'checkIn', 'hsmLogin', 'generateKey', 'selfTest', 'createBackup', 'handOutShares', 'collectShares',
+  'restoreBackup', 'proveIdentity', 'exportPublicKey', 'issueRootCert', 'issueCsr', 'issueCrossCert', 'destroyKey',
+  'recordStatement', 'resplitShares', 'updateKeyStatus', 'seal',
+]);
+const StepSummary = z.object({ index: z.number(), id: z.string(), title: z.string(), action: ActionName.nullable(), status: z.enum(['pending', 'running', 'done']) });
+const StatementField = z.object({ id: z.string(), label: z.string(), kind: z.enum(['text', 'serial', 'sha256', 'person']), required: z.boolean() });
+const Signer = z.object({ personId: z.string(), name: z.string(), role: z.string() });
+
+const Need = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('participants'), roles: z.array(RoleSpec) }),
+  z.object({ kind: z.literal('preflightOverride'), interfaces: z.array(z.string()), message: z.string() }),
+  z.object({ kind: z.literal('pin'), user: z.enum(['user', 'so']), tokenLabel: z.string(), role: z.string(), message: z.string() }),
+  z.object({ kind: z.literal('signoff'), remaining: z.record(z.string(), z.number()), signed: z.array(Signer) }),
+  z.object({
+    kind: z.literal('shareHandout'),
+    custodian: Participant,
+    shareIndex: z.number(),
+    of: z.number(),
+    phase: z.enum(['privacy', 'reveal', 'confirm']),
+    header: z.string().optional(),
+    confirmPositions: z.array(z.number()).optional(),
+  }),
+  z.object({ kind: z.literal('shareEntry'), accepted: z.array(z.object({ index: z.number(), custodian: z.string() })), needed: z.number(), threshold: z.number(), splitId: z.string() }),
+  z.object({ kind: z.literal('statement'), fields: z.array(StatementField) }),
+  z.object({ kind: z.literal('continue'), message: z.string() }),
+  z.object({ kind: z.literal('done') }),
+]);
+
+/** What the UI sends to a step. `pin`, `words` and `text` are secret: used by the core, then dropped. */
+export const StepInputSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('participants'), participants: z.array(ParticipantInput).min(1).max(64) }),
+  z.strictObject({ kind: z.literal('preflightOverride'), reason: z.string().trim().min(1, 'Type the reason for the override.').max(2000), personId: id }),
+  z.strictObject({ kind: z.literal('pin'), pin: z.string().min(1, 'Enter the PIN.').max(256) }),
+  z.strictObject({ kind: z.literal('signoff'), personId: id, role: z.string().min(1).max(64).optional() }),
+  z.strictObject({ kind: z.literal('shareAck') }),
+  z.strictObject({ kind: z.literal('shareConfirm'), words: z.array(z.string().max(64)).min(1).max(64) }),
+  z.strictObject({ kind: z.literal('share'), text: z.string().min(1, 'Enter the share words.').max(4000) }),
+  z.strictObject({ kind: z.literal('statement'), values: z.record(z.string().max(64), z.string().max(2000)) }),
+  z.strictObject({ kind: z.literal('continue') }),
+]);
+
+const ErrorView = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
+
+export const CeremonyViewSchema = z.object({
+  ceremonyId: z.string(),
+  scriptId: z.string(),
+  title: z.string(),
+  status: z.enum(['running', 'sealed', 'aborted']),
+  demo: z.boolean(),
+  outDir: z.string(),
+  participants: z.array(Participant),
+  steps: z.array(StepSummary),
+  current: z
+    .object({
+      index: z.number(),
+      id: z.string(),
+      title: z.string(),
+      say: z.string(),
+      action: ActionName.nullable(),
+      confirm: z.record(z.string(), z.number()),
+      need: Need,
+      evidence: z.record(z.string(), z.unknown()).nullable(),
+    })
+    .nullable(),
+  revealedShare: z.object({ custodian: z.string(), header: z.string(), words: z.array(z.string()) }).optional(),
+  chainHead: z.object({ seq: z.number(), hash: z.string() }),
+  lastError: ErrorView.nullable(),
+  sealed: z.object({ finalHash: z.string(), finalHashWords: z.array(z.string()), keyFingerprintWords: z.array(z.string()), bundle: z.string() }).optional(),
+});
+
+/**
+ * What the witness window gets: the same ceremony minus everything private. It never carries a
+ * share, a PIN prompt's details beyond who must enter it, or the share-entry progress detail.
+ */
+export const WitnessViewSchema = z.object({
+  ceremonyId: z.string(),
+  title: z.string(),
+  status: z.enum(['running', 'sealed', 'aborted']),
+  demo: z.boolean(),
+  steps: z.array(StepSummary),
+  current: z.object({ index: z.number(), title: z.string(), say: z.string(), needKind: z.string(), signed: z.array(Signer), remaining: z.record(z.string(), z.number()) }).nullable(),
+  fingerprints: z.array(z.object({ label: z.string(), value: z.string() })),
+  chainHead: z.object({ seq: z.number(), hash: z.string() }),
+  sealed: z.object({ finalHash: z.string(), finalHashWords: z.array(z.string()), keyFingerprintWords: z.array(z.string()) }).optional(),
+});
+
+const CeremonySummary = z.object({
+  id: z.string(),
+  scriptId: z.string(),
+  title: z.string(),
+  status: z.enum(['running', 'sealed', 'aborted']),
+  currentStep: z.number(),
+  stepCount: z.number(),
+  currentStepTitle: z.string().nullable(),
+  outDir: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const ScriptSummary = z.object({ id: z.string(), title: z.string(), version: z.string(), description: z.string(), file: z.string(), sha256: z.string() });
+
+const TranscriptEvent = z.object({ seq: z.number(), type: z.string(), at: z.string().nullable(), hash: z.string(), summary: z.string() });
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+export const contract = {
+  'app:info': { input: noInput, output: AppInfo },
+  'app:openWitness': { input: noInput, output: z.object({ opened: z.boolean() }) },
+  'hsm:info': { input: noInput, output: HsmInfo },
+  'settings:get': { input: noInput, output: Settings },
+  'settings:set': { input: SettingsPatch, output: Settings },
+  'bundle:verify': { input: z.strictObject({ dir: path }), output: BundleVerification },
+  'inventory:list': { input: noInput, output: z.array(InventoryKey) },
+  'ceremony:scripts': { input: noInput, output: z.array(ScriptSummary) },
+  'ceremony:list': { input: noInput, output: z.array(CeremonySummary) },
+  'ceremony:start': {
+    input: z.strictObject({
+      script: id,
+      outDir: path.optional(),
+      parameters: z.record(z.string().max(64), z.union([z.string().max(200), z.number(), z.boolean()])).optional(),
+      demo: z.boolean().optional(),
+      backupFile: path.optional(),
+    }),
+    output: CeremonyViewSchema,
+  },
+  'ceremony:view': { input: z.strictObject({ id }), output: CeremonyViewSchema },
+  'ceremony:provide': { input: z.strictObject({ id, input: StepInputSchema }), output: CeremonyViewSchema },
+  'ceremony:abort': {
+    input: z.strictObject({ id, reason: z.string().trim().min(1, 'Type why the ceremony is aborted.').max(2000), personId: id }),
+    output: CeremonyViewSchema,
+  },
+  'ceremony:events': {
+    input: z.strictObject({ id }),
+    output: z.object({ chainHead: z.object({ seq: z.number(), hash: z.string() }), events: z.array(TranscriptEvent) }),
+  },
+  'ceremony:witness': { input: noInput, output: WitnessViewSchema.nullable() },
+} as const;
+
+export type Contract = typeof contract;
+export type Channel = keyof Contract;
+export const CHANNELS = Object.keys(contract) as Channel[];
+
+/** Channels the witness window may call: nothing that can change a ceremony or reveal a secret. */
+export const WITNESS_CHANNELS: readonly Channel[] = ['app:info', 'ceremony:witness'];
+
+export type ChannelInput<C extends Channel> = z.input<Contract[C]['input']>;
+export type ChannelOutput<C extends Channel> = z.output<Contract[C]['output']>;
+
+type Domain = Channel extends `${infer D}:${string}` ? D : never;
+type Args<C extends Channel> = undefined extends ChannelInput<C> ? [input?: ChannelInput<C>] : [input: ChannelInput<C>];
+
+/** The type of `window.keyrite`: `keyrite.<domain>.<verb>(input)` for every channel. */
+export type KeyriteApi = {
+  readonly [D in Domain]: {
+    readonly [C in Channel as C extends `${D}:${infer V}` ? V : never]: (...args: Args<C>) => Promise<Result<ChannelOutput<C>>>;
+  };
+};
+
+export type CeremonyViewData = z.output<typeof CeremonyViewSchema>;
+export type WitnessViewData = z.output<typeof WitnessViewSchema>;
+export type StepInputData = z.input<typeof StepInputSchema>;
+export type NeedData = NonNullable<CeremonyViewData['current']>['need'];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, isKeyriteError } from '../errors';
+import { fileSystemError } from '../fs-errors';
 import { connectHsm, type HsmConnection } from '../hsm/connect';
 import type { HsmSession } from '../hsm/session';
 import type { Store } from '../store/db';
@@ -130,7 +131,7 @@ export class CeremonyRunner {
     const last = await deps.store.get<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq DESC LIMIT 1', [id]);
     const head = last ? (JSON.parse(last.line) as TranscriptEvent) : null;
     const runner = new CeremonyRunner(deps, id, loaded.script, loaded.file, JSON.parse(row.parameters) as Parameters, JSON.parse(row.state) as CeremonyState, row.status, row.current_step, row.out_dir, row.demo === 1, head);
-    if (row.status === 'running') {
+    if (row.status === 'running' && head?.type !== 'CEREMONY_SEALED') {
       runner.emit('CEREMONY_RESUMED', { step: runner.currentStep?.id ?? null, index: runner.index, phase: runner.state.phase });
       await runner.commit();
     }
@@ -248,7 +249,8 @@ export class CeremonyRunner {
     if (!step) throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony '${this.id}' is ${this.status}; it takes no more input.`);
     try {
       await this.apply(step, input);
-    } catch (e) {
+    } catch (caught) {
+      const e = fileSystemError(caught) ?? caught;
       if (!isKeyriteError(e) || e.code.startsWith('INTERNAL')) throw e;
       this.lastError = { code: e.code, message: e.message, details: e.details };
       this.pending = [];
@@ -258,8 +260,11 @@ export class CeremonyRunner {
         this.secrets.conn?.close();
         this.secrets.conn = undefined;
       }
-      this.emit('ERROR_RECORDED', { step: step.id, code: e.code, message: e.message });
-      await this.commit().catch(() => undefined);
+      // Once CEREMONY_SEALED is in the chain nothing may follow it; the error is shown, not recorded.
+      if (this.head?.type !== 'CEREMONY_SEALED') {
+        this.emit('ERROR_RECORDED', { step: step.id, code: e.code, message: e.message });
+        await this.commit().catch(() => undefined);
+      }
     }
     return this.view();
   }

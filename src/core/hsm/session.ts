@@ -66,7 +66,15 @@ export class HsmSession {
       this.module.api.C_Login(this.handle, type, pin);
     } catch (e) {
       const ckr = ckrName(e);
-      if (ckr === 'CKR_USER_ALREADY_LOGGED_IN' && this.loggedIn === user) return;
+      if (ckr === 'CKR_USER_ALREADY_LOGGED_IN' || ckr === 'CKR_USER_ANOTHER_ALREADY_LOGGED_IN') {
+        // PKCS#11 login state belongs to the application, not the session: another session of
+        // this process is logged in. Log out and in again so this PIN is still checked; the other
+        // session's holder will be asked for its PIN again when it next needs the token.
+        this.module.api.C_Logout(this.handle);
+        this.loggedIn = null;
+        this.login(pin, user);
+        return;
+      }
       if (ckr === 'CKR_PIN_INCORRECT' || ckr === 'CKR_PIN_LEN_RANGE') {
         const flags = readToken(this.module, this.token.slot).flags;
         if ((user === 'user' && flags.userPinLocked) || (user === 'so' && flags.soPinLocked)) {

@@ -20,8 +20,11 @@ function artifactPath(ctx: ActionContext, name: string): string {
 }
 
 async function writeArtifact(ctx: ActionContext, file: string, content: string): Promise<string> {
-  await writeFileAtomic(file, content, { exclusive: true });
   const rel = path.relative(ctx.outDir, file);
+  // Say what is about to be written before writing it: after a crash the file is then known as ours.
+  ctx.state.actionState.pendingArtifact = { path: rel, sha256: sha256(content) };
+  await ctx.checkpoint();
+  await writeFileAtomic(file, content, { exclusive: true });
   ctx.state.artifacts[rel] = { path: rel, sha256: sha256(content) };
   return rel;
 }

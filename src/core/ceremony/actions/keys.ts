@@ -86,6 +86,10 @@ export const generateKey: ActionHandler = {
     let keyId = ctx.state.actionState.keyId as string | undefined;
     if (!keyId) {
       keyId = await ctx.deps.inventory.allocateKeyId(spec.type, ctx.now().getUTCFullYear());
+      // The label must be free now; then a key found under it after a crash can only be ours.
+      if (session.find({ label: keyId }).length > 0) {
+        throw new KeyriteError('CEREMONY_KEY_CONFLICT', `Token '${session.token.label}' already holds a key labelled '${keyId}' that the inventory does not know. Run \`keyrite inventory check\` and resolve the difference before generating a key.`, { details: { keyId } });
+      }
       ctx.state.actionState.keyId = keyId;
       await ctx.checkpoint();
     }

@@ -2,7 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, resplitBackup, restoreBackup as restore,
+  backupFilePath, checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, resplitBackup, restoreBackup as restore,
   type BackupFile, type BackupResult, type DecodedShare,
 } from '../../backup';
 import { KeyriteError } from '../../errors';
@@ -43,11 +43,17 @@ function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, ext
  * its KEK exists nowhere. It is removed, recorded as superseded, and made again with a new split.
  */
 function discardStaleBackup(ctx: ActionContext): string | null {
-  const stale = ctx.state.backup;
-  if (!stale || stale.keyId !== keyRef(ctx).keyId) return null;
-  if (existsSync(stale.file)) rmSync(stale.file);
-  delete ctx.state.artifacts[path.relative(ctx.outDir, stale.file)];
-  return stale.splitId;
+  const key = keyRef(ctx);
+  const file = backupFilePath(ctx.outDir, key.keyId);
+  if (!existsSync(file)) return null;
+  // Only a backup this ceremony wrote (recorded, or cut off before it could be recorded) is removed.
+  const stale = readBackupFile(file);
+  if (stale.ceremonyId !== ctx.ceremonyId || stale.keyId !== key.keyId) {
+    throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${file}' belongs to another ceremony (${stale.ceremonyId}). Keyrite does not overwrite it; move it away and retry.`, { details: { file } });
+  }
+  rmSync(file);
+  delete ctx.state.artifacts[path.relative(ctx.outDir, file)];
+  return stale.split.id;
 }
 
 export const createBackup: ActionHandler = {

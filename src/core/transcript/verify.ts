@@ -1,0 +1,243 @@
+import { createHash, createPublicKey, verify as nodeVerify, webcrypto, type KeyObject } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { KeyriteError } from '../errors';
+import { BUNDLE_FILES, type TranscriptEvent } from './event-types';
+import { checkSealedChain, parseTranscript } from './parse';
+import { hexToPgpWords } from './pgp-words';
+import { checkBundlePath, listBundleFiles, parseSha256Sums } from './sha256sums';
+import { summarizeTranscript, type KeySummary } from './summary';
+
+export interface VerifyReport {
+  ok: true;
+  ceremony: string;
+  title: string;
+  startedAt: string;
+  sealedAt: string;
+  outcome: 'sealed' | 'aborted';
+  demo: boolean;
+  participants: { personId: string; name: string; roles: string[] }[];
+  keys: KeySummary[];
+  events: number;
+  finalHash: string;
+  finalHashWords: string[];
+  transcriptKeySpkiSha256: string;
+  transcriptKeyWords: string[];
+  /** Files checked against SHA256SUMS (SHA256SUMS itself excluded). */
+  files: string[];
+}
+
+const missing = (file: string): KeyriteError =>
+  new KeyriteError('BUNDLE_FILE_MISSING', `The bundle has no '${file}'. Copy the complete bundle folder from the ceremony's export medium.`, { details: { file } });
+
+/**
+ * Check a sealed bundle offline, in this order, stopping at the first problem: every event's
+ * hash, seq and chain link; the sealed shape of the chain; the transcript key against the
+ * fingerprint recorded in TRANSCRIPT_KEY_CREATED; the signature; every file against SHA256SUMS,
+ * and that no file is unlisted.
+ */
+export async function verifyBundle(dir: string): Promise<VerifyReport> {
+  let stat;
+  try {
+    stat = await fs.stat(dir);
+  } catch {
+    throw new KeyriteError('BUNDLE_NOT_FOUND', `There is no bundle folder '${dir}'.`, { details: { dir } });
+  }
+  if (!stat.isDirectory()) throw new KeyriteError('BUNDLE_NOT_FOUND', `'${dir}' is not a folder; pass the bundle folder (the one holding transcript.jsonl).`, { details: { dir } });
+  const present = await listBundleFiles(dir);
+  if (present.length === 0) throw new KeyriteError('BUNDLE_EMPTY', `The bundle folder '${dir}' is empty: there is nothing to verify.`, { details: { dir } });
+  const has = new Set(present);
+  if (!has.has(BUNDLE_FILES.transcript)) throw missing(BUNDLE_FILES.transcript);
+  if (!has.has(BUNDLE_FILES.signature)) {
+    throw new KeyriteError('TRANSCRIPT_NOT_SEALED', `The bundle has a transcript but no '${BUNDLE_FILES.signature}': the ceremony was never sealed, or the signature was removed.`, { details: { file: BUNDLE_FILES.signature } });
+  }
+  for (const f of [BUNDLE_FILES.key, BUNDLE_FILES.sums]) if (!has.has(f)) throw missing(f);
+
+  const bytes = await fs.readFile(path.join(dir, BUNDLE_FILES.transcript));
+  const keyPem = await fs.readFile(path.join(dir, BUNDLE_FILES.key));
+  const signature = await fs.readFile(path.join(dir, BUNDLE_FILES.signature));
+  const sumsText = await fs.readFile(path.join(dir, BUNDLE_FILES.sums), 'utf8');
+  // The whole-file work (SHA-384 for the signature, SHA-256 of every file) runs in libuv's
+  // thread pool while this thread walks the chain; results are still reported in order.
+  const keyResult = settle(async () => readTranscriptKey(keyPem));
+  const signatureResult = settle(async () => verifySignature(bytes, (await keyResult).value!, signature));
+  const digests = new Map<string, Settled<string>>();
+  for (const f of present) {
+    if (f === BUNDLE_FILES.sums) continue;
+    digests.set(f, settle(async () => sha256Hex(f === BUNDLE_FILES.transcript ? bytes : await fs.readFile(path.join(dir, f)))));
+  }
+
+  // 1. The chain.
+  const events = parseTranscript(decodeUtf8(bytes));
+  checkSealedChain(events);
+  const last = events[events.length - 1];
+
+  // 2. The key is the one the chain recorded at the start of the ceremony.
+  const keyEvent = events.find((e) => e.type === 'TRANSCRIPT_KEY_CREATED');
+  if (!keyEvent) {
+    throw new KeyriteError('TRANSCRIPT_KEY_NOT_RECORDED', 'The transcript has no TRANSCRIPT_KEY_CREATED event, so the signing key cannot be tied to the ceremony.', { details: { seq: null } });
+  }
+  const recorded = keyEvent.data.spkiSha256;
+  for (const e of events) {
+    if (e.type === 'TRANSCRIPT_KEY_CREATED' && e.data.spkiSha256 !== recorded) {
+      throw new KeyriteError('TRANSCRIPT_KEY_MISMATCH', `Event ${e.seq} records a second, different transcript key; a ceremony has exactly one.`, { details: { seq: e.seq } });
+    }
+  }
+  const key = unwrap(await keyResult);
+  const spkiSha256 = createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
+  if (spkiSha256 !== recorded) {
+    throw new KeyriteError('TRANSCRIPT_KEY_MISMATCH', `${BUNDLE_FILES.key} (SPKI SHA-256 ${spkiSha256}) is not the transcript key recorded in event ${keyEvent.seq} (${String(recorded)}): the key file was replaced.`, { details: { file: BUNDLE_FILES.key, seq: keyEvent.seq, expected: recorded, actual: spkiSha256 } });
+  }
+
+  // 3. The signature over the exact bytes.
+  if (!unwrap(await signatureResult)) {
+    throw new KeyriteError('TRANSCRIPT_SIGNATURE_INVALID', `${BUNDLE_FILES.signature} is not a valid signature of ${BUNDLE_FILES.transcript} by the transcript key: the signature belongs to another transcript, or a file was replaced.`, { details: { file: BUNDLE_FILES.signature } });
+  }
+
+  // 4. Files whose SHA-256 the signed chain records. SHA256SUMS itself is not signed, so this is
+  // what stops someone from changing keys/… and SHA256SUMS together.
+  for (const claim of recordedFiles(events)) {
+    const digest = digests.get(claim.file);
+    if (!digest) {
+      if (!claim.required) continue;
+      throw new KeyriteError('BUNDLE_FILE_MISSING', `The bundle has no '${claim.file}', which event ${claim.seq} records as part of it. Copy the complete bundle folder from the ceremony's export medium.`, { details: { file: claim.file, seq: claim.seq } });
+    }
+    const actual = unwrap(await digest);
+    if (actual !== claim.sha256) {
+      throw new KeyriteError('BUNDLE_FILE_CHANGED', `'${claim.file}' is not the file event ${claim.seq} recorded: its SHA-256 differs, so it was changed after it was written.`, { details: { file: claim.file, seq: claim.seq, expected: claim.sha256, actual } });
+    }
+  }
+
+  // 5. Every file against SHA256SUMS, both ways.
+  const sums = parseSha256Sums(sumsText);
+  const listed = new Set(sums.map((s) => s.file));
+  for (const entry of sums) {
+    if (entry.file === BUNDLE_FILES.sums) {
+      throw new KeyriteError('BUNDLE_SUMS_INVALID', 'SHA256SUMS lists itself; it covers every other file of the bundle.', { details: { file: BUNDLE_FILES.sums } });
+    }
+    const digest = digests.get(entry.file);
+    if (!digest) throw missing(entry.file);
+    const actual = unwrap(await digest);
+    if (actual !== entry.sha256) {
+      throw new KeyriteError('BUNDLE_FILE_CHANGED', `'${entry.file}' was changed after the bundle was sealed: its SHA-256 is not the one in SHA256SUMS.`, { details: { file: entry.file, expected: entry.sha256, actual } });
+    }
+  }
+  for (const f of present) {
+    if (f !== BUNDLE_FILES.sums && !listed.has(f)) {
+      throw new KeyriteError('BUNDLE_FILE_UNLISTED', `'${f}' is in the bundle but not in SHA256SUMS: it was added after sealing. Remove it or find the original bundle.`, { details: { file: f } });
+    }
+  }
+  for (const f of [BUNDLE_FILES.transcript, BUNDLE_FILES.signature, BUNDLE_FILES.key, BUNDLE_FILES.html]) {
+    if (!has.has(f)) throw missing(f);
+  }
+
+  const s = summarizeTranscript(events);
+  return {
+    ok: true,
+    ceremony: s.ceremony,
+    title: s.title,
+    startedAt: s.startedAt,
+    sealedAt: last.at,
+    outcome: s.outcome === 'aborted' ? 'aborted' : 'sealed',
+    demo: s.demo,
+    participants: s.participants.map(({ personId, name, roles }) => ({ personId, name, roles })),
+    keys: s.keys,
+    events: events.length,
+    finalHash: last.hash,
+    finalHashWords: hexToPgpWords(last.hash),
+    transcriptKeySpkiSha256: spkiSha256,
+    transcriptKeyWords: hexToPgpWords(spkiSha256),
+    files: sums.map((e) => e.file),
+  };
+}
+
+interface FileClaim {
+  file: string;
+  sha256: string;
+  seq: number;
+  /** Listed by CEREMONY_SEALED as part of the bundle (not just mentioned by an event). */
+  required: boolean;
+}
+
+/**
+ * File hashes the chain records: `{ file, sha256 }` in any event's data (PUBLIC_KEY_EXPORTED,
+ * CSR_ISSUED, BACKUP_WRITTEN, …) and CEREMONY_SEALED.data.artifacts `[{ path, sha256 }]`.
+ */
+function recordedFiles(events: readonly TranscriptEvent[]): FileClaim[] {
+  const claims: FileClaim[] = [];
+  const add = (file: unknown, sha256: unknown, seq: number, required: boolean): void => {
+    if (typeof file !== 'string' || typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return;
+    const rel = file.replace(/\\/g, '/');
+    if (checkBundlePath(rel) !== null) return;
+    claims.push({ file: rel, sha256, seq, required });
+  };
+  for (const e of events) {
+    // A file rewritten on purpose (a backup remade after its shares were lost) says which split it
+    // supersedes; from then on only the newer record holds for that file.
+    if (e.data.supersedes && typeof e.data.file === 'string') {
+      const rel = e.data.file.replace(/\\/g, '/');
+      for (let i = claims.length - 1; i >= 0; i--) if (claims[i].file === rel) claims.splice(i, 1);
+    }
+    add(e.data.file, e.data.sha256, e.seq, false);
+    if (e.type === 'CEREMONY_SEALED' && Array.isArray(e.data.artifacts)) {
+      for (const a of e.data.artifacts) if (a && typeof a === 'object') add((a as Record<string, unknown>).path, (a as Record<string, unknown>).sha256, e.seq, true);
+    }
+  }
+  return claims;
+}
+
+type Settled<T> = Promise<{ value?: T; error?: unknown }>;
+
+/** Start work now, never as an unhandled rejection; unwrap() rethrows at the point of reporting. */
+function settle<T>(fn: () => Promise<T>): Settled<T> {
+  return fn().then((value) => ({ value }), (error: unknown) => ({ error }));
+}
+
+function unwrap<T>(r: { value?: T; error?: unknown }): T {
+  if ('error' in r) throw r.error;
+  return r.value as T;
+}
+
+async function sha256Hex(data: Buffer): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
+}
+
+/** crypto.verify with a callback runs in the thread pool. A malformed signature is just invalid. */
+function verifySignature(data: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      nodeVerify('sha384', data, { key, dsaEncoding: 'der' }, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+function readTranscriptKey(pem: Buffer): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (cause) {
+    throw new KeyriteError('TRANSCRIPT_KEY_INVALID', `${BUNDLE_FILES.key} is not a PEM public key.`, { details: { file: BUNDLE_FILES.key }, cause });
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'secp384r1') {
+    throw new KeyriteError('TRANSCRIPT_KEY_INVALID', `${BUNDLE_FILES.key} is not an EC P-384 public key, so it is not a Keyrite transcript key.`, { details: { file: BUNDLE_FILES.key } });
+  }
+  return key;
+}
+
+/** Strict UTF-8 (a BOM is kept, so it fails as non-JSON on line 1). */
+function decodeUtf8(bytes: Buffer): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  let line = 1;
+  let start = 0;
+  for (let end = bytes.indexOf(0x0a); ; end = bytes.indexOf(0x0a, start)) {
+    const stop = end === -1 ? bytes.length : end;
+    if (!isUtf8(bytes.subarray(start, stop))) break;
+    if (end === -1) break;
+    line++;
+    start = end + 1;
+  }
+  throw new KeyriteError('TRANSCRIPT_NOT_JSON', `Line ${line} of the transcript is not valid UTF-8 text: the file was damaged.`, { details: { line, seq: line } });
+}

@@ -4,6 +4,7 @@ import { registerHsmCommands } from './commands/hsm';
 import { registerExportCommands } from './commands/export';
 import { registerInventoryCommands } from './commands/inventory';
 import { registerPolicyCommands } from './commands/policy';
+import { registerVerifyCommands } from './commands/verify';
 import { registerShareCommands } from './commands/share';
 import { fail } from './io';
 
@@ -19,6 +20,7 @@ registerHsmCommands(program);
 registerExportCommands(program);
 registerInventoryCommands(program);
 registerPolicyCommands(program);
+registerVerifyCommands(program);
 registerShareCommands(program);
 
 try {

@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { groupHex } from '../../core/transcript/pgp-words';
+import { verifyBundle, type VerifyReport } from '../../core/transcript/verify';
+
+export function registerVerifyCommands(program: Command): void {
+  program
+    .command('verify')
+    .description('verify a sealed ceremony bundle offline: event chain, signature, transcript key, every file in SHA256SUMS')
+    .argument('<bundle>', 'the bundle folder (holding transcript.jsonl)')
+    .option('--json', 'print the report as JSON')
+    .action(async (bundle: string, opts: { json?: boolean }) => {
+      const report = await verifyBundle(bundle);
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+    });
+}
+
+export function formatReport(r: VerifyReport): string {
+  const lines: string[] = [];
+  lines.push(`OK: bundle verified — ${r.events} events, chain, signature and ${r.files.length} files intact.`);
+  lines.push('');
+  lines.push(`Ceremony:     ${r.title} (${r.ceremony})${r.demo ? '  [DEMO]' : ''}`);
+  lines.push(`Started:      ${r.startedAt}`);
+  lines.push(`Sealed:       ${r.sealedAt}${r.outcome === 'aborted' ? '  (ceremony ABORTED; transcript sealed as evidence)' : ''}`);
+  lines.push('Participants:');
+  if (r.participants.length === 0) lines.push('  (none checked in)');
+  for (const p of r.participants) lines.push(`  ${p.name} (${p.personId}) — ${p.roles.join(', ') || 'no role'}`);
+  lines.push('Keys:');
+  if (r.keys.length === 0) lines.push('  (none)');
+  for (const k of r.keys) {
+    lines.push(`  ${k.keyId}${k.label ? ` '${k.label}'` : ''}${k.type ? ` ${k.type}` : ''} — ${k.event === 'KEY_RESTORED' ? 'restored' : 'generated'} (event ${k.seq})`);
+    if (k.spkiSha256) lines.push(`    SPKI SHA-256 ${groupHex(k.spkiSha256)}`);
+  }
+  lines.push('');
+  lines.push('Final transcript hash (compare with the signed paper copy):');
+  lines.push(`  ${groupHex(r.finalHash)}`);
+  lines.push(...wordLines(r.finalHashWords));
+  lines.push('Transcript key fingerprint (SHA-256 of the public key):');
+  lines.push(`  ${groupHex(r.transcriptKeySpkiSha256)}`);
+  lines.push(...wordLines(r.transcriptKeyWords));
+  return lines.join('\n') + '\n';
+}
+
+function wordLines(words: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i += 8) out.push(`  ${words.slice(i, i + 8).join(' ')}`);
+  return out;
+}

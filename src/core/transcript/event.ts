@@ -1,0 +1,51 @@
+import { KeyriteError } from '../errors';
+import { canonicalJson, nonJsonPath, sha256Hex } from './canonical';
+import { GENESIS_PREV, ISO_UTC, isEventType, type EventFields, type TranscriptEvent } from './event-types';
+
+/** SHA-256 hex over the canonical JSON of the event without its `hash` member. */
+export function eventHash(e: Omit<TranscriptEvent, 'hash'>): string {
+  const { seq, at, ceremony, step, actor, type, data, prev } = e;
+  return sha256Hex(canonicalJson({ seq, at, ceremony, step, actor, type, data, prev }));
+}
+
+/**
+ * The next event of a chain. `data` is copied (through its canonical form), so later changes
+ * to the caller's object cannot make the event disagree with its hash.
+ */
+export function makeEvent(prev: TranscriptEvent | null, fields: EventFields): TranscriptEvent {
+  const invalid = (what: string): KeyriteError =>
+    new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Keyrite cannot record this ${String(fields.type)} event: ${what}.`, { details: { type: fields.type, seq: prev ? prev.seq + 1 : 1 } });
+  if (!isEventType(fields.type)) throw invalid(`'${String(fields.type)}' is not a transcript event type`);
+  if (typeof fields.at !== 'string' || !ISO_UTC.test(fields.at)) throw invalid(`the time '${String(fields.at)}' is not ISO 8601 UTC (YYYY-MM-DDTHH:MM:SS[.sss]Z)`);
+  if (typeof fields.ceremony !== 'string' || fields.ceremony.length === 0) throw invalid('the ceremony id is empty');
+  if (prev && prev.ceremony !== fields.ceremony) throw invalid(`it belongs to ceremony '${fields.ceremony}' but the chain is ceremony '${prev.ceremony}'`);
+  if (fields.step !== null && typeof fields.step !== 'string') throw invalid('the step must be a string or null');
+  if (fields.actor !== null && typeof fields.actor !== 'string') throw invalid('the actor must be a string or null');
+  if (fields.data === null || typeof fields.data !== 'object' || Array.isArray(fields.data)) throw invalid('its data must be an object');
+  const bad = nonJsonPath(fields.data);
+  if (bad) throw invalid(`${bad} is not plain JSON (strings, finite numbers, booleans, null, arrays, plain objects)`);
+  const data = JSON.parse(canonicalJson(fields.data)) as Record<string, unknown>;
+  const base = {
+    seq: prev ? prev.seq + 1 : 1,
+    at: fields.at,
+    ceremony: fields.ceremony,
+    step: fields.step,
+    actor: fields.actor,
+    type: fields.type,
+    data,
+    prev: prev ? prev.hash : GENESIS_PREV,
+  };
+  return { ...base, hash: eventHash(base) };
+}
+
+/** The event's line in transcript.jsonl: canonical JSON of the whole event, without newline. */
+export function eventLine(e: TranscriptEvent): string {
+  return canonicalJson(e);
+}
+
+/** The exact bytes of transcript.jsonl: every line followed by '\n', the last one included. */
+export function transcriptText(events: readonly TranscriptEvent[]): string {
+  let text = '';
+  for (const e of events) text += eventLine(e) + '\n';
+  return text;
+}

@@ -1,0 +1,242 @@
+import type { TranscriptEvent } from './event-types';
+import { groupHex, hexToPgpWords } from './pgp-words';
+import { summarizeTranscript } from './summary';
+
+/**
+ * transcript.html: the printable record witnesses sign. Self-contained: no scripts, no external
+ * resources (a CSP meta tag forbids them), inline CSS only, laid out for A4/Letter paper.
+ */
+export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string }): string {
+  const s = summarizeTranscript(events);
+  const finalWords = hexToPgpWords(info.finalHash);
+  const keyWords = hexToPgpWords(info.keySpkiSha256);
+  const byStep = new Map<string, TranscriptEvent[]>();
+  const outside: TranscriptEvent[] = [];
+  for (const e of events) {
+    if (e.step === null) outside.push(e);
+    else byStep.set(e.step, [...(byStep.get(e.step) ?? []), e]);
+  }
+  const known = new Set(s.steps.map((st) => st.id));
+  const stepBlocks = s.steps.map((st, i) => stepBlock(i + 1, st.id, st.title, st.say, byStep.get(st.id) ?? []));
+  // Steps that happened but are not in the script's list (should not occur; never hide them).
+  let extra = s.steps.length;
+  for (const [id, evs] of byStep) if (!known.has(id)) stepBlocks.push(stepBlock(++extra, id, id, '', evs));
+
+  const outcome = s.outcome === 'sealed' ? 'Sealed' : s.outcome === 'aborted' ? 'Aborted (transcript sealed as evidence)' : 'Not sealed';
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(s.title)} — ceremony transcript ${esc(s.ceremony)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+<p class="kicker">Keyrite key ceremony transcript</p>
+<h1>${esc(s.title)}</h1>
+${s.demo ? '<p class="demo">DEMO CEREMONY on a demonstration token — not for production keys.</p>' : ''}
+<table class="facts">
+${fact('Ceremony id', `<code>${esc(s.ceremony)}</code>`)}
+${fact('Script', s.scriptId ? `<code>${esc(s.scriptId)}</code>${s.scriptVersion ? ` version ${esc(s.scriptVersion)}` : ''}${s.scriptSha256 ? `<br><span class="small">SHA-256 <code>${esc(groupHex(s.scriptSha256))}</code></span>` : ''}` : '—')}
+${fact('Started', esc(s.startedAt))}
+${fact('Ended', `${esc(s.endedAt)} · ${esc(outcome)}`)}
+${fact('Events', String(events.length))}
+${s.appVersion ? fact('Keyrite version', esc(s.appVersion)) : ''}
+</table>
+</header>
+
+${witnessBox(info.finalHash, finalWords, info.keySpkiSha256, keyWords, events.length)}
+
+<section>
+<h2>Participants</h2>
+${s.participants.length === 0 ? '<p>No participant checked in.</p>' : `<table class="grid">
+<thead><tr><th>Name</th><th>Id</th><th>Roles</th><th>Checked in (UTC)</th></tr></thead>
+<tbody>
+${s.participants.map((p) => `<tr><td>${esc(p.name)}</td><td><code>${esc(p.personId)}</code></td><td>${esc(p.roles.join(', '))}</td><td>${esc(p.checkedInAt)}</td></tr>`).join('\n')}
+</tbody>
+</table>`}
+</section>
+
+${s.keys.length > 0 ? `<section>
+<h2>Keys</h2>
+<table class="grid">
+<thead><tr><th>Key</th><th>Label</th><th>Type</th><th>SPKI SHA-256</th><th>Event</th></tr></thead>
+<tbody>
+${s.keys.map((k) => `<tr><td><code>${esc(k.keyId)}</code></td><td>${esc(k.label ?? '—')}</td><td>${esc(k.type ?? '—')}</td><td><code class="hex">${esc(k.spkiSha256 ? groupHex(k.spkiSha256) : '—')}</code></td><td>${esc(k.event)} #${k.seq}</td></tr>`).join('\n')}
+</tbody>
+</table>
+</section>` : ''}
+
+<section>
+<h2>Ceremony events outside the steps</h2>
+${eventTable(outside)}
+</section>
+
+<section>
+<h2>Steps</h2>
+${stepBlocks.length > 0 ? stepBlocks.join('\n') : '<p>The script lists no steps.</p>'}
+</section>
+
+<section class="signatures">
+<h2>Signatures</h2>
+<p>By signing, each person confirms they were present, that the steps above were carried out as recorded,
+and that the final transcript hash below was read aloud and matches the screen.</p>
+<p class="small">Final transcript hash: <code class="hex">${esc(groupHex(info.finalHash))}</code></p>
+${s.participants.map((p) => signatureLine(p.name, p.roles.join(', '))).join('\n')}
+${signatureLine('', 'additional witness')}
+${signatureLine('', 'additional witness')}
+</section>
+
+<footer>
+<h2>How to check this transcript</h2>
+<p>In the bundle folder, with Keyrite: <code>keyrite verify .</code> — without Keyrite:
+<code>openssl dgst -sha384 -verify transcript-key.pem -signature transcript.sig transcript.jsonl</code>
+(prints <code>Verified OK</code>) and <code>sha256sum -c SHA256SUMS</code>. Compare the final hash and the
+transcript key fingerprint with this paper copy. The format is described in Keyrite's docs/formats.md.</p>
+</footer>
+</body>
+</html>
+`;
+}
+
+function esc(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function fact(label: string, html: string): string {
+  return `<tr><th>${esc(label)}</th><td>${html}</td></tr>`;
+}
+
+function wordGrid(words: string[]): string {
+  const cells = words.map((w, i) => `<li><span class="n">${i + 1}</span> ${esc(w)}</li>`).join('');
+  return `<ol class="words">${cells}</ol>`;
+}
+
+function witnessBox(finalHash: string, finalWords: string[], keyHash: string, keyWords: string[], count: number): string {
+  return `<section class="witness">
+<h2>For the witnesses: read aloud and compare</h2>
+<h3>Final transcript hash (event ${count}, SHA-256)</h3>
+<p class="bighex"><code>${esc(groupHex(finalHash))}</code></p>
+${wordGrid(finalWords)}
+<h3>Transcript signing key fingerprint (SHA-256 of the public key)</h3>
+<p class="bighex"><code>${esc(groupHex(keyHash))}</code></p>
+${wordGrid(keyWords)}
+<p class="small">Words are from the PGP word list: odd-numbered words have two syllables, even-numbered
+words three, so a skipped or swapped word is heard at once.</p>
+</section>`;
+}
+
+function stepBlock(n: number, id: string, title: string, scriptSay: string, evs: TranscriptEvent[]): string {
+  const started = [...evs].reverse().find((e) => e.type === 'STEP_STARTED');
+  const say = typeof started?.data.say === 'string' ? started.data.say : scriptSay;
+  const completed = evs.some((e) => e.type === 'STEP_COMPLETED');
+  const status = completed ? 'completed' : evs.length > 0 ? 'not completed' : 'not reached';
+  const signOffs = evs.filter((e) => e.type === 'STEP_CONFIRMED').map((e) => {
+    const who = typeof e.data.name === 'string' ? e.data.name : String(e.data.personId ?? e.actor ?? '');
+    const role = typeof e.data.role === 'string' ? ` (${e.data.role})` : '';
+    return `<li>${esc(who)}${esc(role)} — ${esc(e.at)}</li>`;
+  });
+  return `<article class="step">
+<h3>Step ${n}. ${esc(title)} <span class="status ${status.replace(/ /g, '-')}">${esc(status)}</span></h3>
+<p class="small">Step id <code>${esc(id)}</code></p>
+${say ? `<blockquote class="say">${esc(say).replace(/\n/g, '<br>')}</blockquote>` : ''}
+${signOffs.length > 0 ? `<p><strong>Sign-offs</strong></p><ul class="signoffs">${signOffs.join('')}</ul>` : ''}
+${eventTable(evs)}
+</article>`;
+}
+
+function eventTable(evs: TranscriptEvent[]): string {
+  if (evs.length === 0) return '<p class="small">No events.</p>';
+  return `<table class="grid events">
+<thead><tr><th>#</th><th>Time (UTC)</th><th>Event</th><th>By</th><th>Evidence</th></tr></thead>
+<tbody>
+${evs.map((e) => `<tr><td>${e.seq}</td><td>${esc(e.at).replace('T', 'T<wbr>')}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.actor ?? 'Keyrite')}</td><td>${evidence(e)}</td></tr>`).join('\n')}
+</tbody>
+</table>`;
+}
+
+/** Each event's data, compactly. Long script texts already shown elsewhere are summarized. */
+function evidence(e: TranscriptEvent): string {
+  const data: Record<string, unknown> = { ...e.data };
+  if (e.type === 'CEREMONY_STARTED' && Array.isArray(data.steps)) data.steps = `${data.steps.length} steps (listed below)`;
+  if (e.type === 'STEP_STARTED' && typeof data.say === 'string') delete data.say;
+  return Object.keys(data).length === 0 ? '' : value(data);
+}
+
+function value(v: unknown): string {
+  if (v === null) return '<span class="small">null</span>';
+  if (typeof v === 'string') {
+    if (v.includes('-----BEGIN')) return `<pre class="pem">${esc(v)}</pre>`;
+    if (/^[0-9a-f]{32,}$/i.test(v)) return `<code class="hex">${esc(groupHex(v))}</code>`;
+    return esc(v);
+  }
+  if (typeof v === 'number' || typeof v === 'boolean') return esc(String(v));
+  if (Array.isArray(v)) {
+    if (v.every((x) => x === null || typeof x !== 'object')) return v.map(value).join(', ');
+    return `<ol class="ev">${v.map((x) => `<li>${value(x)}</li>`).join('')}</ol>`;
+  }
+  if (typeof v === 'object') {
+    return `<dl class="ev">${Object.entries(v as Record<string, unknown>).map(([k, x]) => `<dt>${esc(k)}</dt><dd>${value(x)}</dd>`).join('')}</dl>`;
+  }
+  return esc(String(v));
+}
+
+function signatureLine(name: string, role: string): string {
+  return `<div class="sigline">
+<div><span class="line">${name ? esc(name) : '&nbsp;'}</span><span class="cap">Name${role ? ` · ${esc(role)}` : ''}</span></div>
+<div><span class="line">&nbsp;</span><span class="cap">Signature</span></div>
+<div class="date"><span class="line">&nbsp;</span><span class="cap">Date</span></div>
+</div>`;
+}
+
+const CSS = `
+@page { size: A4; margin: 16mm 14mm; }
+* { box-sizing: border-box; }
+body { font: 10.5pt/1.4 "DejaVu Sans", Helvetica, Arial, sans-serif; color: #111; margin: 0 auto; max-width: 190mm; padding: 8mm 0; }
+h1 { font-size: 20pt; margin: 0 0 4mm; }
+h2 { font-size: 13pt; border-bottom: 1.5pt solid #111; padding-bottom: 1mm; margin: 8mm 0 3mm; }
+h3 { font-size: 11pt; margin: 4mm 0 2mm; }
+code, pre, .bighex { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+code.hex { word-break: break-all; }
+.kicker { text-transform: uppercase; letter-spacing: .12em; font-size: 8.5pt; margin: 0; color: #444; }
+.demo { border: 2pt solid #000; padding: 2mm 3mm; font-weight: bold; }
+.small { font-size: 8.5pt; color: #333; }
+table { border-collapse: collapse; width: 100%; }
+table.facts th { text-align: left; width: 38mm; padding: 1mm 2mm 1mm 0; vertical-align: top; }
+table.facts td { padding: 1mm 0; }
+table.grid th, table.grid td { border: .5pt solid #777; padding: 1mm 1.5mm; vertical-align: top; text-align: left; }
+table.grid thead th { background: #eee; }
+table.events { table-layout: fixed; }
+table.events th:nth-child(1) { width: 8mm; }
+table.events th:nth-child(2) { width: 27mm; }
+table.events td:nth-child(2) { overflow-wrap: normal; }
+table.events th:nth-child(3) { width: 40mm; }
+table.events th:nth-child(4) { width: 17mm; }
+table.events td { font-size: 8.5pt; overflow-wrap: anywhere; }
+table.events td code { font-size: 8pt; }
+.witness { border: 1.5pt solid #111; padding: 2mm 4mm 3mm; margin-top: 6mm; break-inside: avoid; }
+.witness h2 { border: 0; margin-top: 2mm; }
+.bighex { font-size: 11.5pt; letter-spacing: .04em; margin: 1mm 0; }
+ol.words { list-style: none; padding: 0; margin: 1mm 0 3mm; display: grid; grid-template-columns: repeat(4, 1fr); gap: .6mm 4mm; }
+ol.words li { font-size: 10.5pt; }
+ol.words .n { display: inline-block; min-width: 6mm; color: #555; font-size: 8pt; text-align: right; }
+.step { border-top: .5pt solid #999; padding-top: 1mm; margin-bottom: 5mm; }
+.status { font-weight: normal; font-size: 8.5pt; border: .5pt solid #333; padding: 0 1.5mm; margin-left: 2mm; }
+.status.not-reached, .status.not-completed { border-style: dashed; }
+blockquote.say { margin: 2mm 0; padding: 2mm 4mm; border-left: 2.5pt solid #111; background: #f4f4f4; font-style: italic; }
+ul.signoffs { margin: 0 0 2mm; }
+dl.ev { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 0 2mm; }
+dl.ev dt { font-weight: bold; }
+dl.ev dd { margin: 0; word-break: break-word; }
+ol.ev { margin: 0; padding-left: 5mm; }
+pre.pem { font-size: 7pt; margin: 0; white-space: pre-wrap; }
+.signatures { break-before: page; }
+.sigline { display: grid; grid-template-columns: 2fr 2fr 1fr; gap: 6mm; margin: 9mm 0 2mm; break-inside: avoid; }
+.sigline .line { display: block; border-bottom: .75pt solid #111; min-height: 7mm; padding-top: 2mm; }
+.sigline .cap { display: block; font-size: 8pt; color: #444; }
+footer { margin-top: 8mm; font-size: 9pt; break-inside: avoid; }
+@media screen { body { padding: 10mm; } }
+@media print { a { color: inherit; text-decoration: none; } }
+`;

@@ -1,0 +1,12 @@
+export { EVENT_TYPES, GENESIS_PREV, BUNDLE_FILES, isEventType, transcriptKeyLabel, type EventType, type EventFields, type TranscriptEvent } from './event-types';
+export { canonicalJson } from './canonical';
+export { makeEvent, eventLine, eventHash, transcriptText } from './event';
+export { parseTranscript, checkSealedChain } from './parse';
+export { assertNoSecrets } from './secrets';
+export { createTranscriptKey, hsmTranscriptSigner, type TranscriptSigner, type CreatedTranscriptKey } from './transcript-key';
+export { sealBundle, type SealResult } from './seal';
+export { verifyBundle, type VerifyReport } from './verify';
+export { toPgpWords, hexToPgpWords, groupHex, pgpWordList, parsePgpWordList, type PgpWordList } from './pgp-words';
+export { renderTranscriptHtml } from './html';
+export { summarizeTranscript, type TranscriptSummary, type ParticipantSummary, type KeySummary } from './summary';
+export { writeFileAtomic } from './atomic-write';

@@ -1,0 +1,119 @@
+import { hash as oneShotHash } from 'node:crypto';
+import { KeyriteError } from '../errors';
+import { canonicalJson, keysSortedDeep } from './canonical';
+import { EVENT_KEYS, GENESIS_PREV, ISO_UTC, isEventType, type TranscriptEvent } from './event-types';
+
+/**
+ * Parse transcript.jsonl strictly. Every line must be an event in canonical JSON whose hash is
+ * right, whose seq is the line number and whose prev is the previous line's hash. The first
+ * problem wins: the error names its line (details.line) and, when known, its seq (details.seq).
+ *
+ * Speed: the canonical check is JSON.stringify(parsed) === line plus a key-order walk (native,
+ * no re-serialization), and the hash is taken over the line with its `"hash":"…",` member cut
+ * out, which is the canonical event without `hash` (members of a canonical object serialize
+ * independently). canonicalize() only runs for lines the fast check cannot decide.
+ */
+export function parseTranscript(text: string): TranscriptEvent[] {
+  if (text.length === 0) throw new KeyriteError('TRANSCRIPT_EMPTY', 'The transcript is empty: it holds no events.', { details: { line: 1 } });
+  const lines = text.split('\n');
+  // A well-formed file ends with '\n', so split() leaves one empty string after it.
+  const complete = lines.length - 1;
+  const events: TranscriptEvent[] = [];
+  let previous: TranscriptEvent | null = null;
+  for (let i = 0; i < complete; i++) {
+    const e = parseLine(lines[i], i + 1, previous);
+    events.push(e);
+    previous = e;
+  }
+  const tail = lines[complete];
+  if (tail.length > 0) {
+    throw new KeyriteError('TRANSCRIPT_TRUNCATED', `The transcript is cut off: line ${complete + 1} does not end with a newline, so the file was truncated or appended to. Use the original transcript.jsonl from the sealed bundle.`, { details: { line: complete + 1, seq: complete + 1 } });
+  }
+  return events;
+}
+
+function parseLine(line: string, lineNo: number, previous: TranscriptEvent | null): TranscriptEvent {
+  const expectedSeq = previous ? previous.seq + 1 : 1;
+  const at = { line: lineNo, seq: expectedSeq };
+  if (line.length === 0) {
+    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Line ${lineNo} of the transcript is blank; a transcript has exactly one event per line and no blank lines.`, { details: at });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (cause) {
+    throw new KeyriteError('TRANSCRIPT_NOT_JSON', `Line ${lineNo} of the transcript is not JSON (${(cause as Error).message}). The file was damaged or edited.`, { details: at, cause });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Line ${lineNo} of the transcript is JSON but not an event object.`, { details: at });
+  }
+  const o = parsed as Record<string, unknown>;
+  const seqDetails = { line: lineNo, seq: typeof o.seq === 'number' ? o.seq : expectedSeq };
+  const invalid = (what: string): KeyriteError =>
+    new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Event ${seqDetails.seq} (line ${lineNo}) is not a valid transcript event: ${what}.`, { details: seqDetails });
+
+  const keys = Object.keys(o);
+  const missing = EVENT_KEYS.filter((k) => !Object.prototype.hasOwnProperty.call(o, k));
+  if (missing.length > 0) throw invalid(`missing ${missing.join(', ')}`);
+  if (keys.length !== EVENT_KEYS.length) throw invalid(`unexpected field(s) ${keys.filter((k) => !(EVENT_KEYS as readonly string[]).includes(k)).join(', ')}`);
+  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 1) throw invalid('seq is not a positive integer');
+  if (typeof o.at !== 'string' || !ISO_UTC.test(o.at)) throw invalid('at is not an ISO 8601 UTC time');
+  if (typeof o.ceremony !== 'string' || o.ceremony.length === 0) throw invalid('ceremony is not a non-empty string');
+  if (o.step !== null && typeof o.step !== 'string') throw invalid('step is neither a string nor null');
+  if (o.actor !== null && typeof o.actor !== 'string') throw invalid('actor is neither a string nor null');
+  if (!isEventType(o.type)) throw invalid(`'${String(o.type)}' is not a transcript event type`);
+  if (o.data === null || typeof o.data !== 'object' || Array.isArray(o.data)) throw invalid('data is not an object');
+  // prev and hash need no format check of their own: they must equal a SHA-256 hex computed below.
+  if (typeof o.prev !== 'string') throw invalid('prev is not a string');
+  if (typeof o.hash !== 'string') throw invalid('hash is not a string');
+
+  if (!(JSON.stringify(o) === line && keysSortedDeep(o)) && canonicalJson(o) !== line) {
+    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Event ${o.seq} (line ${lineNo}) is not in canonical JSON (RFC 8785): it was re-formatted or edited after it was written.`, { details: seqDetails });
+  }
+  const e = o as unknown as TranscriptEvent;
+
+  // The line ends with `"hash":"H",` + the members after it, all fixed by the parsed values.
+  const rest = `"prev":"${e.prev}","seq":${e.seq},"step":${JSON.stringify(e.step)},"type":"${e.type}"}`;
+  const cut = line.length - rest.length - `"hash":"${e.hash}",`.length;
+  // crypto.hash (one-shot) is about twice as fast as createHash() for short inputs.
+  const computed = oneShotHash('sha256', line.slice(0, cut) + rest, 'hex');
+  if (computed !== e.hash) {
+    throw new KeyriteError('TRANSCRIPT_EVENT_HASH', `Event ${e.seq} (line ${lineNo}, ${e.type}) does not match its own hash: its content was changed after it was recorded.`, { details: { ...seqDetails, expected: e.hash, computed } });
+  }
+  if (e.seq !== expectedSeq) {
+    throw new KeyriteError('TRANSCRIPT_SEQ', `Line ${lineNo} holds event ${e.seq} where event ${expectedSeq} was expected: events were removed, repeated or reordered.`, { details: { ...seqDetails, expectedSeq } });
+  }
+  const expectedPrev = previous ? previous.hash : GENESIS_PREV;
+  if (e.prev !== expectedPrev) {
+    throw new KeyriteError('TRANSCRIPT_CHAIN_BROKEN', `Event ${e.seq} (line ${lineNo}) does not link to the event before it: its prev is not the previous event's hash, so the chain was broken (an event was removed, replaced or inserted).`, { details: { ...seqDetails, expectedPrev } });
+  }
+  if (previous && e.ceremony !== previous.ceremony) {
+    throw new KeyriteError('TRANSCRIPT_CEREMONY_MISMATCH', `Event ${e.seq} (line ${lineNo}) belongs to ceremony '${e.ceremony}', but the transcript is ceremony '${previous.ceremony}'.`, { details: seqDetails });
+  }
+  return e;
+}
+
+/**
+ * The rules of a sealed chain on top of parseTranscript: it starts with CEREMONY_STARTED, ends
+ * with exactly one CEREMONY_SEALED whose data.events (when given) is the number of events.
+ */
+export function checkSealedChain(events: readonly TranscriptEvent[]): void {
+  const first = events[0];
+  if (!first) throw new KeyriteError('TRANSCRIPT_EMPTY', 'The transcript is empty: it holds no events.', { details: { line: 1 } });
+  if (first.type !== 'CEREMONY_STARTED') {
+    throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Event 1 is ${first.type}; a transcript starts with CEREMONY_STARTED.`, { details: { seq: 1, line: 1 } });
+  }
+  const sealedAt = events.findIndex((e) => e.type === 'CEREMONY_SEALED');
+  if (sealedAt === -1) {
+    const last = events[events.length - 1];
+    throw new KeyriteError('TRANSCRIPT_TRUNCATED', `The transcript ends at event ${last.seq} (${last.type}) without the CEREMONY_SEALED event: events at its end are missing.`, { details: { seq: last.seq, line: last.seq } });
+  }
+  if (sealedAt !== events.length - 1) {
+    const extra = events[sealedAt + 1];
+    throw new KeyriteError('TRANSCRIPT_EVENT_AFTER_SEAL', `Event ${extra.seq} (${extra.type}) comes after CEREMONY_SEALED (event ${events[sealedAt].seq}): nothing may be added to a sealed transcript.`, { details: { seq: extra.seq, line: extra.seq } });
+  }
+  const sealed = events[sealedAt];
+  if (sealed.data.events !== undefined && sealed.data.events !== sealed.seq) {
+    throw new KeyriteError('TRANSCRIPT_SEAL_COUNT', `CEREMONY_SEALED (event ${sealed.seq}) says the transcript has ${String(sealed.data.events)} events, but it has ${sealed.seq}.`, { details: { seq: sealed.seq, line: sealed.seq } });
+  }
+}

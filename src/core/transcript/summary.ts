@@ -1,0 +1,91 @@
+import type { TranscriptEvent } from './event-types';
+
+/** What a transcript says about its ceremony, read from the events (for verify and the HTML). */
+export interface ParticipantSummary {
+  personId: string;
+  name: string;
+  roles: string[];
+  checkedInAt: string;
+}
+
+export interface KeySummary {
+  keyId: string;
+  label: string | null;
+  type: string | null;
+  spkiSha256: string | null;
+  /** The event that brought the key into being: KEY_GENERATED or KEY_RESTORED. */
+  event: string;
+  seq: number;
+}
+
+export interface StepInfo {
+  id: string;
+  title: string;
+  say: string;
+}
+
+export interface TranscriptSummary {
+  ceremony: string;
+  title: string;
+  scriptId: string | null;
+  scriptVersion: string | null;
+  scriptSha256: string | null;
+  appVersion: string | null;
+  demo: boolean;
+  startedAt: string;
+  endedAt: string;
+  outcome: 'sealed' | 'aborted' | 'open';
+  participants: ParticipantSummary[];
+  keys: KeySummary[];
+  steps: StepInfo[];
+  transcriptKey: { seq: number; label: string | null; spkiSha256: string | null; spkiPem: string | null; tokenLabel: string | null; tokenSerial: string | null } | null;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
+
+export function summarizeTranscript(events: readonly TranscriptEvent[]): TranscriptSummary {
+  const first = events[0];
+  const last = events[events.length - 1];
+  const started = events.find((e) => e.type === 'CEREMONY_STARTED');
+  const d = started?.data ?? {};
+  const participants = new Map<string, ParticipantSummary>();
+  const keys: KeySummary[] = [];
+  let transcriptKey: TranscriptSummary['transcriptKey'] = null;
+  for (const e of events) {
+    if (e.type === 'PARTICIPANT_CHECKED_IN') {
+      const personId = str(e.data.personId) ?? str(e.actor) ?? `#${e.seq}`;
+      const roles = Array.isArray(e.data.roles) ? e.data.roles.map((r) => String(r)) : [];
+      const before = participants.get(personId);
+      // A resumed ceremony may check someone in again: keep the first time, merge the roles.
+      participants.set(personId, {
+        personId,
+        name: str(e.data.name) ?? personId,
+        roles: before ? [...new Set([...before.roles, ...roles])] : roles,
+        checkedInAt: before?.checkedInAt ?? e.at,
+      });
+    } else if (e.type === 'KEY_GENERATED' || e.type === 'KEY_RESTORED') {
+      keys.push({ keyId: str(e.data.keyId) ?? str(e.data.label) ?? `#${e.seq}`, label: str(e.data.label), type: str(e.data.type), spkiSha256: str(e.data.spkiSha256), event: e.type, seq: e.seq });
+    } else if (e.type === 'TRANSCRIPT_KEY_CREATED' && !transcriptKey) {
+      transcriptKey = { seq: e.seq, label: str(e.data.label), spkiSha256: str(e.data.spkiSha256), spkiPem: str(e.data.spkiPem), tokenLabel: str(e.data.tokenLabel), tokenSerial: str(e.data.tokenSerial) };
+    }
+  }
+  const steps: StepInfo[] = Array.isArray(d.steps)
+    ? d.steps.filter((s): s is Record<string, unknown> => s !== null && typeof s === 'object').map((s) => ({ id: str(s.id) ?? '', title: str(s.title) ?? str(s.id) ?? '', say: str(s.say) ?? '' }))
+    : [];
+  return {
+    ceremony: first?.ceremony ?? '',
+    title: str(d.title) ?? first?.ceremony ?? '',
+    scriptId: str(d.scriptId),
+    scriptVersion: str(d.scriptVersion),
+    scriptSha256: str(d.scriptSha256),
+    appVersion: str(d.appVersion),
+    demo: d.demo === true,
+    startedAt: first?.at ?? '',
+    endedAt: last?.at ?? '',
+    outcome: events.some((e) => e.type === 'CEREMONY_ABORTED') ? 'aborted' : last?.type === 'CEREMONY_SEALED' ? 'sealed' : 'open',
+    participants: [...participants.values()],
+    keys,
+    steps,
+    transcriptKey,
+  };
+}

@@ -117,11 +117,8 @@ export class E2eApp {
 
 /** Toggle presentation mode with the keyboard and wait for it to apply. */
 export async function setPresentation(page: Page, on: boolean): Promise<void> {
-  const now = await inPage.presentation(page);
-  if (now !== on) {
-    await page.locator('body').focus().catch(() => undefined);
-    await page.keyboard.press('F5');
-  }
+  // F5 toggles from anywhere, without moving focus (so a keyboard-driven flow carries on).
+  if ((await inPage.presentation(page)) !== on) await page.keyboard.press('F5');
   await page.waitForFunction(`document.documentElement.classList.contains('presentation') === ${on}`);
 }
 

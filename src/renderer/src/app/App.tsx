@@ -21,10 +21,11 @@ const NAV: Array<{ label: string; route: Route }> = [
 ];
 
 export function App(): React.JSX.Element {
-  const [route, setRoute] = useState<Route>({ screen: 'home' });
+  // Every navigation mounts the screen afresh (even to the same screen): no stale form or error.
+  const [{ route, visit }, setNav] = useState<{ route: Route; visit: number }>({ route: { screen: 'home' }, visit: 0 });
   const [presentation, togglePresentation] = usePresentationMode();
   const info = useLoad(() => call(keyrite().app.info()));
-  const navigate = useCallback((r: Route) => setRoute(r), []);
+  const navigate = useCallback((r: Route) => setNav((n) => ({ route: r, visit: n.visit + 1 })), []);
   const section = route.screen === 'start' || route.screen === 'ceremony' || route.screen === 'transcript' ? 'home' : route.screen;
 
   return (
@@ -58,7 +59,7 @@ export function App(): React.JSX.Element {
         </div>
       </header>
       <main id="main" className={`screen screen-${route.screen}`}>
-        <Screen route={route} />
+        <Screen key={visit} route={route} />
       </main>
       <footer className="app-footer">
         Keyrite {info.data?.version ?? ''} · data in {info.data?.home ?? '…'} · keyboard: Tab moves, Enter confirms, P or F5 toggles presentation mode
@@ -72,13 +73,13 @@ function Screen({ route }: { route: Route }): React.JSX.Element {
     case 'home':
       return <Home />;
     case 'start':
-      return <StartCeremony key={route.script} script={route.script} />;
+      return <StartCeremony script={route.script} />;
     case 'ceremony':
-      return <Ceremony key={route.id} id={route.id} />;
+      return <Ceremony id={route.id} />;
     case 'transcript':
-      return <Transcript key={route.id} id={route.id} />;
+      return <Transcript id={route.id} />;
     case 'verify':
-      return <Verify key={route.dir ?? ''} initialDir={route.dir} />;
+      return <Verify initialDir={route.dir} />;
     case 'inventory':
       return <Inventory />;
     case 'hsm':

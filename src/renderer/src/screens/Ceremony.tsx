@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { call, keyrite } from '../app/api';
 import { useAction, useAutoFocus, useLoad } from '../app/hooks';
+import { submitOnCtrlEnter } from '../app/keys';
 import { useNavigate } from '../app/nav';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { HashDisplay } from '../components/HashDisplay';
@@ -44,8 +45,20 @@ function Runner({ view, busy, provide, actionError, clearError, onView }: Runner
   const cur = view.current;
   const finished = view.status !== 'running' || !cur || cur.need.kind === 'done';
 
+  // A compact fingerprint of where the ceremony stands, so a test (or an observer) can tell that
+  // an input was taken: step, need, hand-out phase, transcript length, last problem.
+  const need = cur?.need;
+  const state = [
+    view.status,
+    cur?.index ?? '',
+    need?.kind ?? '',
+    need?.kind === 'shareHandout' ? `${need.shareIndex}.${need.phase}` : need?.kind === 'signoff' ? need.signed.length : need?.kind === 'shareEntry' ? need.accepted.length : '',
+    view.chainHead.seq,
+    view.lastError?.code ?? '',
+  ].join('|');
+
   return (
-    <div className="runner">
+    <div className="runner" data-state={state} data-busy={busy ? 'yes' : 'no'}>
       <aside className="step-list" aria-label="Ceremony steps">
         <p className="progress-label">
           {done} of {view.steps.length} steps done
@@ -138,14 +151,25 @@ function Evidence({ evidence }: { evidence: Record<string, unknown> }): React.JS
         {Object.entries(evidence).map(([k, v]) => (
           <div key={k}>
             <dt>{k}</dt>
-            <dd>
-              <code>{typeof v === 'string' ? v : JSON.stringify(v)}</code>
-            </dd>
+            <dd>{evidenceValue(v)}</dd>
           </div>
         ))}
       </dl>
     </details>
   );
+}
+
+function evidenceValue(v: unknown): React.JSX.Element {
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) {
+    return (
+      <ul className="evidence-list">
+        {v.map((x, i) => (
+          <li key={i}>{String(x)}</li>
+        ))}
+      </ul>
+    );
+  }
+  return <code>{typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v)}</code>;
 }
 
 function Finished({ view }: { view: CeremonyViewData }): React.JSX.Element {
@@ -222,7 +246,7 @@ function WitnessButton(): React.JSX.Element | null {
 
 function AbortDialog({ view, onClose, onView }: { view: CeremonyViewData; onClose: () => void; onView: (v: CeremonyViewData) => void }): React.JSX.Element {
   const [reason, setReason] = useState('');
-  const [personId, setPersonId] = useState(view.participants[0]?.id ?? '');
+  const [personId, setPersonId] = useState((view.participants.find((p) => p.roles.includes('admin')) ?? view.participants[0])?.id ?? '');
   const action = useAction();
   const ref = useAutoFocus<HTMLTextAreaElement>();
   return (
@@ -240,7 +264,7 @@ function AbortDialog({ view, onClose, onView }: { view: CeremonyViewData; onClos
         <p>Aborting is final and is recorded in the transcript with the reason and who decided. Keys already generated stay on the token.</p>
         <div className="field">
           <label htmlFor="abort-reason">Reason</label>
-          <textarea id="abort-reason" ref={ref} rows={3} value={reason} onChange={(e) => setReason(e.target.value)} />
+          <textarea id="abort-reason" ref={ref} rows={3} value={reason} onChange={(e) => setReason(e.target.value)} onKeyDown={submitOnCtrlEnter} />
         </div>
         <div className="field">
           <label htmlFor="abort-person">Decided by</label>

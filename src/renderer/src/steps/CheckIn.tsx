@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { StepProps } from './types';
 
 interface Row {
@@ -34,6 +34,17 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
   });
   const [problem, setProblem] = useState<string | null>(null);
   const nameRefs = useRef(new Map<number, HTMLInputElement>());
+  const [focusRow, setFocusRow] = useState<number | null>(null);
+  useEffect(() => {
+    if (focusRow === null) return;
+    nameRefs.current.get(focusRow)?.focus();
+    setFocusRow(null);
+  }, [focusRow]);
+  const addRow = (roles: string[]) => {
+    const key = nextKey.current++;
+    setRows((rs) => [...rs, { key, name: '', id: '', idEdited: false, roles }]);
+    setFocusRow(key);
+  };
 
   const update = (key: number, patch: Partial<Row>) => setRows((rs) => rs.map((r) => (r.key === key ? { ...r, ...patch } : r)));
   const counts = Object.fromEntries(need.roles.map((r) => [r.id, rows.filter((row) => row.roles.includes(r.id)).length]));
@@ -147,9 +158,11 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
         </p>
       )}
       <div className="actions">
-        <button type="button" className="secondary" onClick={() => setRows((rs) => [...rs, { key: nextKey.current++, name: '', id: '', idEdited: false, roles: [] }])}>
-          Add a person
-        </button>
+        {need.roles.map((r) => (
+          <button key={r.id} type="button" className="secondary" disabled={counts[r.id] >= r.max} onClick={() => addRow([r.id])}>
+            Add a {r.title.toLowerCase()}
+          </button>
+        ))}
         <button type="submit" disabled={busy}>
           Check in {rows.length} {rows.length === 1 ? 'person' : 'people'}
         </button>

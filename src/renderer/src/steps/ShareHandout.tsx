@@ -35,6 +35,7 @@ function Privacy({ need, busy, provide }: StepProps<'shareHandout'>): React.JSX.
       <p>
         Only <strong>{need.custodian.name}</strong> may see the next screen. Cameras stay pointed away from the monitor. When the room is ready, {need.custodian.name} shows the share.
       </p>
+      <p className="warn-box">If this screen is mirrored to a projector or recorded, switch that off first. The witness window never shows shares.</p>
       <div className="actions">
         <button ref={ref} type="button" disabled={busy} onClick={() => void provide({ kind: 'shareAck' })}>
           Only {need.custodian.name} is looking — show the share

@@ -1,0 +1,315 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_USER_PIN } from '../../src/core/hsm/config';
+import { E2eApp, inPage, setPresentation } from './helpers/harness';
+import { checkIn, currentScreen, drive, focusedText, runnerState, tabTo, waitForChange, type ScreenKind } from './helpers/keyboard-driver';
+
+// Whole ceremonies in the built renderer, keyboard only, through the real handler table and the
+// real ceremony engine on the demo SoftHSM token of a fresh KEYRITE_HOME.
+const app = new E2eApp();
+let page: Awaited<ReturnType<E2eApp['start']>>;
+const media = mkdtempSync(path.join(os.tmpdir(), 'keyrite-media-'));
+
+// The root ceremony's results, used by the drill and the tampering tests.
+let bundleA = '';
+const sharesA = new Map<number, string[]>();
+
+const ROOT_PEOPLE = ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness'];
+const MORE_CUSTODIANS = [
+  { name: 'Cleo Custodian', addAs: 'key custodian' },
+  { name: 'Cyd Custodian', addAs: 'key custodian' },
+  { name: 'Cass Custodian', addAs: 'key custodian' },
+];
+
+beforeAll(async () => {
+  page = await app.start();
+}, 120_000);
+afterAll(() => app.close());
+
+async function shot(name: string, both = true, top = false): Promise<void> {
+  // Scrolling does not move focus, so the keyboard flow carries on from where it was.
+  if (top) await page.evaluate('window.scrollTo(0, 0)');
+  await app.screenshot(page, name);
+  if (both) {
+    await setPresentation(page, true);
+    if (top) await page.evaluate('window.scrollTo(0, 0)');
+    await app.screenshot(page, `${name}-presentation`);
+    await setPresentation(page, false);
+  }
+}
+
+/** From wherever focus is, reach the home screen's button for a script and start it. */
+async function startFromHome(title: string, outDir: string, backupFile?: string): Promise<void> {
+  await tabTo(page, /^Ceremonies$/);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
+  await tabTo(page, new RegExp(`^Start ${title}$`));
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: `Start: ${title}` }).waitFor();
+  expect(await focusedText(page)).toBe('Bundle folder');
+  await page.keyboard.type(outDir);
+  if (backupFile) {
+    await page.keyboard.press('Tab');
+    expect(await focusedText(page)).toBe('Backup file to use');
+    await page.keyboard.type(backupFile);
+  }
+  await page.keyboard.press('Enter');
+  await page.locator('.runner').waitFor({ timeout: 60_000 });
+}
+
+describe('root key generation 3-of-5, keyboard only', () => {
+  it('runs every step from check-in to the sealed bundle, and the bundle verifies', async () => {
+    const seen = new Set<ScreenKind>();
+    await page.locator('h1').waitFor();
+    await startFromHome('Root key generation', path.join(media, 'root-a'));
+    bundleA = path.join(media, 'root-a');
+
+    expect(await currentScreen(page)).toBe('check-in');
+    expect(await focusedText(page)).toBe('Name of person 1');
+    await shot('check-in');
+    await checkIn(page, ROOT_PEOPLE, MORE_CUSTODIANS);
+
+    await drive(page, {
+      pin: DEMO_USER_PIN,
+      revealed: sharesA,
+      onScreen: async (kind) => {
+        if (seen.has(kind)) return;
+        seen.add(kind);
+        if (kind === 'signoff') await shot('signoff');
+        if (kind === 'preflight-override') await shot('preflight-override');
+        if (kind === 'pin-entry') await shot('pin-entry');
+        if (kind === 'continue') await shot('step-continue');
+        if (kind === 'privacy-screen') await shot('share-privacy');
+        if (kind === 'share-reveal') {
+          // The witness window follows along and never shows the share.
+          const witness = await app.newPage('/index.html#witness');
+          await witness.getByText('Share hand-out in progress').waitFor();
+          const words = await page.locator('.share-words .word').allTextContents();
+          expect(words).toHaveLength(33);
+          const witnessText = await inPage.bodyText(witness);
+          expect(witnessText).toContain('Hand out the shares');
+          // A share's words as a run would be unmistakable; single words may appear in prose.
+          expect(witnessText).not.toContain(words.slice(0, 4).join(' '));
+          expect(witnessText).not.toContain(words[0] + '\n');
+          await witness.screenshot({ path: path.join(path.dirname(await app.screenshot(page, 'share-reveal')), 'witness.png') });
+          await witness.close();
+          await setPresentation(page, true);
+          await app.screenshot(page, 'share-reveal-presentation');
+          await setPresentation(page, false);
+        }
+        if (kind === 'share-confirm') await shot('share-confirm');
+        if (kind === 'statement') await shot('statement');
+      },
+    });
+
+    expect([...seen].sort()).toEqual(['continue', 'finished', 'pin-entry', 'preflight-override', 'privacy-screen', 'share-confirm', 'share-reveal', 'signoff', 'statement'].sort());
+    expect(sharesA.size).toBe(5);
+    await page.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
+    const hex = await page.locator('.final-hash .hash-hex').getAttribute('data-hex');
+    expect(hex).toMatch(/^[0-9a-f]{64}$/);
+    expect(await page.locator('.final-hash .hash-words li').count()).toBeGreaterThanOrEqual(16);
+    await shot('sealed', true, true);
+
+    // "Verify this bundle" has focus: Enter opens the verify screen with the folder filled in.
+    expect(await focusedText(page)).toBe('Verify this bundle');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Verify a bundle' }).waitFor();
+    expect(await focusedText(page)).toBe('Bundle folder');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: '✔ The bundle verifies' }).waitFor();
+    expect(await page.locator('.verified .final-hash .hash-hex').getAttribute('data-hex')).toBe(hex);
+    expect(await page.locator('.verified').textContent()).toContain('Ada Administrator (admin)');
+    await shot('verify-ok');
+
+    // Nothing secret (or anything else) was left in the browser's storage.
+    expect(await inPage.storage(page)).toEqual({ local: 0, session: 0, idb: 0 });
+    // No share word, no PIN went through the witness page's calls; no CSP violation happened.
+    expect(app.calls.filter((c) => c.page === 'witness').map((c) => c.channel)).toEqual(expect.arrayContaining(['ceremony:witness']));
+    expect(app.calls.filter((c) => c.page === 'witness').every((c) => c.channel === 'ceremony:witness' || c.channel === 'app:info')).toBe(true);
+    expect((await inPage.cspViolations(page))).toEqual([]);
+  });
+
+  it('shows the transcript of the sealed ceremony with its chain head, and the key in the inventory', async () => {
+    await tabTo(page, /^Ceremonies$/);
+    await page.keyboard.press('Enter');
+    await tabTo(page, /^Open$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
+    await tabTo(page, /^Transcript$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Transcript', level: 1 }).waitFor();
+    const types = await page.locator('table.events tbody tr td:nth-child(3)').allTextContents();
+    expect(types[0]).toBe('CEREMONY_STARTED');
+    expect(types).toEqual(expect.arrayContaining(['KEY_GENERATED', 'SHARE_CONFIRMED', 'CEREMONY_SEALED']));
+    expect(types[types.length - 1]).toBe('CEREMONY_SEALED');
+    const transcript = await inPage.bodyText(page);
+    for (const words of sharesA.values()) expect(transcript).not.toContain(words.slice(0, 3).join(' '));
+    expect(transcript).not.toContain(DEMO_USER_PIN);
+    await shot('transcript');
+
+    await tabTo(page, /^Key inventory$/, { back: true });
+    await page.keyboard.press('Enter');
+    await page.locator('table.keys tbody tr').first().waitFor();
+    expect(await page.locator('table.keys tbody tr').count()).toBe(1);
+    expect(await page.locator('table.keys').textContent()).toContain('root-signing');
+    await shot('inventory');
+  });
+});
+
+describe('resume after the main process restarts mid-ceremony', () => {
+  it('a restart during share hand-out comes back to the same ceremony, voids the split, and finishes', async () => {
+    await startFromHome('Root key generation', path.join(media, 'root-b'));
+    await checkIn(page, ROOT_PEOPLE, MORE_CUSTODIANS);
+    const revealed = new Map<number, string[]>();
+    // Drive until the third custodian is about to see their share, then "restart".
+    await drive(page, { pin: DEMO_USER_PIN, revealed, onScreen: async (kind, state) => (kind === 'privacy-screen' && state.split('|')[3] === '3.privacy' ? 'stop' : undefined) });
+    const splitBefore = await app.invoke('ceremony:list');
+    expect(splitBefore.ok).toBe(true);
+
+    await app.restartMain();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Key ceremonies' }).waitFor();
+    await page.getByRole('heading', { name: 'In progress' }).waitFor();
+    await shot('home-resume');
+    await tabTo(page, /^Resume Root key generation$/);
+    await page.keyboard.press('Enter');
+    await page.locator('.runner').waitFor();
+    // The step that was running. The HSM session died with the old process: log in again.
+    expect(await page.locator('.step-main h1').textContent()).toBe('Hand out the shares');
+    if ((await currentScreen(page)) === 'pin-entry') {
+      const s = await runnerState(page);
+      await page.keyboard.type(DEMO_USER_PIN);
+      await page.keyboard.press('Enter');
+      await waitForChange(page, s);
+    }
+    // The shares already given out are declared void.
+    const message = await page.locator('.continue .need-message').textContent();
+    expect(message).toContain('Shares are never stored, so that backup is void');
+    await shot('resume-void-split');
+
+    const after = new Map<number, string[]>();
+    await drive(page, { pin: DEMO_USER_PIN, revealed: after });
+    await page.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
+    // New split: none of the void shares is handed out again.
+    expect(after.size).toBe(5);
+    for (const [i, words] of revealed) expect(after.get(i)).not.toEqual(words);
+
+    await page.keyboard.press('Enter'); // Verify this bundle
+    await page.getByRole('heading', { name: 'Verify a bundle' }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: '✔ The bundle verifies' }).waitFor();
+    const events = await app.invoke('ceremony:list');
+    if (!events.ok) throw new Error(events.error.message);
+    const b = (events.value as Array<{ id: string; outDir: string; status: string }>).find((c) => c.outDir === path.join(media, 'root-b'));
+    expect(b?.status).toBe('sealed');
+    const t = await app.invoke('ceremony:events', { id: b!.id });
+    if (!t.ok) throw new Error(t.error.message);
+    const types = (t.value as { events: Array<{ type: string }> }).events.map((e) => e.type);
+    expect(types.filter((x) => x === 'KEY_GENERATED')).toHaveLength(1);
+    expect(types.filter((x) => x === 'BACKUP_WRITTEN')).toHaveLength(2);
+    expect(await inPage.storage(page)).toEqual({ local: 0, session: 0, idb: 0 });
+  });
+});
+
+describe('recovery drill with a mistyped word', () => {
+  it('names the wrong word, offers the correction, accepts it, and proves the restored key is the same', async () => {
+    const backupDir = path.join(bundleA, 'backup');
+    const backupFile = path.join(backupDir, readdirSync(backupDir).find((f) => f.endsWith('.backup.json'))!);
+    await startFromHome('Backup and recovery drill', path.join(media, 'drill'), backupFile);
+    await checkIn(page, ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness'], [{ name: 'Will Witness', addAs: 'witness' }]);
+    await drive(page, { pin: DEMO_USER_PIN, onScreen: async (kind) => (kind === 'share-entry' ? 'stop' : undefined) });
+
+    // Share 1 with word 7 replaced by another list word: the checksum catches it and points at it.
+    const share1 = [...sharesA.get(1)!];
+    const original = share1[6];
+    share1[6] = original === 'abandon' ? 'ability' : 'abandon';
+    const before = await runnerState(page);
+    await page.keyboard.type(share1.join(' '));
+    await page.keyboard.press('Enter');
+    await waitForChange(page, before);
+    const error = page.locator('.step-error');
+    expect(await error.getAttribute('data-code')).toBe('SHARE_CHECKSUM');
+    expect(await error.textContent()).toContain('Word 7 is most likely wrong');
+    expect(await page.locator('.word-chips li.flagged').textContent()).toContain(share1[6]);
+    expect(await page.locator('.correction .suggestion').textContent()).toBe(original);
+    await shot('share-entry-error');
+
+    // Keyboard: reach the correction, apply it (focus returns to the words), Enter submits.
+    await tabTo(page, new RegExp(`^Use “${original}” for word 7$`));
+    await page.keyboard.press('Enter');
+    expect(await focusedText(page)).toContain('Share words');
+    const s2 = await runnerState(page);
+    await page.keyboard.press('Enter');
+    await waitForChange(page, s2);
+    expect(await page.locator('.accepted li').allTextContents()).toEqual([expect.stringContaining('Share 1 (Cora Custodian) accepted')]);
+
+    // Share 3 typed with 4-letter prefixes completed by Tab; share 5 typed in full.
+    const s3 = await runnerState(page);
+    for (const w of sharesA.get(3)!) {
+      if (w.length > 4) {
+        await page.keyboard.type(w.slice(0, 4));
+        await page.keyboard.press('Tab');
+      } else {
+        await page.keyboard.type(`${w} `);
+      }
+    }
+    expect((await page.locator('.share-entry textarea').inputValue()).trim()).toBe(sharesA.get(3)!.join(' '));
+    await page.keyboard.press('Enter');
+    await waitForChange(page, s3);
+    expect(await page.locator('.accepted li').count()).toBe(2);
+
+    await drive(page, { pin: DEMO_USER_PIN, shares: [sharesA.get(5)!.join(' ')] });
+    await page.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
+    await shot('drill-sealed', false);
+    const t = await app.invoke('ceremony:list');
+    if (!t.ok) throw new Error(t.error.message);
+    const drill = (t.value as Array<{ id: string; scriptId: string }>).find((c) => c.scriptId === 'backup-recovery-drill')!;
+    const ev = await app.invoke('ceremony:events', { id: drill.id });
+    if (!ev.ok) throw new Error(ev.error.message);
+    const types = (ev.value as { events: Array<{ type: string }> }).events.map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['SHARE_REJECTED', 'KEK_REBUILT', 'KEY_RESTORED', 'IDENTITY_PROVEN', 'CEREMONY_SEALED']));
+    expect(await inPage.storage(page)).toEqual({ local: 0, session: 0, idb: 0 });
+  });
+});
+
+describe('verify a tampered bundle', () => {
+  it.each([
+    [
+      'an event changed after sealing',
+      (dir: string) => {
+        const file = path.join(dir, 'transcript.jsonl');
+        const lines = readFileSync(file, 'utf8').split('\n');
+        lines[2] = lines[2].replace('"seq":3', '"seq":3,"x":1');
+        writeFileSync(file, lines.join('\n'));
+      },
+      /^TRANSCRIPT_/,
+    ],
+    [
+      'the exported public key replaced',
+      (dir: string) => {
+        const keys = path.join(dir, 'keys');
+        const pem = readdirSync(keys).find((f) => f.endsWith('.pub.pem'))!;
+        writeFileSync(path.join(keys, pem), readFileSync(path.join(keys, pem), 'utf8').replace(/A/, 'B'));
+      },
+      /^BUNDLE_/,
+    ],
+  ])('%s: the error is shown with its code and what to do next', async (name, tamper, code) => {
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'keyrite-tampered-'));
+    cpSync(bundleA, copy, { recursive: true });
+    tamper(copy);
+    await tabTo(page, /^Verify a bundle$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Verify a bundle' }).waitFor();
+    await page.keyboard.type(copy);
+    await page.keyboard.press('Enter');
+    const panel = page.locator('.error-panel');
+    await panel.waitFor();
+    expect(await panel.getAttribute('data-code')).toMatch(code);
+    expect((await panel.locator('.error-message').textContent())!.length).toBeGreaterThan(20);
+    await page.getByRole('button', { name: 'Verify again' }).waitFor();
+    if (name.startsWith('an event')) await shot('verify-tampered');
+    expect(existsSync(copy)).toBe(true);
+  });
+});

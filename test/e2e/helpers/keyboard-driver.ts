@@ -1,0 +1,164 @@
+import type { Page } from 'playwright-core';
+import { inPage } from './harness';
+
+/**
+ * Drives the ceremony screens the way a keyboard-only operator does: Tab to move, type, Enter to
+ * confirm. Nothing here clicks or fills; it reads the screen (as the people in the room do) and
+ * presses keys.
+ */
+
+export interface Person {
+  name: string;
+  /** Role title as the "Add a …" buttons say it, lowercase (e.g. "key custodian"). */
+  addAs?: string;
+}
+
+/** Press Tab (or Shift+Tab) until the focused element's label/text matches. */
+export async function tabTo(page: Page, want: RegExp, opts: { max?: number; back?: boolean } = {}): Promise<void> {
+  const max = opts.max ?? 120;
+  for (let i = 0; i < max; i++) {
+    const label = (await inPage.activeLabel(page)).trim();
+    if (want.test(label)) return;
+    await page.keyboard.press(opts.back ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`Tab never reached an element matching ${want} (last focus: "${(await inPage.activeLabel(page)).trim()}")`);
+}
+
+export async function runnerState(page: Page): Promise<string> {
+  return (await page.locator('.runner').getAttribute('data-state')) ?? '';
+}
+
+/** Wait until the runner shows something else than `before` and is not busy. */
+export async function waitForChange(page: Page, before: string, timeout = 60_000): Promise<string> {
+  await page.waitForFunction(
+    (b) => {
+      const el = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document.querySelector('.runner');
+      return !!el && el.getAttribute('data-state') !== b && el.getAttribute('data-busy') === 'no';
+    },
+    before,
+    { timeout },
+  );
+  return runnerState(page);
+}
+
+export async function focusedText(page: Page): Promise<string> {
+  return (await inPage.activeLabel(page)).trim();
+}
+
+export type ScreenKind = 'check-in' | 'signoff' | 'preflight-override' | 'pin-entry' | 'continue' | 'privacy-screen' | 'share-reveal' | 'share-confirm' | 'statement' | 'share-entry' | 'finished';
+const KINDS: ScreenKind[] = ['check-in', 'signoff', 'preflight-override', 'pin-entry', 'continue', 'privacy-screen', 'share-reveal', 'share-confirm', 'statement', 'share-entry', 'finished'];
+
+export async function currentScreen(page: Page): Promise<ScreenKind> {
+  await page.locator('.runner').waitFor();
+  for (const k of KINDS) if ((await page.locator(`.step-main .${k}`).count()) > 0) return k;
+  throw new Error(`No known step screen is showing (state ${await runnerState(page)})`);
+}
+
+/**
+ * Check in `people` using only the keyboard. The script's minimum rows come first (their names
+ * are typed in order, Enter moving to the next empty name); extra people are added with the
+ * "Add a …" buttons. The last Enter, with every name filled, submits.
+ */
+export async function checkIn(page: Page, initial: string[], extra: Person[]): Promise<void> {
+  for (let i = 0; i < initial.length; i++) {
+    await page.keyboard.type(initial[i]);
+    if (i < initial.length - 1) await page.keyboard.press('Enter');
+  }
+  for (const p of extra) {
+    await tabTo(page, new RegExp(`^Add a ${p.addAs}$`, 'i'));
+    await page.keyboard.press('Enter');
+    await page.keyboard.type(p.name);
+  }
+  const before = await runnerState(page);
+  await page.keyboard.press('Enter');
+  await waitForChange(page, before);
+}
+
+export interface DriveOptions {
+  pin: string;
+  /** Statement values typed into the first field, by step title. */
+  statement?: string;
+  overrideReason?: string;
+  /** Called on each screen before acting (screenshots, assertions); return 'stop' to stop there. */
+  onScreen?: (kind: ScreenKind, state: string) => Promise<void | 'stop'>;
+  /** Shares to type at share entry, in order. */
+  shares?: string[];
+  /** Collected here: the words revealed for each share index. */
+  revealed?: Map<number, string[]>;
+}
+
+/** Answer whatever the current step asks, with the keyboard, until the ceremony is finished. */
+export async function drive(page: Page, opts: DriveOptions): Promise<ScreenKind> {
+  let sharesTyped = 0;
+  for (let guard = 0; guard < 200; guard++) {
+    const kind = await currentScreen(page);
+    const state = await runnerState(page);
+    if ((await opts.onScreen?.(kind, state)) === 'stop') return kind;
+    switch (kind) {
+      case 'finished':
+        return kind;
+      case 'signoff':
+        if (!/ confirms as /.test(await focusedText(page))) throw new Error(`sign-off: focus is on "${await focusedText(page)}"`);
+        await page.keyboard.press('Enter');
+        break;
+      case 'preflight-override':
+        await page.keyboard.type(opts.overrideReason ?? 'Rehearsal on a test workstation with its network up');
+        await page.keyboard.press('Control+Enter');
+        break;
+      case 'pin-entry':
+        await page.keyboard.type(opts.pin);
+        await page.keyboard.press('Enter');
+        break;
+      case 'continue':
+      case 'privacy-screen':
+        await page.keyboard.press('Enter');
+        break;
+      case 'share-reveal': {
+        const header = (await page.locator('.share-header').textContent()) ?? '';
+        const index = Number(/share (\d+) of/.exec(header)?.[1]);
+        opts.revealed?.set(index, await page.locator('.share-words .word').allTextContents());
+        await page.keyboard.press('Enter');
+        break;
+      }
+      case 'share-confirm': {
+        const header = (await page.locator('.step-main h2').first().textContent()) ?? '';
+        const labels = await page.locator('.share-confirm .word-input label').allTextContents();
+        const name = header.split(':')[0];
+        const index = await shareIndexFor(page, name, opts.revealed);
+        const words = opts.revealed?.get(index) ?? [];
+        for (let i = 0; i < labels.length; i++) {
+          const pos = Number(/Word (\d+)/.exec(labels[i])?.[1]);
+          await page.keyboard.type(words[pos - 1]);
+          if (i < labels.length - 1) await page.keyboard.press('Tab');
+        }
+        await page.keyboard.press('Enter');
+        break;
+      }
+      case 'statement':
+        await page.keyboard.type(opts.statement ?? 'BAG-0001 BAG-0002 BAG-0003 BAG-0004 BAG-0005');
+        await page.keyboard.press('Enter');
+        break;
+      case 'share-entry': {
+        const text = opts.shares?.[sharesTyped++];
+        if (!text) throw new Error('share entry: no share left to type');
+        await page.keyboard.type(text);
+        await page.keyboard.press('Enter');
+        break;
+      }
+      case 'check-in':
+        throw new Error('check-in is driven by checkIn()');
+    }
+    const after = await waitForChange(page, state);
+    const error = after.split('|')[5];
+    if (error) throw new Error(`the step reported ${error}: ${await page.locator('.step-error .error-message').first().textContent()}`);
+  }
+  throw new Error('the ceremony did not finish');
+}
+
+/** The share index being confirmed: the last one revealed to this custodian. */
+async function shareIndexFor(page: Page, _custodian: string, revealed?: Map<number, string[]>): Promise<number> {
+  const state = await runnerState(page);
+  const idx = Number(state.split('|')[3].split('.')[0]);
+  if (!revealed?.has(idx)) throw new Error(`share ${idx} was never revealed on screen`);
+  return idx;
+}

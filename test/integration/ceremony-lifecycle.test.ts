@@ -32,6 +32,17 @@ beforeAll(async () => {
 afterAll(async () => service?.close());
 
 describe('key lifecycle ceremonies', () => {
+  it('backs up under a trusted KEK made by the security officer when the script asks for it', async () => {
+    const dir = out('life-trusted');
+    const view = await service.start({ script: 'root-key-generation', outDir: dir, parameters: { trustedKek: true } });
+    const done = await runToEnd(service, view, answersFor(hsm, { soPin: hsm.soPin }));
+    expect(done.status).toBe('sealed');
+    const ev = events(dir);
+    expect(ev.find((e) => e.type === 'KEY_GENERATED')!.data.attributes).toMatchObject({ wrapWithTrusted: true });
+    expect(ev.find((e) => e.type === 'BACKUP_WRITTEN')!.data.wrapTrust).toBe('trusted');
+    await verifyBundle(dir);
+  });
+
   it('rotates the root: new key id, new backup, new root and a cross-certificate by the old key; old key retiring', async () => {
     const dir = out('life-rotation');
     const shares: string[] = [];

@@ -8,6 +8,8 @@ const answersSchema = z.strictObject({
   participants: z.array(z.strictObject({ id: z.string(), name: z.string(), roles: z.array(z.string()).min(1) })).optional(),
   /** Drills and tests only: a PIN in a file is for demo and test tokens. */
   pin: z.string().optional(),
+  /** Only for a trusted KEK (the security officer creates it). */
+  soPin: z.string().optional(),
   preflightOverride: z.strictObject({ personId: z.string(), reason: z.string() }).optional(),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   /** Who signs each step, by step id; otherwise the first eligible people sign. */
@@ -50,9 +52,11 @@ export class AnswersDriver {
       case 'preflightOverride':
         if (!this.answers.preflightOverride) throw missing('preflight override (a network interface is up)', cur.id);
         return { kind: 'preflightOverride', ...this.answers.preflightOverride };
-      case 'pin':
-        if (!this.answers.pin) throw missing('PIN', cur.id);
-        return { kind: 'pin', pin: this.answers.pin };
+      case 'pin': {
+        const pin = need.user === 'so' ? this.answers.soPin : this.answers.pin;
+        if (!pin) throw missing(need.user === 'so' ? 'SO PIN' : 'PIN', cur.id);
+        return { kind: 'pin', pin };
+      }
       case 'signoff': {
         const signed = new Set(need.signed.map((s) => s.personId));
         const chosen = this.answers.signoffs?.[cur.id];

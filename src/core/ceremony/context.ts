@@ -104,6 +104,8 @@ export interface VolatileSecrets {
   /** Shares typed in at recovery (decoded), until the KEK is rebuilt. */
   collected: unknown[];
   handoutPositions?: number[];
+  /** A trusted KEK is made by the security officer: both PINs, held only until the backup is made. */
+  backupPins?: { so?: string; user?: string };
 }
 
 export type ActionOutcome = 'done' | 'pending';

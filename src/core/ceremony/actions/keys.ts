@@ -107,7 +107,7 @@ export const generateKey: ActionHandler = {
       }
       reconciled = true;
     } else {
-      const generated = generateKeyPair(session, { spec, label: keyId, wrappable });
+      const generated = generateKeyPair(session, { spec, label: keyId, wrappable, wrapWithTrusted: wrappable && ctx.params.trustedKek === true });
       pair = generated;
       attributes = generated.attributes;
     }

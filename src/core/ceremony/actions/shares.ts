@@ -56,17 +56,43 @@ function discardStaleBackup(ctx: ActionContext): string | null {
   return stale.split.id;
 }
 
+async function backupWithPins(ctx: ActionContext, key: KeyRef): Promise<BackupResult> {
+  const trusted = ctx.params.trustedKek === true;
+  const pins = ctx.secrets.backupPins;
+  try {
+    return await makeBackup(ctx.session(), {
+      keyLabel: key.label, keyId: key.keyId, threshold: Number(ctx.params.threshold), count: Number(ctx.params.count),
+      custodians: custodians(ctx), ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, trustedKek: trusted, now: ctx.now(),
+      pins: trusted && pins?.so && pins.user ? { so: pins.so, user: pins.user } : undefined,
+    });
+  } finally {
+    ctx.secrets.backupPins = undefined;
+  }
+}
+
+/** With a trusted KEK the security officer creates the KEK: ask for the SO PIN, then the user PIN to log back in. */
+function trustedPinNeed(ctx: ActionContext) {
+  if (ctx.params.trustedKek !== true) return null;
+  const pins = ctx.secrets.backupPins ?? {};
+  if (!pins.so) return { kind: 'pin' as const, user: 'so' as const, tokenLabel: ctx.state.tokenLabel, role: 'officer', message: `The security officer enters the SO PIN of token '${ctx.state.tokenLabel}' to create a trusted KEK.` };
+  if (!pins.user) return { kind: 'pin' as const, user: 'user' as const, tokenLabel: ctx.state.tokenLabel, role: 'officer', message: `A crypto officer enters the user PIN again: Keyrite logs back in after the SO has made the KEK.` };
+  return null;
+}
+
 export const createBackup: ActionHandler = {
   requiresLogin: true,
-  need: () => null,
+  need: (ctx) => trustedPinNeed(ctx),
   continueMessage: (ctx) => `Make the KEK, wrap the key and split the KEK ${String(ctx.params.threshold)}-of-${String(ctx.params.count)}.`,
+  async provide(ctx, input) {
+    if (input.kind !== 'pin') return 'pending';
+    const need = trustedPinNeed(ctx);
+    if (need) ctx.secrets.backupPins = { ...(ctx.secrets.backupPins ?? {}), [need.user]: input.pin };
+    return 'pending';
+  },
   async run(ctx) {
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
-    const result = await makeBackup(ctx.session(), {
-      keyLabel: key.label, keyId: key.keyId, threshold: Number(ctx.params.threshold), count: Number(ctx.params.count),
-      custodians: custodians(ctx), ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, trustedKek: ctx.params.trustedKek === true, now: ctx.now(),
-    });
+    const result = await backupWithPins(ctx, key);
     recordBackup(ctx, result, key, superseded ? { supersedes: superseded } : {});
     return 'done';
   },
@@ -99,6 +125,8 @@ export const handOutShares: ActionHandler = {
     const backup = ctx.state.backup;
     if (!backup) throw new KeyriteError('CEREMONY_SCRIPT_ORDER', 'There is no backup to hand out; the script must make one first.');
     if (!ctx.secrets.issued) {
+      const pinNeed = trustedPinNeed(ctx);
+      if (pinNeed) return pinNeed;
       return {
         kind: 'continue',
         message: `Keyrite stopped while shares of split ${backup.splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed. Continue to make a new backup with a new split.`,
@@ -117,16 +145,17 @@ export const handOutShares: ActionHandler = {
     // 'continue' after a restart: remake the backup (the old split's KEK is gone).
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
-    const result = await makeBackup(ctx.session(), {
-      keyLabel: key.label, keyId: key.keyId, threshold: Number(ctx.params.threshold), count: Number(ctx.params.count),
-      custodians: custodians(ctx), ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, trustedKek: ctx.params.trustedKek === true, now: ctx.now(),
-    });
+    const result = await backupWithPins(ctx, key);
     recordBackup(ctx, result, key, { supersedes: superseded, reason: 'shares lost when Keyrite stopped during hand-out' });
     return 'pending';
   },
   async provide(ctx, input) {
     const issued = ctx.secrets.issued;
-    if (!issued) return 'pending';
+    if (!issued) {
+      const need = trustedPinNeed(ctx);
+      if (need && input.kind === 'pin') ctx.secrets.backupPins = { ...(ctx.secrets.backupPins ?? {}), [need.user]: input.pin };
+      return 'pending';
+    }
     const h = handout(ctx);
     const share = issued.find((s) => s.index === h.current)!;
     if (input.kind === 'shareAck') {

@@ -12,6 +12,8 @@ export interface Fault {
   times?: number;
 }
 
+const FINISHING_CALLS = new Set(['C_Sign', 'C_Verify', 'C_Encrypt', 'C_Decrypt', 'C_Digest']);
+
 const CKR_CODES: Record<string, number> = { CKR_DEVICE_REMOVED: 0x32, CKR_TOKEN_NOT_PRESENT: 0xe0, CKR_DEVICE_ERROR: 0x30, CKR_SESSION_CLOSED: 0xb0, CKR_GENERAL_ERROR: 0x05, CKR_FUNCTION_FAILED: 0x06 };
 
 /**
@@ -35,6 +37,15 @@ export function faultyPkcs11(faults: Fault[]): { factory: Pkcs11Factory; calls: 
             if (fault.after > 0) fault.after -= 1;
             else {
               fault.times -= 1;
+              // A failed single-part call ends its operation (PKCS#11 §5.2): let the real call run
+              // and end it, then report the failure, so the session is left as a device would leave it.
+              if (FINISHING_CALLS.has(prop)) {
+                try {
+                  (value as (...a: unknown[]) => unknown).apply(target, args);
+                } catch {
+                  // The injected error is what the caller sees.
+                }
+              }
               const err = new Error(`${fault.ckr}:${CKR_CODES[fault.ckr] ?? 0x05}`) as Error & { code: number };
               err.code = CKR_CODES[fault.ckr] ?? 0x05;
               throw err;

@@ -34,38 +34,24 @@ export function parseTranscript(text: string): TranscriptEvent[] {
 
 function parseLine(line: string, lineNo: number, previous: TranscriptEvent | null): TranscriptEvent {
   const expectedSeq = previous ? previous.seq + 1 : 1;
-  const at = { line: lineNo, seq: expectedSeq };
   if (line.length === 0) {
-    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Line ${lineNo} of the transcript is blank; a transcript has exactly one event per line and no blank lines.`, { details: at });
+    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Line ${lineNo} of the transcript is blank; a transcript has exactly one event per line and no blank lines.`, { details: { line: lineNo, seq: expectedSeq } });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
   } catch (cause) {
-    throw new KeyriteError('TRANSCRIPT_NOT_JSON', `Line ${lineNo} of the transcript is not JSON (${(cause as Error).message}). The file was damaged or edited.`, { details: at, cause });
+    throw new KeyriteError('TRANSCRIPT_NOT_JSON', `Line ${lineNo} of the transcript is not JSON (${(cause as Error).message}). The file was damaged or edited.`, { details: { line: lineNo, seq: expectedSeq }, cause });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Line ${lineNo} of the transcript is JSON but not an event object.`, { details: at });
+    throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Line ${lineNo} of the transcript is JSON but not an event object.`, { details: { line: lineNo, seq: expectedSeq } });
   }
   const o = parsed as Record<string, unknown>;
-  const seqDetails = { line: lineNo, seq: typeof o.seq === 'number' ? o.seq : expectedSeq };
-  const invalid = (what: string): KeyriteError =>
-    new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Event ${seqDetails.seq} (line ${lineNo}) is not a valid transcript event: ${what}.`, { details: seqDetails });
-
-  const keys = Object.keys(o);
-  const missing = EVENT_KEYS.filter((k) => !Object.prototype.hasOwnProperty.call(o, k));
-  if (missing.length > 0) throw invalid(`missing ${missing.join(', ')}`);
-  if (keys.length !== EVENT_KEYS.length) throw invalid(`unexpected field(s) ${keys.filter((k) => !(EVENT_KEYS as readonly string[]).includes(k)).join(', ')}`);
-  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 1) throw invalid('seq is not a positive integer');
-  if (typeof o.at !== 'string' || !ISO_UTC.test(o.at)) throw invalid('at is not an ISO 8601 UTC time');
-  if (typeof o.ceremony !== 'string' || o.ceremony.length === 0) throw invalid('ceremony is not a non-empty string');
-  if (o.step !== null && typeof o.step !== 'string') throw invalid('step is neither a string nor null');
-  if (o.actor !== null && typeof o.actor !== 'string') throw invalid('actor is neither a string nor null');
-  if (!isEventType(o.type)) throw invalid(`'${String(o.type)}' is not a transcript event type`);
-  if (o.data === null || typeof o.data !== 'object' || Array.isArray(o.data)) throw invalid('data is not an object');
-  // prev and hash need no format check of their own: they must equal a SHA-256 hex computed below.
-  if (typeof o.prev !== 'string') throw invalid('prev is not a string');
-  if (typeof o.hash !== 'string') throw invalid('hash is not a string');
+  const problem = shapeProblem(o);
+  const seqDetails = (): { line: number; seq: number } => ({ line: lineNo, seq: typeof o.seq === 'number' ? o.seq : expectedSeq });
+  if (problem) {
+    throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Event ${seqDetails().seq} (line ${lineNo}) is not a valid transcript event: ${problem}.`, { details: seqDetails() });
+  }
 
   // The members around `data` are rebuilt from the parsed values in canonical order; only `data`
   // is re-serialized (natively). Anything the fast check cannot vouch for goes to canonicalize().
@@ -81,7 +67,7 @@ function parseLine(line: string, lineNo: number, previous: TranscriptEvent | nul
     js(e.data) === line.slice(head.length, line.length - tail.length) &&
     keysSortedDeep(e.data);
   if (!fast && canonicalJson(o) !== line) {
-    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Event ${o.seq} (line ${lineNo}) is not in canonical JSON (RFC 8785): it was re-formatted or edited after it was written.`, { details: seqDetails });
+    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Event ${o.seq} (line ${lineNo}) is not in canonical JSON (RFC 8785): it was re-formatted or edited after it was written.`, { details: seqDetails() });
   }
 
   // The canonical event without `hash` is the line with its `"hash":"…",` member cut out
@@ -89,17 +75,17 @@ function parseLine(line: string, lineNo: number, previous: TranscriptEvent | nul
   // twice as fast as createHash() for short inputs.
   const computed = oneShotHash('sha256', line.slice(0, line.length - tail.length + 1) + afterHash, 'hex');
   if (computed !== e.hash) {
-    throw new KeyriteError('TRANSCRIPT_EVENT_HASH', `Event ${e.seq} (line ${lineNo}, ${e.type}) does not match its own hash: its content was changed after it was recorded.`, { details: { ...seqDetails, expected: e.hash, computed } });
+    throw new KeyriteError('TRANSCRIPT_EVENT_HASH', `Event ${e.seq} (line ${lineNo}, ${e.type}) does not match its own hash: its content was changed after it was recorded.`, { details: { ...seqDetails(), expected: e.hash, computed } });
   }
   if (e.seq !== expectedSeq) {
-    throw new KeyriteError('TRANSCRIPT_SEQ', `Line ${lineNo} holds event ${e.seq} where event ${expectedSeq} was expected: events were removed, repeated or reordered.`, { details: { ...seqDetails, expectedSeq } });
+    throw new KeyriteError('TRANSCRIPT_SEQ', `Line ${lineNo} holds event ${e.seq} where event ${expectedSeq} was expected: events were removed, repeated or reordered.`, { details: { ...seqDetails(), expectedSeq } });
   }
   const expectedPrev = previous ? previous.hash : GENESIS_PREV;
   if (e.prev !== expectedPrev) {
-    throw new KeyriteError('TRANSCRIPT_CHAIN_BROKEN', `Event ${e.seq} (line ${lineNo}) does not link to the event before it: its prev is not the previous event's hash, so the chain was broken (an event was removed, replaced or inserted).`, { details: { ...seqDetails, expectedPrev } });
+    throw new KeyriteError('TRANSCRIPT_CHAIN_BROKEN', `Event ${e.seq} (line ${lineNo}) does not link to the event before it: its prev is not the previous event's hash, so the chain was broken (an event was removed, replaced or inserted).`, { details: { ...seqDetails(), expectedPrev } });
   }
   if (previous && e.ceremony !== previous.ceremony) {
-    throw new KeyriteError('TRANSCRIPT_CEREMONY_MISMATCH', `Event ${e.seq} (line ${lineNo}) belongs to ceremony '${e.ceremony}', but the transcript is ceremony '${previous.ceremony}'.`, { details: seqDetails });
+    throw new KeyriteError('TRANSCRIPT_CEREMONY_MISMATCH', `Event ${e.seq} (line ${lineNo}) belongs to ceremony '${e.ceremony}', but the transcript is ceremony '${previous.ceremony}'.`, { details: seqDetails() });
   }
   return e;
 }
@@ -127,4 +113,26 @@ export function checkSealedChain(events: readonly TranscriptEvent[]): void {
   if (sealed.data.events !== undefined && sealed.data.events !== sealed.seq) {
     throw new KeyriteError('TRANSCRIPT_SEAL_COUNT', `CEREMONY_SEALED (event ${sealed.seq}) says the transcript has ${String(sealed.data.events)} events, but it has ${sealed.seq}.`, { details: { seq: sealed.seq, line: sealed.seq } });
   }
+}
+
+/** Why `o` is not an event object (fields, types), or null. Only the cheap checks run per line. */
+function shapeProblem(o: Record<string, unknown>): string | null {
+  let count = 0;
+  for (const _ in o) count++;
+  if (count !== EVENT_KEYS.length || !EVENT_KEYS.every((k) => Object.prototype.hasOwnProperty.call(o, k))) {
+    const missing = EVENT_KEYS.filter((k) => !Object.prototype.hasOwnProperty.call(o, k));
+    if (missing.length > 0) return `missing ${missing.join(', ')}`;
+    return `unexpected field(s) ${Object.keys(o).filter((k) => !(EVENT_KEYS as readonly string[]).includes(k)).join(', ')}`;
+  }
+  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 1) return 'seq is not a positive integer';
+  if (typeof o.at !== 'string' || !ISO_UTC.test(o.at)) return 'at is not an ISO 8601 UTC time';
+  if (typeof o.ceremony !== 'string' || o.ceremony.length === 0) return 'ceremony is not a non-empty string';
+  if (o.step !== null && typeof o.step !== 'string') return 'step is neither a string nor null';
+  if (o.actor !== null && typeof o.actor !== 'string') return 'actor is neither a string nor null';
+  if (!isEventType(o.type)) return `'${String(o.type)}' is not a transcript event type`;
+  if (o.data === null || typeof o.data !== 'object' || Array.isArray(o.data)) return 'data is not an object';
+  // prev and hash need no format check of their own: they must equal a SHA-256 hex computed later.
+  if (typeof o.prev !== 'string') return 'prev is not a string';
+  if (typeof o.hash !== 'string') return 'hash is not a string';
+  return null;
 }

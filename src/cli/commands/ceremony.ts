@@ -41,12 +41,27 @@ async function openService(): Promise<CeremonyService> {
   return CeremonyService.open({ home: keyriteHome(), hsm: resolveHsmConfig() });
 }
 
-/** The answers for an unattended run: built-in demo answers, an answers file, or both merged. */
-function unattendedAnswers(opts: { demo?: boolean; answers?: string }): Answers | null {
+/**
+ * The answers for an unattended run: built-in demo answers, an answers file, or both merged. The
+ * demo cast covers every built-in role; each script checks in only those it has roles for.
+ */
+function unattendedAnswers(opts: { demo?: boolean; answers?: string }, roles?: string[]): Answers | null {
   if (!opts.demo && !opts.answers) return null;
   const base: Answers = opts.demo ? demoAnswers() : {};
+  if (base.participants && roles) {
+    base.participants = base.participants.map((p) => ({ ...p, roles: p.roles.filter((r) => roles.includes(r)) })).filter((p) => p.roles.length > 0);
+  }
   const file = opts.answers ? loadAnswers(opts.answers) : {};
   return { ...base, ...file };
+}
+
+/** Bundles go under KEYRITE_HOME unless --out says otherwise. */
+function defaultOut(scriptId: string): string {
+  return path.join(keyriteHome(), 'bundles', `${scriptId}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+}
+
+function needsTerminal(): KeyriteError {
+  return new KeyriteError('CEREMONY_NEEDS_TERMINAL', 'This ceremony needs a person at a terminal. Run it in a terminal, or pass --answers FILE (drills, tests) or --demo (rehearsal on the demo token).');
 }
 
 async function drive(service: CeremonyService, view: CeremonyView, answers: Answers | null): Promise<CeremonyView> {
@@ -55,9 +70,7 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
   if (answers) {
     return driveWithAnswers(view, provide, new AnswersDriver(answers), { onView: (v) => printer.show(v) });
   }
-  if (!isInteractive()) {
-    throw new KeyriteError('CEREMONY_NEEDS_TERMINAL', 'This ceremony needs a person at a terminal. Run it in a terminal, or pass --answers FILE (drills, tests) or --demo (rehearsal on the demo token).');
-  }
+  if (!isInteractive()) throw needsTerminal();
   let current = view;
   for (;;) {
     printer.show(current);
@@ -101,7 +114,7 @@ export function registerCeremonyCommands(program: Command): void {
     .option('--param <name=value...>', 'set a script parameter')
     .action(async (scriptArg: string, opts: RunOptions) => {
       const loaded = loadScript(scriptArg);
-      const answers = unattendedAnswers(opts);
+      const answers = unattendedAnswers(opts, loaded.script.roles.map((r) => r.id));
       const parameters: Record<string, unknown> = { ...(answers?.parameters ?? {}), ...parseParams(opts.param) };
       let drillSharesFile: string | undefined;
       if (opts.drillShares) {
@@ -114,7 +127,8 @@ export function registerCeremonyCommands(program: Command): void {
       if (opts.demo && config.demo && 'targetToken' in loaded.script.parameters) {
         ensureDemoTargetToken(String(parameters.targetToken ?? loaded.script.parameters.targetToken.default));
       }
-      const out = path.resolve(opts.out ?? path.join(process.cwd(), `keyrite-${loaded.script.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+      if (!answers && !isInteractive()) throw needsTerminal();
+      const out = path.resolve(opts.out ?? defaultOut(loaded.script.id));
       const service = await openService();
       try {
         const view = await service.start({ script: loaded.file, outDir: out, parameters, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });
@@ -136,7 +150,8 @@ export function registerCeremonyCommands(program: Command): void {
       const service = await openService();
       try {
         const ceremonyId = id ?? (await service.onlyRunning());
-        const answers = unattendedAnswers(opts);
+        const runner = await service.runner(ceremonyId);
+        const answers = unattendedAnswers(opts, runner.script.roles.map((r) => r.id));
         if (answers && opts.drillShares) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
         const view = await service.view(ceremonyId);
         process.stdout.write(`Resuming ceremony ${ceremonyId} at step ${(view.current?.index ?? 0) + 1}: ${view.current?.title ?? '(none)'}\n`);

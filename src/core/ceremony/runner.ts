@@ -402,6 +402,9 @@ export class CeremonyRunner {
   async abort(reason: string, personId: string): Promise<CeremonyView> {
     if (this.status !== 'running') throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony '${this.id}' is already ${this.status}.`);
     if (!reason.trim()) throw new KeyriteError('CEREMONY_ABORT_REASON', 'Say why the ceremony is aborted; the reason goes into the transcript.');
+    if (this.state.participants.length > 0 && !this.state.participants.some((p) => p.id === personId)) {
+      throw new KeyriteError('CEREMONY_PERSON_UNKNOWN', `Nobody with id '${personId}' checked in to this ceremony; a participant aborts it (${this.state.participants.map((p) => p.id).join(', ')}).`, { details: { personId } });
+    }
     this.emit('CEREMONY_ABORTED', { reason: reason.trim(), personId, step: this.currentStep?.id ?? null, index: this.index }, personId);
     this.status = 'aborted';
     await this.commit();

@@ -274,22 +274,29 @@ export const collectShares: ActionHandler = {
 };
 
 /**
- * Rebuild the KEK from the shares in memory (asking for them again after a restart), check its
- * KCV, unwrap into the target token and prove the restored key is the original one.
+ * For actions that rebuild the KEK: ask for shares until a threshold is in memory (again after a
+ * restart, since shares are never stored), then run on 'continue'.
  */
-export const restoreBackup: ActionHandler = {
-  requiresLogin: true,
+const collectingFirst: Pick<ActionHandler, 'need' | 'provide'> = {
   need(ctx) {
     const backup = backupForStep(ctx);
-    if (ctx.secrets.collected.length < backup.split.threshold) return collectNeed(ctx, backup);
-    return null;
+    return ctx.secrets.collected.length < backup.split.threshold ? collectNeed(ctx, backup) : null;
   },
-  continueMessage: () => 'Rebuild the KEK, check it and unwrap the key into the token.',
   async provide(ctx, input) {
     if (input.kind !== 'share') return 'pending';
     await acceptShare(ctx, backupForStep(ctx), input.text);
     return 'pending';
   },
+};
+
+/**
+ * Rebuild the KEK from the shares in memory (asking for them again after a restart), check its
+ * KCV, unwrap into the target token and prove the restored key is the original one.
+ */
+export const restoreBackup: ActionHandler = {
+  requiresLogin: true,
+  ...collectingFirst,
+  continueMessage: () => 'Rebuild the KEK, check it and unwrap the key into the token.',
   async run(ctx) {
     const backup = backupForStep(ctx);
     const session = ctx.session();
@@ -347,17 +354,8 @@ export const proveIdentity: ActionHandler = {
 /** Share rotation: the old quorum's shares rebuild the KEK, which is split anew for new custodians. */
 export const resplitShares: ActionHandler = {
   requiresLogin: true,
-  need(ctx) {
-    const backup = backupForStep(ctx);
-    if (ctx.secrets.collected.length < backup.split.threshold) return collectNeed(ctx, backup);
-    return null;
-  },
+  ...collectingFirst,
   continueMessage: (ctx) => `Rebuild the KEK and split it ${String(ctx.params.threshold)}-of-${String(ctx.params.count)} for the new custodians.`,
-  async provide(ctx, input) {
-    if (input.kind !== 'share') return 'pending';
-    await acceptShare(ctx, backupForStep(ctx), input.text);
-    return 'pending';
-  },
   async run(ctx) {
     const backup = backupForStep(ctx);
     const result = await resplitBackup(ctx.session(), backup, ctx.secrets.collected as DecodedShare[], {

@@ -11,6 +11,7 @@ import { keyriteHome } from '../core/config/paths';
 import { handleAppProtocol, registerAppScheme } from './app-protocol';
 import { buildHandlerTable } from './ipc/handlers';
 import { registerIpc } from './ipc/register';
+import { printHtmlFile } from './print';
 import { MainServices } from './ipc/services';
 import { APP_ENTRY, hardenSession, hardenWebContents, WITNESS_ENTRY } from './security';
 import { mainWindowOptions, witnessWindowOptions } from './window-options';
@@ -85,7 +86,7 @@ if (!app.requestSingleInstanceLock()) {
     handleAppProtocol(protocol, rendererRoot);
 
     services = new MainServices(keyriteHome(), process.env, (opts) => CeremonyService.open(opts));
-    const table = buildHandlerTable({ services, appVersion: app.getVersion(), openWitness });
+    const table = buildHandlerTable({ services, appVersion: app.getVersion(), openWitness, printFile: (file) => printHtmlFile(file, { BrowserWindow, session }) });
     registerIpc(ipcMain, table, { isKnownContents: (id) => windows.has(id), isWitnessContents: (id) => witnesses.has(id) });
 
     mainWindow = createMainWindow();

@@ -255,6 +255,7 @@ export const contract = {
   'settings:get': { input: noInput, output: Settings },
   'settings:set': { input: SettingsPatch, output: Settings },
   'bundle:verify': { input: z.strictObject({ dir: path }), output: BundleVerification },
+  'bundle:print': { input: z.strictObject({ dir: path }), output: z.object({ file: z.string() }) },
   'inventory:list': { input: noInput, output: z.array(InventoryKey) },
   'ceremony:scripts': { input: noInput, output: z.array(ScriptSummary) },
   'ceremony:list': { input: noInput, output: z.array(CeremonySummary) },

@@ -112,7 +112,19 @@ describe('root key generation 3-of-5, keyboard only', () => {
     expect(await page.locator('.final-hash .hash-words li').count()).toBeGreaterThanOrEqual(16);
     await shot('sealed', true, true);
 
-    // "Verify this bundle" has focus: Enter opens the verify screen with the folder filled in.
+    // Print the transcript (chromium's PDF output stands in for the printer), by keyboard.
+    await page.keyboard.press('Tab');
+    expect(await focusedText(page)).toBe('Print the transcript');
+    await page.keyboard.press('Enter');
+    await page.getByText('Sent to the printer.').waitFor();
+    expect(app.printed).toHaveLength(1);
+    expect(app.printed[0].file).toBe(path.join(bundleA, 'transcript.html'));
+    const pdf = readFileSync(app.printed[0].pdf);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.length).toBeGreaterThan(10_000);
+    await page.keyboard.press('Shift+Tab');
+
+    // "Verify this bundle": Enter opens the verify screen with the folder filled in.
     expect(await focusedText(page)).toBe('Verify this bundle');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Verify a bundle' }).waitFor();

@@ -160,6 +160,18 @@ describe('handler table', () => {
     await svc.close();
   });
 
+  it('bundle:print: a folder without transcript.html is BUNDLE_FILE_MISSING; without a printer, PRINT_UNAVAILABLE', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'keyrite-print-'));
+    expect(await table['bundle:print']({ dir })).toMatchObject({ ok: false, error: { code: 'BUNDLE_FILE_MISSING' } });
+    writeFileSync(path.join(dir, 'transcript.html'), '<!doctype html>');
+    const r = await table['bundle:print']({ dir });
+    expect(r).toMatchObject({ ok: false, error: { code: 'PRINT_UNAVAILABLE' } });
+    const printed: string[] = [];
+    const t = buildHandlerTable({ services, appVersion: '1', printFile: async (f) => void printed.push(f) });
+    expect(await t['bundle:print']({ dir })).toEqual({ ok: true, value: { file: path.join(dir, 'transcript.html') } });
+    expect(printed).toEqual([path.join(dir, 'transcript.html')]);
+  });
+
   it('toIpcError drops details that cannot be cloned rather than failing', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { printWindowOptions } from '../../src/main/print';
 import { mainWindowOptions, secureWebPreferences, witnessWindowOptions } from '../../src/main/window-options';
 import {
   APP_ENTRY, CONTENT_SECURITY_POLICY, hardenSession, hardenWebContents, isAllowedRequest, isAppUrl, SECURITY_HEADERS, withSecurityHeaders,
@@ -88,6 +89,16 @@ describe('window options', () => {
   it('the window is 1280×800 and the app is served from app://keyrite/, not file://', () => {
     expect(mainWindowOptions({ preload: 'p', dev: false })).toMatchObject({ width: 1280, height: 800 });
     expect(APP_ENTRY).toBe('app://keyrite/index.html');
+  });
+});
+
+describe('print window', () => {
+  it('prints with no JavaScript, no preload, sandboxed, in its own session', () => {
+    const ses = {} as never;
+    const o = printWindowOptions(ses);
+    expect(o.show).toBe(false);
+    expect(o.webPreferences).toMatchObject({ session: ses, javascript: false, sandbox: true, contextIsolation: true, nodeIntegration: false, devTools: false });
+    expect(o.webPreferences).not.toHaveProperty('preload');
   });
 });
 

@@ -9,6 +9,7 @@
  * only in the main-process log.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { isKeyriteError, KeyriteError } from '../../core/errors';
@@ -33,6 +34,8 @@ export interface HandlerDeps {
   appVersion: string;
   /** Opens the witness window; absent where there is none (the handler then says so). */
   openWitness?: () => Promise<void> | void;
+  /** Prints an HTML file (the bundle's transcript.html); absent where printing is not possible. */
+  printFile?: (file: string) => Promise<void>;
   /** Where unexpected errors go (the main-process log). Never receives inputs. */
   log?: (message: string, error: unknown) => void;
 }
@@ -101,6 +104,15 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
         keys: r.keys.map((k) => ({ id: k.keyId, label: k.label, type: k.type, fingerprint: k.spkiSha256 })),
         files: r.files,
       };
+    },
+    'bundle:print': async ({ dir }) => {
+      const file = path.join(path.resolve(dir), 'transcript.html');
+      if (!existsSync(file)) {
+        throw new KeyriteError('BUNDLE_FILE_MISSING', `There is no transcript.html in '${path.resolve(dir)}'. Choose the folder of a sealed ceremony bundle.`, { details: { file: 'transcript.html' } });
+      }
+      if (!deps.printFile) throw new KeyriteError('PRINT_UNAVAILABLE', `Printing is not available here. Open '${file}' in a browser and print it from there.`, { details: { file } });
+      await deps.printFile(file);
+      return { file };
     },
     'inventory:list': async () => {
       const inventory = new Inventory(await services.getStore(), loadPolicy());

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CeremonyService } from '../../../src/core/ceremony/service';
 import { buildHandlerTable, type HandlerTable } from '../../../src/main/ipc/handlers';
@@ -35,6 +36,7 @@ export class E2eApp {
   readonly calls: Array<{ page: 'main' | 'witness'; channel: string }> = [];
   readonly consoleErrors: string[] = [];
   witnessOpens = 0;
+  readonly printed: Array<{ file: string; pdf: string }> = [];
 
   constructor() {
     this.home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-e2e-'));
@@ -47,6 +49,18 @@ export class E2eApp {
       appVersion: '0.1.0-e2e',
       openWitness: () => {
         this.witnessOpens += 1;
+      },
+      // Electron prints through the system dialog; here chromium's PDF output stands in for it.
+      printFile: async (file) => {
+        const p = await this.context.newPage();
+        try {
+          await p.goto(pathToFileURL(file).href);
+          const out = path.join(ARTIFACTS, `printed-${this.printed.length + 1}.pdf`);
+          await p.pdf({ path: out, format: 'A4', printBackground: true });
+          this.printed.push({ file, pdf: out });
+        } finally {
+          await p.close();
+        }
       },
       log: () => undefined,
     });

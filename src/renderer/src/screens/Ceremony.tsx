@@ -5,6 +5,7 @@ import { submitOnCtrlEnter } from '../app/keys';
 import { useNavigate } from '../app/nav';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { HashDisplay } from '../components/HashDisplay';
+import { PrintButton } from '../components/PrintButton';
 import { Loading } from '../components/Loading';
 import { ScreenHeading } from '../components/ScreenHeading';
 import { NeedPanel } from '../steps/NeedPanel';
@@ -209,11 +210,12 @@ function Finished({ view }: { view: CeremonyViewData }): React.JSX.Element {
           <p>
             Bundle folder: <code className="path">{sealed.bundle}</code>
           </p>
-          <p>Print transcript.html from the bundle folder for signatures. Copy the whole folder to the removable media.</p>
+          <p>Print the transcript for the witnesses' signatures. Copy the whole folder to the removable media.</p>
           <div className="actions">
             <button ref={verifyRef} type="button" onClick={() => navigate({ screen: 'verify', dir: sealed.bundle })}>
               Verify this bundle
             </button>
+            <PrintButton dir={sealed.bundle} />
             <button type="button" className="secondary" onClick={() => navigate({ screen: 'home' })}>
               Back to home
             </button>

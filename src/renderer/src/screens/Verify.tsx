@@ -3,6 +3,7 @@ import { call, keyrite, type Out } from '../app/api';
 import { useAction } from '../app/hooks';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { HashDisplay } from '../components/HashDisplay';
+import { PrintButton } from '../components/PrintButton';
 import { ScreenHeading } from '../components/ScreenHeading';
 
 /** Verify an exported bundle: every event, the chain, the signature, every file. */
@@ -83,6 +84,9 @@ export function Verify({ initialDir }: { initialDir?: string }): React.JSX.Eleme
               </dd>
             </div>
           </dl>
+          <div className="actions">
+            <PrintButton dir={result.dir} />
+          </div>
         </section>
       )}
     </div>

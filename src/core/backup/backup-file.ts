@@ -1,9 +1,9 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import { KeyriteError } from '../errors';
+import { writeFileAtomicSync } from '../fs/atomic-write';
 import { spkiFingerprint } from '../hsm/public-key';
 import { KEY_TYPES } from '../hsm/key-spec';
 import { MAX_SHARES, MIN_THRESHOLD } from './share-codec';
@@ -115,8 +115,7 @@ export function readBackupFile(file: string): BackupFile {
 
 /**
  * Write outDir/backup/<keyId>.backup.json without ever leaving a partial file under the final
- * name: temp file, fsync, hard link to the final name (fails if it exists: no overwrite, no
- * race), fsync the directory. Then read it back and compare.
+ * name (see writeFileAtomicSync: exclusive, so it never overwrites), then read it back and compare.
  */
 export function writeBackupFile(outDir: string, backup: BackupFile): string {
   const file = backupFilePath(outDir, backup.keyId);
@@ -124,33 +123,11 @@ export function writeBackupFile(outDir: string, backup: BackupFile): string {
   mkdirSync(dir, { recursive: true });
   if (existsSync(file)) throw backupExists(file);
   const text = serializeBackup(backup);
-  const tmp = path.join(dir, `.${backup.keyId}.backup.json.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o644);
   try {
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(tmp, file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw backupExists(file);
-      throw e;
-    }
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Already gone; nothing to clean.
-    }
-  }
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
+    writeFileAtomicSync(file, text, { exclusive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw backupExists(file);
+    throw e;
   }
   const again = readFileSync(file, 'utf8');
   const reparsed = parseBackup(again, file);

@@ -1,16 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, promises as fs, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * Write a file so that it is either absent or complete, also across a power cut: write a
- * temporary file in the same folder, fsync it, rename it over the target, fsync the folder.
- * `exclusive`: link instead of rename, which fails with EEXIST rather than replace a file that
- * appeared meanwhile (two seals racing).
+ * Every file Keyrite writes to a bundle is either absent or complete, also across a power cut:
+ * write a temporary file in the same folder, fsync it, move it into place, fsync the folder.
+ * `exclusive`: hard-link instead of rename, which fails with EEXIST rather than replace a file
+ * that exists (or appeared meanwhile): Keyrite refuses rather than overwrites.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { exclusive?: boolean } = {}): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.keyrite-tmp-${randomBytes(6).toString('hex')}`);
+export interface AtomicWriteOptions {
+  exclusive?: boolean;
+}
+
+function tempName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.keyrite-tmp-${randomBytes(6).toString('hex')}`);
+}
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const tmp = tempName(file);
   const handle = await fs.open(tmp, 'wx', 0o644);
   try {
     await handle.writeFile(data);
@@ -27,7 +34,31 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   } finally {
     await fs.rm(tmp, { force: true });
   }
-  await syncDir(dir);
+  await syncDir(path.dirname(file));
+}
+
+/** The same, synchronously, for callers that cannot await. */
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
+  const tmp = tempName(file);
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (options.exclusive) linkSync(tmp, file);
+    else renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  const dfd = openSync(path.dirname(file), 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
 }
 
 export async function syncDir(dir: string): Promise<void> {

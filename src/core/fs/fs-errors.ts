@@ -1,4 +1,4 @@
-import { KeyriteError } from './errors';
+import { KeyriteError } from '../errors';
 
 /**
  * File-system failures while writing ceremony output, as sentences a custodian can act on.

@@ -9,4 +9,3 @@ export { verifyBundle, type VerifyReport } from './verify';
 export { toPgpWords, hexToPgpWords, groupHex, pgpWordList, parsePgpWordList, type PgpWordList } from './pgp-words';
 export { renderTranscriptHtml } from './html';
 export { summarizeTranscript, type TranscriptSummary, type ParticipantSummary, type KeySummary } from './summary';
-export { writeFileAtomic } from './atomic-write';

@@ -2,7 +2,7 @@ import { createPublicKey, createHash, verify as nodeVerify } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
-import { writeFileAtomic } from './atomic-write';
+import { writeFileAtomic } from '../fs/atomic-write';
 import { BUNDLE_FILES, type TranscriptEvent } from './event-types';
 import { transcriptText } from './event';
 import { renderTranscriptHtml } from './html';

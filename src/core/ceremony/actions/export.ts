@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../../errors';
-import { writeFileAtomic } from '../../transcript/atomic-write';
+import { writeFileAtomic } from '../../fs/atomic-write';
 import { exportPublicKey as exportPub, issueCrossCertificate, issueCsr as makeCsr, issueRootCertificate, loadCertProfile, parseCertificate, type SignatureEvent } from '../../x509';
 import type { ActionContext, ActionHandler } from '../context';
 import { inventoryKeyRef, keyRef } from './keys';

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/core/transcript/atomic-write';
+import { writeFileAtomic } from '../../src/core/fs/atomic-write';
 import { makeEvent } from '../../src/core/transcript/event';
 import { assertNoSecrets } from '../../src/core/transcript/secrets';
 import { formatSha256Sums, parseSha256Sums } from '../../src/core/transcript/sha256sums';

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
+import { registerCeremonyCommands } from './commands/ceremony';
 import { registerHsmCommands } from './commands/hsm';
 import { registerExportCommands } from './commands/export';
 import { registerInventoryCommands } from './commands/inventory';
@@ -17,6 +18,7 @@ program
   .exitOverride();
 
 registerHsmCommands(program);
+registerCeremonyCommands(program);
 registerExportCommands(program);
 registerInventoryCommands(program);
 registerPolicyCommands(program);

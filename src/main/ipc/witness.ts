@@ -30,13 +30,13 @@ export function toWitnessView(v: CeremonyView): WitnessViewData {
   };
 }
 
-/** Evidence values whose key names a fingerprint (SPKI hashes, KCVs are not fingerprints). */
+/** Evidence values whose key names a key fingerprint (SPKI hashes), for the room to compare. */
 function fingerprintsOf(evidence: Record<string, unknown> | null, prefix = ''): Array<{ label: string; value: string }> {
   if (!evidence) return [];
   const out: Array<{ label: string; value: string }> = [];
   for (const [key, value] of Object.entries(evidence)) {
     const label = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'string' && /fingerprint/i.test(key)) out.push({ label, value });
+    if (typeof value === 'string' && /fingerprint|spki/i.test(key)) out.push({ label, value });
     else if (value && typeof value === 'object' && !Array.isArray(value) && prefix.split('.').length < 3) out.push(...fingerprintsOf(value as Record<string, unknown>, label));
   }
   return out.slice(0, 8);

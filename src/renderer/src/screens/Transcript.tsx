@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import { call, keyrite } from '../app/api';
 import { useLoad } from '../app/hooks';
 import { useNavigate } from '../app/nav';
@@ -10,6 +11,12 @@ import { ScreenHeading } from '../components/ScreenHeading';
 export function Transcript({ id }: { id: string }): React.JSX.Element {
   const navigate = useNavigate();
   const t = useLoad(() => call(keyrite().ceremony.events({ id })), [id]);
+  // Live: new events appear while the ceremony runs elsewhere (the witness window, a second operator).
+  const reload = t.reload;
+  useEffect(() => {
+    const timer = setInterval(reload, 3000);
+    return () => clearInterval(timer);
+  }, [reload]);
   return (
     <div className="transcript">
       <ScreenHeading>Transcript</ScreenHeading>

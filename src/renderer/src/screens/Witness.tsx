@@ -15,7 +15,11 @@ export function Witness(): React.JSX.Element {
   const [error, setError] = useState<ApiError | undefined>();
   useEffect(() => {
     let live = true;
+    let inFlight = false;
     const tick = async () => {
+      // One request at a time: a long HSM operation must not pile up polls behind it.
+      if (inFlight) return;
+      inFlight = true;
       try {
         const v = await call(keyrite().ceremony.witness());
         if (live) {
@@ -24,6 +28,8 @@ export function Witness(): React.JSX.Element {
         }
       } catch (e) {
         if (live) setError(asApiError(e));
+      } finally {
+        inFlight = false;
       }
     };
     void tick();

@@ -44,6 +44,11 @@ export function formatHsmDescription(d: HsmDescription): string {
       lines.push(`Slot ${t.slotId}: ${t.slotDescription} — no token present`);
       continue;
     }
+    if (!t.flags.tokenInitialized) {
+      // SoftHSM always offers one free slot for a new token; real HSMs may have blank tokens too.
+      lines.push(`Slot ${t.slotId}: uninitialized token (${t.manufacturer} ${t.model}) — initialize it with the vendor's tools before use`);
+      continue;
+    }
     lines.push(`Slot ${t.slotId}: token '${t.label}'${t.label === d.selectedToken ? '  <- selected' : ''}`);
     lines.push(`  serial ${t.serial}, ${t.manufacturer} ${t.model}, firmware ${t.firmware}, hardware ${t.hardware}`);
     const flags = Object.entries(t.flags).filter(([, v]) => v).map(([k]) => k);

@@ -14,7 +14,8 @@ export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHas
   const outside: TranscriptEvent[] = [];
   for (const e of events) {
     if (e.step === null) outside.push(e);
-    else byStep.set(e.step, [...(byStep.get(e.step) ?? []), e]);
+    else if (byStep.has(e.step)) byStep.get(e.step)!.push(e); // push, not copy: copying made sealing quadratic in a step's events
+    else byStep.set(e.step, [e]);
   }
   const known = new Set(s.steps.map((st) => st.id));
   const stepBlocks = s.steps.map((st, i) => stepBlock(i + 1, st.id, st.title, st.say, byStep.get(st.id) ?? []));

@@ -13,7 +13,6 @@ import { z } from 'zod';
 // Shared pieces
 
 const id = z.string().min(1).max(200);
-const text = (max = 2000) => z.string().max(max);
 const path = z.string().min(1, 'Enter a folder or file path.').max(4096);
 const noInput = z.union([z.undefined(), z.strictObject({})]);
 

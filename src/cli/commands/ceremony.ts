@@ -7,8 +7,7 @@ import { listScripts, loadScript } from '../../core/ceremony/script';
 import type { CeremonyView, StepInput } from '../../core/ceremony/types';
 import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
-import { DEMO_SO_PIN, DEMO_USER_PIN, ensureDemoSoftHsm, resolveHsmConfig } from '../../core/hsm/config';
-import { initSoftHsmToken, softHsmTokenLabels } from '../../core/hsm/softhsm';
+import { resolveHsmConfig } from '../../core/hsm/config';
 import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive } from '../io';
 import { askTerminal } from '../terminal-driver';
@@ -86,12 +85,6 @@ function finish(view: CeremonyView): void {
   throw new KeyriteError('CEREMONY_INCOMPLETE', `Ceremony ${view.ceremonyId} stopped at step '${view.current?.title ?? '?'}'. Resume it with \`keyrite ceremony resume ${view.ceremonyId}\`.`);
 }
 
-/** A demo drill restores into a fresh token of the demo store; make it when it is not there yet. */
-function ensureDemoTargetToken(label: string): void {
-  const dir = ensureDemoSoftHsm();
-  if (!softHsmTokenLabels(dir).includes(label)) initSoftHsmToken(dir, label, DEMO_USER_PIN, DEMO_SO_PIN);
-}
-
 export function registerCeremonyCommands(program: Command): void {
   const ceremony = program.command('ceremony').description('run scripted key ceremonies');
 
@@ -122,10 +115,6 @@ export function registerCeremonyCommands(program: Command): void {
         const reads = loaded.script.steps.some((s) => s.action === 'collectShares' || s.action === 'restoreBackup' || s.action === 'resplitShares');
         if (reads && answers) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
         if (writes || (reads && loaded.script.steps.some((s) => s.action === 'resplitShares'))) drillSharesFile = path.resolve(opts.drillShares);
-      }
-      const config = resolveHsmConfig();
-      if (opts.demo && config.demo && 'targetToken' in loaded.script.parameters) {
-        ensureDemoTargetToken(String(parameters.targetToken ?? loaded.script.parameters.targetToken.default));
       }
       if (!answers && !isInteractive()) throw needsTerminal();
       const out = path.resolve(opts.out ?? defaultOut(loaded.script.id));

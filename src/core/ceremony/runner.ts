@@ -54,7 +54,6 @@ export class CeremonyRunner {
     private readonly deps: RunnerDeps,
     readonly id: string,
     readonly script: CeremonyScript,
-    private readonly scriptFile: string,
     readonly params: Parameters,
     private state: CeremonyState,
     private status: 'running' | 'sealed' | 'aborted',
@@ -87,7 +86,7 @@ export class CeremonyRunner {
       collected: [],
       artifacts: {},
     };
-    const runner = new CeremonyRunner(deps, id, loaded.script, loaded.file, values, state, 'running', 0, outDir, opts.demo === true, null);
+    const runner = new CeremonyRunner(deps, id, loaded.script, values, state, 'running', 0, outDir, opts.demo === true, null);
     runner.state.phase = runner.phaseFor(loaded.script.steps[0]);
     runner.emit('CEREMONY_STARTED', {
       scriptId: loaded.script.id,
@@ -113,7 +112,7 @@ export class CeremonyRunner {
         [id, loaded.script.id, loaded.script.version, loaded.sha256, loaded.file, loaded.script.title, JSON.stringify(values), JSON.stringify(state), outDir, runner.demo ? 1 : 0, now.toISOString(), now.toISOString()],
       );
       for (const [i, s] of loaded.script.steps.entries()) {
-        await tx.run('INSERT INTO steps (ceremony_id, idx, step_id, status) VALUES (?, ?, ?, ?)', [id, i, s.id, i === 0 ? 'running' : 'pending']);
+        await tx.run('INSERT INTO steps (ceremony_id, idx, step_id, title, status) VALUES (?, ?, ?, ?, ?)', [id, i, s.id, s.title, i === 0 ? 'running' : 'pending']);
       }
       await runner.writePending(tx);
     });
@@ -130,7 +129,7 @@ export class CeremonyRunner {
     }
     const last = await deps.store.get<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq DESC LIMIT 1', [id]);
     const head = last ? (JSON.parse(last.line) as TranscriptEvent) : null;
-    const runner = new CeremonyRunner(deps, id, loaded.script, loaded.file, JSON.parse(row.parameters) as Parameters, JSON.parse(row.state) as CeremonyState, row.status, row.current_step, row.out_dir, row.demo === 1, head);
+    const runner = new CeremonyRunner(deps, id, loaded.script, JSON.parse(row.parameters) as Parameters, JSON.parse(row.state) as CeremonyState, row.status, row.current_step, row.out_dir, row.demo === 1, head);
     if (row.status === 'running' && head?.type !== 'CEREMONY_SEALED') {
       runner.emit('CEREMONY_RESUMED', { step: runner.currentStep?.id ?? null, index: runner.index, phase: runner.state.phase });
       await runner.commit();

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { storePath } from '../config/paths';
 import { KeyriteError } from '../errors';
-import type { HsmConfig } from '../hsm/config';
+import { DEMO_SO_PIN, DEMO_USER_PIN, ensureDemoSoftHsm, type HsmConfig } from '../hsm/config';
+import { initSoftHsmToken, softHsmTokenLabels } from '../hsm/softhsm';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
 import { loadPolicy, type KeyPolicy } from '../policy';
 import { Store } from '../store/db';
@@ -9,8 +10,12 @@ import { Inventory } from '../store/inventory';
 import type { RunnerDeps } from './context';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner } from './runner';
-import { listScripts, loadScript, parseScript } from './script';
+import { listScripts, loadScript, parseScript, type LoadedScript } from './script';
 import type { CeremonySummary, CeremonyView, ScriptSummary, StepInput } from './types';
+
+function stepTitle(step: { step_id: string; title: string | null } | undefined): string | null {
+  return step ? step.title ?? step.step_id : null;
+}
 
 export const APP_VERSION = process.env.KEYRITE_VERSION ?? '0.1.0';
 
@@ -72,7 +77,7 @@ export class CeremonyService {
       'SELECT id, script_id, title, status, current_step, out_dir, created_at, updated_at, script_path FROM ceremonies ORDER BY created_at DESC',
     );
     const counts = await this.deps.store.all<{ ceremony_id: string; n: number }>('SELECT ceremony_id, COUNT(*) AS n FROM steps GROUP BY ceremony_id');
-    const titles = await this.deps.store.all<{ ceremony_id: string; idx: number; step_id: string }>('SELECT ceremony_id, idx, step_id FROM steps');
+    const titles = await this.deps.store.all<{ ceremony_id: string; idx: number; step_id: string; title: string | null }>('SELECT ceremony_id, idx, step_id, title FROM steps');
     return rows.map((r) => ({
       id: r.id,
       scriptId: r.script_id,
@@ -80,7 +85,7 @@ export class CeremonyService {
       status: r.status,
       currentStep: r.current_step,
       stepCount: counts.find((c) => c.ceremony_id === r.id)?.n ?? 0,
-      currentStepTitle: r.status === 'running' ? titles.find((t) => t.ceremony_id === r.id && t.idx === r.current_step)?.step_id ?? null : null,
+      currentStepTitle: r.status === 'running' ? stepTitle(titles.find((t) => t.ceremony_id === r.id && t.idx === r.current_step)) : null,
       outDir: r.out_dir,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
@@ -98,11 +103,21 @@ export class CeremonyService {
       throw new KeyriteError('CEREMONY_DEMO_REFUSED', `--demo runs only on the embedded demo token, but Keyrite is configured for token '${this.deps.hsm.tokenLabel}' (${this.deps.hsm.modulePath}). Unset KEYRITE_PKCS11_MODULE / KEYRITE_TOKEN_LABEL for a rehearsal.`);
     }
     const parameters: Record<string, unknown> = { ...(req.parameters ?? {}) };
+    if (req.demo) this.ensureDemoTargetToken(loaded, parameters);
     if (req.backupFile) parameters.backupFile = req.backupFile;
     if (req.drillSharesFile) parameters.drillSharesFile = req.drillSharesFile;
     const runner = await CeremonyRunner.start(this.deps, { loaded, outDir: req.outDir, parameters, demo: req.demo });
     this.runners.set(runner.id, runner);
     return runner;
+  }
+
+  /** A rehearsal that restores into a fresh token (a recovery drill) gets it made in the demo store, with the demo PINs. */
+  private ensureDemoTargetToken(loaded: LoadedScript, parameters: Record<string, unknown>): void {
+    const declared = loaded.script.parameters.targetToken;
+    const label = String(parameters.targetToken ?? declared?.default ?? '');
+    if (!declared || !label) return;
+    const dir = ensureDemoSoftHsm({ KEYRITE_HOME: this.home });
+    if (!softHsmTokenLabels(dir).includes(label)) initSoftHsmToken(dir, label, DEMO_USER_PIN, DEMO_SO_PIN);
   }
 
   async runner(id: string): Promise<CeremonyRunner> {

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { pkcs11js, type P11 } from './pkcs11js';
+import { pkcs11js } from './pkcs11js';
 import { KeyriteError } from '../errors';
 import { CURVES, type EcCurve } from './key-spec';
 import type { Handle, HsmSession } from './session';

@@ -1,4 +1,4 @@
-import { pkcs11js, type P11 } from './pkcs11js';
+import { pkcs11js } from './pkcs11js';
 import { KeyriteError } from '../errors';
 import { ckrCall } from './ckr';
 import type { Pkcs11Module } from './pkcs11-module';

@@ -77,4 +77,6 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: step titles, so ceremony lists can say where a ceremony stands without its script.
+  `ALTER TABLE steps ADD COLUMN title TEXT;`,
 ];

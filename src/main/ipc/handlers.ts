@@ -13,10 +13,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { isKeyriteError, KeyriteError } from '../../core/errors';
-import { loadScript } from '../../core/ceremony/script';
-import { DEMO_SO_PIN, DEMO_USER_PIN, ensureDemoSoftHsm } from '../../core/hsm/config';
 import { describeHsm } from '../../core/hsm/describe';
-import { initSoftHsmToken, softHsmTokenLabels } from '../../core/hsm/softhsm';
 import { loadPolicy } from '../../core/policy';
 import { Inventory } from '../../core/store/inventory';
 import { verifyBundle } from '../../core/transcript';
@@ -138,7 +135,6 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     'ceremony:scripts': () => services.withEngine((e) => e.listScripts()),
     'ceremony:list': () => services.withEngine((e) => e.listCeremonies()),
     'ceremony:start': async ({ script, outDir, parameters, demo, backupFile }) => {
-      if (demo) await ensureDemoTargetToken(services, script, parameters);
       const out = outDir ? path.resolve(outDir) : path.join(await services.outputFolder(), `${script}-${timestamp()}`);
       return services.withEngine((e) => e.start({ script, outDir: out, parameters, demo, backupFile: backupFile ? path.resolve(backupFile) : undefined }));
     },
@@ -178,21 +174,6 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
 }
 
 /** A KeyriteError keeps its code, sentence and details; anything else is logged, never shown. */
-/**
- * A rehearsal of a ceremony that restores into a fresh token (a recovery drill) gets that token
- * made in the demo SoftHSM store, with the demo PINs, as `keyrite ceremony run --demo` does.
- */
-async function ensureDemoTargetToken(services: MainServices, script: string, parameters: Record<string, unknown> | undefined): Promise<void> {
-  const hsm = await services.hsmConfig();
-  if (!hsm.demo) return; // the engine refuses a rehearsal on a real token with its own message
-  const declared = loadScript(script).script.parameters.targetToken;
-  if (!declared) return;
-  const label = String(parameters?.targetToken ?? declared.default ?? '');
-  if (!label) return;
-  const dir = ensureDemoSoftHsm({ ...services.env, KEYRITE_HOME: services.home });
-  if (!softHsmTokenLabels(dir).includes(label)) initSoftHsmToken(dir, label, DEMO_USER_PIN, DEMO_SO_PIN);
-}
-
 export function toIpcError(e: unknown, log: (message: string, error: unknown) => void): IpcError {
   if (isKeyriteError(e)) {
     const details = plainDetails(e.details);

@@ -10,7 +10,7 @@ import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
 import { createPublicKey, randomBytes } from 'node:crypto';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
-import { keyAlias, keyRef } from './keys';
+import { keyRef } from './keys';
 
 const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView } from '../../src/core/ceremony/types';
 import { connectHsm } from '../../src/core/hsm/connect';
-import { verifyBundle } from '../../src/core/transcript';
+import { combine } from 'shamir-secret-sharing';
+import { decodeShare } from '../../src/core/backup';
+import { assertNoSecrets, verifyBundle } from '../../src/core/transcript';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
 import { NETWORKED, answersFor, openService, runToEnd, tempDir, PEOPLE } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
@@ -70,11 +72,20 @@ describe('root key generation ceremony on SoftHSM', () => {
     expect(keys[0].facts[0].text).toContain('BAG-1');
   });
 
-  it('never writes the PIN or a share word anywhere (store, bundle, token dir)', () => {
+  it('never writes the PIN, the KEK or a share word anywhere (store, bundle, token dir, events)', async () => {
     const words = shares.flatMap((s) => s.split(' '));
     expect(shares).toHaveLength(5);
-    const hits = scanForSecrets([home, bundle, hsm.tokenDir], [hsm.userPin, ...shares], { shareWords: words });
+    // The KEK, rebuilt the way a quorum would: from three of the shares the custodians wrote down.
+    const kek = Buffer.from(await combine(shares.slice(0, 3).map((s) => new Uint8Array(decodeShare(s).share))));
+    expect(kek).toHaveLength(32);
+    const hits = scanForSecrets([home, bundle, hsm.tokenDir], [hsm.userPin, kek, ...shares], { shareWords: words });
     expect(hits).toEqual([]);
+    // The scanner itself finds what is planted (a share in JSON, the KEK in hex).
+    const control = tempDir('control');
+    writeFileSync(path.join(control, 'planted.json'), JSON.stringify({ words: shares[2].split(' '), k: kek.toString('hex') }));
+    expect(scanForSecrets([control], [kek], { shareWords: words }).length).toBeGreaterThan(1);
+    const runner = await service.runner(rootView.ceremonyId);
+    for (const e of await runner.events()) assertNoSecrets(e, [hsm.userPin, kek.toString('hex'), kek.toString('base64'), ...shares]);
   });
 
   it('restores into a fresh token in a recovery drill and proves it is the same key', async () => {

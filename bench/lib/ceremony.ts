@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { AnswersDriver, demoAnswers, driveWithAnswers } from '../../src/core/ceremony/answers';
+import { CeremonyService } from '../../src/core/ceremony/service';
+import type { CeremonyView } from '../../src/core/ceremony/types';
+import { resolveHsmConfig, type HsmConfig } from '../../src/core/hsm/config';
+import type { Pkcs11Factory } from '../../src/core/hsm/pkcs11-module';
+import { pkcs11js } from '../../src/core/hsm/pkcs11js';
+import { Store } from '../../src/core/store/db';
+import { nowMs } from './stats';
+
+/** The demo token of a fresh KEYRITE_HOME, created now (outside any timing), as `--demo` uses it. */
+export function demoHsm(home: string): HsmConfig {
+  const hsm = resolveHsmConfig({ ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '' });
+  if (!hsm.demo) throw new Error('bench: expected the demo token');
+  return hsm;
+}
+
+/**
+ * `keyrite ceremony run root-key-generation --demo --out DIR`, in process: the same service, the
+ * same built-in demo answers, the same driver. Returns the final view.
+ */
+export async function runDemoCeremony(home: string, hsm: HsmConfig, outDir: string, pkcs11Factory?: Pkcs11Factory): Promise<CeremonyView> {
+  const service = await CeremonyService.open({ home, hsm, pkcs11Factory });
+  try {
+    const start = await service.start({ script: 'root-key-generation', outDir: path.resolve(outDir), demo: true });
+    const end = await driveWithAnswers(start, (input) => service.provide(start.ceremonyId, input), new AnswersDriver(demoAnswers()));
+    if (end.status !== 'sealed') throw new Error(`bench: the demo ceremony ended ${end.status}`);
+    return end;
+  } finally {
+    await service.close();
+  }
+}
+
+export interface HsmTally {
+  ms: number;
+  calls: number;
+  byOp: Map<string, { calls: number; ms: number }>;
+}
+
+/**
+ * A pkcs11js module whose every method call is timed: the real module, wrapped. The sum is the
+ * time spent inside PKCS#11 (and pkcs11js's marshalling), which is what "the HSM operations the
+ * ceremony performs" cost.
+ */
+export function timingFactory(tally: HsmTally): Pkcs11Factory {
+  return () => {
+    const real = new pkcs11js.PKCS11();
+    return new Proxy(real, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== 'function') return value;
+        const fn = value as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          const t0 = nowMs();
+          try {
+            return fn.apply(target, args);
+          } finally {
+            const ms = nowMs() - t0;
+            tally.ms += ms;
+            tally.calls += 1;
+            const op = tally.byOp.get(String(prop)) ?? { calls: 0, ms: 0 };
+            op.calls += 1;
+            op.ms += ms;
+            tally.byOp.set(String(prop), op);
+          }
+        };
+      },
+    });
+  };
+}
+
+export function newTally(): HsmTally {
+  return { ms: 0, calls: 0, byOp: new Map() };
+}
+
+/** Sum of the time the store's promises take (open, reads, writes, BEGIN/COMMIT with its fsync). */
+export function instrumentStore(): { ms: number; calls: number; commits: number } {
+  const tally = { ms: 0, calls: 0, commits: 0 };
+  const proto = Store.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const method of ['exec', 'run', 'get', 'all']) {
+    const original = proto[method];
+    proto[method] = function (this: unknown, ...args: unknown[]) {
+      const t0 = nowMs();
+      if (method === 'exec' && args[0] === 'COMMIT') tally.commits += 1;
+      return original.apply(this, args).finally(() => {
+        tally.ms += nowMs() - t0;
+        tally.calls += 1;
+      });
+    };
+  }
+  return tally;
+}

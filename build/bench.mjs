@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `npm run bench`: set up what is missing, build the CLI and the renderer (the benchmarks time
+// the real `keyrite` command and the real renderer bundle), bundle bench/ with esbuild, and run
+// it. Arguments pass through: `npm run bench -- --only shares,store`, `npm run bench -- --quick`.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { ensureAptPackages, ensureNodeModules, root, run } from './setup.mjs';
+
+ensureAptPackages(['softhsm2', 'opensc', 'openssl', 'chromium']);
+ensureNodeModules();
+
+const env = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
+if (run('node', ['build/build-cli.mjs'], { env }) !== 0) process.exit(1);
+if (run('npx', ['electron-vite', 'build', '--logLevel', 'warn'], { env }) !== 0) process.exit(1);
+
+rmSync(path.join(root, 'out/bench'), { recursive: true, force: true });
+await build({
+  entryPoints: [path.join(root, 'bench/main.ts')],
+  outdir: path.join(root, 'out/bench'),
+  outExtension: { '.js': '.mjs' },
+  // One chunk per benchmark group, loaded only by the process that runs it.
+  splitting: true,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __kr_cr } from 'node:module'; const require = __kr_cr(import.meta.url);" },
+});
+process.exit(run('node', ['--enable-source-maps', 'out/bench/main.mjs', ...process.argv.slice(2)], { env }));

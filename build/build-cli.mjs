@@ -9,7 +9,12 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 await build({
   entryPoints: [path.join(root, 'src/cli/index.ts')],
-  outfile: path.join(root, 'out/cli/keyrite.mjs'),
+  outdir: path.join(root, 'out/cli'),
+  entryNames: 'keyrite',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  // Command groups are imported on demand (src/cli/index.ts), so each is its own chunk.
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

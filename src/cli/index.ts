@@ -1,13 +1,19 @@
-import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
-import { registerCeremonyCommands } from './commands/ceremony';
-import { registerHsmCommands } from './commands/hsm';
-import { registerExportCommands } from './commands/export';
-import { registerInventoryCommands } from './commands/inventory';
-import { registerPolicyCommands } from './commands/policy';
-import { registerVerifyCommands } from './commands/verify';
-import { registerShareCommands } from './commands/share';
 import { fail } from './io';
+
+/**
+ * Command groups, loaded on demand: `keyrite verify` should not pay for loading the X.509
+ * library, the prompts and the HSM layer it never uses (start-up time is most of a verify).
+ */
+const GROUPS: Record<string, () => Promise<(program: Command) => void>> = {
+  hsm: async () => (await import('./commands/hsm')).registerHsmCommands,
+  ceremony: async () => (await import('./commands/ceremony')).registerCeremonyCommands,
+  export: async () => (await import('./commands/export')).registerExportCommands,
+  inventory: async () => (await import('./commands/inventory')).registerInventoryCommands,
+  policy: async () => (await import('./commands/policy')).registerPolicyCommands,
+  verify: async () => (await import('./commands/verify')).registerVerifyCommands,
+  share: async () => (await import('./commands/share')).registerShareCommands,
+};
 
 const program = new Command();
 program
@@ -17,15 +23,11 @@ program
   .showHelpAfterError()
   .exitOverride();
 
-registerHsmCommands(program);
-registerCeremonyCommands(program);
-registerExportCommands(program);
-registerInventoryCommands(program);
-registerPolicyCommands(program);
-registerVerifyCommands(program);
-registerShareCommands(program);
-
 try {
+  const wanted = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  // Help, a typo or no command: load every group so commander can list them all.
+  const names = wanted && wanted in GROUPS ? [wanted] : Object.keys(GROUPS);
+  for (const name of names) (await GROUPS[name]())(program);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

@@ -15,6 +15,12 @@ const GROUPS: Record<string, () => Promise<(program: Command) => void>> = {
   share: async () => (await import('./commands/share')).registerShareCommands,
 };
 
+// `keyrite … | head` closes the pipe early; that is not an error worth a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command();
 program
   .name('keyrite')

@@ -11,7 +11,7 @@ import { keyriteHome } from '../core/config/paths';
 import { handleAppProtocol, registerAppScheme } from './app-protocol';
 import { buildHandlerTable } from './ipc/handlers';
 import { registerIpc } from './ipc/register';
-import { printHtmlFile } from './print';
+import { printHtmlFile, printHtmlInMemory } from './print';
 import { MainServices } from './ipc/services';
 import { APP_ENTRY, hardenSession, hardenWebContents, WITNESS_ENTRY } from './security';
 import { mainWindowOptions, witnessWindowOptions } from './window-options';
@@ -86,7 +86,13 @@ if (!app.requestSingleInstanceLock()) {
     handleAppProtocol(protocol, rendererRoot);
 
     services = new MainServices(keyriteHome(), process.env, (opts) => CeremonyService.open(opts));
-    const table = buildHandlerTable({ services, appVersion: app.getVersion(), openWitness, printFile: (file) => printHtmlFile(file, { BrowserWindow, session }) });
+    const table = buildHandlerTable({
+      services,
+      appVersion: app.getVersion(),
+      openWitness,
+      printFile: (file) => printHtmlFile(file, { BrowserWindow, session }),
+      printHtml: (html) => printHtmlInMemory(html, { BrowserWindow, session }),
+    });
     registerIpc(ipcMain, table, { isKnownContents: (id) => windows.has(id), isWitnessContents: (id) => witnesses.has(id) });
 
     mainWindow = createMainWindow();

@@ -1,12 +1,19 @@
 /**
- * Printing a bundle's transcript.html: a hidden window in its own session, with no preload, no
- * JavaScript, every request other than the file itself blocked, then the system print dialog.
- * The page is the signed bundle's own HTML (self-contained, with its own strict CSP).
+ * Printing: a hidden window in its own in-memory session, with no preload, no JavaScript, every
+ * request other than the page itself blocked, then the system print dialog. Two sources:
+ * - a bundle's transcript.html (the signed bundle's own self-contained HTML, with its own CSP);
+ * - a share card, handed over as a string and loaded from a data: URL, so it never touches disk.
+ * Errors never repeat the URL (for a card it holds the share's words): only a short reason.
  */
 import { pathToFileURL } from 'node:url';
 import type { BrowserWindow as BrowserWindowType, BrowserWindowConstructorOptions, Session } from 'electron';
 
 export const PRINT_PARTITION = 'keyrite-print';
+
+export interface PrintElectron {
+  BrowserWindow: typeof BrowserWindowType;
+  session: { fromPartition(p: string): Session };
+}
 
 export function printWindowOptions(ses: Session): BrowserWindowConstructorOptions {
   return {
@@ -24,21 +31,38 @@ export function printWindowOptions(ses: Session): BrowserWindowConstructorOption
   };
 }
 
-export async function printHtmlFile(
-  file: string,
-  electron: { BrowserWindow: typeof BrowserWindowType; session: { fromPartition(p: string): Session } },
-): Promise<void> {
-  const url = pathToFileURL(file).toString();
+async function printUrl(url: string, electron: PrintElectron): Promise<void> {
+  // No "persist:" prefix: the print session lives in memory only (no cache, no history on disk).
   const ses = electron.session.fromPartition(PRINT_PARTITION);
   ses.webRequest.onBeforeRequest((details, cb) => cb({ cancel: details.url !== url }));
   ses.setPermissionRequestHandler((_c, _p, cb) => cb(false));
   const win = new electron.BrowserWindow(printWindowOptions(ses));
   try {
-    await win.loadURL(url);
+    try {
+      await win.loadURL(url);
+    } catch (e) {
+      // Electron's load error quotes the URL; keep only its code.
+      const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'ERR_FAILED';
+      throw new Error(`the page to print did not load (${code})`);
+    }
     await new Promise<void>((resolve, reject) =>
-      win.webContents.print({ silent: false, printBackground: true }, (ok, reason) => (ok || reason === 'cancelled' ? resolve() : reject(new Error(reason)))),
+      win.webContents.print({ silent: false, printBackground: true }, (ok, reason) => (ok || reason === 'cancelled' ? resolve() : reject(new Error(`printing failed (${reason})`)))),
     );
   } finally {
     win.destroy();
   }
+}
+
+export function printHtmlFile(file: string, electron: PrintElectron): Promise<void> {
+  return printUrl(pathToFileURL(file).toString(), electron);
+}
+
+/** The page as a data: URL (base64, so any byte of the HTML survives). Secret when the page is. */
+export function htmlDataUrl(html: string): string {
+  return `data:text/html;charset=utf-8;base64,${Buffer.from(html, 'utf8').toString('base64')}`;
+}
+
+/** Print HTML held in memory (a share card): no temporary file, nothing written. */
+export function printHtmlInMemory(html: string, electron: PrintElectron): Promise<void> {
+  return printUrl(htmlDataUrl(html), electron);
 }

@@ -163,6 +163,8 @@ const Need = z.discriminatedUnion('kind', [
     phase: z.enum(['privacy', 'reveal', 'confirm']),
     header: z.string().optional(),
     confirmPositions: z.array(z.number()).optional(),
+    /** The script allows printing a share card during the reveal (`with: { shareCards: true }`). */
+    shareCards: z.boolean().optional(),
   }),
   z.object({ kind: z.literal('shareEntry'), accepted: z.array(z.object({ index: z.number(), custodian: z.string() })), needed: z.number(), threshold: z.number(), splitId: z.string() }),
   z.object({ kind: z.literal('statement'), fields: z.array(StatementField) }),
@@ -279,6 +281,8 @@ export const contract = {
     output: z.object({ chainHead: z.object({ seq: z.number(), hash: z.string() }), events: z.array(TranscriptEvent) }),
   },
   'ceremony:witness': { input: noInput, output: WitnessViewSchema.nullable() },
+  /** Print the share on screen (reveal phase only) as a card. The card's words never cross IPC. */
+  'share:printCard': { input: z.strictObject({ id }), output: z.object({ index: z.number(), custodian: z.string() }) },
 } as const;
 
 export type Contract = typeof contract;

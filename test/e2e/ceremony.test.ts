@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_USER_PIN } from '../../src/core/hsm/config';
-import { E2eApp, inPage, setPresentation } from './helpers/harness';
+import { scanForSecrets } from '../helpers/secrets';
+import { ARTIFACTS, E2eApp, inPage, setPresentation } from './helpers/harness';
 import { checkIn, currentScreen, drive, focusedText, runnerState, tabTo, waitForChange, type ScreenKind } from './helpers/keyboard-driver';
 
 // Whole ceremonies in the built renderer, keyboard only, through the real handler table and the
@@ -14,7 +15,14 @@ const media = mkdtempSync(path.join(os.tmpdir(), 'keyrite-media-'));
 
 // The root ceremony's results, used by the drill and the tampering tests.
 let bundleA = '';
+let cardIndex = 0;
+const need = <T>(v: T | undefined): T => {
+  if (v === undefined) throw new Error('missing');
+  return v;
+};
 const sharesA = new Map<number, string[]>();
+// Every share shown on screen in this file, for the scan of what the tests leave on disk.
+const everyShare: string[][] = [];
 
 const ROOT_PEOPLE = ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness'];
 const MORE_CUSTODIANS = [
@@ -98,12 +106,33 @@ describe('root key generation 3-of-5, keyboard only', () => {
           await setPresentation(page, true);
           await app.screenshot(page, 'share-reveal-presentation');
           await setPresentation(page, false);
+
+          // The script allows cards: print this one by keyboard, then back to "Written down".
+          expect(await focusedText(page)).toBe('Written down — hide the share');
+          await tabTo(page, /^Print share card$/);
+          await page.keyboard.press('Enter');
+          const status = page.locator('.share-reveal [role="status"]');
+          await status.waitFor();
+          expect(await status.textContent()).toMatch(/^Share card \d+ for .+ sent to the printer\.$/);
+          cardIndex = Number(await status.getAttribute('data-share'));
+          await app.screenshot(page, 'share-card-printed');
+          expect(app.printedCards).toHaveLength(1);
+          const card = app.printedCards[0];
+          expect(card.pdf.subarray(0, 5).toString()).toBe('%PDF-');
+          expect(card.pdf.length).toBeGreaterThan(5_000);
+          // The printed page is this share: its header, custodian and every word, in order.
+          expect(card.text).toContain(((await page.locator('.share-header').textContent()) ?? '').trim());
+          expect(card.text).toContain(need(/^(.+): write down share/.exec((await page.locator('#reveal-title').textContent()) ?? '')?.[1]));
+          expect(card.text.replace(/\s+/g, ' ')).toContain(words.join(' '));
+          await tabTo(page, /^Written down — hide the share$/, { back: true });
         }
         if (kind === 'share-confirm') await shot('share-confirm');
         if (kind === 'statement') await shot('statement');
       },
     });
 
+    expect(cardIndex).toBeGreaterThan(0);
+    everyShare.push(...sharesA.values());
     expect([...seen].sort()).toEqual(['continue', 'finished', 'pin-entry', 'preflight-override', 'privacy-screen', 'share-confirm', 'share-reveal', 'signoff', 'statement'].sort());
     expect(sharesA.size).toBe(5);
     await page.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
@@ -119,6 +148,12 @@ describe('root key generation 3-of-5, keyboard only', () => {
     await page.getByText('Sent to the printer.').waitFor();
     expect(app.printed).toHaveLength(1);
     expect(app.printed[0].file).toBe(path.join(bundleA, 'transcript.html'));
+    // The card print is in the sealed transcript: who and which share, never the words.
+    const cardEvents = readFileSync(path.join(bundleA, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> }).filter((e) => e.type === 'SHARE_CARD_PRINTED');
+    expect(cardEvents).toHaveLength(1);
+    expect(Object.keys(cardEvents[0].data).sort()).toEqual(['custodian', 'index', 'splitId']);
+    expect(cardEvents[0].data.index).toBe(cardIndex);
+    expect(JSON.stringify(cardEvents[0])).not.toContain(sharesA.get(cardIndex)!.slice(0, 3).join(' '));
     const pdf = readFileSync(app.printed[0].pdf);
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(pdf.length).toBeGreaterThan(10_000);
@@ -152,9 +187,11 @@ describe('root key generation 3-of-5, keyboard only', () => {
     await tabTo(page, /^Transcript$/);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Transcript', level: 1 }).waitFor();
+    // The events arrive after the heading: wait for the table, not just the screen.
+    await page.locator('table.events tbody tr').first().waitFor();
     const types = await page.locator('table.events tbody tr td:nth-child(3)').allTextContents();
     expect(types[0]).toBe('CEREMONY_STARTED');
-    expect(types).toEqual(expect.arrayContaining(['KEY_GENERATED', 'SHARE_CONFIRMED', 'CEREMONY_SEALED']));
+    expect(types).toEqual(expect.arrayContaining(['KEY_GENERATED', 'SHARE_CONFIRMED', 'SHARE_CARD_PRINTED', 'CEREMONY_SEALED']));
     expect(types[types.length - 1]).toBe('CEREMONY_SEALED');
     const transcript = await inPage.bodyText(page);
     for (const words of sharesA.values()) expect(transcript).not.toContain(words.slice(0, 3).join(' '));
@@ -204,6 +241,7 @@ describe('resume after the main process restarts mid-ceremony', () => {
     const after = new Map<number, string[]>();
     await drive(page, { pin: DEMO_USER_PIN, revealed: after });
     await page.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
+    everyShare.push(...revealed.values(), ...after.values());
     // New split: none of the void shares is handed out again.
     expect(after.size).toBe(5);
     for (const [i, words] of revealed) expect(after.get(i)).not.toEqual(words);
@@ -323,5 +361,19 @@ describe('verify a tampered bundle', () => {
     await page.getByRole('button', { name: 'Verify again' }).waitFor();
     if (name.startsWith('an event')) await shot('verify-tampered');
     expect(existsSync(copy)).toBe(true);
+  });
+});
+
+describe('what the tests leave on disk', () => {
+  it('no share word is in test/e2e/artifacts (screens, transcript PDFs) or in a bundle: cards were printed from memory', () => {
+    expect(everyShare.length).toBeGreaterThanOrEqual(10);
+    const words = everyShare.flat();
+    const hits = scanForSecrets([ARTIFACTS, media], everyShare.map((w) => w.join(' ')), { shareWords: words });
+    expect(hits).toEqual([]);
+    // The only PDFs there are the transcripts the harness printed; no card became a file.
+    const pdfs = readdirSync(ARTIFACTS).filter((f) => f.endsWith('.pdf')).map((f) => path.join(ARTIFACTS, f));
+    expect(pdfs.sort()).toEqual(expect.arrayContaining(app.printed.map((p) => p.pdf)));
+    expect(pdfs.filter((f) => !app.printed.some((p) => p.pdf === f)).every((f) => /printed-\d+\.pdf$/.test(f))).toBe(true);
+    expect(app.printedCards.length).toBeGreaterThan(0);
   });
 });

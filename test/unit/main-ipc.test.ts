@@ -40,6 +40,9 @@ const failing = (err: unknown | (() => unknown)): CeremonyEngine => {
   abort: async () => {
     throw e();
   },
+  shareCard: async () => {
+    throw e();
+  },
   close: async () => undefined,
   };
 };
@@ -71,6 +74,11 @@ describe('handler table', () => {
     ['settings:set', { modulePath: 7 }, 'modulePath'],
     ['settings:set', { unknownSetting: 'x' }, ''],
     ['bundle:verify', { dir: '' }, 'dir'],
+    ['share:printCard', {}, 'id'],
+    ['share:printCard', { id: 7 }, 'id'],
+    ['share:printCard', { id: '' }, 'id'],
+    ['share:printCard', { id: 'c1', html: '<p>x</p>' }, ''],
+    ['share:printCard', undefined, ''],
     ['app:info', 'not an object', ''],
   ])('%s with %j is refused as IPC_INPUT_INVALID naming "%s"', async (channel, input, where) => {
     const r = await table[channel](input);
@@ -170,6 +178,59 @@ describe('handler table', () => {
     const t = buildHandlerTable({ services, appVersion: '1', printFile: async (f) => void printed.push(f) });
     expect(await t['bundle:print']({ dir })).toEqual({ ok: true, value: { file: path.join(dir, 'transcript.html') } });
     expect(printed).toEqual([path.join(dir, 'transcript.html')]);
+  });
+
+  describe('share:printCard', () => {
+    const card = { html: '<!doctype html><p>abandon ability able about above</p>', index: 2, custodian: 'Carl' };
+    const cardEngine = (shareCard: CeremonyEngine['shareCard']): CeremonyEngine => ({ ...failing(null), shareCard });
+
+    it('without a printer: PRINT_UNAVAILABLE, and no card is made (nothing recorded)', async () => {
+      const made = vi.fn(async () => card);
+      const svc = new MainServices(home, env, async () => cardEngine(made));
+      const t = buildHandlerTable({ services: svc, appVersion: '1', log: () => undefined });
+      const r = await t['share:printCard']({ id: 'c1' });
+      expect(r).toMatchObject({ ok: false, error: { code: 'PRINT_UNAVAILABLE' } });
+      expect(made).not.toHaveBeenCalled();
+      await svc.close();
+    });
+
+    it('prints the card from memory; only its index and custodian come back, never the html', async () => {
+      const ids: string[] = [];
+      const printed: string[] = [];
+      const svc = new MainServices(home, env, async () => cardEngine(async (id) => (ids.push(id), card)));
+      const t = buildHandlerTable({ services: svc, appVersion: '1', printHtml: async (html) => void printed.push(html), log: () => undefined });
+      const r = await t['share:printCard']({ id: 'c1' });
+      expect(r).toEqual({ ok: true, value: { index: 2, custodian: 'Carl' } });
+      expect(ids).toEqual(['c1']);
+      expect(printed).toEqual([card.html]);
+      await svc.close();
+    });
+
+    it('an engine refusal keeps its code (SHARE_CARD_UNAVAILABLE) and nothing is printed', async () => {
+      const printed: string[] = [];
+      const refusal = new KeyriteError('SHARE_CARD_UNAVAILABLE', 'A share card can be printed only while the share is shown on screen.');
+      const svc = new MainServices(home, env, async () => cardEngine(async () => { throw refusal; }));
+      const t = buildHandlerTable({ services: svc, appVersion: '1', printHtml: async (html) => void printed.push(html), log: () => undefined });
+      expect(await t['share:printCard']({ id: 'c1' })).toMatchObject({ ok: false, error: { code: 'SHARE_CARD_UNAVAILABLE', message: expect.stringContaining('only while the share is shown') } });
+      expect(printed).toEqual([]);
+      await svc.close();
+    });
+
+    it('a printer failure is PRINT_FAILED; the error and the log carry nothing of the page', async () => {
+      const logs: unknown[] = [];
+      const svc = new MainServices(home, env, async () => cardEngine(async () => card));
+      const t = buildHandlerTable({
+        services: svc, appVersion: '1', log: (m, e) => logs.push([m, e]),
+        printHtml: async (html) => {
+          throw new Error(`could not load ${html}`);
+        },
+      });
+      const r = await t['share:printCard']({ id: 'c1' });
+      expect(r).toMatchObject({ ok: false, error: { code: 'PRINT_FAILED', message: expect.stringContaining('Share card 2 (Carl) did not reach the printer') } });
+      expect(JSON.stringify(r)).not.toContain('abandon');
+      expect(JSON.stringify(logs)).not.toContain('abandon');
+      await svc.close();
+    });
   });
 
   it('toIpcError drops details that cannot be cloned rather than failing', () => {

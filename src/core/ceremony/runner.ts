@@ -8,11 +8,12 @@ import type { HsmSession } from '../hsm/session';
 import type { Store } from '../store/db';
 import { eventLine, makeEvent, type EventType, type TranscriptEvent } from '../transcript';
 import { HANDLERS } from './actions';
+import { shareCardForReveal } from './actions/shares';
 import { killHereForCrashTest } from './fault';
 import type { ActionContext, CeremonyState, PendingEvent, RunnerDeps, VolatileSecrets } from './context';
 import { resolveParameters, type Parameters } from './parameters';
 import { roleSpecs, type CeremonyScript, type LoadedScript, type ScriptStep } from './script';
-import type { CeremonyView, Need, Participant, StepInput } from './types';
+import type { CeremonyView, Need, Participant, ShareCard, StepInput } from './types';
 
 interface CeremonyRow {
   id: string;
@@ -395,6 +396,28 @@ export class CeremonyRunner {
   private emitStepStarted(): void {
     const step = this.script.steps[this.index];
     this.emit('STEP_STARTED', { index: this.index, id: step.id, title: step.title, say: step.say.trim(), action: step.action ?? null });
+  }
+
+  /**
+   * The share on screen as a printable card, rendered in memory, with SHARE_CARD_PRINTED committed
+   * before the caller prints it. Refused outside the reveal phase of a hand-out, and in a hand-out
+   * step whose script does not allow cards. The html is the caller's to print and drop.
+   */
+  async printShareCard(): Promise<ShareCard> {
+    const step = this.currentStep;
+    if (!step) {
+      throw new KeyriteError('SHARE_CARD_UNAVAILABLE', `Ceremony '${this.id}' is ${this.status}; a share card can be printed only while a share is shown during its hand-out.`);
+    }
+    const need = await this.currentNeed(step);
+    const card = await shareCardForReveal(this.context(step), need.kind === 'shareHandout' ? need.phase : null);
+    try {
+      await this.commit();
+    } catch (e) {
+      // Not printed, so not recorded later either.
+      this.pending = [];
+      throw e;
+    }
+    return card;
   }
 
   /** Abort is an explicit, recorded act by a checked-in person (or the administrator by name). */

@@ -11,7 +11,7 @@ import type { RunnerDeps } from './context';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner } from './runner';
 import { listScripts, loadScript, parseScript, type LoadedScript } from './script';
-import type { CeremonySummary, CeremonyView, ScriptSummary, StepInput } from './types';
+import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput } from './types';
 
 function stepTitle(step: { step_id: string; title: string | null } | undefined): string | null {
   return step ? step.title ?? step.step_id : null;
@@ -138,6 +138,11 @@ export class CeremonyService {
 
   async abort(id: string, reason: string, personId: string): Promise<CeremonyView> {
     return (await this.runner(id)).abort(reason, personId);
+  }
+
+  /** The share on screen as a printable card (reveal phase only); see CeremonyRunner.printShareCard. */
+  async shareCard(id: string): Promise<ShareCard> {
+    return (await this.runner(id)).printShareCard();
   }
 
   /** The one ceremony in progress, for `resume` without an id. */

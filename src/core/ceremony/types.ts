@@ -48,7 +48,7 @@ export type Need =
   | { kind: 'preflightOverride'; interfaces: string[]; message: string }
   | { kind: 'pin'; user: 'user' | 'so'; tokenLabel: string; role: string; message: string }
   | { kind: 'signoff'; remaining: Record<string, number>; signed: Array<{ personId: string; name: string; role: string }> }
-  | { kind: 'shareHandout'; custodian: Participant; shareIndex: number; of: number; phase: 'privacy' | 'reveal' | 'confirm'; header?: string; confirmPositions?: number[] }
+  | { kind: 'shareHandout'; custodian: Participant; shareIndex: number; of: number; phase: 'privacy' | 'reveal' | 'confirm'; header?: string; confirmPositions?: number[]; shareCards?: boolean }
   | { kind: 'shareEntry'; accepted: Array<{ index: number; custodian: string }>; needed: number; threshold: number; splitId: string }
   | { kind: 'statement'; fields: StatementField[] }
   | { kind: 'continue'; message: string }
@@ -92,6 +92,13 @@ export interface CeremonyView {
   /** The last problem the previous input caused (wrong PIN, mistyped word…), for display. */
   lastError: { code: string; message: string; details?: Record<string, unknown> } | null;
   sealed?: { finalHash: string; finalHashWords: string[]; keyFingerprintWords: string[]; bundle: string };
+}
+
+/** A printable share card, rendered in memory for the printer. Secret: never stored, logged or written. */
+export interface ShareCard {
+  html: string;
+  index: number;
+  custodian: string;
 }
 
 export interface CeremonySummary {

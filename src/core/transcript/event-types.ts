@@ -38,6 +38,7 @@ export const EVENT_TYPES = [
   'ERROR_RECORDED',
   'CEREMONY_ABORTED',
   'CEREMONY_SEALED',
+  'SHARE_CARD_PRINTED',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,5 +1,5 @@
 import type { HsmConfig } from '../../core/hsm/config';
-import type { CeremonySummary, CeremonyView, ScriptSummary, StepInput } from '../../core/ceremony/types';
+import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput } from '../../core/ceremony/types';
 
 /**
  * The ceremony engine as the desktop app uses it: the shape of `CeremonyService` in
@@ -13,6 +13,8 @@ export interface CeremonyEngine {
   view(id: string): Promise<CeremonyView>;
   provide(id: string, input: StepInput): Promise<CeremonyView>;
   abort(id: string, reason: string, personId: string): Promise<CeremonyView>;
+  /** The share on screen as a printable card; its html is secret (print it, never keep it). */
+  shareCard(id: string): Promise<ShareCard>;
   close(): Promise<void>;
 }
 

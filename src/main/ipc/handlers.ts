@@ -33,6 +33,11 @@ export interface HandlerDeps {
   openWitness?: () => Promise<void> | void;
   /** Prints an HTML file (the bundle's transcript.html); absent where printing is not possible. */
   printFile?: (file: string) => Promise<void>;
+  /**
+   * Prints HTML held in memory (a share card): it must not write the page anywhere. Absent where
+   * printing is not possible.
+   */
+  printHtml?: (html: string) => Promise<void>;
   /** Where unexpected errors go (the main-process log). Never receives inputs. */
   log?: (message: string, error: unknown) => void;
 }
@@ -142,6 +147,19 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     'ceremony:provide': ({ id, input }) => services.withEngine((e) => e.provide(id, input)),
     'ceremony:abort': ({ id, reason, personId }) => services.withEngine((e) => e.abort(id, reason, personId)),
     'ceremony:events': async ({ id }) => readEvents(await services.getStore(), id),
+    'share:printCard': async ({ id }) => {
+      if (!deps.printHtml) {
+        throw new KeyriteError('PRINT_UNAVAILABLE', 'Printing is not available here. The custodian writes the share down by hand from the screen.');
+      }
+      const card = await services.withEngine((e) => e.shareCard(id));
+      try {
+        await deps.printHtml(card.html);
+      } catch {
+        // No cause and nothing logged: a printer error may quote the page, and the page is the share.
+        throw new KeyriteError('PRINT_FAILED', `Share card ${card.index} (${card.custodian}) did not reach the printer. Check the printer and print again, or write the share down by hand.`, { details: { index: card.index } });
+      }
+      return { index: card.index, custodian: card.custodian };
+    },
     'ceremony:witness': () =>
       services.withEngine(async (e) => {
         const running = (await e.listCeremonies()).filter((c) => c.status === 'running').sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));

@@ -37,6 +37,8 @@ export class E2eApp {
   readonly consoleErrors: string[] = [];
   witnessOpens = 0;
   readonly printed: Array<{ file: string; pdf: string }> = [];
+  /** Share cards "printed": the PDF and the page's text, in memory only (never written anywhere). */
+  readonly printedCards: Array<{ pdf: Buffer; text: string }> = [];
 
   constructor() {
     this.home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-e2e-'));
@@ -60,6 +62,21 @@ export class E2eApp {
           this.printed.push({ file, pdf: out });
         } finally {
           await p.close();
+        }
+      },
+      // Like Electron's hidden print window: the card's HTML from memory, JavaScript off, every
+      // request refused, and the PDF kept as a buffer (page.pdf without a path writes no file).
+      printHtml: async (html) => {
+        const ctx = await this.browser.newContext({ javaScriptEnabled: false });
+        try {
+          await ctx.route('**/*', (route) => route.abort());
+          const p = await ctx.newPage();
+          await p.setContent(html, { waitUntil: 'load' });
+          const text = await p.locator('body').innerText();
+          const pdf = await p.pdf({ format: 'A4', printBackground: true });
+          this.printedCards.push({ pdf, text });
+        } finally {
+          await ctx.close();
         }
       },
       log: () => undefined,

@@ -2,7 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  backupFilePath, checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, resplitBackup, restoreBackup as restore,
+  backupFilePath, checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, renderShareCardHtml, resplitBackup, restoreBackup as restore,
   type BackupFile, type BackupResult, type DecodedShare,
 } from '../../backup';
 import { KeyriteError } from '../../errors';
@@ -10,6 +10,7 @@ import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
 import { createPublicKey, randomBytes } from 'node:crypto';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
+import type { ShareCard } from '../types';
 import { keyRef } from './keys';
 
 const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -139,6 +140,7 @@ export const handOutShares: ActionHandler = {
       kind: 'shareHandout', custodian, shareIndex: share.index, of: backup.count, phase: h.phase,
       header: h.phase === 'privacy' ? undefined : share.header,
       confirmPositions: h.phase === 'confirm' ? h.positions : undefined,
+      shareCards: shareCardsAllowed(ctx),
     };
   },
   async run(ctx) {
@@ -202,6 +204,33 @@ export const handOutShares: ActionHandler = {
     return 'pending';
   },
 };
+
+/** Printed cards are opt-in per hand-out step: some rooms forbid printers near a share. */
+function shareCardsAllowed(ctx: ActionContext): boolean {
+  return ctx.step.with?.shareCards === true;
+}
+
+/**
+ * The card for the share on screen, rendered in memory and recorded (without its words) as
+ * SHARE_CARD_PRINTED. Only while the share is revealed: before, the room has not looked away;
+ * after, the words are gone from the screen and must not come back on paper.
+ */
+export async function shareCardForReveal(ctx: ActionContext, phase: string | null): Promise<ShareCard> {
+  if (ctx.step.action !== 'handOutShares') {
+    throw new KeyriteError('SHARE_CARD_UNAVAILABLE', `A share card can be printed only while a share is shown during a share hand-out step; the current step is '${ctx.step.title}'.`, { details: { step: ctx.step.id } });
+  }
+  if (!shareCardsAllowed(ctx)) {
+    throw new KeyriteError('SHARE_CARD_NOT_ALLOWED', `The script does not allow printed share cards in step '${ctx.step.title}'. The custodian writes the share down by hand.`, { details: { step: ctx.step.id } });
+  }
+  const issued = ctx.secrets.issued;
+  const share = issued && phase === 'reveal' ? issued.find((s) => s.index === handout(ctx).current) : undefined;
+  if (!share || share.words.every((w) => !w)) {
+    throw new KeyriteError('SHARE_CARD_UNAVAILABLE', 'A share card can be printed only while the share is shown on screen, after the others have looked away and before it is hidden. Show the share first.', { details: { step: ctx.step.id, phase } });
+  }
+  const html = await renderShareCardHtml(share, { ceremonyTitle: ctx.script.title, keyId: ctx.state.backup!.keyId });
+  ctx.emit('SHARE_CARD_PRINTED', { index: share.index, custodian: share.custodian, splitId: ctx.state.backup!.splitId }, ctx.state.participants.find((p) => p.name === share.custodian)?.id ?? null);
+  return { html, index: share.index, custodian: share.custodian };
+}
 
 function handout(ctx: ActionContext): HandoutState {
   const saved = ctx.state.actionState.handout as HandoutState | undefined;

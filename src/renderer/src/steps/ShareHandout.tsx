@@ -3,6 +3,7 @@ import { useAutoFocus } from '../app/hooks';
 import { splitWords } from '../app/words';
 import { WordInput } from '../components/WordInput';
 import { WordsArea } from '../components/WordsArea';
+import { PrintShareCard } from './PrintShareCard';
 import { SHARE_WORDS } from './share-words';
 import type { StepProps } from './types';
 
@@ -63,7 +64,10 @@ function Reveal({ need, view, busy, provide }: StepProps<'shareHandout'>): React
               </li>
             ))}
           </ol>
-          <p>Write every word on the share card, in order, with its number. Check each one. The words disappear from the screen when you continue.</p>
+          <p>
+            Write every word on the share card, in order, with its number. Check each one. The words disappear from the screen when you continue.
+            {need.shareCards === true && ' This script also allows a printed card (words and QR code): print it now, while the share is on screen.'}
+          </p>
         </>
       ) : (
         <p className="form-problem">The share is not available on this screen. Continue, and the ceremony will ask again.</p>
@@ -72,6 +76,7 @@ function Reveal({ need, view, busy, provide }: StepProps<'shareHandout'>): React
         <button ref={ref} type="button" disabled={busy} onClick={() => void provide({ kind: 'shareAck' })}>
           Written down — hide the share
         </button>
+        {share && need.shareCards === true && <PrintShareCard ceremonyId={view.ceremonyId} shareIndex={need.shareIndex} disabled={busy} />}
       </div>
     </section>
   );

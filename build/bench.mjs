@@ -2,7 +2,6 @@
 // `npm run bench`: set up what is missing, build the CLI and the renderer (the benchmarks time
 // the real `keyrite` command and the real renderer bundle), bundle bench/ with esbuild, and run
 // it. Arguments pass through: `npm run bench -- --only shares,store`, `npm run bench -- --quick`.
-import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { ensureAptPackages, ensureNodeModules, root, run } from './setup.mjs';
@@ -15,19 +14,8 @@ if (run('node', ['build/build-cli.mjs'], { env }) !== 0) process.exit(1);
 if (run('npx', ['electron-vite', 'build', '--logLevel', 'warn'], { env }) !== 0) process.exit(1);
 
 rmSync(path.join(root, 'out/bench'), { recursive: true, force: true });
-await build({
-  entryPoints: [path.join(root, 'bench/main.ts')],
-  outdir: path.join(root, 'out/bench'),
-  outExtension: { '.js': '.mjs' },
-  // One chunk per benchmark group, loaded only by the process that runs it.
-  splitting: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __kr_cr } from 'node:module'; const require = __kr_cr(import.meta.url);" },
-});
+// Imported only now: on a fresh machine esbuild exists once ensureNodeModules() has run.
+const { bundleNode } = await import('./bundle-node.mjs');
+// One chunk per benchmark group, loaded only by the process that runs it.
+await bundleNode({ entry: path.join(root, 'bench/main.ts'), outdir: path.join(root, 'out/bench') });
 process.exit(run('node', ['--enable-source-maps', 'out/bench/main.mjs', ...process.argv.slice(2)], { env }));

@@ -30,3 +30,17 @@ export function splitWords(text: string): string[] {
     .map((t) => t.replace(/^\d+[.)]?$/, '').replace(/^\d+[.)]/, ''))
     .filter((t) => t.length > 0);
 }
+
+/**
+ * The keys shared by every word field with suggestions: ↑/↓ move the highlight, Tab or → take the
+ * highlighted word. Returns true when it handled the key.
+ */
+export function handleSuggestionKey(e: { key: string; shiftKey: boolean; preventDefault(): void }, options: readonly string[], active: number, setActive: (f: (a: number) => number) => void, take: (word: string) => void): boolean {
+  if (options.length === 0) return false;
+  if (e.key === 'ArrowDown') setActive((a) => (a + 1) % options.length);
+  else if (e.key === 'ArrowUp') setActive((a) => (a - 1 + options.length) % options.length);
+  else if ((e.key === 'Tab' && !e.shiftKey) || e.key === 'ArrowRight') take(options[Math.min(active, options.length - 1)]);
+  else return false;
+  e.preventDefault();
+  return true;
+}

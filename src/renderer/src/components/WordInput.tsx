@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { completions, isWord } from '../app/words';
+import { completions, handleSuggestionKey, isWord } from '../app/words';
 
 interface Props {
   label: string;
@@ -50,17 +50,7 @@ export function WordInput({ label, value, onChange, autoFocus, inputRef, invalid
           setActive(0);
         }}
         onKeyDown={(e) => {
-          if (!open) return;
-          if (e.key === 'ArrowDown') {
-            e.preventDefault();
-            setActive((a) => (a + 1) % options.length);
-          } else if (e.key === 'ArrowUp') {
-            e.preventDefault();
-            setActive((a) => (a - 1 + options.length) % options.length);
-          } else if ((e.key === 'Tab' && !e.shiftKey) || e.key === 'ArrowRight') {
-            e.preventDefault();
-            choose(options[Math.min(active, options.length - 1)]);
-          }
+          if (open) handleSuggestionKey(e, options, active, setActive, choose);
         }}
       />
       {open && (

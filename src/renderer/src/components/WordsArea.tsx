@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { completions, isWord, splitWords } from '../app/words';
+import { completions, handleSuggestionKey, isWord, splitWords } from '../app/words';
 
 interface Props {
   label: string;
@@ -52,17 +52,7 @@ export function WordsArea({ label, value, onChange, onSubmit, expectedWords, tex
             onSubmit();
             return;
           }
-          if (options.length === 0) return;
-          if (e.key === 'ArrowDown') {
-            e.preventDefault();
-            setActive((a) => (a + 1) % options.length);
-          } else if (e.key === 'ArrowUp') {
-            e.preventDefault();
-            setActive((a) => (a - 1 + options.length) % options.length);
-          } else if ((e.key === 'Tab' && !e.shiftKey) || e.key === 'ArrowRight') {
-            e.preventDefault();
-            complete(options[Math.min(active, options.length - 1)]);
-          }
+          handleSuggestionKey(e, options, active, setActive, complete);
         }}
       />
       {options.length > 0 && (

@@ -1,0 +1,23 @@
+// esbuild settings shared by the CLI and benchmark bundles: ESM for Node 20, one chunk per
+// dynamic import, dependencies external (native modules such as pkcs11js and sqlite3 cannot be
+// bundled), and a `require` for the CommonJS packages they load.
+import { build } from 'esbuild';
+
+export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNames = 'chunks/[name]-[hash]' }) {
+  await build({
+    entryPoints: [entry],
+    outdir,
+    entryNames,
+    chunkNames,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __kr_cr } from 'node:module'; const require = __kr_cr(import.meta.url);" },
+  });
+}

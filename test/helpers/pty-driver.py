@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Drive an interactive program through a real pseudo-terminal, as a person at a keyboard would.
+
+usage: pty-driver.py RULES.json -- command args...
+RULES.json: [[regex, reply], ...], answered in order: once the output received since the last
+reply matches the next regex, its reply is typed. "{asked}" in a reply is the word of the share
+last shown on screen ("  7. word") whose number the active prompt asks for ("? … enter word 7"). "\\r" is
+Enter. Everything the program printed is written to stdout at the end; exit status is the
+program's.
+"""
+import json, os, pty, re, select, sys, time
+
+rules = [(re.compile(r, re.S), reply) for r, reply in json.load(open(sys.argv[1]))]
+cmd = sys.argv[sys.argv.index('--') + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(cmd[0], cmd)
+
+seen, pending, words, step, awaiting = b'', b'', [], 0, False
+deadline = time.time() + float(os.environ.get("PTY_DRIVER_TIMEOUT", "100"))
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        pending += chunk
+        text = re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', pending.decode('utf8', 'replace'))
+        if awaiting:
+            # The prompt just answered keeps re-drawing until it shows its '✔'; only what comes
+            # after that is new.
+            if '✔' not in text:
+                continue
+            text = text[text.rindex('✔'):]
+            pending = text.encode()
+            awaiting = False
+        shown = re.findall(r'(?<!\w)(\d+)\. ([a-z]{3,8})\b', text)
+        if len(shown) >= 12:
+            words = [w for _, w in sorted((int(n), w) for n, w in shown)]
+        if step < len(rules) and rules[step][0].search(text):
+            time.sleep(0.15)
+            reply = rules[step][1]
+            if '{asked}' in reply:
+                n = int(re.findall(r'\?\s[^\n]*enter word (\d+)', text)[-1])
+                reply = reply.replace('{asked}', words[n - 1])
+            os.write(fd, reply.encode())
+            pending = b''
+            awaiting = True
+            step += 1
+    else:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+else:
+    os.kill(pid, 9)
+
+try:
+    _, status = os.waitpid(pid, 0)
+except ChildProcessError:
+    status = 0
+sys.stdout.write(seen.decode('utf8', 'replace'))
+sys.stderr.write(f'pty-driver: answered {step} of {len(rules)} prompts\n')
+sys.exit(os.waitstatus_to_exitcode(status) if hasattr(os, 'waitstatus_to_exitcode') else status >> 8)

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView } from '../../src/core/ceremony/types';
 import { connectHsm } from '../../src/core/hsm/connect';
+import { generateKeyPair } from '../../src/core/hsm/keygen';
+import { parseKeyType } from '../../src/core/hsm/key-spec';
+import { reconcileInventory } from '../../src/core/store/inventory';
 import { combine } from 'shamir-secret-sharing';
 import { decodeShare } from '../../src/core/backup';
 import { assertNoSecrets, verifyBundle } from '../../src/core/transcript';
@@ -70,6 +73,37 @@ describe('root key generation ceremony on SoftHSM', () => {
     expect(keys[0].backups[0]).toMatchObject({ threshold: 3, count: 5 });
     expect(keys[0].certificates).toHaveLength(1);
     expect(keys[0].facts[0].text).toContain('BAG-1');
+  });
+
+  it('leaves the inventory and the token in agreement: the key and the ceremony\'s transcript key are both known', async () => {
+    const conn = connectHsm(hsm.config('root'));
+    try {
+      conn.session.login(hsm.userPin);
+      expect(conn.session.find({ class: 'private' }).length).toBe(2);
+      expect(await reconcileInventory(service.deps.inventory, conn.session)).toEqual([]);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('reports a key that poses as a ceremony\'s transcript key', async () => {
+    const store = service.deps.store;
+    await store.run(
+      "INSERT INTO ceremonies (id, script_id, script_version, script_sha256, script_path, title, status, current_step, parameters, state, out_dir, demo, created_at, updated_at) VALUES ('fake', 'x', '1', 'x', 'x', 'x', 'aborted', 0, '{}', ?, '/nonexistent', 0, 'now', 'now')",
+      [JSON.stringify({ transcriptKey: { label: 'keyrite-transcript-fake', spkiSha256: '0'.repeat(64) } })],
+    );
+    const conn = connectHsm(hsm.config('root'));
+    try {
+      conn.session.login(hsm.userPin);
+      const impostor = generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label: 'keyrite-transcript-fake' });
+      const drifts = await reconcileInventory(service.deps.inventory, conn.session);
+      expect(drifts).toEqual([expect.objectContaining({ kind: 'fingerprint', label: 'keyrite-transcript-fake', message: expect.stringContaining('not that ceremony\'s key') })]);
+      conn.session.destroy(impostor.privateKey);
+      conn.session.destroy(impostor.publicKey);
+    } finally {
+      conn.close();
+      await store.run("DELETE FROM ceremonies WHERE id = 'fake'");
+    }
   });
 
   it('never writes the PIN, the KEK or a share word anywhere (store, bundle, token dir, events)', async () => {

@@ -1,4 +1,5 @@
 import { KeyriteError } from '../errors';
+import { ceremonyTranscriptKeys } from '../store/transcript-keys';
 import { readKeyAttributes, type KeyAttributeReport } from '../hsm/keygen';
 import { pkcs11js } from '../hsm/pkcs11js';
 import { readPublicKey } from '../hsm/public-key';
@@ -129,9 +130,18 @@ export async function reconcileInventory(inventory: Inventory, session: HsmSessi
       }
     }
   }
+  const transcriptKeys = new Map((await ceremonyTranscriptKeys(inventory.store)).map((t) => [t.label, t]));
   for (const [label, o] of byLabel) {
     if (claimed.has(label)) continue;
     const fp = o.public.map((h) => fingerprintOf.get(h.toString('hex'))).find((f) => f !== undefined);
+    const transcriptKey = transcriptKeys.get(label);
+    if (transcriptKey) {
+      // A ceremony's own transcript-signing key: known, as long as it is the key that ceremony recorded.
+      if (fp !== transcriptKey.spkiSha256) {
+        drifts.push({ kind: 'fingerprint', label, message: `The transcript key '${label}' on token '${session.token.label}' has fingerprint ${fp ?? '(unreadable)'}, but ceremony ${transcriptKey.ceremonyId} recorded ${transcriptKey.spkiSha256}. It is not that ceremony's key; find out where it came from.` });
+      }
+      continue;
+    }
     drifts.push({ kind: 'unknown', label, message: `Token '${session.token.label}' holds ${describeObjects(o)} labelled '${label}' that the inventory does not know${fp ? ` (fingerprint ${fp})` : ''}. Find out where it came from before the next ceremony.` });
   }
   return drifts;

@@ -70,14 +70,8 @@ export interface TranscriptEvent {
   hash: string;
 }
 
-export interface EventFields {
-  at: string;
-  ceremony: string;
-  step: string | null;
-  actor: string | null;
-  type: EventType;
-  data: Record<string, unknown>;
-}
+/** What a caller gives makeEvent: the event without the chain fields it computes. */
+export type EventFields = Omit<TranscriptEvent, 'seq' | 'prev' | 'hash'>;
 
 export const GENESIS_PREV = '0'.repeat(64);
 

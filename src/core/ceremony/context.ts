@@ -1,5 +1,5 @@
 import type { HsmConnection } from '../hsm/connect';
-import type { HsmConfig } from '../hsm/config';
+import { DEMO_USER_PIN, type HsmConfig } from '../hsm/config';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
 import type { HsmSession } from '../hsm/session';
 import type { KeyPolicy } from '../policy';
@@ -103,7 +103,6 @@ export interface VolatileSecrets {
   issued?: Array<{ index: number; custodian: string; header: string; words: string[] }>;
   /** Shares typed in at recovery (decoded), until the KEK is rebuilt. */
   collected: unknown[];
-  handoutPositions?: number[];
   /** A trusted KEK is made by the security officer: both PINs, held only until the backup is made. */
   backupPins?: { so?: string; user?: string };
 }
@@ -123,4 +122,15 @@ export interface ActionHandler {
   preview?(ctx: ActionContext): Promise<Record<string, unknown> | null>;
   /** A message for the 'continue' prompt. */
   continueMessage?(ctx: ActionContext): string;
+}
+
+/** The crypto officer's PIN prompt, for the login step and for logging in again after a restart. */
+export function userPinNeed(tokenLabel: string, demo: boolean): Need {
+  return {
+    kind: 'pin',
+    user: 'user',
+    tokenLabel,
+    role: 'officer',
+    message: `A crypto officer enters the user PIN of token '${tokenLabel}'.${demo ? ` (Demo token: the PIN is ${DEMO_USER_PIN}.)` : ''}`,
+  };
 }

@@ -10,7 +10,7 @@ import { eventLine, makeEvent, type EventType, type TranscriptEvent } from '../t
 import { HANDLERS } from './actions';
 import { shareCardForReveal } from './actions/shares';
 import { killHereForCrashTest } from './fault';
-import type { ActionContext, CeremonyState, PendingEvent, RunnerDeps, VolatileSecrets } from './context';
+import { userPinNeed, type ActionContext, type CeremonyState, type PendingEvent, type RunnerDeps, type VolatileSecrets } from './context';
 import { resolveParameters, type Parameters } from './parameters';
 import { roleSpecs, type CeremonyScript, type LoadedScript, type ScriptStep } from './script';
 import type { CeremonyView, Need, Participant, ShareCard, StepInput } from './types';
@@ -208,20 +208,10 @@ export class CeremonyRunner {
     const handler = step.action ? HANDLERS[step.action] : undefined;
     if (!handler) return { kind: 'continue', message: 'Read the text aloud, then continue.' };
     const ctx = this.context(step);
-    if (handler.requiresLogin && !this.isLoggedIn()) return this.pinNeed();
+    if (handler.requiresLogin && !this.isLoggedIn()) return userPinNeed(this.state.tokenLabel, this.demo);
     const need = await handler.need(ctx);
     if (need) return need;
     return { kind: 'continue', message: handler.continueMessage?.(ctx) ?? `Continue to ${step.title.toLowerCase()}.` };
-  }
-
-  private pinNeed(): Need {
-    return {
-      kind: 'pin',
-      user: 'user',
-      tokenLabel: this.state.tokenLabel,
-      role: 'officer',
-      message: `A crypto officer enters the user PIN of token '${this.state.tokenLabel}'.${this.demo ? ' (Demo token: the PIN is 123456.)' : ''}`,
-    };
   }
 
   private signoffNeed(step: ScriptStep): Need {

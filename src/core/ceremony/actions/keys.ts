@@ -2,9 +2,9 @@ import { KeyriteError } from '../../errors';
 import { parseKeyType } from '../../hsm/key-spec';
 import { attributeProblems, findKeyPair, generateKeyPair, readKeyAttributes, selfTest as runSelfTest } from '../../hsm/keygen';
 import type { KeyPurpose } from '../../policy';
-import type { KeyStatus } from '../../store/inventory';
+import { inventoryKeyType, type KeyStatus } from '../../store/inventory';
 import { createTranscriptKey, transcriptKeyLabel } from '../../transcript';
-import type { ActionContext, ActionHandler, KeyRef } from '../context';
+import { userPinNeed, type ActionContext, type ActionHandler, type KeyRef } from '../context';
 
 /** The alias a step's key goes by (`with: { key: old }`), default 'ceremony'. */
 export function keyAlias(ctx: ActionContext, name = 'key'): string {
@@ -24,13 +24,7 @@ export function keyRef(ctx: ActionContext, alias = keyAlias(ctx)): KeyRef {
  */
 export const hsmLogin: ActionHandler = {
   requiresLogin: false,
-  need: (ctx) => ({
-    kind: 'pin',
-    user: 'user',
-    tokenLabel: ctx.state.tokenLabel,
-    role: 'officer',
-    message: `A crypto officer enters the user PIN of token '${ctx.state.tokenLabel}'.${ctx.demo ? ' (Demo token: the PIN is 123456.)' : ''}`,
-  }),
+  need: (ctx) => userPinNeed(ctx.state.tokenLabel, ctx.demo),
   async provide(ctx, input) {
     if (input.kind !== 'pin') return 'pending';
     const conn = ctx.connection();
@@ -155,7 +149,7 @@ export async function inventoryKeyRef(ctx: ActionContext, param: string, alias: 
   const id = String(ctx.params[param] ?? '');
   const key = await ctx.deps.inventory.get(id);
   if (!key) throw new KeyriteError('CEREMONY_KEY_UNKNOWN', `Key '${id}' is not in the inventory. Run \`keyrite inventory\` to see the keys Keyrite knows.`, { details: { keyId: id } });
-  const ref: KeyRef = { keyId: key.id, label: key.label, type: `${key.algorithm}-${key.algorithm === 'ec' ? `p${key.size}` : key.size}`, spkiSha256: key.fingerprint, purpose: key.purpose, tokenLabel: key.tokenLabel };
+  const ref: KeyRef = { keyId: key.id, label: key.label, type: inventoryKeyType(key), spkiSha256: key.fingerprint, purpose: key.purpose, tokenLabel: key.tokenLabel };
   ctx.state.keys[alias] = ref;
   return ref;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, randomInt } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -8,7 +8,6 @@ import {
 import { KeyriteError } from '../../errors';
 import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
-import { createPublicKey, randomBytes } from 'node:crypto';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
 import type { ShareCard } from '../types';
 import { keyRef } from './keys';
@@ -22,7 +21,6 @@ function custodians(ctx: ActionContext): string[] {
 function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, extra: Record<string, unknown>): void {
   const b = result.backup;
   ctx.secrets.issued = result.shares.map((s) => ({ index: s.index, custodian: s.custodian, header: s.header, words: s.words }));
-  ctx.secrets.handoutPositions = undefined;
   ctx.state.backup = { file: result.file, keyId: key.keyId, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), kcv: result.kcv };
   ctx.state.handedOut = [];
   ctx.state.actionState.handout = undefined;

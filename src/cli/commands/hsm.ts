@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEMO_USER_PIN, resolveHsmConfig } from '../../core/hsm/config';
-import { connectHsm, withHsm } from '../../core/hsm/connect';
+import { withHsm } from '../../core/hsm/connect';
 import { generateKeyPair, selfTest } from '../../core/hsm/keygen';
 import { parseKeyType } from '../../core/hsm/key-spec';
 import { describeHsm, formatHsmDescription } from '../../core/hsm/describe';
@@ -44,4 +44,3 @@ export function registerHsmCommands(program: Command): void {
     });
 }
 
-export { connectHsm };

@@ -1,4 +1,5 @@
 import type { CeremonyView } from '../core/ceremony';
+import { groupedHex, wrapWords } from './terminal-layout';
 
 /** Progress lines for the terminal: the step, its read-aloud text, and the evidence it produced. */
 export class ProgressPrinter {
@@ -14,39 +15,32 @@ export class ProgressPrinter {
       this.lastEvidence = '';
       this.out('');
       this.out(`── Step ${cur.index + 1} of ${view.steps.length}: ${cur.title}`);
-      this.out(wrap(cur.say, '   '));
+      this.out(wrapWords(cur.say, '   '));
       const confirm = Object.entries(cur.confirm).map(([r, n]) => `${n} ${r}`).join(', ');
       if (confirm) this.out(`   Sign-off: ${confirm}`);
     }
     if (cur?.evidence) {
-      const text = Object.entries(cur.evidence).map(([k, v]) => `   ${k}: ${Array.isArray(v) ? v.join(', ') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`).join('\n');
+      const text = Object.entries(cur.evidence).map(([k, v]) => wrapWords(`${k}: ${Array.isArray(v) ? v.join(', ') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`, '   ')).join('\n');
       if (text !== this.lastEvidence) {
         this.lastEvidence = text;
         this.out(text);
       }
     }
-    if (view.lastError) this.out(`   ! ${view.lastError.message}`);
+    if (view.lastError) this.out(wrapWords(`! ${view.lastError.message} [${view.lastError.code}]`, '   '));
     if (view.status === 'sealed' && view.sealed) {
       this.out('');
       this.out(`Ceremony ${view.ceremonyId} sealed. Bundle: ${view.sealed.bundle}`);
-      this.out(`Final transcript hash: ${view.sealed.finalHash.match(/.{1,8}/g)!.join(' ')}`);
-      this.out(`In words: ${view.sealed.finalHashWords.join(' ')}`);
+      this.out('Final transcript hash:');
+      this.out(groupedHex(view.sealed.finalHash, '   '));
+      this.out('In words:');
+      this.out(wrapWords(view.sealed.finalHashWords.join(' '), '   '));
+      if (view.sealed.keyFingerprintWords.length > 0) {
+        this.out('Transcript key fingerprint in words:');
+        this.out(wrapWords(view.sealed.keyFingerprintWords.join(' '), '   '));
+      }
       this.out(`Verify with: keyrite verify ${view.sealed.bundle}`);
     }
     if (view.status === 'aborted') this.out(`Ceremony ${view.ceremonyId} was aborted.`);
   }
 }
 
-function wrap(text: string, indent: string, width = 96): string {
-  const words = text.replace(/\s+/g, ' ').trim().split(' ');
-  const lines: string[] = [];
-  let line = '';
-  for (const w of words) {
-    if ((line + ' ' + w).trim().length > width - indent.length) {
-      lines.push(indent + line.trim());
-      line = w;
-    } else line += ' ' + w;
-  }
-  if (line.trim()) lines.push(indent + line.trim());
-  return lines.join('\n');
-}

@@ -1,80 +1,296 @@
-import type { CeremonyView, StepInput } from '../core/ceremony';
+import type { CeremonyView, Need, Participant, RoleSpec, StepInput } from '../core/ceremony';
+import { initials } from '../core/ceremony/signoff-act';
 import { KeyriteError } from '../core/errors';
+import { enterShareWords } from './share-word-entry';
+import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid, wrapWords } from './terminal-layout';
+
+type Prompts = typeof import('@inquirer/prompts');
+const write = (s: string) => process.stdout.write(s);
+
+/** "exactly 5", "1–2", "at least 1": the bound check-in really enforces. */
+export function roleBound(r: Pick<RoleSpec, 'min' | 'max'>): string {
+  if (r.min === r.max) return `exactly ${r.min}`;
+  return `${r.min}–${r.max}`;
+}
 
 /**
- * Asks a person at the terminal for what the current step needs. PINs are read without echo;
- * a share is shown only after everyone else has looked away, and the screen is cleared after.
+ * Asks the people at the terminal for what the current step needs, one prompt at a time, and
+ * every answer means what it says: "No" pauses and asks again, it never moves on. Irreversible
+ * acts default to No and need the token label (and key id) typed. PINs are read without echo;
+ * a share is shown only after everyone else has looked away, and the screen and scrollback are
+ * cleared after it and after the words read back from it.
+ *
+ * One driver lives for one terminal run: it keeps the check-in list when the core refuses it
+ * (so one bad row is fixed, not the whole list retyped) and the read-back words that were right.
  */
-export async function askTerminal(view: CeremonyView): Promise<StepInput | null> {
-  const { input, password, select, confirm } = await import('@inquirer/prompts');
-  const cur = view.current;
-  if (!cur || view.status !== 'running') return null;
-  const need = cur.need;
-  switch (need.kind) {
-    case 'participants': {
-      const participants = [];
-      process.stdout.write(`Roles: ${need.roles.map((r) => `${r.id} (${r.title}, ${r.min}-${r.max})`).join('; ')}\n`);
-      for (;;) {
-        const name = await input({ message: `Participant ${participants.length + 1} full name (empty to finish):` });
-        if (!name.trim()) break;
-        const id = await input({ message: 'Short id (e.g. first name, lower case):', default: name.trim().split(/\s+/)[0].toLowerCase() });
-        const roles = (await input({ message: `Roles, comma-separated (${need.roles.map((r) => r.id).join(', ')}):` })).split(',').map((r) => r.trim()).filter(Boolean);
-        participants.push({ id, name: name.trim(), roles });
+export class TerminalDriver {
+  private draft: Participant[] = [];
+  private readBack: { key: string; words: string[] } | null = null;
+  /** A share was on this screen during this run: if the run stops now, that split is void. */
+  shareShown = false;
+
+  async ask(view: CeremonyView): Promise<StepInput | null> {
+    const p = await import('@inquirer/prompts');
+    const cur = view.current;
+    if (!cur || view.status !== 'running') return null;
+    const need = cur.need;
+    switch (need.kind) {
+      case 'participants':
+        return this.checkIn(p, need.roles, view);
+      case 'preflightOverride': {
+        write(`   ${need.message}\n`);
+        const go = await p.confirm({ message: 'Override the network check (recorded in the transcript)?', default: false });
+        if (!go) throw new KeyriteError('CEREMONY_PREFLIGHT_REFUSED', 'Disconnect the network interfaces and resume the ceremony with `keyrite ceremony resume`.');
+        const admins = view.participants.filter((x) => x.roles.includes('admin'));
+        const person = await this.typedPerson(p, admins, 'Administrator overriding — type your full name or initials:');
+        const reason = await p.input({ message: 'Reason:', validate: (v) => (v.trim() ? true : 'Type the reason; it goes into the transcript.') });
+        return { kind: 'preflightOverride', personId: person.id, reason };
       }
-      return { kind: 'participants', participants };
-    }
-    case 'preflightOverride': {
-      process.stdout.write(`   ${need.message}\n`);
-      const go = await confirm({ message: 'Override the network check (recorded in the transcript)?', default: false });
-      if (!go) throw new KeyriteError('CEREMONY_PREFLIGHT_REFUSED', 'Disconnect the network interfaces and resume the ceremony with `keyrite ceremony resume`.');
-      const personId = await select({ message: 'Administrator overriding:', choices: view.participants.filter((p) => p.roles.includes('admin')).map((p) => ({ name: p.name, value: p.id })) });
-      const reason = await input({ message: 'Reason:' });
-      return { kind: 'preflightOverride', personId, reason };
-    }
-    case 'pin':
-      process.stdout.write(`   ${need.message}\n`);
-      return { kind: 'pin', pin: await password({ message: `PIN for token '${need.tokenLabel}':`, mask: false }) };
-    case 'signoff': {
-      const signed = new Set(need.signed.map((s) => s.personId));
-      const choices = view.participants.filter((p) => !signed.has(p.id) && p.roles.some((r) => (need.remaining[r] ?? 0) > 0)).map((p) => ({ name: `${p.name} (${p.roles.join(', ')})`, value: p.id }));
-      const remaining = Object.entries(need.remaining).map(([r, n]) => `${n} ${r}`).join(', ');
-      const personId = await select({ message: `Sign-off still needed from ${remaining}. Who confirms?`, choices });
-      return { kind: 'signoff', personId };
-    }
-    case 'shareHandout':
-      if (need.phase === 'privacy') {
-        await confirm({ message: `Share ${need.shareIndex} of ${need.of} for ${need.custodian.name}. Everyone except ${need.custodian.name} looks away. Ready?`, default: true });
-        return { kind: 'shareAck' };
+      case 'pin':
+        write(`   ${need.message}\n`);
+        return { kind: 'pin', pin: await p.password({ message: `PIN for token '${need.tokenLabel}':`, mask: false }) };
+      case 'signoff':
+        return this.signoff(p, need, view);
+      case 'shareHandout':
+        return this.handout(p, need, view);
+      case 'shareEntry': {
+        write(`   ${need.accepted.length} of ${need.threshold} shares accepted${need.accepted.length ? ` (${need.accepted.map((a) => `${a.index}: ${a.custodian}`).join(', ')})` : ''}.\n`);
+        const words = await enterShareWords(p, 'Next custodian');
+        const text = words.join(' ');
+        words.fill('');
+        return { kind: 'share', text };
       }
-      if (need.phase === 'reveal') {
-        const share = view.revealedShare;
-        if (!share) throw new KeyriteError('INTERNAL_NO_SHARE', 'The share to show is not in memory.');
-        process.stdout.write(`\n   ${share.header} · ${share.custodian}\n\n`);
-        share.words.forEach((w, i) => process.stdout.write(`${String(i + 1).padStart(5)}. ${w.padEnd(10)}${(i + 1) % 4 === 0 ? '\n' : ''}`));
-        process.stdout.write('\n\n');
-        await confirm({ message: 'Written down? The screen is cleared next.', default: true });
-        process.stdout.write('\x1b[2J\x1b[3J\x1b[H');
-        return { kind: 'shareAck' };
+      case 'statement': {
+        const values: Record<string, string> = {};
+        for (const f of need.fields) {
+          values[f.id] = await p.input({ message: `${f.label}${f.required ? '' : ' (optional)'}:`, validate: (v) => (!f.required || v.trim() ? true : `${f.label} is required.`) });
+        }
+        return { kind: 'statement', values };
       }
-      {
-        const words: string[] = [];
-        for (const p of need.confirmPositions ?? []) words.push((await input({ message: `${need.custodian.name}, enter word ${p + 1} of your share:` })).trim());
-        return { kind: 'shareConfirm', words };
-      }
-    case 'shareEntry': {
-      process.stdout.write(`   ${need.accepted.length} of ${need.threshold} shares accepted${need.accepted.length ? ` (${need.accepted.map((a) => `${a.index}: ${a.custodian}`).join(', ')})` : ''}.\n`);
-      const text = await password({ message: 'Next custodian: type your share words (hidden), then Enter:', mask: '*' });
-      return { kind: 'share', text };
+      case 'continue':
+        return need.irreversible ? this.irreversible(p, need) : this.proceed(p, need.message);
+      case 'done':
+        return null;
     }
-    case 'statement': {
-      const values: Record<string, string> = {};
-      for (const f of need.fields) values[f.id] = await input({ message: `${f.label}${f.required ? '' : ' (optional)'}:` });
-      return { kind: 'statement', values };
-    }
-    case 'continue':
-      await confirm({ message: need.message, default: true });
-      return { kind: 'continue' };
-    case 'done':
-      return null;
   }
+
+  /** Forget the read-back words (they were copied from a share). */
+  forget(): void {
+    this.readBack?.words.fill('');
+    this.readBack = null;
+  }
+
+  // ------------------------------------------------------------------ check-in
+
+  private async checkIn(p: Prompts, roles: RoleSpec[], view: CeremonyView): Promise<StepInput> {
+    write(`${wrapWords(`Roles: ${roles.map((r) => `${r.id} (${r.title}): ${roleBound(r)}`).join('; ')}.`, '   ')}\n`);
+    if (view.lastError && this.draft.length > 0) write('   The list is kept: remove or add the rows the message is about.\n');
+    for (;;) {
+      if (this.draft.length > 0) write(`${this.draft.map((x, i) => `   ${String(i + 1).padStart(2)}. ${x.name} (${x.id}): ${x.roles.join(', ')}`).join('\n')}\n`);
+      const problems = roleProblems(roles, this.draft);
+      const name = (await p.input({
+        message: `Participant ${this.draft.length + 1} full name (empty to finish; 'remove N' removes row N):`,
+        validate: (v) => {
+          const t = v.trim();
+          const rm = /^remove\s+(\d+)$/i.exec(t);
+          if (rm) return Number(rm[1]) >= 1 && Number(rm[1]) <= this.draft.length ? true : `There is no row ${rm[1]}.`;
+          if (!t) return problems.length === 0 || this.draft.length === 0 ? true : `Not yet: ${problems.join('; ')}.`;
+          return this.draft.some((x) => x.name.toLowerCase() === t.toLowerCase()) ? `${t} is already checked in (row ${this.draft.findIndex((x) => x.name.toLowerCase() === t.toLowerCase()) + 1}).` : true;
+        },
+      })).trim();
+      const rm = /^remove\s+(\d+)$/i.exec(name);
+      if (rm) {
+        this.draft.splice(Number(rm[1]) - 1, 1);
+        continue;
+      }
+      if (!name) break;
+      const suggested = name.split(/\s+/)[0].toLowerCase().replace(/[^a-z0-9._-]/g, '') || `p${this.draft.length + 1}`;
+      const id = (await p.input({
+        message: 'Short id (e.g. first name, lower case):',
+        default: this.draft.some((x) => x.id === suggested) ? undefined : suggested,
+        validate: (v) => {
+          const t = v.trim();
+          if (!/^[a-z0-9][a-z0-9._-]{0,31}$/.test(t)) return 'An id is 1–32 lowercase letters, digits, dots, dashes or underscores (e.g. "alice").';
+          return this.draft.some((x) => x.id === t) ? `The id '${t}' is taken; choose another.` : true;
+        },
+      })).trim();
+      const roleList = await p.input({
+        message: `Roles, comma-separated (${roles.map((r) => r.id).join(', ')}):`,
+        validate: (v) => {
+          const given = v.split(',').map((r) => r.trim()).filter(Boolean);
+          if (given.length === 0) return 'Give at least one role.';
+          const unknown = given.filter((r) => !roles.some((x) => x.id === r));
+          return unknown.length ? `'${unknown[0]}' is not a role of this ceremony (${roles.map((r) => r.id).join(', ')}).` : true;
+        },
+      });
+      this.draft.push({ id, name, roles: [...new Set(roleList.split(',').map((r) => r.trim()).filter(Boolean))] });
+    }
+    return { kind: 'participants', participants: this.draft.map((x) => ({ ...x, roles: [...x.roles] })) };
+  }
+
+  // ------------------------------------------------------------------ sign-off
+
+  private async signoff(p: Prompts, need: Extract<Need, { kind: 'signoff' }>, view: CeremonyView): Promise<StepInput> {
+    const signed = new Set(need.signed.map((s) => s.personId));
+    const eligible = view.participants.filter((x) => !signed.has(x.id) && x.roles.some((r) => (need.remaining[r] ?? 0) > 0));
+    const remaining = Object.entries(need.remaining).map(([r, n]) => `${n} ${r}`).join(', ');
+    write(`\n   Sign-off still needed from ${remaining}.\n${wrapWords(`By signing you attest: "${need.attestation}"`, '   ')}\n`);
+    write(`   Who may sign: ${eligible.map((x) => `${x.name} (${x.roles.join(', ')})`).join('; ')}.\n`);
+    const person = await this.typedPerson(p, eligible, 'Type your full name or initials to sign (nothing is preselected):');
+    const role = person.roles.find((r) => (need.remaining[r] ?? 0) > 0);
+    return { kind: 'signoff', personId: person.id, role, typed: person.typed, method: person.method };
+  }
+
+  /** A person identifies themselves by typing their own name or initials; empty input re-asks. */
+  private async typedPerson(p: Prompts, people: Participant[], message: string): Promise<Participant & { typed: string; method: 'typed-name' | 'typed-initials' }> {
+    const match = (v: string) => {
+      const t = v.trim().replace(/\s+/g, ' ').toLowerCase();
+      const byName = people.filter((x) => x.name.toLowerCase() === t);
+      if (byName.length === 1) return { person: byName[0], method: 'typed-name' as const };
+      const byInitials = people.filter((x) => initials(x.name) === t.replace(/[\s.]/g, ''));
+      if (byInitials.length === 1) return { person: byInitials[0], method: 'typed-initials' as const };
+      return byInitials.length > 1 ? 'Those initials fit more than one person: type your full name.' : null;
+    };
+    const typed = await p.input({
+      message,
+      validate: (v) => {
+        if (!v.trim()) return 'Nobody has signed yet: the person signing types their own name or initials.';
+        const m = match(v);
+        if (typeof m === 'string') return m;
+        return m ? true : `'${v.trim()}' is not the name or initials of anyone who may sign here (${people.map((x) => x.name).join(', ')}).`;
+      },
+    });
+    const m = match(typed) as { person: Participant; method: 'typed-name' | 'typed-initials' };
+    return { ...m.person, typed: typed.trim(), method: m.method };
+  }
+
+  // ------------------------------------------------------------------ share hand-out
+
+  private async handout(p: Prompts, need: Extract<Need, { kind: 'shareHandout' }>, view: CeremonyView): Promise<StepInput> {
+    const who = need.custodian.name;
+    if (need.phase === 'privacy') {
+      for (;;) {
+        const ready = await p.confirm({ message: `Share ${need.shareIndex} of ${need.of} for ${who}. Everyone except ${who} looks away. Ready?`, default: false });
+        if (ready) return { kind: 'shareAck' };
+        write(`   Waiting: the share is not shown until only ${who} is looking.\n`);
+      }
+    }
+    if (need.phase === 'reveal') {
+      const share = view.revealedShare;
+      if (!share) {
+        // Not in this answer (shown once, never again without the privacy gate): ask again, recorded.
+        write(`   The share of ${who} is hidden. To see it again the room looks away again; that is recorded.\n`);
+        await this.proceed(p, `Show share ${need.shareIndex} to ${who} again?`);
+        return { kind: 'shareReshow' };
+      }
+      this.shareShown = true;
+      write(`\n   ${share.header} · ${share.custodian}\n\n${wordGrid(share.words)}\n\n`);
+      for (;;) {
+        const done = await p.confirm({ message: 'Written down, every word with its number? The screen is cleared next.', default: false });
+        if (done) break;
+        write('   The share stays on screen. Take your time; answer y when it is written down.\n');
+      }
+      write(CLEAR_SCREEN_AND_SCROLLBACK);
+      return { kind: 'shareAck' };
+    }
+    // Read-back: the words typed are cleared from the screen afterwards; the right ones are kept
+    // when the core says which were wrong, so only those are asked again.
+    const positions = need.confirmPositions ?? [];
+    const key = `${need.shareIndex}:${positions.join(',')}`;
+    if (this.readBack?.key !== key) {
+      this.forget();
+      this.readBack = { key, words: positions.map(() => '') };
+    }
+    const wrong = new Set(((view.lastError?.code === 'SHARE_CONFIRM_MISMATCH' ? view.lastError.details?.positions : undefined) as number[] | undefined) ?? []);
+    const words = this.readBack.words;
+    write(`   ${who}: read words back from your card (type 'show' to see the share again — the room looks away again, and it is recorded).\n`);
+    for (const [i, pos] of positions.entries()) {
+      if (words[i] && (wrong.size === 0 ? false : !wrong.has(pos + 1))) continue;
+      const typed = (await p.input({ message: `${who}, enter word ${pos + 1} of your share:`, validate: (v) => (v.trim() ? true : 'Type the word from your card.') })).trim().toLowerCase();
+      if (typed === 'show') {
+        write(CLEAR_SCREEN_AND_SCROLLBACK);
+        this.forget();
+        return { kind: 'shareReshow' };
+      }
+      words[i] = typed;
+    }
+    write(CLEAR_SCREEN_AND_SCROLLBACK);
+    return { kind: 'shareConfirm', words: [...words] };
+  }
+
+  // ------------------------------------------------------------------ continue
+
+  /** A plain step: Yes goes on, No pauses (nothing happens) and asks again. */
+  private async proceed(p: Prompts, message: string): Promise<StepInput> {
+    for (;;) {
+      if (await p.confirm({ message, default: true })) return { kind: 'continue' };
+      write('   Paused: nothing was done. Answer y when the room is ready (Ctrl-C stops; the ceremony resumes here).\n');
+    }
+  }
+
+  /** Making or destroying a key: default No, then the token label (and key id) typed exactly. */
+  private async irreversible(p: Prompts, need: Extract<Need, { kind: 'continue' }>): Promise<StepInput> {
+    const act = need.irreversible!;
+    const what = act.act === 'generate' ? `generate a new ${act.keyType ?? ''} key on token '${act.tokenLabel}'`.replace('  ', ' ') : `DESTROY key ${act.keyId ?? '(unknown)'} on token '${act.tokenLabel}'`;
+    write(`\n   ${wrapWords(`This cannot be undone: Keyrite will ${what}.`, '   ').trimStart()}\n`);
+    for (;;) {
+      const go = await p.confirm({ message: `${need.message} Go ahead?`, default: false });
+      if (!go) {
+        write('   Paused: nothing was done. Answer y when the quorum agrees (Ctrl-C stops; the ceremony resumes here).\n');
+        continue;
+      }
+      if (act.keyId) {
+        const typed = await p.input({ message: `Type the key id (${act.keyId}) to confirm, or nothing to go back:`, validate: (v) => (!v.trim() || v.trim() === act.keyId ? true : `That is not ${act.keyId}.`) });
+        if (!typed.trim()) continue;
+      }
+      const label = await p.input({ message: `Type the token label (${act.tokenLabel}) to confirm, or nothing to go back:`, validate: (v) => (!v.trim() || v.trim() === act.tokenLabel ? true : `That is not '${act.tokenLabel}'.`) });
+      if (label.trim()) return { kind: 'continue' };
+    }
+  }
+}
+
+/** Role counts that check-in would refuse, as sentences. */
+function roleProblems(roles: RoleSpec[], people: Participant[]): string[] {
+  return roles.flatMap((r) => {
+    const n = people.filter((x) => x.roles.includes(r.id)).length;
+    return n < r.min || n > r.max ? [`${r.title}: ${n} checked in, ${roleBound(r)} needed`] : [];
+  });
+}
+
+/**
+ * What to say when the run stops at Ctrl-C: where it stopped, how to resume, and, when a share of
+ * the split was on screen, that the split is void (shares are never stored; a resumed ceremony
+ * makes a new split and the shares written so far are destroyed).
+ */
+export function interruptedError(view: CeremonyView | null, shareShown: boolean): KeyriteError {
+  const cur = view?.current;
+  const where = cur ? ` at step ${cur.index + 1} (${cur.title})` : '';
+  const resume = view ? `keyrite ceremony resume ${view.ceremonyId}` : 'keyrite ceremony resume';
+  const inHandout = cur?.need.kind === 'shareHandout';
+  const voided = inHandout && (shareShown || (cur.need.kind === 'shareHandout' && (cur.need.phase !== 'privacy' || cur.need.shareIndex > 1)));
+  const split = voided
+    ? ' A share was shown, and shares are never stored: this split is now VOID. Every custodian destroys the share written in this run; the resumed ceremony makes a new backup with a new split.'
+    : inHandout
+      ? ' No share was shown yet; the resumed ceremony makes the backup again with a new split.'
+      : '';
+  return new KeyriteError('CEREMONY_INTERRUPTED', `Stopped by Ctrl-C${where}; the screen was cleared. Everything up to the last answer is saved.${split} Resume with \`${resume}\`.`, {
+    details: { ceremonyId: view?.ceremonyId ?? null, step: cur?.index ?? null, splitVoid: Boolean(voided) },
+  });
+}
+
+/** Inquirer's way of saying the person pressed Ctrl-C at a prompt. */
+export function isPromptInterrupt(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'ExitPromptError' || e.name === 'AbortPromptError');
+}
+
+/** Clear the screen and scrollback, print the coded reason, exit 130 (the shell's code for Ctrl-C). */
+export function exitInterrupted(error: KeyriteError): never {
+  process.stdout.write(CLEAR_SCREEN_AND_SCROLLBACK);
+  process.stderr.write(`keyrite: ${error.message} [${error.code}]\n`);
+  process.exit(130);
+}
+
+/** For callers that asked one question at a time before the driver existed. */
+export async function askTerminal(view: CeremonyView): Promise<StepInput | null> {
+  return new TerminalDriver().ask(view);
 }

@@ -154,7 +154,7 @@ const Need = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('participants'), roles: z.array(RoleSpec) }),
   z.object({ kind: z.literal('preflightOverride'), interfaces: z.array(z.string()), message: z.string() }),
   z.object({ kind: z.literal('pin'), user: z.enum(['user', 'so']), tokenLabel: z.string(), role: z.string(), message: z.string() }),
-  z.object({ kind: z.literal('signoff'), remaining: z.record(z.string(), z.number()), signed: z.array(Signer) }),
+  z.object({ kind: z.literal('signoff'), remaining: z.record(z.string(), z.number()), signed: z.array(Signer), attestation: z.string() }),
   z.object({
     kind: z.literal('shareHandout'),
     custodian: Participant,
@@ -168,7 +168,12 @@ const Need = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('shareEntry'), accepted: z.array(z.object({ index: z.number(), custodian: z.string() })), needed: z.number(), threshold: z.number(), splitId: z.string() }),
   z.object({ kind: z.literal('statement'), fields: z.array(StatementField) }),
-  z.object({ kind: z.literal('continue'), message: z.string() }),
+  z.object({
+    kind: z.literal('continue'),
+    message: z.string(),
+    /** A key made or destroyed in the HSM: the UI asks for the token label (and key id) to be typed. */
+    irreversible: z.object({ act: z.enum(['generate', 'destroy']), tokenLabel: z.string(), keyId: z.string().optional(), keyType: z.string().optional() }).optional(),
+  }),
   z.object({ kind: z.literal('done') }),
 ]);
 
@@ -177,8 +182,15 @@ export const StepInputSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('participants'), participants: z.array(ParticipantInput).min(1).max(64) }),
   z.strictObject({ kind: z.literal('preflightOverride'), reason: z.string().trim().min(1, 'Type the reason for the override.').max(2000), personId: id }),
   z.strictObject({ kind: z.literal('pin'), pin: z.string().min(1, 'Enter the PIN.').max(256) }),
-  z.strictObject({ kind: z.literal('signoff'), personId: id, role: z.string().min(1).max(64).optional() }),
+  z.strictObject({
+    kind: z.literal('signoff'),
+    personId: id,
+    role: z.string().min(1).max(64).optional(),
+    method: z.enum(['typed-name', 'typed-initials', 'answers-file']).optional(),
+    typed: z.string().max(200).optional(),
+  }),
   z.strictObject({ kind: z.literal('shareAck') }),
+  z.strictObject({ kind: z.literal('shareReshow') }),
   z.strictObject({ kind: z.literal('shareConfirm'), words: z.array(z.string().max(64)).min(1).max(64) }),
   z.strictObject({ kind: z.literal('share'), text: z.string().min(1, 'Enter the share words.').max(4000) }),
   z.strictObject({ kind: z.literal('statement'), values: z.record(z.string().max(64), z.string().max(2000)) }),

@@ -10,7 +10,7 @@ import { KeyriteError } from '../../core/errors';
 import { resolveHsmConfig } from '../../core/hsm/config';
 import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive } from '../io';
-import { askTerminal } from '../terminal-driver';
+import { exitInterrupted, interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
 
 interface RunOptions {
   out?: string;
@@ -70,12 +70,27 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
     return driveWithAnswers(view, provide, new AnswersDriver(answers), { onView: (v) => printer.show(v) });
   }
   if (!isInteractive()) throw needsTerminal();
+  const driver = new TerminalDriver();
   let current = view;
-  for (;;) {
-    printer.show(current);
-    const input = await askTerminal(current);
-    if (!input) return current;
-    current = await provide(input);
+  // Ctrl-C while Keyrite works (between prompts): the same cleared screen and coded message as at a prompt.
+  const onSigint = () => exitInterrupted(interruptedError(current, driver.shareShown));
+  process.on('SIGINT', onSigint);
+  try {
+    for (;;) {
+      printer.show(current);
+      let input: StepInput | null;
+      try {
+        input = await driver.ask(current);
+      } catch (e) {
+        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown));
+        throw e;
+      }
+      if (!input) return current;
+      current = await provide(input);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    driver.forget();
   }
 }
 

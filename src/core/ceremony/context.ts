@@ -9,7 +9,7 @@ import type { EventType, TranscriptEvent } from '../transcript';
 import type { Parameters } from './parameters';
 import type { InterfaceLister } from './preflight';
 import type { CeremonyScript, ScriptStep } from './script';
-import type { Need, Participant, StepInput } from './types';
+import type { IrreversibleAct, Need, Participant, StepInput } from './types';
 
 export interface RunnerDeps {
   store: Store;
@@ -120,6 +120,8 @@ export interface ActionHandler {
   run?(ctx: ActionContext): Promise<ActionOutcome>;
   /** Evidence to show before the action runs (e.g. the key about to be destroyed). */
   preview?(ctx: ActionContext): Promise<Record<string, unknown> | null>;
+  /** What cannot be undone when the action runs (a key made or destroyed), for drivers to confirm by typing. */
+  irreversible?(ctx: ActionContext): IrreversibleAct | null | Promise<IrreversibleAct | null>;
   /** A message for the 'continue' prompt. */
   continueMessage?(ctx: ActionContext): string;
 }

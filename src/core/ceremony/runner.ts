@@ -12,8 +12,9 @@ import { shareCardForReveal } from './actions/shares';
 import { killHereForCrashTest } from './fault';
 import { userPinNeed, type ActionContext, type CeremonyState, type PendingEvent, type RunnerDeps, type VolatileSecrets } from './context';
 import { resolveParameters, type Parameters } from './parameters';
+import { attestationFor, signoffMethod } from './signoff-act';
 import { roleSpecs, type CeremonyScript, type LoadedScript, type ScriptStep } from './script';
-import type { CeremonyView, Need, Participant, ShareCard, StepInput } from './types';
+import type { CeremonyView, Need, Participant, ShareCard, SignoffMethod, StepInput } from './types';
 
 interface CeremonyRow {
   id: string;
@@ -156,7 +157,12 @@ export class CeremonyRunner {
     return this.status;
   }
 
-  async view(): Promise<CeremonyView> {
+  /**
+   * Where the ceremony stands. The share of a hand-out is included only with `showShare` (the
+   * answer to the input that revealed it): a later view (navigation, reload, the witness window)
+   * never shows it again; the custodian asks for a re-show, which goes back through the privacy gate.
+   */
+  async view(opts: { showShare?: boolean } = {}): Promise<CeremonyView> {
     const step = this.currentStep;
     let current: CeremonyView['current'] = null;
     let revealedShare: CeremonyView['revealedShare'];
@@ -175,7 +181,7 @@ export class CeremonyRunner {
         need,
         evidence,
       };
-      if (need.kind === 'shareHandout' && need.phase === 'reveal') {
+      if (opts.showShare && need.kind === 'shareHandout' && need.phase === 'reveal') {
         const share = this.secrets.issued?.find((s) => s.index === need.shareIndex);
         if (share) revealedShare = { custodian: share.custodian, header: share.header, words: [...share.words] };
       }
@@ -211,7 +217,8 @@ export class CeremonyRunner {
     if (handler.requiresLogin && !this.isLoggedIn()) return userPinNeed(this.state.tokenLabel, this.demo);
     const need = await handler.need(ctx);
     if (need) return need;
-    return { kind: 'continue', message: handler.continueMessage?.(ctx) ?? `Continue to ${step.title.toLowerCase()}.` };
+    const irreversible = handler.irreversible ? await handler.irreversible(ctx) : null;
+    return { kind: 'continue', message: handler.continueMessage?.(ctx) ?? `Continue to ${step.title.toLowerCase()}.`, ...(irreversible ? { irreversible } : {}) };
   }
 
   private signoffNeed(step: ScriptStep): Need {
@@ -220,7 +227,7 @@ export class CeremonyRunner {
       const done = this.state.signoffs.filter((s) => s.role === role).length;
       if (n - done > 0) remaining[role] = n - done;
     }
-    return { kind: 'signoff', remaining, signed: [...this.state.signoffs] };
+    return { kind: 'signoff', remaining, signed: [...this.state.signoffs], attestation: attestationFor(step, this.index, this.state.phase === 'signoffFirst') };
   }
 
   private isLoggedIn(): boolean {
@@ -256,13 +263,13 @@ export class CeremonyRunner {
         await this.commit().catch(() => undefined);
       }
     }
-    return this.view();
+    return this.view({ showShare: true });
   }
 
   private async apply(step: ScriptStep, input: StepInput): Promise<void> {
     if (this.state.phase === 'signoff' || this.state.phase === 'signoffFirst') {
       if (input.kind !== 'signoff') throw unexpected(input, 'a sign-off');
-      await this.signoff(step, input.personId, input.role);
+      await this.signoff(step, input.personId, input.role, input);
       return;
     }
     const handler = step.action ? HANDLERS[step.action] : undefined;
@@ -285,7 +292,7 @@ export class CeremonyRunner {
       if (input.kind !== 'continue') throw unexpected(input, 'continue');
       outcome = handler.run ? await handler.run(ctx) : 'done';
     } else {
-      if (input.kind !== need.kind && !(need.kind === 'shareHandout' && (input.kind === 'shareAck' || input.kind === 'shareConfirm')) && !(need.kind === 'shareEntry' && input.kind === 'share')) {
+      if (input.kind !== need.kind && !(need.kind === 'shareHandout' && (input.kind === 'shareAck' || input.kind === 'shareConfirm' || input.kind === 'shareReshow')) && !(need.kind === 'shareEntry' && input.kind === 'share')) {
         throw unexpected(input, need.kind);
       }
       if (!handler.provide) throw new KeyriteError('INTERNAL_NO_PROVIDE', `Action ${step.action} cannot take input.`);
@@ -306,7 +313,7 @@ export class CeremonyRunner {
     await this.completeStep(step);
   }
 
-  private async signoff(step: ScriptStep, personId: string, roleHint?: string): Promise<void> {
+  private async signoff(step: ScriptStep, personId: string, roleHint?: string, act: { method?: SignoffMethod; typed?: string } = {}): Promise<void> {
     const person = this.state.participants.find((p) => p.id === personId);
     if (!person) {
       throw new KeyriteError('CEREMONY_PERSON_UNKNOWN', `Nobody with id '${personId}' checked in to this ceremony. Participants: ${this.state.participants.map((p) => p.id).join(', ') || 'none yet'}.`, { details: { personId } });
@@ -322,8 +329,9 @@ export class CeremonyRunner {
       const wanted = Object.keys(need.remaining).join(' or ');
       throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `${person.name} (${person.roles.join(', ')}) cannot sign off step '${step.title}': it still needs a ${wanted}.`, { details: { personId, remaining: need.remaining } });
     }
+    const method = signoffMethod(person, act);
     this.state.signoffs.push({ personId, name: person.name, role });
-    this.emit('STEP_CONFIRMED', { index: this.index, personId, name: person.name, role }, personId);
+    this.emit('STEP_CONFIRMED', { index: this.index, personId, name: person.name, role, method, attestation: need.attestation }, personId);
     const left = this.signoffNeed(step);
     const complete = left.kind === 'signoff' && Object.keys(left.remaining).length === 0;
     if (!complete) {

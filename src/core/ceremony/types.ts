@@ -47,20 +47,35 @@ export type Need =
   | { kind: 'participants'; roles: RoleSpec[] }
   | { kind: 'preflightOverride'; interfaces: string[]; message: string }
   | { kind: 'pin'; user: 'user' | 'so'; tokenLabel: string; role: string; message: string }
-  | { kind: 'signoff'; remaining: Record<string, number>; signed: Array<{ personId: string; name: string; role: string }> }
+  | { kind: 'signoff'; remaining: Record<string, number>; signed: Array<{ personId: string; name: string; role: string }>; attestation: string }
   | { kind: 'shareHandout'; custodian: Participant; shareIndex: number; of: number; phase: 'privacy' | 'reveal' | 'confirm'; header?: string; confirmPositions?: number[]; shareCards?: boolean }
   | { kind: 'shareEntry'; accepted: Array<{ index: number; custodian: string }>; needed: number; threshold: number; splitId: string }
   | { kind: 'statement'; fields: StatementField[] }
-  | { kind: 'continue'; message: string }
+  | { kind: 'continue'; message: string; irreversible?: IrreversibleAct }
   | { kind: 'done' };
+
+/**
+ * An act that cannot be undone (a key made or destroyed in the HSM): drivers default to "No" and
+ * ask for the token label (and the key id, when there is one) to be typed before they continue.
+ */
+export interface IrreversibleAct {
+  act: 'generate' | 'destroy';
+  tokenLabel: string;
+  keyId?: string;
+  keyType?: string;
+}
+
+/** How a person signed off: typed their own name or initials (the desktop and terminal), or an answers file. */
+export type SignoffMethod = 'typed-name' | 'typed-initials' | 'answers-file';
 
 /** What a driver sends. `pin`, `words` and `text` are secret: used, then dropped. */
 export type StepInput =
   | { kind: 'participants'; participants: Participant[] }
   | { kind: 'preflightOverride'; reason: string; personId: string }
   | { kind: 'pin'; pin: string }
-  | { kind: 'signoff'; personId: string; role?: string }
+  | { kind: 'signoff'; personId: string; role?: string; method?: SignoffMethod; typed?: string }
   | { kind: 'shareAck' } // privacy confirmed ("others look away") or share written down
+  | { kind: 'shareReshow' } // the custodian asks to see the share again: back through the privacy gate, recorded
   | { kind: 'shareConfirm'; words: string[] } // re-entry of the requested words, in confirmPositions order
   | { kind: 'share'; text: string }
   | { kind: 'statement'; values: Record<string, string> }
@@ -86,7 +101,11 @@ export interface CeremonyView {
     /** Evidence from this step's action so far (non-secret), for display. */
     evidence: Record<string, unknown> | null;
   };
-  /** Shown to the person at the reveal phase of a hand-out only; otherwise absent. Secret. */
+  /**
+   * Shown to the person at the reveal phase of a hand-out, and only in the answer to the input that
+   * revealed it (provide), never in a later view: a re-display goes back through the privacy gate.
+   * Secret.
+   */
   revealedShare?: { custodian: string; header: string; words: string[] };
   chainHead: { seq: number; hash: string };
   /** The last problem the previous input caused (wrong PIN, mistyped word…), for display. */

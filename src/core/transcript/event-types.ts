@@ -39,6 +39,8 @@ export const EVENT_TYPES = [
   'CEREMONY_ABORTED',
   'CEREMONY_SEALED',
   'SHARE_CARD_PRINTED',
+  'SHARE_RESHOW_REQUESTED',
+  'SHARE_REDISPLAYED',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

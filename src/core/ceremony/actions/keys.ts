@@ -69,6 +69,7 @@ export const generateKey: ActionHandler = {
   requiresLogin: true,
   need: () => null,
   continueMessage: (ctx) => `Generate the ${String(ctx.params[String(ctx.step.with?.typeParam ?? 'keyType')] ?? '')} key inside the HSM.`,
+  irreversible: (ctx) => ({ act: 'generate', tokenLabel: ctx.state.tokenLabel, keyType: String(ctx.params[String(ctx.step.with?.typeParam ?? 'keyType')] ?? '') }),
   async run(ctx) {
     const alias = keyAlias(ctx);
     const typeParam = String(ctx.step.with?.typeParam ?? 'keyType');
@@ -166,7 +167,12 @@ export const destroyKey: ActionHandler = {
     const ref = ctx.state.keys[alias] ?? (await inventoryKeyRef(ctx, String(ctx.step.with?.param ?? 'keyId'), alias).catch(() => undefined));
     return ref ? { keyId: ref.keyId, label: ref.label, spkiSha256: ref.spkiSha256, type: ref.type } : null;
   },
-  continueMessage: (ctx) => `Destroy key ${ctx.state.keys[keyAlias(ctx)]?.keyId ?? ''} in the HSM. This cannot be undone.`,
+  continueMessage: (ctx) => `Destroy key ${ctx.state.keys[keyAlias(ctx)]?.keyId ?? ''} on token '${ctx.state.keys[keyAlias(ctx)]?.tokenLabel ?? ctx.state.tokenLabel}'. This cannot be undone.`,
+  async irreversible(ctx) {
+    const alias = keyAlias(ctx);
+    const ref = ctx.state.keys[alias] ?? (await inventoryKeyRef(ctx, String(ctx.step.with?.param ?? 'keyId'), alias).catch(() => undefined));
+    return { act: 'destroy', tokenLabel: ref?.tokenLabel ?? ctx.state.tokenLabel, keyId: ref?.keyId, keyType: ref?.type };
+  },
   async run(ctx) {
     const alias = keyAlias(ctx);
     const ref = ctx.state.keys[alias] ?? (await inventoryKeyRef(ctx, String(ctx.step.with?.param ?? 'keyId'), alias));

@@ -1,5 +1,5 @@
 import { KeyriteError } from '../../errors';
-import type { ActionHandler } from '../context';
+import type { ActionContext, ActionHandler } from '../context';
 import { gatherPreflight } from '../preflight';
 import { roleSpecs } from '../script';
 import type { Participant } from '../types';
@@ -7,7 +7,7 @@ import type { Participant } from '../types';
 /** Participants check in with their roles; counts are checked against the script's role bounds. */
 export const checkIn: ActionHandler = {
   requiresLogin: false,
-  need: (ctx) => ({ kind: 'participants', roles: roleSpecs(ctx.script) }),
+  need: (ctx) => ({ kind: 'participants', roles: checkInRoles(ctx) }),
   async provide(ctx, input) {
     if (input.kind !== 'participants') return 'pending';
     const list = validateParticipants(ctx.script.roles, input.participants);
@@ -25,6 +25,16 @@ export const checkIn: ActionHandler = {
     return 'done';
   },
 };
+
+/**
+ * The roles with the bounds check-in really enforces: a ceremony that splits a backup into
+ * `count` shares needs exactly `count` custodians, whatever the script's wider role bounds say.
+ */
+function checkInRoles(ctx: ActionContext) {
+  const count = ctx.params.count;
+  const handsOut = ctx.script.steps.some((s) => s.action === 'createBackup' || s.action === 'resplitShares');
+  return roleSpecs(ctx.script).map((r) => (r.id === 'custodian' && handsOut && typeof count === 'number' ? { ...r, min: count, max: count } : r));
+}
 
 export function validateParticipants(roles: Array<{ id: string; title: string; min: number; max: number }>, given: Participant[]): Participant[] {
   const ids = new Set<string>();

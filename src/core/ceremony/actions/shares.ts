@@ -5,6 +5,7 @@ import {
   backupFilePath, checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, renderShareCardHtml, resplitBackup, restoreBackup as restore,
   type BackupFile, type BackupResult, type DecodedShare,
 } from '../../backup';
+import { lookupWord, WORDS } from '../../backup/wordlist';
 import { KeyriteError } from '../../errors';
 import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
@@ -112,7 +113,15 @@ interface HandoutState {
   current: number;
   phase: 'privacy' | 'reveal' | 'confirm';
   positions?: number[];
+  /** How many times this share was asked for again (each re-show goes through the privacy gate). */
+  reshows?: number;
 }
+
+/**
+ * Words 1–5 of a share encode the split (version, split id, threshold, count) and are the same on
+ * every share of it: re-reading them proves nothing about this custodian's card.
+ */
+export const SPLIT_WIDE_WORDS = 5;
 
 /**
  * One custodian at a time: others look away, the share is shown, the custodian writes it down
@@ -158,8 +167,21 @@ export const handOutShares: ActionHandler = {
     }
     const h = handout(ctx);
     const share = issued.find((s) => s.index === h.current)!;
+    const custodianId = ctx.state.participants.find((p) => p.name === share.custodian)?.id ?? null;
+    if (input.kind === 'shareReshow') {
+      if (h.phase === 'privacy') throw new KeyriteError('SHARE_RESHOW_NOT_NEEDED', `Share ${share.index} is not shown yet: the room looks away first, then ${share.custodian} shows it.`);
+      h.reshows = (h.reshows ?? 0) + 1;
+      ctx.emit('SHARE_RESHOW_REQUESTED', { index: share.index, custodian: share.custodian, splitId: ctx.state.backup!.splitId, from: h.phase, reshow: h.reshows }, custodianId);
+      h.phase = 'privacy';
+      h.positions = undefined;
+      ctx.state.actionState.handout = { current: h.current, phase: h.phase, reshows: h.reshows };
+      return 'pending';
+    }
     if (input.kind === 'shareAck') {
-      if (h.phase === 'privacy') {
+      if (h.phase === 'privacy' && h.reshows) {
+        h.phase = 'reveal';
+        ctx.emit('SHARE_REDISPLAYED', { index: share.index, custodian: share.custodian, header: share.header, splitId: ctx.state.backup!.splitId, reshow: h.reshows }, custodianId);
+      } else if (h.phase === 'privacy') {
         h.phase = 'reveal';
         ctx.emit('SHARE_ISSUED', { index: share.index, custodian: share.custodian, header: share.header, splitId: ctx.state.backup!.splitId });
         const f = drillFile(ctx);
@@ -173,9 +195,9 @@ export const handOutShares: ActionHandler = {
       } else {
         // Written down: ask for a random subset of the words back.
         h.phase = 'confirm';
-        h.positions = pickPositions(share.words.length, Number(ctx.step.with?.confirmWords ?? 4));
+        h.positions = confirmPositions(share.words.length, ctx.step.with?.confirmWords);
       }
-      ctx.state.actionState.handout = { current: h.current, phase: h.phase, positions: h.positions };
+      ctx.state.actionState.handout = { current: h.current, phase: h.phase, positions: h.positions, reshows: h.reshows };
       return 'pending';
     }
     if (input.kind !== 'shareConfirm' || h.phase !== 'confirm') throw new KeyriteError('CEREMONY_INPUT_UNEXPECTED', 'The custodian must first see and write down the share.');
@@ -183,9 +205,14 @@ export const handOutShares: ActionHandler = {
     if (input.words.length !== positions.length) {
       throw new KeyriteError('SHARE_CONFIRM_MISMATCH', `Enter ${positions.length} words (words ${positions.map((p) => p + 1).join(', ')} of the share).`);
     }
-    const wrong = positions.filter((p, i) => share.words[p] !== String(input.words[i]).trim().toLowerCase());
+    const wrong = positions.filter((p, i) => share.words[p] !== expandWord(String(input.words[i])));
     if (wrong.length > 0) {
-      throw new KeyriteError('SHARE_CONFIRM_MISMATCH', `Word ${wrong.map((p) => p + 1).join(' and ')} does not match what is on the screen. Check the written share and enter the words again.`, { details: { positions: wrong.map((p) => p + 1) } });
+      const list = wrong.map((p) => p + 1).join(' and ');
+      throw new KeyriteError(
+        'SHARE_CONFIRM_MISMATCH',
+        `Word ${list} is not word ${list} of share ${share.index} as it was shown. Check ${wrong.length > 1 ? 'those words' : 'that word'} on your card; if the card is wrong, ask to see the share again (the room looks away again, and it is recorded).`,
+        { details: { positions: wrong.map((p) => p + 1) } },
+      );
     }
     ctx.emit('SHARE_CONFIRMED', { index: share.index, custodian: share.custodian, wordsChecked: positions.map((p) => p + 1) }, ctx.state.participants.find((p) => p.name === share.custodian)?.id ?? null);
     ctx.state.handedOut.push(share.index);
@@ -237,11 +264,25 @@ function handout(ctx: ActionContext): HandoutState {
   return { current: first.index, phase: 'privacy' };
 }
 
-function pickPositions(n: number, k: number): number[] {
-  if (k >= n || k <= 0) return [...Array(n).keys()];
+/**
+ * The words to read back: `all` (or a number covering the share's own words) asks for the whole
+ * card; otherwise k random positions among the words unique to this share (6…33), never the
+ * split-wide words 1–5, which every custodian of the split has in common.
+ */
+export function confirmPositions(n: number, setting: unknown, pick: (max: number) => number = randomInt): number[] {
+  const own = n - SPLIT_WIDE_WORDS;
+  const k = setting === 'all' ? n : Number(setting ?? 4);
+  if (!Number.isInteger(k) || k <= 0 || k >= own) return [...Array(n).keys()];
   const set = new Set<number>();
-  while (set.size < k) set.add(randomInt(n));
+  while (set.size < k) set.add(SPLIT_WIDE_WORDS + pick(own));
   return [...set].sort((a, b) => a - b);
+}
+
+/** A read-back word as typed: any case, and a unique 4-letter prefix stands for its word. */
+function expandWord(typed: string): string {
+  const t = typed.trim().toLowerCase();
+  const s = lookupWord(t);
+  return s === undefined ? t : WORDS[s];
 }
 
 // ------------------------------------------------------------------ recovery

@@ -23,7 +23,7 @@ const NAV: Array<{ label: string; route: Route }> = [
 export function App(): React.JSX.Element {
   // Every navigation mounts the screen afresh (even to the same screen): no stale form or error.
   const [{ route, visit }, setNav] = useState<{ route: Route; visit: number }>({ route: { screen: 'home' }, visit: 0 });
-  const [presentation, togglePresentation] = usePresentationMode();
+  const [presentation, togglePresentation, privateScreen] = usePresentationMode();
   const info = useLoad(() => call(keyrite().app.info()));
   const navigate = useCallback((r: Route) => setNav((n) => ({ route: r, visit: n.visit + 1 })), []);
   const section = route.screen === 'start' || route.screen === 'ceremony' || route.screen === 'transcript' ? 'home' : route.screen;
@@ -53,8 +53,15 @@ export function App(): React.JSX.Element {
             </span>
           )}
           {info.data?.hsmProblem && <span className="badge aborted">HSM not configured</span>}
-          <button type="button" className="secondary small" aria-pressed={presentation} onClick={togglePresentation}>
-            Presentation mode (P)
+          <button
+            type="button"
+            className="secondary small"
+            aria-pressed={presentation}
+            disabled={privateScreen}
+            title={privateScreen ? 'Off while a share is on screen' : undefined}
+            onClick={togglePresentation}
+          >
+            {privateScreen ? 'Presentation off (share on screen)' : 'Presentation (P)'}
           </button>
         </div>
       </header>

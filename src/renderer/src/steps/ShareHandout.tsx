@@ -1,5 +1,6 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useAutoFocus } from '../app/hooks';
+import { usePrivateScreen } from '../app/presentation';
 import { splitWords } from '../app/words';
 import { WordInput } from '../components/WordInput';
 import { WordsArea } from '../components/WordsArea';
@@ -46,55 +47,107 @@ function Privacy({ need, busy, provide }: StepProps<'shareHandout'>): React.JSX.
   );
 }
 
-function Reveal({ need, view, busy, provide }: StepProps<'shareHandout'>): React.JSX.Element {
-  const ref = useAutoFocus<HTMLButtonElement>();
-  const share = view.revealedShare;
+/** Rows per column of the share grid: the printed card's layout (3 columns of 11, read down). */
+const CARD_ROWS = 11;
+
+function Reveal(props: StepProps<'shareHandout'>): React.JSX.Element {
+  return props.view.revealedShare ? <RevealShare {...props} /> : <ReshowGate {...props} />;
+}
+
+function RevealShare({ need, view, busy, provide }: StepProps<'shareHandout'>): React.JSX.Element {
+  usePrivateScreen();
+  const ref = useRef<HTMLButtonElement>(null);
+  const top = useRef<HTMLElement>(null);
+  useEffect(() => {
+    // Focus the button without scrolling to it: the screen opens at its header and word 1.
+    ref.current?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+    top.current?.scrollIntoView({ block: 'start' });
+  }, []);
+  const share = view.revealedShare!;
   return (
-    <section className="share-reveal" aria-labelledby="reveal-title">
+    <section className="share-reveal" aria-labelledby="reveal-title" ref={top}>
       <h2 id="reveal-title">
         {need.custodian.name}: write down share {need.shareIndex} of {need.of}
       </h2>
-      {share ? (
-        <>
-          <p className="share-header">{share.header}</p>
-          <ol className="share-words" aria-label="Share words">
-            {share.words.map((w, i) => (
-              <li key={i}>
-                <span className="pos">{i + 1}</span> <span className="word">{w}</span>
-              </li>
-            ))}
-          </ol>
-          <p>
-            Write every word on the share card, in order, with its number. Check each one. The words disappear from the screen when you continue.
-            {need.shareCards === true && ' This script also allows a printed card (words and QR code): print it now, while the share is on screen.'}
-          </p>
-        </>
-      ) : (
-        <p className="form-problem">The share is not available on this screen. Continue, and the ceremony will ask again.</p>
-      )}
+      <p className="share-header">{share.header}</p>
+      <ol className="share-words" aria-label="Share words" style={{ gridTemplateRows: `repeat(${CARD_ROWS}, auto)` }}>
+        {share.words.map((w, i) => (
+          <li key={i}>
+            <span className="pos">{i + 1}</span> <span className="word">{w}</span>
+          </li>
+        ))}
+      </ol>
+      <p className="share-instructions">
+        Copy every word with its number, column by column as on the card. The words leave the screen when you continue; seeing them again means the room looks away again, and it is recorded.
+        {need.shareCards === true && ' This script also allows a printed card: print it now, while the share is on screen.'}
+      </p>
       <div className="actions">
         <button ref={ref} type="button" disabled={busy} onClick={() => void provide({ kind: 'shareAck' })}>
           Written down — hide the share
         </button>
-        {share && need.shareCards === true && <PrintShareCard ceremonyId={view.ceremonyId} shareIndex={need.shareIndex} disabled={busy} />}
+        {need.shareCards === true && <PrintShareCard ceremonyId={view.ceremonyId} shareIndex={need.shareIndex} disabled={busy} />}
       </div>
     </section>
   );
 }
 
+/**
+ * The share was shown once and this screen was left (another screen, a reload, a resume): it is
+ * not shown again here. Asking to see it again goes back through the privacy gate and is recorded.
+ */
+function ReshowGate({ need, busy, provide }: StepProps<'shareHandout'>): React.JSX.Element {
+  const ref = useAutoFocus<HTMLButtonElement>();
+  return (
+    <section className="share-reveal share-hidden" aria-labelledby="hidden-title">
+      <h2 id="hidden-title">
+        Share {need.shareIndex} of {need.of} is hidden
+      </h2>
+      <p>
+        The share was shown to {need.custodian.name} and this screen was left, so it is not shown again here. If {need.custodian.name} has not finished writing it down, ask to see it again: the room
+        looks away again first, and the re-show is recorded in the transcript.
+      </p>
+      <div className="actions">
+        <button ref={ref} type="button" className="secondary" disabled={busy} onClick={() => void provide({ kind: 'shareReshow' })}>
+          Ask to see share {need.shareIndex} again (recorded)
+        </button>
+        <button type="button" disabled={busy} onClick={() => void provide({ kind: 'shareAck' })}>
+          It is written down — go to the read-back
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function ReshowButton({ need, busy, provide }: StepProps<'shareHandout'>): React.JSX.Element {
+  return (
+    <button type="button" className="secondary" disabled={busy} onClick={() => void provide({ kind: 'shareReshow' })}>
+      See share {need.shareIndex} again (room looks away, recorded)
+    </button>
+  );
+}
+
+/** Positions (1-based) the core said were wrong at the last read-back, if that was the last problem. */
+function wrongPositions(view: StepProps<'shareHandout'>['view']): number[] {
+  const e = view.lastError;
+  if (e?.code !== 'SHARE_CONFIRM_MISMATCH') return [];
+  const p = e.details?.positions;
+  return Array.isArray(p) ? p.filter((x): x is number => typeof x === 'number') : [];
+}
+
 function Confirm(props: StepProps<'shareHandout'>): React.JSX.Element {
+  usePrivateScreen();
   return (props.need.confirmPositions ?? []).length > 0 ? <ConfirmSome {...props} /> : <ConfirmAll {...props} />;
 }
 
-/** Re-entry of the whole share, when the script asks for every word back. */
-function ConfirmAll({ need, busy, provide }: StepProps<'shareHandout'>): React.JSX.Element {
+/** Re-entry of the whole share, when the script asks for every word back. Kept after a mismatch, to correct. */
+function ConfirmAll(props: StepProps<'shareHandout'>): React.JSX.Element {
+  const { need, busy, provide } = props;
   const [text, setText] = useState('');
   const ref = useAutoFocus<HTMLTextAreaElement>();
   const submit = () => {
     if (busy || !text.trim()) return;
-    const sent = splitWords(text);
-    setText('');
-    void provide({ kind: 'shareConfirm', words: sent });
+    void provide({ kind: 'shareConfirm', words: splitWords(text) });
   };
   return (
     <form className="share-confirm" onSubmit={(e) => { e.preventDefault(); submit(); }}>
@@ -104,36 +157,65 @@ function ConfirmAll({ need, busy, provide }: StepProps<'shareHandout'>): React.J
         <button type="submit" disabled={busy || !text.trim()}>
           Confirm the card
         </button>
+        <ReshowButton {...props} />
       </div>
     </form>
   );
 }
 
-function ConfirmSome({ need, busy, provide }: StepProps<'shareHandout'>): React.JSX.Element {
+/**
+ * Read-back of some words. After a mismatch the words stay as typed and the wrong ones are marked
+ * (and focused), so the custodian corrects one word instead of retyping all of them.
+ */
+function ConfirmSome(props: StepProps<'shareHandout'>): React.JSX.Element {
+  const { need, view, busy, provide } = props;
   const positions = need.confirmPositions ?? [];
   const [words, setWords] = useState<string[]>(() => positions.map(() => ''));
+  const wrong = wrongPositions(view);
+  const [edited, setEdited] = useState<Set<number>>(new Set());
+  const firstWrong = useRef<HTMLInputElement>(null);
+  const wrongKey = `${view.chainHead.seq}:${wrong.join(',')}`;
+  useEffect(() => {
+    setEdited(new Set());
+    firstWrong.current?.focus();
+    firstWrong.current?.select();
+  }, [wrongKey]);
+  const firstWrongIndex = positions.findIndex((p) => wrong.includes(p + 1));
   return (
     <form
       className="share-confirm"
       onSubmit={(e) => {
         e.preventDefault();
         if (busy) return;
-        const sent = words.map((w) => w.trim().toLowerCase());
-        setWords(positions.map(() => ''));
-        void provide({ kind: 'shareConfirm', words: sent });
+        void provide({ kind: 'shareConfirm', words: words.map((w) => w.trim().toLowerCase()) });
       }}
     >
       <h2>{need.custodian.name}: read back from your card</h2>
-      <p>Type the words at these positions from the card you just wrote, to prove it is readable.</p>
+      <p>Type the words at these positions from the card you just wrote, to prove it is readable. They are words only your share has.</p>
       <div className="confirm-words">
-        {positions.map((p, i) => (
-          <WordInput key={p} label={`Word ${p + 1}`} value={words[i]} autoFocus={i === 0} onChange={(v) => setWords((ws) => ws.map((w, j) => (j === i ? v : w)))} />
-        ))}
+        {positions.map((p, i) => {
+          const bad = wrong.includes(p + 1) && !edited.has(i);
+          return (
+            <WordInput
+              key={p}
+              label={`Word ${p + 1}${bad ? ' — does not match' : ''}`}
+              value={words[i]}
+              invalid={bad}
+              autoFocus={i === 0 && wrong.length === 0}
+              inputRef={i === firstWrongIndex ? firstWrong : undefined}
+              onChange={(v) => {
+                setEdited((s) => new Set(s).add(i));
+                setWords((ws) => ws.map((w, j) => (j === i ? v : w)));
+              }}
+            />
+          );
+        })}
       </div>
       <div className="actions">
         <button type="submit" disabled={busy || words.some((w) => !w.trim())}>
           Confirm the card
         </button>
+        <ReshowButton {...props} />
       </div>
     </form>
   );

@@ -1,0 +1,88 @@
+import { decodeShare, SHARE_WORDS } from '../core/backup/share-codec';
+import { closestWords, lookupWord, WORDS } from '../core/backup/wordlist';
+import { isKeyriteError } from '../core/errors';
+import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid } from './terminal-layout';
+
+type Prompts = typeof import('@inquirer/prompts');
+
+/** A typed token as a list word: the word itself or its unique prefix of 4+ letters. */
+export function completeWord(token: string): string | undefined {
+  const s = lookupWord(token.trim().toLowerCase());
+  return s === undefined ? undefined : WORDS[s];
+}
+
+/** What the prompt shows while typing: the letters typed, then the rest of the word once it is unique. */
+export function completionHint(typed: string): string {
+  const t = typed.trim().toLowerCase();
+  if (t.length < 4) return typed;
+  const full = completeWord(t);
+  return full && full !== t ? `${typed}${full.slice(t.length)} ✓` : full ? `${typed} ✓` : typed;
+}
+
+function wordProblem(token: string): string | true {
+  if (completeWord(token)) return true;
+  const t = token.trim().toLowerCase();
+  if (t.length > 0 && t.length < 4 && WORDS.some((w) => w.startsWith(t))) return 'Type at least 4 letters (4 are enough for every word).';
+  const near = closestWords(t);
+  return `'${token.trim()}' is not a share word.${near.length ? ` Did you mean ${near.join(', ')}?` : ''}`;
+}
+
+/**
+ * A share typed word by word, visibly (a drill: the custodian reads their own card aloud to
+ * themselves), with completion from 4-letter prefixes, 'back' to redo the previous word, a
+ * review grid in the card's layout, single-word corrections by number, and a local checksum
+ * check that names the wrong word before anything is sent. The screen and scrollback are cleared
+ * once the share is submitted. The words array is zeroized by the caller after use.
+ */
+export async function enterShareWords(p: Prompts, who: string, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<string[]> {
+  const words: string[] = [];
+  out(`   ${who}: type your share one word at a time (${SHARE_WORDS} words, 4 letters are enough; 'back' redoes the previous word).\n`);
+  while (words.length < SHARE_WORDS) {
+    const n = words.length + 1;
+    const typed = await p.input({
+      message: `Word ${n} of ${SHARE_WORDS}:`,
+      transformer: (v: string, { isFinal }: { isFinal: boolean }) => (isFinal ? completeWord(v) ?? v : completionHint(v)),
+      validate: (v: string) => (v.trim().toLowerCase() === 'back' ? (words.length > 0 ? true : 'There is no previous word yet.') : wordProblem(v)),
+    });
+    if (typed.trim().toLowerCase() === 'back') {
+      words.pop();
+      continue;
+    }
+    words.push(completeWord(typed)!);
+  }
+  for (;;) {
+    out(`\n${wordGrid(words)}\n\n`);
+    const problem = checksumProblem(words);
+    if (problem) out(`   ! ${problem}\n`);
+    const answer = (await p.input({
+      message: problem ? 'Number of the word to correct:' : 'Enter to submit the share, or the number of a word to correct:',
+      validate: (v: string) => {
+        const t = v.trim();
+        if (!t) return problem ? 'Correct the word first: type its number.' : true;
+        const k = Number(t);
+        return Number.isInteger(k) && k >= 1 && k <= SHARE_WORDS ? true : `Type a word number from 1 to ${SHARE_WORDS}, or nothing to submit.`;
+      },
+    })).trim();
+    if (!answer) break;
+    const k = Number(answer);
+    const typed = await p.input({
+      message: `Word ${k} (now '${words[k - 1]}'):`,
+      transformer: (v: string, { isFinal }: { isFinal: boolean }) => (isFinal ? completeWord(v) ?? v : completionHint(v)),
+      validate: wordProblem,
+    });
+    words[k - 1] = completeWord(typed)!;
+  }
+  out(CLEAR_SCREEN_AND_SCROLLBACK);
+  return words;
+}
+
+/** The codec's own sentence when the words do not decode (checksum, version…), or null. */
+function checksumProblem(words: string[]): string | null {
+  try {
+    const decoded = decodeShare(words.join(' '));
+    decoded.share.fill(0);
+    return null;
+  } catch (e) {
+    return isKeyriteError(e) ? `${e.message} [${e.code}]` : String(e);
+  }
+}

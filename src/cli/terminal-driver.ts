@@ -234,7 +234,7 @@ export class TerminalDriver {
     const what = act.act === 'generate' ? `generate a new ${act.keyType ?? ''} key on token '${act.tokenLabel}'`.replace('  ', ' ') : `DESTROY key ${act.keyId ?? '(unknown)'} on token '${act.tokenLabel}'`;
     write(`\n   ${wrapWords(`This cannot be undone: Keyrite will ${what}.`, '   ').trimStart()}\n`);
     for (;;) {
-      const go = await p.confirm({ message: `${need.message} Go ahead?`, default: false });
+      const go = await p.confirm({ message: act.act === 'generate' ? 'Generate the key now?' : `Destroy ${act.keyId ?? 'the key'} now?`, default: false });
       if (!go) {
         write('   Paused: nothing was done. Answer y when the quorum agrees (Ctrl-C stops; the ceremony resumes here).\n');
         continue;

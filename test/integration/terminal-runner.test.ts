@@ -1,65 +1,244 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WORDS } from '../../src/core/backup/wordlist';
 import { tempDir } from '../helpers/ceremony';
 
 /**
  * The interactive terminal runner, driven through a real pseudo-terminal the way a person types:
- * names and roles at check-in, the PIN at a no-echo prompt, sign-offs, a share shown to one
- * custodian and the words it asks back. Runs on the embedded demo token.
+ * names and roles at check-in, the PIN at a no-echo prompt, typed sign-offs, "No" at every
+ * question that offers it (nothing proceeds), typed confirmations of irreversible acts, a share
+ * shown to one custodian, a mistyped read-back, Ctrl-C, and share entry word by word.
+ * Runs on the embedded demo token of a fresh KEYRITE_HOME.
  */
-const person = (name: string, role: string): Array<[string, string]> => [
-  ['full name \\(empty to finish\\)', `${name}\r`],
+type Rules = Array<[string, string]>;
+const ESC_CLEAR_ALL = '\x1b[2J\x1b[3J';
+const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+
+const person = (name: string, role: string): Rules => [
+  ['full name \\(empty to finish', `${name}\r`],
   ['Short id', '\r'],
   ['Roles, comma-separated', `${role}\r`],
 ];
-const handout: Array<[string, string]> = [
-  ['looks away\\.\\s+Ready\\?', '\r'],
-  ['Written down\\?', '\r'],
-  // Only the active prompt ('? …'), not the answered one ('✔ …') still on screen.
-  ['\\?\\s[^\\n]*enter word \\d+ of your share:', '{asked}\r'],
-  ['\\?\\s[^\\n]*enter word \\d+ of your share:', '{asked}\r'],
+const CHECK_IN: Rules = [
+  ...person('Ada Admin', 'admin'),
+  ...person('Otto Officer', 'officer'),
+  ...person('Cora Custodian', 'custodian'),
+  ...person('Carl Custodian', 'custodian'),
+  ...person('Wren Witness', 'witness'),
+  ['full name \\(empty to finish', '\r'],
 ];
+const active = (text: string) => `\\?\\s[^\\n]*${text}`;
+
+function run(rules: Rules, args: string[], home: string): { status: number | null; out: string; text: string; answered: string } {
+  const rulesFile = path.join(tempDir('tty-rules'), 'rules.json');
+  writeFileSync(rulesFile, JSON.stringify(rules));
+  const r = spawnSync('python3', ['test/helpers/pty-driver.py', rulesFile, '--', process.execPath, 'bin/keyrite.mjs', ...args], {
+    env: { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '', CI: '', TERM: 'xterm' },
+    encoding: 'utf8',
+    timeout: 170_000,
+  });
+  return { status: r.status, out: r.stdout, text: strip(r.stdout), answered: r.stderr };
+}
+
+const events = (bundle: string) =>
+  readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; actor: string | null; data: Record<string, unknown> });
+
+/** Every share grid the terminal showed: header line, then 33 numbered words (column-wise). */
+function sharesShown(text: string): Array<{ index: number; words: string[] }> {
+  const out: Array<{ index: number; words: string[] }> = [];
+  const re = /share (\d+) of \d+ · needs \d+ · split [0-9A-F-]+ · [^\n]*\n([\s\S]*?)Written down/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const pairs = [...m[2].matchAll(/(\d+)\. ([a-z]+)/g)].map((x) => [Number(x[1]), x[2]] as const).sort((a, b) => a[0] - b[0]);
+    out.push({ index: Number(m[1]), words: pairs.map((p) => p[1]) });
+  }
+  return out;
+}
+
+const home = tempDir('tty-home');
+const bundle = path.join(tempDir('tty-out'), 'bundle');
+let root: ReturnType<typeof run>;
 
 describe('keyrite ceremony run in a terminal', () => {
-  it('asks for everything a ceremony needs, never echoes the PIN, shows each share once, and seals', () => {
-    const home = tempDir('tty-home');
-    const out = path.join(tempDir('tty-out'), 'bundle');
-    const rules: Array<[string, string]> = [
-      ...person('Ada Admin', 'admin'),
-      ...person('Otto Officer', 'officer'),
-      ...person('Cora Custodian', 'custodian'),
-      ...person('Carl Custodian', 'custodian'),
-      ...person('Wren Witness', 'witness'),
-      ['full name \\(empty to finish\\)', '\r'],
-      ['Who confirms\\?', '\r'],
+  beforeAll(() => {
+    const handout = (n: number): Rules => [
+      // Enter alone is "No": the share is not shown, the question comes again.
+      [active('looks away\\.\\s+Ready\\?'), '\r'],
+      ['Waiting: the share is not shown[\\s\\S]*looks away\\.\\s+Ready\\?', 'y\r'],
+      [active('Written down'), 'n\r'],
+      ['The share stays on screen[\\s\\S]*Written down', 'y\r'],
+      ...(n === 1
+        ? ([
+            // The first read-back word is mistyped: only that word is asked again.
+            [active('enter word \\d+ of your share:'), 'zzzz\r'],
+            [active('enter word \\d+ of your share:'), '{asked}\r'],
+            ['is not word \\d+ of share 1[\\s\\S]*enter word \\d+ of your share:', '{asked}\r'],
+          ] as Rules)
+        : ([
+            [active('enter word \\d+ of your share:'), '{asked}\r'],
+            [active('enter word \\d+ of your share:'), '{asked}\r'],
+          ] as Rules)),
+    ];
+    const rules: Rules = [
+      ...CHECK_IN,
+      [active('Type your full name or initials to sign'), 'Ada Admin\r'],
       ["PIN for token 'keyrite-demo'", '123456\r'],
-      ['Who confirms\\?', '\r'],
-      ['Generate the ec-p256 key', '\r'],
+      [active('Type your full name or initials to sign'), 'WW\r'],
+      [active('Generate the key now\\?'), 'n\r'],
+      ['Paused: nothing was done[\\s\\S]*Generate the key now\\?', 'y\r'],
+      [active('Type the token label \\(keyrite-demo\\)'), '\r'],
+      [active('Generate the key now\\?'), 'y\r'],
+      [active('Type the token label \\(keyrite-demo\\)'), 'keyrite-demo\r'],
       ['Make the KEK', '\r'],
-      ...handout,
-      ...handout,
+      ...handout(1),
+      ...handout(2),
       ['Seal the transcript', '\r'],
     ];
-    const rulesFile = path.join(tempDir('tty-rules'), 'rules.json');
-    writeFileSync(rulesFile, JSON.stringify(rules));
-    const script = path.resolve('test/fixtures/terminal-ceremony.yaml');
-    const r = spawnSync('python3', ['test/helpers/pty-driver.py', rulesFile, '--', process.execPath, 'bin/keyrite.mjs', 'ceremony', 'run', script, '--out', out], {
-      env: { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '', CI: '', TERM: 'xterm' },
-      encoding: 'utf8',
-      timeout: 150_000,
-    });
-    expect(r.stderr, r.stdout.slice(-1500)).toContain(`answered ${rules.length} of ${rules.length} prompts`);
-    expect(r.status, r.stdout.slice(-2000)).toBe(0);
-    expect(r.stdout).toMatch(/sealed\. Bundle: /);
-    // The PIN was typed at a no-echo prompt: it appears nowhere in what the terminal showed.
-    expect(r.stdout).not.toContain('123456');
-    // The screen was cleared after each share was written down.
-    expect(r.stdout.match(/\x1b\[2J/g)?.length).toBe(2);
-    const events = readFileSync(path.join(out, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
-    expect(events.filter((e) => e.type === 'PARTICIPANT_CHECKED_IN').map((e) => e.data.name)).toEqual(['Ada Admin', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness']);
-    expect(events.filter((e) => e.type === 'SHARE_CONFIRMED')).toHaveLength(2);
-    expect(events.at(-1)!.type).toBe('CEREMONY_SEALED');
+    root = run(rules, ['ceremony', 'run', path.resolve('test/fixtures/terminal-ceremony.yaml'), '--out', bundle], home);
+    expect(root.answered, root.text.slice(-2500)).toContain(`answered ${rules.length} of ${rules.length} prompts`);
+    expect(root.status, root.text.slice(-2500)).toBe(0);
+  }, 180_000);
+
+  it('seals, never echoes the PIN, and records each sign-off as typed', () => {
+    expect(root.text).toMatch(/sealed\. Bundle: /);
+    expect(root.out).not.toContain('123456');
+    const ev = events(bundle);
+    expect(ev.filter((e) => e.type === 'PARTICIPANT_CHECKED_IN').map((e) => e.data.name)).toEqual(['Ada Admin', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness']);
+    const signed = ev.filter((e) => e.type === 'STEP_CONFIRMED');
+    expect(signed.map((e) => [e.data.personId, e.data.method])).toEqual([['ada', 'typed-name'], ['wren', 'typed-initials']]);
+    expect(String(signed[0].data.attestation)).toContain('"Check-in"');
+    expect(ev.at(-1)!.type).toBe('CEREMONY_SEALED');
   });
+
+  it('"No" never proceeds: the key is generated once, after the typed token label', () => {
+    const paused = root.text.indexOf('Paused: nothing was done');
+    expect(paused).toBeGreaterThan(0);
+    const generated = root.text.indexOf('── Step 4 of 6');
+    expect(generated).toBeGreaterThan(paused);
+    expect(root.text.replace(/\s+/g, ' ')).toContain("This cannot be undone: Keyrite will generate a new ec-p256 key on token 'keyrite-demo'.");
+    expect(events(bundle).filter((e) => e.type === 'KEY_GENERATED')).toHaveLength(1);
+    expect(root.text).toContain('Waiting: the share is not shown until only Cora Custodian is looking.');
+    expect(root.text).toContain('The share stays on screen.');
+  });
+
+  it('shows each share once in the card\'s column layout, and clears screen and scrollback after it and after the read-back', () => {
+    const shown = sharesShown(root.text);
+    expect(shown.map((s) => s.index)).toEqual([1, 2]);
+    for (const s of shown) expect(s.words).toHaveLength(33);
+    // Column-wise like the printed card: the first grid row reads 1, 12, 23.
+    expect(root.text).toMatch(/^\s+1\. [a-z]+\s+12\. [a-z]+\s+23\. [a-z]+$/m);
+    // After each grid, the screen and scrollback are cleared before anything else is asked.
+    for (const header of ['share 1 of 2', 'share 2 of 2']) {
+      const at = root.out.indexOf(header);
+      const clear = root.out.indexOf(ESC_CLEAR_ALL, at);
+      expect(clear).toBeGreaterThan(at);
+      expect(root.out.indexOf('enter word', at)).toBeGreaterThan(clear);
+    }
+    // Read-back words do not stay on screen either: a clear follows the last word typed.
+    const lastWord = root.out.lastIndexOf('enter word');
+    expect(root.out.indexOf(ESC_CLEAR_ALL, lastWord)).toBeGreaterThan(lastWord);
+  });
+
+  it('a mistyped read-back word is named and only that word is asked again', () => {
+    const ev = events(bundle);
+    const mismatch = ev.filter((e) => e.type === 'ERROR_RECORDED' && e.data.code === 'SHARE_CONFIRM_MISMATCH');
+    expect(mismatch).toHaveLength(1);
+    expect(root.text).toMatch(/! Word \d+ is not word \d+ of share 1 as it was shown\./);
+    expect(ev.filter((e) => e.type === 'SHARE_CONFIRMED')).toHaveLength(2);
+    // Three word prompts for share 1 (two, then the wrong one again), two for share 2.
+    expect(root.text.match(/Cora Custodian, enter word \d+ of your share:/g)!.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('prints the final hash grouped and its words wrapped on word boundaries', () => {
+    const block = root.text.slice(root.text.indexOf('In words:'), root.text.indexOf('Verify with:'));
+    const lines = block.split('\n').slice(1).filter((l) => l.trim());
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines) {
+      expect(l.length).toBeLessThanOrEqual(100);
+      if (!/Transcript key fingerprint/.test(l)) expect(l.trim()).toMatch(/^[A-Za-z]+( [A-Za-z]+)*$/);
+    }
+    expect(root.text).toMatch(/Final transcript hash:\n\s+([0-9a-f]{8} ){7}[0-9a-f]{8}/);
+  });
+
+  it('Ctrl-C before any share: screen and scrollback cleared, coded message, how to resume', () => {
+    const r = run([...CHECK_IN.slice(0, 3), ['full name \\(empty to finish', '\x03']], ['ceremony', 'run', path.resolve('test/fixtures/terminal-ceremony.yaml'), '--out', path.join(tempDir('tty-int'), 'b')], tempDir('tty-home2'));
+    expect(r.status).toBe(130);
+    const after = r.out.slice(r.out.lastIndexOf(ESC_CLEAR_ALL));
+    expect(strip(after)).toMatch(/Stopped by Ctrl-C at step 1 \(Check-in\).*Resume with `keyrite ceremony resume \d{8}-terminal-test-[0-9a-f]+`.*\[CEREMONY_INTERRUPTED\]/s);
+    expect(after).not.toContain('VOID');
+  }, 60_000);
+
+  it('Ctrl-C while a share is on screen: the words are cleared with the scrollback and the split is declared void', () => {
+    const h2 = tempDir('tty-home3');
+    const r = run(
+      [
+        ...CHECK_IN,
+        [active('Type your full name or initials to sign'), 'aa\r'],
+        ["PIN for token 'keyrite-demo'", '123456\r'],
+        [active('Type your full name or initials to sign'), 'Wren Witness\r'],
+        [active('Generate the key now\\?'), 'y\r'],
+        [active('Type the token label'), 'keyrite-demo\r'],
+        ['Make the KEK', '\r'],
+        [active('looks away\\.\\s+Ready\\?'), 'y\r'],
+        [active('Written down'), '\x03'],
+      ],
+      ['ceremony', 'run', path.resolve('test/fixtures/terminal-ceremony.yaml'), '--out', path.join(tempDir('tty-int'), 'b')],
+      h2,
+    );
+    expect(r.status, r.text.slice(-1500)).toBe(130);
+    const shown = sharesShown(r.text);
+    expect(shown).toHaveLength(1);
+    const after = r.out.slice(r.out.lastIndexOf(ESC_CLEAR_ALL));
+    for (const w of shown[0].words.slice(5)) expect(strip(after)).not.toMatch(new RegExp(`\\b${w}\\b`));
+    expect(strip(after)).toContain('this split is now VOID');
+    expect(strip(after)).toContain('[CEREMONY_INTERRUPTED]');
+    expect(strip(after)).toMatch(/Resume with `keyrite ceremony resume /);
+  }, 90_000);
+
+  it('share entry word by word: 4-letter prefixes, "back", a correction by number after the checksum names a problem; destruction needs the key id and token label', () => {
+    const shares = sharesShown(root.text);
+    const keyId = String(events(bundle).find((e) => e.type === 'KEY_GENERATED')!.data.keyId);
+    const backup = path.join(bundle, 'backup', readdirSync(path.join(bundle, 'backup'))[0]);
+    const [a, b] = shares.map((s) => s.words);
+    const other = (w: string) => WORDS.find((x) => x !== w && x.slice(0, 4) !== w.slice(0, 4))!;
+    const entry: Rules = [];
+    a.forEach((w, i) => {
+      const n = i + 1;
+      if (n === 5) {
+        entry.push([active(`Word 5 of 33:`), `${other(w)}\r`]);
+        entry.push([active(`Word 6 of 33:`), 'back\r']);
+      }
+      entry.push([active(`Word ${n} of 33:`), `${n === 10 ? other(w) : w.slice(0, 4)}\r`]);
+    });
+    entry.push([active('Number of the word to correct:'), '10\r']);
+    entry.push([active('Word 10 \\(now'), `${a[9]}\r`]);
+    entry.push([active('Enter to submit the share'), '\r']);
+    b.forEach((w, i) => entry.push([active(`Word ${i + 1} of 33:`), `${w}\r`]));
+    entry.push([active('Enter to submit the share'), '\r']);
+    const out = path.join(tempDir('tty-drill'), 'b');
+    const rules: Rules = [
+      ...CHECK_IN,
+      ["PIN for token 'keyrite-demo'", '123456\r'],
+      ...entry,
+      [active('Destroy \\S+ now\\?'), '\r'],
+      ['Paused: nothing was done[\\s\\S]*Destroy \\S+ now\\?', 'y\r'],
+      [active(`Type the key id \\(${keyId}\\)`), `${keyId}\r`],
+      [active('Type the token label \\(keyrite-demo\\)'), 'keyrite-demo\r'],
+      [active('Type your full name or initials to sign'), 'Wren Witness\r'],
+      ['Seal the transcript', '\r'],
+    ];
+    const r = run(rules, ['ceremony', 'run', path.resolve('test/fixtures/terminal-drill.yaml'), '--backup', backup, '--param', `keyId=${keyId}`, '--out', out], home);
+    expect(r.answered, r.text.slice(-2500)).toContain(`answered ${rules.length} of ${rules.length} prompts`);
+    expect(r.status, r.text.slice(-2500)).toBe(0);
+    expect(r.text).toContain('[SHARE_CHECKSUM]');
+    expect(r.text.replace(/\s+/g, ' ')).toContain(`This cannot be undone: Keyrite will DESTROY key ${keyId} on token 'keyrite-demo'.`);
+    const ev = events(out);
+    expect(ev.filter((e) => e.type === 'SHARE_ACCEPTED').map((e) => e.data.index)).toEqual([1, 2]);
+    expect(ev.filter((e) => e.type === 'SHARE_REJECTED')).toHaveLength(0);
+    expect(ev.filter((e) => e.type === 'KEY_DESTROYED').map((e) => e.data.keyId)).toEqual([keyId]);
+    // Typed share words are cleared from the screen (and scrollback) once each share is submitted.
+    const lastPrompt = r.out.lastIndexOf('Enter to submit the share');
+    expect(r.out.indexOf(ESC_CLEAR_ALL, lastPrompt)).toBeGreaterThan(lastPrompt);
+  }, 180_000);
 });

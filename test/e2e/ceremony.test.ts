@@ -24,12 +24,44 @@ const sharesA = new Map<number, string[]>();
 // Every share shown on screen in this file, for the scan of what the tests leave on disk.
 const everyShare: string[][] = [];
 
-const ROOT_PEOPLE = ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness'];
-const MORE_CUSTODIANS = [
-  { name: 'Cleo Custodian', addAs: 'key custodian' },
-  { name: 'Cyd Custodian', addAs: 'key custodian' },
-  { name: 'Cass Custodian', addAs: 'key custodian' },
+// Check-in opens with one row per required person: a 5-share backup needs exactly 5 custodians.
+const ROOT_PEOPLE = ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Cleo Custodian', 'Cyd Custodian', 'Cass Custodian', 'Wren Witness'];
+const SIZES = [
+  { width: 1024, height: 768 },
+  { width: 1280, height: 800 },
 ];
+
+/** Screenshots at 1024×768 and 1280×800 (and in presentation mode, where it may be on). */
+async function shotSizes(name: string, presentation = true): Promise<void> {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    await page.evaluate('window.scrollTo(0, 0)');
+    await app.screenshot(page, `${name}-${size.width}`);
+    if (presentation) {
+      await setPresentation(page, true);
+      await page.evaluate('window.scrollTo(0, 0)');
+      await app.screenshot(page, `${name}-${size.width}-presentation`);
+      await setPresentation(page, false);
+    }
+  }
+  await page.setViewportSize(SIZES[1]);
+}
+
+/** The page fits the window: no horizontal overflow, and (for single-purpose screens) no scrolling. */
+async function fits(vertical: boolean): Promise<{ width: boolean; height: boolean }> {
+  const r = (await page.evaluate('({ sw: document.documentElement.scrollWidth, w: innerWidth, sh: document.documentElement.scrollHeight, h: innerHeight })')) as { sw: number; w: number; sh: number; h: number };
+  if (r.sw > r.w || (vertical && r.sh > r.h)) console.log('does not fit', r);
+  return { width: r.sw <= r.w, height: vertical ? r.sh <= r.h : true };
+}
+
+async function eventTypes(outDir: string): Promise<string[]> {
+  const list = await app.invoke('ceremony:list');
+  if (!list.ok) throw new Error(list.error.message);
+  const c = (list.value as Array<{ id: string; outDir: string }>).find((x) => x.outDir === outDir)!;
+  const t = await app.invoke('ceremony:events', { id: c.id });
+  if (!t.ok) throw new Error(t.error.message);
+  return (t.value as { events: Array<{ type: string }> }).events.map((e) => e.type);
+}
 
 beforeAll(async () => {
   page = await app.start();
@@ -77,15 +109,43 @@ describe('root key generation 3-of-5, keyboard only', () => {
     expect(await currentScreen(page)).toBe('check-in');
     expect(await focusedText(page)).toBe('Name of person 1');
     await shot('check-in');
-    await checkIn(page, ROOT_PEOPLE, MORE_CUSTODIANS);
+    expect(await page.locator('.role-counts').textContent()).toContain('exactly 5');
+    await shotSizes('check-in-chips');
+    await checkIn(page, ROOT_PEOPLE, []);
 
-    await drive(page, {
+    let reshown = false;
+    let misread = false;
+    for (;;) {
+    const stoppedAt = await drive(page, {
       pin: DEMO_USER_PIN,
       revealed: sharesA,
       onScreen: async (kind) => {
+        if (kind === 'share-reveal' && !reshown && seen.has('share-reveal')) return 'stop';
+        if (kind === 'share-confirm' && !misread) return 'stop';
+        if (kind === 'continue' && (await page.locator('.continue.irreversible').count()) > 0 && !seen.has('irreversible' as ScreenKind)) {
+          seen.add('irreversible' as ScreenKind);
+          // Not the usual focused Continue: focus is on the typed confirmation, the button names the token and is disabled until then.
+          expect(await focusedText(page)).toMatch(/^Token label \(keyrite-demo\)$/);
+          const button = page.locator('.irreversible-button');
+          expect(await button.textContent()).toMatch(/^Generate the ec-p384 key on token keyrite-demo$/);
+          expect(await button.isDisabled()).toBe(true);
+          await shotSizes('irreversible-generate', false);
+          return;
+        }
         if (seen.has(kind)) return;
         seen.add(kind);
-        if (kind === 'signoff') await shot('signoff');
+        if (kind === 'signoff') {
+          // The attestation is stated, nobody is preselected, and a wrong name signs nothing.
+          expect(await page.locator('.attestation blockquote').textContent()).toMatch(/^I (saw|have heard) step \d+/);
+          expect(await focusedText(page)).toBe('Your full name or initials');
+          expect(await page.locator('.signoff button[type="submit"]').isDisabled()).toBe(true);
+          await page.keyboard.type('Somebody Else');
+          await page.keyboard.press('Enter');
+          await page.locator('#signoff-problem').waitFor();
+          await shotSizes('signoff');
+          await page.keyboard.press('Control+A');
+          await page.keyboard.press('Backspace');
+        }
         if (kind === 'preflight-override') await shot('preflight-override');
         if (kind === 'pin-entry') await shot('pin-entry');
         if (kind === 'continue') await shot('step-continue');
@@ -103,9 +163,22 @@ describe('root key generation 3-of-5, keyboard only', () => {
           expect(witnessText).not.toContain(words[0] + '\n');
           await witness.screenshot({ path: path.join(path.dirname(await app.screenshot(page, 'share-reveal')), 'witness.png') });
           await witness.close();
-          await setPresentation(page, true);
-          await app.screenshot(page, 'share-reveal-presentation');
-          await setPresentation(page, false);
+          // Presentation mode is held off while the share is on screen: F5 does nothing.
+          await page.keyboard.press('F5');
+          expect(await inPage.presentation(page)).toBe(false);
+          expect(await page.locator('.header-status button[aria-pressed]').isDisabled()).toBe(true);
+          for (const size of SIZES) {
+            await page.setViewportSize(size);
+            await app.screenshot(page, `share-reveal-${size.width}`);
+            expect({ size: size.width, ...(await fits(true)) }).toEqual({ size: size.width, width: true, height: true });
+            // Opens at its header and word 1, not scrolled past them.
+            expect(await page.evaluate('window.scrollY')).toBe(0);
+          }
+          await page.setViewportSize(SIZES[1]);
+          // The grid reads down the columns, like the printed card: word 2 is under word 1.
+          const box = async (n: number) => (await page.locator('.share-words li').nth(n - 1).boundingBox())!;
+          expect((await box(2)).x).toBe((await box(1)).x);
+          expect((await box(12)).x).toBeGreaterThan((await box(1)).x);
 
           // The script allows cards: print this one by keyboard, then back to "Written down".
           expect(await focusedText(page)).toBe('Written down — hide the share');
@@ -126,14 +199,78 @@ describe('root key generation 3-of-5, keyboard only', () => {
           expect(card.text.replace(/\s+/g, ' ')).toContain(words.join(' '));
           await tabTo(page, /^Written down — hide the share$/, { back: true });
         }
-        if (kind === 'share-confirm') await shot('share-confirm');
         if (kind === 'statement') await shot('statement');
       },
     });
+    if (stoppedAt === 'finished') break;
+    if (stoppedAt === 'share-reveal') {
+      // Leaving the share's screen hides it; coming back shows a gate, not the words.
+      reshown = true;
+      // (The single-purpose share screen keeps only the main navigation.)
+      await tabTo(page, /^Ceremonies$/, { back: true });
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
+      await tabTo(page, /^Resume Root key generation$/);
+      await page.keyboard.press('Enter');
+      await page.locator('.share-hidden').waitFor();
+      expect(await page.locator('.share-words').count()).toBe(0);
+      await shotSizes('share-hidden', false);
+      expect(await focusedText(page)).toMatch(/^Ask to see share \d+ again \(recorded\)$/);
+      const s1 = await runnerState(page);
+      await page.keyboard.press('Enter');
+      await waitForChange(page, s1);
+      expect(await currentScreen(page)).toBe('privacy-screen');
+      const s2 = await runnerState(page);
+      await page.keyboard.press('Enter');
+      await waitForChange(page, s2);
+      expect(await currentScreen(page)).toBe('share-reveal');
+      const types = await eventTypes(bundleA);
+      expect(types.slice(-2)).toEqual(['SHARE_RESHOW_REQUESTED', 'SHARE_REDISPLAYED']);
+      continue;
+    }
+    if (stoppedAt === 'share-confirm') {
+      // A read-back with one wrong word: the right words stay, the wrong one is marked and focused.
+      misread = true;
+      await page.keyboard.press('F5');
+      expect(await inPage.presentation(page)).toBe(false);
+      const state = await runnerState(page);
+      const idx = Number(state.split('|')[3].split('.')[0]);
+      const words = sharesA.get(idx)!;
+      const labels = await page.locator('.share-confirm .word-input label').allTextContents();
+      const positions = labels.map((l) => Number(/Word (\d+)/.exec(l)![1]));
+      expect(positions.every((p) => p > 5)).toBe(true);
+      const wrongWord = words[positions[1] - 1] === 'zoo' ? 'zone' : 'zoo';
+      for (const [i, p] of positions.entries()) {
+        await page.keyboard.type(i === 1 ? wrongWord : words[p - 1]);
+        if (i < positions.length - 1) await page.keyboard.press('Tab');
+      }
+      await page.keyboard.press('Enter');
+      await waitForChange(page, state);
+      expect(await page.locator('.step-error').getAttribute('data-code')).toBe('SHARE_CONFIRM_MISMATCH');
+      expect(await page.locator('.step-error .error-message').textContent()).not.toContain('on the screen');
+      expect(await page.locator('.share-confirm input.invalid').count()).toBe(1);
+      const values = await page.locator('.share-confirm input').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+      expect(values).toEqual(positions.map((p, i) => (i === 1 ? wrongWord : words[p - 1])));
+      expect(await focusedText(page)).toBe(`Word ${positions[1]} — does not match`);
+      for (const size of SIZES) {
+        await page.setViewportSize(size);
+        expect((await fits(true)).width).toBe(true);
+        await app.screenshot(page, `share-readback-mistake-${size.width}`);
+      }
+      await page.setViewportSize(SIZES[1]);
+      const s3 = await runnerState(page);
+      await page.keyboard.type(words[positions[1] - 1]); // replaces the selected wrong word
+      await page.keyboard.press('Enter');
+      await waitForChange(page, s3);
+      expect((await runnerState(page)).split('|')[5]).toBe('');
+      continue;
+    }
+    throw new Error(`stopped at ${stoppedAt}`);
+    }
 
     expect(cardIndex).toBeGreaterThan(0);
     everyShare.push(...sharesA.values());
-    expect([...seen].sort()).toEqual(['continue', 'finished', 'pin-entry', 'preflight-override', 'privacy-screen', 'share-confirm', 'share-reveal', 'signoff', 'statement'].sort());
+    expect([...seen].sort()).toEqual(['continue', 'finished', 'irreversible', 'pin-entry', 'preflight-override', 'privacy-screen', 'share-confirm', 'share-reveal', 'signoff', 'statement'].sort());
     expect(sharesA.size).toBe(5);
     await page.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
     const hex = await page.locator('.final-hash .hash-hex').getAttribute('data-hex');
@@ -210,7 +347,7 @@ describe('root key generation 3-of-5, keyboard only', () => {
 describe('resume after the main process restarts mid-ceremony', () => {
   it('a restart during share hand-out comes back to the same ceremony, voids the split, and finishes', async () => {
     await startFromHome('Root key generation', path.join(media, 'root-b'));
-    await checkIn(page, ROOT_PEOPLE, MORE_CUSTODIANS);
+    await checkIn(page, ROOT_PEOPLE, []);
     const revealed = new Map<number, string[]>();
     // Drive until the third custodian is about to see their share, then "restart".
     await drive(page, { pin: DEMO_USER_PIN, revealed, onScreen: async (kind, state) => (kind === 'privacy-screen' && state.split('|')[3] === '3.privacy' ? 'stop' : undefined) });

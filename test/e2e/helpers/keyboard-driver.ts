@@ -97,10 +97,14 @@ export async function drive(page: Page, opts: DriveOptions): Promise<ScreenKind>
     switch (kind) {
       case 'finished':
         return kind;
-      case 'signoff':
-        if (!/ confirms as /.test(await focusedText(page))) throw new Error(`sign-off: focus is on "${await focusedText(page)}"`);
+      case 'signoff': {
+        // Nobody is preselected: focus is on the name field, and the next person types their name.
+        if ((await focusedText(page)) !== 'Your full name or initials') throw new Error(`sign-off: focus is on "${await focusedText(page)}"`);
+        const name = await page.locator('.signoff .may-sign [data-name]').first().getAttribute('data-name');
+        await page.keyboard.type(name ?? '');
         await page.keyboard.press('Enter');
         break;
+      }
       case 'preflight-override':
         await page.keyboard.type(opts.overrideReason ?? 'Rehearsal on a test workstation with its network up');
         await page.keyboard.press('Control+Enter');
@@ -109,7 +113,16 @@ export async function drive(page: Page, opts: DriveOptions): Promise<ScreenKind>
         await page.keyboard.type(opts.pin);
         await page.keyboard.press('Enter');
         break;
-      case 'continue':
+      case 'continue': {
+        // Making or destroying a key: type what the labels ask for (key id, token label), then Enter.
+        const labels = await page.locator('.continue.irreversible .field label').allTextContents();
+        for (const [i, label] of labels.entries()) {
+          await page.keyboard.type(/\(([^)]+)\)$/.exec(label)?.[1] ?? '');
+          if (i < labels.length - 1) await page.keyboard.press('Tab');
+        }
+        await page.keyboard.press('Enter');
+        break;
+      }
       case 'privacy-screen':
         await page.keyboard.press('Enter');
         break;

@@ -61,7 +61,7 @@ export function App(): React.JSX.Element {
             title={privateScreen ? 'Off while a share is on screen' : undefined}
             onClick={togglePresentation}
           >
-            {privateScreen ? 'Presentation off (share on screen)' : 'Presentation (P)'}
+            {privateScreen ? 'Presentation off' : 'Presentation (P)'}
           </button>
         </div>
       </header>

@@ -89,11 +89,15 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
     >
       <h2>Check in the participants</h2>
       <ul className="role-counts">
-        {need.roles.map((r) => (
-          <li key={r.id} className={counts[r.id] >= r.min && counts[r.id] <= r.max ? 'ok' : 'short'}>
-            {r.title}: {counts[r.id]} of {r.min === r.max ? r.min : `${r.min}–${r.max}`}
-          </li>
-        ))}
+        {need.roles.map((r) => {
+          // The chip states the rule check-in enforces ("exactly 5", "1 to 3") and counts named people only.
+          const named = rows.filter((row) => row.name.trim() && row.roles.includes(r.id)).length;
+          return (
+            <li key={r.id} className={named >= r.min && named <= r.max ? 'ok' : 'short'}>
+              {r.title}: {named} checked in · needs {r.min === r.max ? `exactly ${r.min}` : `${r.min} to ${r.max}`}
+            </li>
+          );
+        })}
       </ul>
       <table className="people">
         <thead>

@@ -47,9 +47,6 @@ function Privacy({ need, busy, provide }: StepProps<'shareHandout'>): React.JSX.
   );
 }
 
-/** Rows per column of the share grid: the printed card's layout (3 columns of 11, read down). */
-const CARD_ROWS = 11;
-
 function Reveal(props: StepProps<'shareHandout'>): React.JSX.Element {
   return props.view.revealedShare ? <RevealShare {...props} /> : <ReshowGate {...props} />;
 }
@@ -71,7 +68,8 @@ function RevealShare({ need, view, busy, provide }: StepProps<'shareHandout'>): 
         {need.custodian.name}: write down share {need.shareIndex} of {need.of}
       </h2>
       <p className="share-header">{share.header}</p>
-      <ol className="share-words" aria-label="Share words" style={{ gridTemplateRows: `repeat(${CARD_ROWS}, auto)` }}>
+      {/* The printed card's grid: 3 columns of 11, read down each column (styles/app.css). */}
+      <ol className="share-words" aria-label="Share words">
         {share.words.map((w, i) => (
           <li key={i}>
             <span className="pos">{i + 1}</span> <span className="word">{w}</span>

@@ -236,8 +236,20 @@ export const WitnessViewSchema = z.object({
   status: z.enum(['running', 'sealed', 'aborted']),
   demo: z.boolean(),
   steps: z.array(StepSummary),
-  current: z.object({ index: z.number(), title: z.string(), say: z.string(), needKind: z.string(), signed: z.array(Signer), remaining: z.record(z.string(), z.number()) }).nullable(),
-  fingerprints: z.array(z.object({ label: z.string(), value: z.string() })),
+  current: z
+    .object({
+      index: z.number(),
+      title: z.string(),
+      say: z.string(),
+      needKind: z.string(),
+      signed: z.array(Signer),
+      remaining: z.record(z.string(), z.number()),
+      /** Who is up in a share hand-out (a name, never the share), for the room to know who may look. */
+      custodian: z.object({ name: z.string(), shareIndex: z.number(), of: z.number(), phase: z.string() }).nullable(),
+    })
+    .nullable(),
+  /** Key fingerprints in the current step's evidence, as hex and as PGP words for reading aloud. */
+  fingerprints: z.array(z.object({ label: z.string(), value: z.string(), words: z.array(z.string()) })),
   chainHead: z.object({ seq: z.number(), hash: z.string() }),
   sealed: z.object({ finalHash: z.string(), finalHashWords: z.array(z.string()), keyFingerprintWords: z.array(z.string()) }).optional(),
 });

@@ -153,7 +153,8 @@ describe('root key generation 3-of-5, keyboard only', () => {
         if (kind === 'share-reveal') {
           // The witness window follows along and never shows the share.
           const witness = await app.newPage('/index.html#witness');
-          await witness.getByText('Share hand-out in progress').waitFor();
+          await witness.locator('.now-up').waitFor();
+          expect(await witness.locator('.now-up').textContent()).toMatch(/^Now: share \d of 5 for .+ — only they look/);
           const words = await page.locator('.share-words .word').allTextContents();
           expect(words).toHaveLength(33);
           const witnessText = await inPage.bodyText(witness);
@@ -307,13 +308,53 @@ describe('root key generation 3-of-5, keyboard only', () => {
     expect(await page.locator('.verified').textContent()).toContain('Ada Administrator (admin)');
     await shot('verify-ok');
 
+    // The auditor compares the final hash with the signed paper: a miscopied word is a mismatch.
+    const finalWords = await page.locator('.verified .final-hash .hash-words li').allTextContents();
+    await tabTo(page, /^Final hash from the paper transcript/);
+    const wrong = [...finalWords];
+    wrong[3] = wrong[3] === 'aardvark' ? 'absurd' : 'aardvark';
+    await page.keyboard.type(wrong.join(' '));
+    await page.locator('.paper-mismatch').waitFor();
+    await page.locator('.paper-compare').scrollIntoViewIfNeeded();
+    for (const size of SIZES) {
+      await page.setViewportSize(size);
+      expect((await fits(false)).width).toBe(true);
+      await page.locator('.paper-compare').scrollIntoViewIfNeeded();
+      await app.screenshot(page, `verify-paper-mismatch-${size.width}`);
+    }
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(finalWords.join(' ').toUpperCase());
+    await page.locator('.paper-match').waitFor();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type(need(hex ?? undefined).match(/.{4}/g)!.join(' '));
+    await page.locator('.paper-match').waitFor();
+    for (const size of SIZES) {
+      await page.setViewportSize(size);
+      await page.locator('.paper-compare').scrollIntoViewIfNeeded();
+      await app.screenshot(page, `verify-paper-match-${size.width}`);
+    }
+    await page.setViewportSize(SIZES[1]);
+
+    // The witness window keeps the sealed ceremony (final hash, key words) until it is dismissed.
+    const witness = await app.newPage('/index.html#witness');
+    await witness.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
+    expect(await witness.locator('.final-hash .hash-hex').getAttribute('data-hex')).toBe(hex);
+    expect(await witness.locator('.final-hash .hash-words li').count()).toBe(finalWords.length);
+    for (const size of SIZES) {
+      await witness.setViewportSize(size);
+      await witness.screenshot({ path: path.join(ARTIFACTS, `witness-sealed-${size.width}.png`) });
+    }
+    await witness.getByRole('button', { name: /^Dismiss/ }).click();
+    await witness.getByText('No ceremony is running').waitFor();
+    await witness.close();
+
     // Nothing secret (or anything else) was left in the browser's storage.
     expect(await inPage.storage(page)).toEqual({ local: 0, session: 0, idb: 0 });
     // No share word, no PIN went through the witness page's calls; no CSP violation happened.
     expect(app.calls.filter((c) => c.page === 'witness').map((c) => c.channel)).toEqual(expect.arrayContaining(['ceremony:witness']));
     expect(app.calls.filter((c) => c.page === 'witness').every((c) => c.channel === 'ceremony:witness' || c.channel === 'app:info')).toBe(true);
     expect((await inPage.cspViolations(page))).toEqual([]);
-  });
+  }, 300_000);
 
   it('shows the transcript of the sealed ceremony with its chain head, and the key in the inventory', async () => {
     await tabTo(page, /^Ceremonies$/);

@@ -162,9 +162,12 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     },
     'ceremony:witness': () =>
       services.withEngine(async (e) => {
-        const running = (await e.listCeremonies()).filter((c) => c.status === 'running').sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-        if (running.length === 0) return null;
-        return toWitnessView(await e.view(running[0].id));
+        // The running ceremony; once it is sealed, the sealed one stays the room's reference (its
+        // final hash and fingerprints) until a new one starts or the witness window dismisses it.
+        const all = (await e.listCeremonies()).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+        const shown = all.find((c) => c.status === 'running') ?? all.find((c) => c.status === 'sealed');
+        if (!shown) return null;
+        return toWitnessView(await e.view(shown.id));
       }),
   };
 

@@ -1,4 +1,5 @@
 import type { CeremonyView } from '../../core/ceremony/types';
+import { hexToPgpWords } from '../../core/transcript/pgp-words';
 import type { WitnessViewData } from '../../shared/ipc-contract';
 
 /**
@@ -22,6 +23,7 @@ export function toWitnessView(v: CeremonyView): WitnessViewData {
           needKind: need?.kind ?? 'done',
           signed: need?.kind === 'signoff' ? need.signed.map((s) => ({ personId: s.personId, name: s.name, role: s.role })) : [],
           remaining: need?.kind === 'signoff' ? { ...need.remaining } : { ...v.current.confirm },
+          custodian: need?.kind === 'shareHandout' ? { name: need.custodian.name, shareIndex: need.shareIndex, of: need.of, phase: need.phase } : null,
         }
       : null,
     fingerprints: fingerprintsOf(v.current?.evidence ?? null),
@@ -31,12 +33,12 @@ export function toWitnessView(v: CeremonyView): WitnessViewData {
 }
 
 /** Evidence values whose key names a key fingerprint (SPKI hashes), for the room to compare. */
-function fingerprintsOf(evidence: Record<string, unknown> | null, prefix = ''): Array<{ label: string; value: string }> {
+function fingerprintsOf(evidence: Record<string, unknown> | null, prefix = ''): WitnessViewData['fingerprints'] {
   if (!evidence) return [];
-  const out: Array<{ label: string; value: string }> = [];
+  const out: WitnessViewData['fingerprints'] = [];
   for (const [key, value] of Object.entries(evidence)) {
     const label = prefix ? `${prefix}.${key}` : key;
-    if (typeof value === 'string' && /fingerprint|spki/i.test(key)) out.push({ label, value });
+    if (typeof value === 'string' && /fingerprint|spki/i.test(key)) out.push({ label, value, words: /^[0-9a-f]{2,}$/i.test(value) && value.length % 2 === 0 ? hexToPgpWords(value) : [] });
     else if (value && typeof value === 'object' && !Array.isArray(value) && prefix.split('.').length < 3) out.push(...fingerprintsOf(value as Record<string, unknown>, label));
   }
   return out.slice(0, 8);

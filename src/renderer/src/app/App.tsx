@@ -65,6 +65,11 @@ export function App(): React.JSX.Element {
           </button>
         </div>
       </header>
+      {info.data?.hsm?.demo && (
+        <p className="demo-banner app-demo-banner" role="note">
+          DEMO TOKEN — keys, certificates and shares made here are for rehearsal only
+        </p>
+      )}
       <main id="main" className={`screen screen-${route.screen}`}>
         <Screen key={visit} route={route} />
       </main>

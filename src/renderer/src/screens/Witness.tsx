@@ -13,6 +13,8 @@ const POLL_MS = 1000;
 export function Witness(): React.JSX.Element {
   const [view, setView] = useState<WitnessViewData | null | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
+  // A sealed ceremony stays on screen (final hash, fingerprints) until the room dismisses it.
+  const [dismissed, setDismissed] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
     let inFlight = false;
@@ -50,7 +52,7 @@ export function Witness(): React.JSX.Element {
     );
   }
   if (view === undefined) return <main className="witness"><p>Connecting…</p></main>;
-  if (view === null) {
+  if (view === null || dismissed === view.ceremonyId) {
     return (
       <main className="witness">
         <h1>Witness view</h1>
@@ -59,41 +61,68 @@ export function Witness(): React.JSX.Element {
     );
   }
   const done = view.steps.filter((s) => s.status === 'done').length;
+  const cur = view.current;
+  const pending = cur ? Object.entries(cur.remaining).filter(([, n]) => n > 0) : [];
   return (
-    <main className="witness">
-      <p className="ceremony-title">
-        {view.title} {view.demo && <span className="badge demo">Rehearsal</span>}
-      </p>
+    <main className={`witness${view.sealed ? ' witness-sealed' : ''}`}>
+      {view.demo && <p className="demo-banner">DEMO — rehearsal on the demo token: nothing made here is a real key</p>}
+      <p className="ceremony-title">{view.title}</p>
       <progress value={done} max={view.steps.length} aria-label="Ceremony progress" />
-      {view.current && (
+      {view.sealed && (
         <>
-          <p className="step-count">
-            Step {view.current.index + 1} of {view.steps.length}
-          </p>
-          <h1>{view.current.title}</h1>
-          <blockquote className="say">{view.current.say}</blockquote>
-          {view.current.needKind === 'shareHandout' && <p className="privacy-note">Share hand-out in progress: look away from the operator's screen.</p>}
-          {view.current.needKind === 'pin' && <p className="privacy-note">PIN entry in progress.</p>}
-          {view.current.signed.length > 0 && (
-            <ul className="signed">
-              {view.current.signed.map((s) => (
-                <li key={`${s.personId}:${s.role}`}>✔ {s.name} ({s.role})</li>
-              ))}
-            </ul>
+          <h1>Ceremony sealed</h1>
+          <p>Read the final hash aloud, in words, and compare it with the printed transcript before signing it.</p>
+          <HashDisplay label="Final transcript hash" hex={view.sealed.finalHash} words={view.sealed.finalHashWords} className="final-hash witness-hash" />
+          {view.sealed.keyFingerprintWords.length > 0 && (
+            <figure className="hash-display witness-hash">
+              <figcaption>Transcript key fingerprint (words)</figcaption>
+              <ol className="hash-words">
+                {view.sealed.keyFingerprintWords.map((w, i) => (
+                  <li key={i}>{w}</li>
+                ))}
+              </ol>
+            </figure>
           )}
+          <div className="actions">
+            <button type="button" className="secondary" onClick={() => setDismissed(view.ceremonyId)}>
+              Dismiss (the room has compared the hash)
+            </button>
+          </div>
         </>
       )}
-      {view.fingerprints.map((f) => (
-        <p key={f.label} className="fingerprint-line">
-          {f.label}: <code>{f.value}</code>
-        </p>
-      ))}
-      {view.sealed ? (
-        <HashDisplay label="Final transcript hash" hex={view.sealed.finalHash} words={view.sealed.finalHashWords} className="final-hash" />
-      ) : (
-        <p className="chain-head">
-          Transcript event {view.chainHead.seq} · <code>{view.chainHead.hash.slice(0, 16)}…</code>
-        </p>
+      {cur && (
+        <>
+          <p className="step-count">
+            Step {cur.index + 1} of {view.steps.length}
+          </p>
+          <h1>{cur.title}</h1>
+          {cur.custodian && (
+            <p className="privacy-note now-up">
+              Now: share {cur.custodian.shareIndex} of {cur.custodian.of} for <strong>{cur.custodian.name}</strong>
+              {cur.custodian.phase === 'privacy' ? ' — everyone else looks away.' : ' — only they look at the operator\'s screen.'}
+            </p>
+          )}
+          {cur.needKind === 'pin' && <p className="privacy-note">PIN entry in progress.</p>}
+          {view.fingerprints.map((f) => (
+            <HashDisplay key={f.label} label={f.label} hex={f.value} words={f.words} className="witness-hash" />
+          ))}
+          <blockquote className="say">{cur.say}</blockquote>
+          {(pending.length > 0 || cur.signed.length > 0) && (
+            <section className="witness-signoffs" aria-label="Sign-offs">
+              {pending.length > 0 && <p className="pending">Still to sign: {pending.map(([role, n]) => `${n} × ${role}`).join(', ')}</p>}
+              {cur.signed.length > 0 && (
+                <ul className="signed">
+                  {cur.signed.map((s) => (
+                    <li key={`${s.personId}:${s.role}`}>✔ {s.name} ({s.role})</li>
+                  ))}
+                </ul>
+              )}
+            </section>
+          )}
+          <p className="chain-head">
+            Transcript event {view.chainHead.seq} · <code>{view.chainHead.hash.slice(0, 16)}…</code>
+          </p>
+        </>
       )}
     </main>
   );

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderErrorsDoc } from '../../src/core/error-codes/doc';
@@ -14,7 +14,7 @@ import { pkcs11js } from '../../src/core/hsm/pkcs11js';
 const ROOT = path.resolve(__dirname, '../..');
 const SOURCES = execFileSync('git', ['ls-files', '-co', '--exclude-standard', 'src'], { cwd: ROOT, encoding: 'utf8' })
   .split('\n')
-  .filter((f) => /\.(ts|tsx)$/.test(f) && !f.startsWith('src/core/error-codes/'));
+  .filter((f) => /\.(ts|tsx)$/.test(f) && !f.startsWith('src/core/error-codes/') && existsSync(path.join(ROOT, f)));
 const text = new Map(SOURCES.map((f) => [f, readFileSync(path.join(ROOT, f), 'utf8')]));
 
 // Where a code is raised or reported: `new KeyriteError('X'`, `code: 'X'` (IPC and renderer error

@@ -59,7 +59,9 @@ export function orderIssues(script: OrderInput): ScriptIssue[] {
       else if (!types.includes(p.type)) issue(['parameters', name, 'type'], `parameter '${name}' is used by step '${step.id}' (${step.action}) as ${why}, so its type must be ${types.join(' or ')}, not ${p.type}`);
     };
     const provide = (fact: string): void => {
-      facts.set(fact, { step: i, when: step.when });
+      // A check-in or login under when: is refused above; counting it as unconditional keeps
+      // that one problem from being repeated at every later step.
+      facts.set(fact, { step: i, when: step.action === 'checkIn' || step.action === 'hsmLogin' ? undefined : step.when });
     };
     const keyAlias = typeof step.with?.key === 'string' ? step.with.key : 'ceremony';
     const needKey = (alias = keyAlias): void => {

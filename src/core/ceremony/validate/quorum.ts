@@ -36,7 +36,8 @@ export function quorumShortfalls(script: CeremonyScript, from: number, people: P
 }
 
 function plural(word: string, n: number): string {
-  return n === 1 ? word : `${word}s`;
+  if (n === 1) return word;
+  return /(s|x|ch|sh)$/.test(word) ? `${word}es` : `${word}s`;
 }
 
 /** Bipartite matching (augmenting paths): can every seat of the quorum get its own person? */

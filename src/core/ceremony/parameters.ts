@@ -43,9 +43,11 @@ export function checkParameters(script: CeremonyScript, given: Record<string, un
       issues.push({ path: fromDefault ? ['parameters', name, 'default'] : ['parameters', name], code: e.code, message: e.message });
     }
   }
-  const report = policyReport(script, values, policy);
-  for (const v of report.errors) issues.push({ path: ['parameters'], code: 'POLICY_VIOLATION', message: `${v.message} (rule ${v.rule})` });
-  return { values, warnings: report.warnings.map((w) => `${w.message} (rule ${w.rule})`), issues };
+  const reports = policyReports(script, values, policy);
+  for (const { name, report } of reports) {
+    for (const v of report.errors) issues.push({ path: ['parameters', name], code: 'POLICY_VIOLATION', message: `${v.message} (rule ${v.rule})` });
+  }
+  return { values, warnings: mergeReports(...reports.map((r) => r.report)).warnings.map((w) => `${w.message} (rule ${w.rule})`), issues };
 }
 
 /** One error for all parameter problems: the first one's code, every message in the text. */
@@ -112,19 +114,20 @@ function coerce(scriptId: string, name: string, type: CeremonyScript['parameters
   }
 }
 
-function policyReport(script: CeremonyScript, values: Parameters, policy: KeyPolicy): PolicyReport {
-  const reports: PolicyReport[] = [];
+/** The policy's verdict on the parameters, each report with the parameter it concerns. */
+function policyReports(script: CeremonyScript, values: Parameters, policy: KeyPolicy): Array<{ name: string; report: PolicyReport }> {
+  const reports: Array<{ name: string; report: PolicyReport }> = [];
   for (const [name, spec] of Object.entries(script.parameters)) {
     if (spec.type === 'keyType' && typeof values[name] === 'string') {
-      reports.push(checkKeyType(policy, { type: values[name] as string, purpose: spec.purpose ?? 'root-signing' }));
+      reports.push({ name, report: checkKeyType(policy, { type: values[name] as string, purpose: spec.purpose ?? 'root-signing' }) });
     }
   }
   if (typeof values.threshold === 'number' && typeof values.count === 'number') {
-    reports.push(checkShareThreshold(policy, { threshold: values.threshold, count: values.count }));
+    reports.push({ name: 'threshold', report: checkShareThreshold(policy, { threshold: values.threshold, count: values.count }) });
   }
   if (typeof values.days === 'number') {
     const purpose = Object.values(script.parameters).find((p) => p.type === 'keyType')?.purpose ?? 'root-signing';
-    reports.push(checkValidity(policy, { purpose, days: values.days }));
+    reports.push({ name: 'days', report: checkValidity(policy, { purpose, days: values.days }) });
   }
-  return mergeReports(...reports);
+  return reports;
 }

@@ -105,6 +105,8 @@ export function stepOutcome(events: readonly TranscriptEvent[], stepId: string):
   const own = events.filter((e) => e.step === stepId);
   const completed = own.find((e) => e.type === 'STEP_COMPLETED');
   if (completed) return (completed.data.evidence as { skipped?: unknown } | undefined)?.skipped === true ? 'skipped' : 'completed';
+  // Sealing ends the chain, so the seal step has no STEP_COMPLETED: CEREMONY_SEALED completes it.
+  if (own.some((e) => e.type === 'CEREMONY_SEALED')) return 'completed';
   if (own.some((e) => e.type === 'CEREMONY_ABORTED')) return 'aborted';
   return own.length > 0 ? 'not completed' : 'not reached';
 }

@@ -37,7 +37,8 @@ export async function checkCeremonyStart(loaded: LoadedScript, given: Record<str
   const { script } = loaded;
   const checked = checkParameters(script, given, env.policy);
   const issues: ScriptIssue[] = [...checked.issues];
-  issues.push(...stepValueIssues(script, checked.values, env.policy));
+  // A policy rule broken by a parameter is reported once, not again by each step that uses it.
+  issues.push(...stepValueIssues(script, checked.values, env.policy).filter((s) => !issues.some((i) => s.message.endsWith(i.message))));
   issues.push(...(await inventoryIssues(loaded, checked.values, env.inventory)));
   if (issues.length === 0) issues.push(...targetTokenIssues(loaded, checked.values, env));
   if (issues.length > 0) throw startError(loaded, issues);
@@ -71,7 +72,7 @@ function targetTokenIssues(loaded: LoadedScript, values: Parameters, env: StartC
     conn = connectHsm({ ...env.hsm, tokenLabel: label }, { factory: env.pkcs11Factory });
   } catch (e) {
     if (!isKeyriteError(e, 'HSM_TOKEN_NOT_FOUND')) throw e;
-    const present = Array.isArray(e.details.present) ? (e.details.present as string[]).join(', ') || 'none' : 'unknown';
+    const present = Array.isArray(e.details.present) ? (e.details.present as string[]).filter((l) => l.trim()).sort().join(', ') || 'none' : 'unknown';
     return [{ path, code: 'CEREMONY_TARGET_TOKEN_MISSING', message: `The drill restores into token '${label}', which is not present (tokens present: ${present}). Initialise an empty token labelled '${label}' (softhsm2-util --init-token --free --label ${label}, or your HSM vendor's tool), or pass --param targetToken=LABEL naming an empty token, then start the ceremony again.` }];
   }
   try {

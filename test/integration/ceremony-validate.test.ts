@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnswersDriver } from '../../src/core/ceremony/answers';
 import { loadScript } from '../../src/core/ceremony/script';
 import type { CeremonyService, StartRequest } from '../../src/core/ceremony/service';
 import { connectHsm } from '../../src/core/hsm/connect';
@@ -16,7 +17,7 @@ import { misfiledEvents } from '../helpers/transcript-steps';
  * nobody present can give is refused at check-in, and the transcript files every event under
  * the step in which it happened and claims only what happened.
  */
-const hsm = createTestHsm(['v-main', 'v-drill', 'v-untouched']);
+const hsm = createTestHsm(['v-main', 'v-drill', 'v-untouched', 'v-vanish']);
 let service: CeremonyService;
 let untouched: CeremonyService;
 let root: { dir: string; keyId: string; backup: string; shares: string[] };
@@ -105,7 +106,7 @@ describe('refused before check-in, with nothing done on the HSM or in the store'
       name: 'a drill into a token that does not exist',
       req: () => ({ script: 'backup-recovery-drill', backupFile: root.backup, parameters: { targetToken: 'no-such-token' } }),
       code: 'CEREMONY_TARGET_TOKEN_MISSING',
-      message: () => `Ceremony 'backup-recovery-drill' cannot start: ${drillFile}:${lineOf(drillFile, /^ {2}targetToken:/)} parameters.targetToken: The drill restores into token 'no-such-token', which is not present (tokens present: v-drill, v-main, v-untouched). Initialise an empty token labelled 'no-such-token' (softhsm2-util --init-token --free --label no-such-token, or your HSM vendor's tool), or pass --param targetToken=LABEL naming an empty token, then start the ceremony again. Nothing was done; fix this and start again.`,
+      message: () => `Ceremony 'backup-recovery-drill' cannot start: ${drillFile}:${lineOf(drillFile, /^ {2}targetToken:/)} parameters.targetToken: The drill restores into token 'no-such-token', which is not present (tokens present: v-drill, v-main, v-untouched, v-vanish). Initialise an empty token labelled 'no-such-token' (softhsm2-util --init-token --free --label no-such-token, or your HSM vendor's tool), or pass --param targetToken=LABEL naming an empty token, then start the ceremony again. Nothing was done; fix this and start again.`,
     },
     {
       name: 'a drill into a token that already holds the key',
@@ -167,6 +168,30 @@ describe('check-in refused when a later sign-off cannot be given', () => {
     expect(aborted.status).toBe('aborted');
     const ev = await (await service.runner(view.ceremonyId)).events();
     expect(ev.at(-1)).toMatchObject({ type: 'CEREMONY_ABORTED', actor: null, step: 'check-in', data: { personId: 'Ada at the door', checkedIn: false, name: null } });
+  });
+});
+
+describe('messages name what can be done at that moment', () => {
+  it('a token gone mid-ceremony: insert it or abort, not "choose another label"', async () => {
+    const home = tempDir('validate-vanish');
+    let s = await openService(home, hsm.config('v-main'));
+    let view = await s.start({ script: 'backup-recovery-drill', outDir: out('validate-vanish'), backupFile: root.backup, parameters: { targetToken: 'v-vanish' } });
+    const driver = new AnswersDriver(answersFor(hsm));
+    while (view.current?.id === 'check-in') view = await s.provide(view.ceremonyId, driver.next(view)!);
+    expect(view.current?.id).toBe('preflight');
+    await s.close();
+    execSync('softhsm2-util --delete-token --token v-vanish', { env: { ...process.env, SOFTHSM2_CONF: hsm.conf }, stdio: 'pipe' });
+    s = await openService(home, hsm.config('v-main'));
+    try {
+      await expect(s.view(view.ceremonyId)).rejects.toMatchObject({
+        code: 'HSM_TOKEN_NOT_FOUND',
+        message: "Token 'v-vanish', which this ceremony uses, is not present (tokens present: v-drill, v-main, v-untouched). Insert it and continue; a ceremony cannot move to another token midway. If it is lost, a checked-in participant aborts the ceremony with its reason.",
+      });
+      const aborted = await s.abort(view.ceremonyId, 'the drill token was lost', 'ada');
+      expect(aborted.steps[1].status).toBe('aborted');
+    } finally {
+      await s.close();
+    }
   });
 });
 

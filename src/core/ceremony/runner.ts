@@ -435,7 +435,13 @@ export class CeremonyRunner {
 
   connection(): HsmConnection {
     if (!this.secrets.conn) {
-      this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel }, { factory: this.deps.pkcs11Factory });
+      try {
+        this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel }, { factory: this.deps.pkcs11Factory });
+      } catch (e) {
+        // Mid-ceremony the token cannot be swapped for another label: say what can be done now.
+        if (!isKeyriteError(e, 'HSM_TOKEN_NOT_FOUND')) throw e;
+        throw new KeyriteError('HSM_TOKEN_NOT_FOUND', `Token '${this.state.tokenLabel}', which this ceremony uses, is not present (tokens present: ${presentTokens(e)}). Insert it and continue; a ceremony cannot move to another token midway. If it is lost, a checked-in participant aborts the ceremony with its reason.`, { details: e.details, cause: e });
+      }
     }
     return this.secrets.conn;
   }
@@ -540,6 +546,11 @@ export class CeremonyRunner {
       markSealed: (sealed) => this.markSealed(sealed),
     };
   }
+}
+
+function presentTokens(e: KeyriteError): string {
+  const present = Array.isArray(e.details.present) ? (e.details.present as unknown[]).map(String).filter((l) => l.trim()).sort() : [];
+  return present.join(', ') || 'none';
 }
 
 /** An aborted ceremony's current step was never done; a sealed one has done them all. */

@@ -1,9 +1,10 @@
+import type * as Inquirer from '@inquirer/prompts';
 import { decodeShare, SHARE_WORDS } from '../core/backup/share-codec';
 import { closestWords, lookupWord, WORDS } from '../core/backup/wordlist';
 import { isKeyriteError } from '../core/errors';
 import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid } from './terminal-layout';
 
-type Prompts = typeof import('@inquirer/prompts');
+type Prompts = typeof Inquirer;
 
 /** A typed token as a list word: the word itself or its unique prefix of 4+ letters. */
 export function completeWord(token: string): string | undefined {

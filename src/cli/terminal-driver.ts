@@ -1,10 +1,11 @@
+import type * as Inquirer from '@inquirer/prompts';
 import type { CeremonyView, Need, Participant, RoleSpec, StepInput } from '../core/ceremony';
 import { initials } from '../core/ceremony/signoff-act';
 import { KeyriteError } from '../core/errors';
 import { enterShareWords } from './share-word-entry';
 import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid, wrapWords } from './terminal-layout';
 
-type Prompts = typeof import('@inquirer/prompts');
+type Prompts = typeof Inquirer;
 const write = (s: string) => process.stdout.write(s);
 
 /** "exactly 5", "1–2", "at least 1": the bound check-in really enforces. */

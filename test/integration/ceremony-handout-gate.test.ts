@@ -56,9 +56,9 @@ describe('check-in and sign-offs', () => {
     const person = PEOPLE.find((p) => p.roles.includes(role))!;
     const other = PEOPLE.find((p) => !p.roles.includes(role))!;
     await give({ kind: 'signoff', personId: person.id, role, typed: other.name, method: 'typed-name' });
-    expect(view.lastError).toMatchObject({ code: 'SIGNOFF_NAME_MISMATCH' });
+    expect(view.lastError).toMatchObject({ code: 'CEREMONY_SIGNOFF_NAME_MISMATCH' });
     await give({ kind: 'signoff', personId: person.id, role, method: 'typed-name' });
-    expect(view.lastError).toMatchObject({ code: 'SIGNOFF_NOT_TYPED' });
+    expect(view.lastError).toMatchObject({ code: 'CEREMONY_SIGNOFF_NOT_TYPED' });
     const initials = person.name.split(' ').map((w) => w[0]).join('. ');
     await give({ kind: 'signoff', personId: person.id, role, typed: initials, method: 'typed-initials' });
     expect(view.lastError).toBeNull();

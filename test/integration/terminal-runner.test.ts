@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/ceremony';
  */
 type Rules = Array<[string, string]>;
 const ESC_CLEAR_ALL = '\x1b[2J\x1b[3J';
+// eslint-disable-next-line no-control-regex -- ESC sequences are what a terminal prints, and what is stripped here
 const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 const person = (name: string, role: string): Rules => [

@@ -319,6 +319,8 @@ describe('witness view', () => {
     expect(text).not.toContain('ability');
     expect(text).not.toContain('share 1 of 5');
     expect(w.current).toMatchObject({ needKind: 'shareHandout', say: 'Look away.' });
-    expect(w.fingerprints).toEqual([{ label: 'key.spkiFingerprint', value: 'ab:cd' }]);
+    expect(w.fingerprints).toEqual([{ label: 'key.spkiFingerprint', value: 'ab:cd', words: [] }]);
+    // Who is up, by name only: the room knows who may look, never what they see.
+    expect(w.current?.custodian).toEqual({ name: 'Cora', shareIndex: 1, of: 5, phase: 'reveal' });
   });
 });

@@ -9,14 +9,14 @@ import type { Participant, SignoffMethod } from './types';
 export function signoffMethod(person: Participant, input: { method?: SignoffMethod; typed?: string }): SignoffMethod {
   if (input.typed === undefined) {
     if (input.method && input.method !== 'answers-file') {
-      throw new KeyriteError('SIGNOFF_NOT_TYPED', `${person.name} must type their name or initials to sign off.`, { details: { personId: person.id } });
+      throw new KeyriteError('CEREMONY_SIGNOFF_NOT_TYPED', `${person.name} must type their name or initials to sign off.`, { details: { personId: person.id } });
     }
     return 'answers-file';
   }
   const typed = normalize(input.typed);
   if (typed && typed === normalize(person.name)) return 'typed-name';
   if (typed && typed.replace(/[\s.]/g, '') === initials(person.name)) return 'typed-initials';
-  throw new KeyriteError('SIGNOFF_NAME_MISMATCH', `What was typed is not ${person.name}'s name or initials (${initials(person.name).toUpperCase()}). ${person.name} signs for themselves: type your full name or your initials.`, { details: { personId: person.id } });
+  throw new KeyriteError('CEREMONY_SIGNOFF_NAME_MISMATCH', `What was typed is not ${person.name}'s name or initials (${initials(person.name).toUpperCase()}). ${person.name} signs for themselves: type your full name or your initials.`, { details: { personId: person.id } });
 }
 
 /** Lower case, single spaces: "  Cora   CUSTODIAN " and "cora custodian" are the same name. */

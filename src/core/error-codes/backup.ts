@@ -33,6 +33,7 @@ export const BACKUP_ERRORS = {
   SHARE_CARD_UNAVAILABLE: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'A share card can be printed only while a share is shown during a share hand-out step; the current step is \'…\'.' },
   SHARE_CHECKSUM: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'The share\'s checksum does not match. Word … is most likely wrong: with \'…\' instead of \'…\' the share checks out. Check word … on your card and retry.' },
   SHARE_CONFIRM_MISMATCH: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'Enter … words (words … of the share).' },
+  SHARE_RESHOW_NOT_NEEDED: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'Share … is not shown yet: the room looks away first, then … shows it.' },
   SHARE_DIGEST_MISMATCH: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'Share … (custodian …) is well-formed but is not the share that was issued: its contents differ from the backup\'s record. It was altered or belongs to a different key; do not use it.' },
   SHARE_DUPLICATE: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'Share … (custodian …) was entered twice. Each share counts once; enter a different custodian\'s share.' },
   SHARE_FOREIGN_SPLIT: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'This share (…) belongs to another ceremony or split: backup \'…\' was split as …. Find the share card for split ….' },

@@ -73,7 +73,7 @@ describe('ceremony script validation', () => {
     {
       name: 'a mistyped option (confirmWords: "four")',
       steps: [S.checkIn, S.login, S.generate, S.backup, '  - { id: hand-out, title: Hand out, say: Hand out., action: handOutShares, with: { confirmWords: four } }', S.cert, S.seal],
-      expected: [{ line: 23, field: 'steps[4].with.confirmWords', message: 'confirmWords is how many words each custodian re-enters: a whole number from 1 to 24 (given "four")' }],
+      expected: [{ line: 23, field: 'steps[4].with.confirmWords', message: 'confirmWords is how many words each custodian re-enters: a whole number from 1 to 24, or \'all\' (given "four")' }],
     },
     {
       name: 'confirmWords out of range',

@@ -28,7 +28,12 @@ export const ACTION_OPTIONS: Record<ActionName, z.ZodType> = {
   selfTest: keyOnly,
   createBackup: keyOnly,
   handOutShares: z.strictObject({
-    confirmWords: z.number({ error: 'is how many words each custodian re-enters: a whole number from 1 to 24' }).int('is a whole number of words').min(1, 'is at least 1 word').max(24, 'is at most 24 words').optional(),
+    // A number of words (drawn among the share's own words 6–33), or 'all': the whole card, checksum included.
+    confirmWords: z
+      .union([z.literal('all'), z.number({ error: "is how many words each custodian re-enters: a whole number from 1 to 24, or 'all'" }).int('is a whole number of words').min(1, 'is at least 1 word').max(24, 'is at most 24 words')], {
+        error: "is how many words each custodian re-enters: a whole number from 1 to 24, or 'all'",
+      })
+      .optional(),
     shareCards: z.boolean({ error: 'is true or false' }).optional(),
   }),
   collectShares: none,

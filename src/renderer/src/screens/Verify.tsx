@@ -122,6 +122,9 @@ function PaperComparison({ hex, words }: { hex: string; words: string[] }): Reac
   const typed = paper.trim();
   const asWords = /[g-z]/i.test(typed);
   const outcome = !typed ? null : asWords ? normWords(typed) === normWords(words.join(' ')) : normHex(typed) === hex;
+  // For words, name the first one that differs, so the auditor knows where to look on the paper.
+  const typedWords = normWords(typed).split(' ');
+  const firstDiff = asWords ? words.findIndex((w, i) => typedWords[i] !== w.toLowerCase()) : -1;
   return (
     <section className="paper-compare" aria-labelledby="paper-title">
       <h3 id="paper-title">Compare with the signed paper</h3>
@@ -136,7 +139,8 @@ function PaperComparison({ hex, words }: { hex: string; words: string[] }): Reac
       )}
       {outcome === false && (
         <p className="paper-mismatch" role="alert">
-          ✘ Does not match the paper{asWords ? '' : ` (${normHex(typed).length} of 64 hex digits typed)`}. Check what you typed; if it still differs, this is not the bundle the witnesses signed: do not use it, and
+          ✘ Does not match the paper
+          {asWords ? (firstDiff >= 0 ? ` (word ${firstDiff + 1} differs)` : ` (${typedWords.length} words typed, the hash has ${words.length})`) : ` (${normHex(typed).length} of 64 hex digits typed)`}. Check what you typed; if it still differs, this is not the bundle the witnesses signed: do not use it, and
           tell the ceremony administrator.
         </p>
       )}

@@ -67,6 +67,8 @@ export interface PendingEvent {
   type: EventType;
   data: Record<string, unknown>;
   actor?: string | null;
+  /** The step running when the event happened (the index may move on before it is written). */
+  step?: string | null;
 }
 
 export interface ActionContext {

@@ -36,7 +36,7 @@ export class CeremonyLock {
       await exec(db, 'BEGIN EXCLUSIVE');
     } catch (e) {
       await close(db);
-      if ((e as { code?: string }).code === 'SQLITE_BUSY' || (e as { code?: string }).code === 'SQLITE_LOCKED') throw inUse(ceremonyId, await repo.holder(ceremonyId).catch(() => undefined));
+      if ((e as { code?: string }).code === 'SQLITE_BUSY' || (e as { code?: string }).code === 'SQLITE_LOCKED') throw inUse(ceremonyId, await currentHolder(repo, ceremonyId));
       throw lockError(e, file);
     }
     const holder: HolderRow = { ceremonyId, pid: process.pid, host: os.hostname(), program: process.versions.electron ? 'the Keyrite desktop app' : 'the keyrite command', since: new Date().toISOString() };
@@ -55,6 +55,29 @@ export class CeremonyLock {
     await this.repo.clearHolder(this.ceremonyId, this.holder.pid, this.holder.since).catch(() => undefined);
     await exec(this.db, 'ROLLBACK').catch(() => undefined);
     await close(this.db);
+  }
+}
+
+/**
+ * The holder row of the process that has the lock. A row left by a holder that died (kill -9
+ * cannot clean up) or not yet written by a holder that just took the lock is not the answer:
+ * wait a moment for the live holder's row.
+ */
+async function currentHolder(repo: CeremonyRepository, ceremonyId: string): Promise<HolderRow | undefined> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const row = await repo.holder(ceremonyId).catch(() => undefined);
+    if (row && (row.host !== os.hostname() || isAlive(row.pid))) return row;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

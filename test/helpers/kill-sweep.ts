@@ -5,6 +5,8 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { loadScript } from '../../src/core/ceremony/script';
 import { createSoftHsmDir, findSoftHsmModule, initSoftHsmToken } from '../../src/core/hsm/softhsm';
+import { CeremonyRepository } from '../../src/core/store/ceremonies';
+import { Store } from '../../src/core/store/db';
 import { PEOPLE } from './ceremony';
 import { TEST_SO_PIN, TEST_USER_PIN } from './softhsm';
 
@@ -284,11 +286,16 @@ export async function runInstant(lane: Lane, plan: InstantPlan): Promise<Instant
   return { plan, landed, resumes };
 }
 
+/** Where the ceremony stands after a kill, read from the store itself (no extra keyrite process). */
 async function where(lane: Lane, id: string): Promise<string> {
-  const r = await lane.keyrite(['ceremony', 'status', '--json']);
-  const c = (JSON.parse(r.stdout) as Array<{ id: string; status: string; currentStep: number; stepCount: number; currentStepTitle: string | null }>).find((x) => x.id === id);
-  if (!c) return 'not in the store';
-  return c.status === 'running' ? `step ${c.currentStep + 1}/${c.stepCount} ${c.currentStepTitle ?? ''}` : c.status;
+  const store = await Store.open(path.join(lane.home, 'keyrite.sqlite'), { create: false });
+  try {
+    const c = (await new CeremonyRepository(store).list()).find((x) => x.id === id);
+    if (!c) return 'not in the store';
+    return c.status === 'running' ? `step ${c.currentStep + 1}/${c.stepCount} ${c.currentStepTitle ?? ''}` : c.status;
+  } finally {
+    await store.close();
+  }
 }
 
 function checkBundle(lane: Lane, kind: Kind, out: string, fail: (why: string) => never): void {

@@ -126,7 +126,8 @@ describe('kill -9 inside the seal (issue 13, item 1)', () => {
     rmSync(path.join(out, 'SHA256SUMS'));
     const refused = keyrite(['ceremony', 'resume', id]);
     expect(refused.status).not.toBe(0);
-    expect(refused.stderr).toContain('CEREMONY_BUNDLE_INCOMPLETE');
+    expect(refused.stderr).toContain('BUNDLE_FILE_CHANGED');
+    expect(refused.stderr).toContain('is sealed (its signed transcript is saved)');
     expect(refused.stderr).toContain("'transcript.html'");
     expect(readFileSync(path.join(out, 'transcript.html'), 'utf8')).toContain('<!-- edited -->');
   });

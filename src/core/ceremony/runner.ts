@@ -60,6 +60,8 @@ export class CeremonyRunner {
   private halted: KeyriteError | null = null;
   /** Bundle files a resume of a sealed ceremony had to write (empty: the bundle was complete). */
   bundleRepaired: string[] = [];
+  /** The seal is committed but writing its bundle failed; 'continue' tries again. */
+  private bundleUnwritten = false;
 
   private constructor(
     private readonly deps: RunnerDeps,
@@ -256,6 +258,7 @@ export class CeremonyRunner {
     this.lastError = null;
     const step = this.currentStep;
     if (this.halted) throw this.halted;
+    if (!step && this.status === 'sealed' && this.bundleUnwritten && input.kind === 'continue') return this.retryBundle();
     if (!step) throw this.notRunning('takes no more input');
     try {
       await this.apply(step, input);
@@ -280,6 +283,18 @@ export class CeremonyRunner {
           throw this.stop();
         }
       }
+    }
+    return this.view();
+  }
+
+  /** Sealed, but the bundle could not be written (say, the output medium was full): write it again, no event. */
+  private async retryBundle(): Promise<CeremonyView> {
+    try {
+      this.bundleRepaired = (await this.writeBundle()).written;
+      this.bundleUnwritten = false;
+    } catch (e) {
+      const err = e as KeyriteError;
+      this.lastError = { code: err.code, message: err.message, details: err.details };
     }
     return this.view();
   }
@@ -575,7 +590,9 @@ export class CeremonyRunner {
     this.index = this.script.steps.length;
     await this.persist(fresh, undefined, { ceremonyId: this.id, ...signed, sealedAt: this.deps.now().toISOString() });
     crashPoint('seal:committed');
+    this.bundleUnwritten = true;
     await this.writeBundle();
+    this.bundleUnwritten = false;
   }
 
   /** Seal, phase 2: the bundle's files from the committed seal record, then verified as `keyrite verify` would. */
@@ -589,9 +606,11 @@ export class CeremonyRunner {
       await verifyBundle(this.outDir);
       return written;
     } catch (e) {
+      // The cause keeps its own code (OUTPUT_DISK_FULL, BUNDLE_FILE_CHANGED…); the sentence says the seal is safe.
       const cause = fileSystemError(e) ?? e;
+      const code = isKeyriteError(cause) ? cause.code : 'CEREMONY_BUNDLE_INCOMPLETE';
       const why = cause instanceof Error ? cause.message : String(cause);
-      throw new KeyriteError('CEREMONY_BUNDLE_INCOMPLETE', `Ceremony '${this.id}' is sealed (its signed transcript is saved), but its bundle in '${this.outDir}' could not be completed: ${why} Fix that, then run \`keyrite ceremony resume ${this.id}\` to write the missing files.`, { details: { id: this.id, dir: this.outDir }, cause });
+      throw new KeyriteError(code, `Ceremony '${this.id}' is sealed (its signed transcript is saved), but its bundle in '${this.outDir}' could not be completed: ${why} Fix that, then continue, or run \`keyrite ceremony resume ${this.id}\`, to write the missing files.`, { details: { ...(isKeyriteError(cause) ? cause.details : {}), id: this.id, dir: this.outDir, sealed: true }, cause });
     }
   }
 

@@ -8,11 +8,12 @@ import { loadPolicy, type KeyPolicy } from '../policy';
 import { CeremonyLock } from '../store/ceremony-lock';
 import { CeremonyRepository } from '../store/ceremonies';
 import { Store } from '../store/db';
-import { Inventory } from '../store/inventory';
+import { Inventory } from '../inventory';
 import type { RunnerDeps } from './context';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner, newCeremonyId } from './runner';
 import { listScripts, loadScript, parseScript, type LoadedScript } from './script';
+import { checkCeremonyStart } from './validate';
 import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput } from './types';
 
 export const APP_VERSION = process.env.KEYRITE_VERSION ?? '0.1.0';
@@ -97,6 +98,8 @@ export class CeremonyService {
     if (req.demo) this.ensureDemoTargetToken(loaded, parameters);
     if (req.backupFile) parameters.backupFile = req.backupFile;
     if (req.drillSharesFile) parameters.drillSharesFile = req.drillSharesFile;
+    // Everything is checked before anyone checks in and before the HSM does anything.
+    await checkCeremonyStart(loaded, parameters, this.deps);
     const id = newCeremonyId(this.deps.now(), loaded.script.id);
     const lock = await CeremonyLock.acquire(this.repo, id);
     try {

@@ -2,8 +2,8 @@ import { KeyriteError } from '../../errors';
 import { parseKeyType } from '../../hsm/key-spec';
 import { attributeProblems, findKeyPair, generateKeyPair, readKeyAttributes, selfTest as runSelfTest } from '../../hsm/keygen';
 import type { KeyPurpose } from '../../policy';
-import { inventoryKeyType, type KeyStatus } from '../../store/inventory';
 import { crashPoint } from '../../fault';
+import { inventoryKeyType, type KeyStatus } from '../../inventory';
 import { adoptTranscriptKey, createTranscriptKey, hsmTranscriptSigner, transcriptKeyLabel } from '../../transcript';
 import { userPinNeed, type ActionContext, type ActionHandler, type KeyRef } from '../context';
 

@@ -1,5 +1,4 @@
 import type { ErrorCode } from '../../error-codes';
-
 /** One thing wrong with a ceremony script or its parameters, located by field path in the script. */
 export interface ScriptIssue {
   path: Array<string | number>;

@@ -47,8 +47,9 @@ const Mechanism = z.object({
 });
 
 const HsmInfo = z.object({
-  module: z.object({ path: z.string(), manufacturer: z.string(), description: z.string(), cryptokiVersion: z.string(), libraryVersion: z.string() }),
+  module: z.object({ path: z.string(), manufacturer: z.string(), description: z.string(), cryptokiVersion: z.string(), libraryVersion: z.string(), profile: z.string() }),
   selectedToken: z.string(),
+  selectedBy: z.string(),
   demo: z.boolean(),
   tokens: z.array(
     z.object({
@@ -69,6 +70,8 @@ const HsmInfo = z.object({
       minPinLength: z.number(),
       maxPinLength: z.number(),
       mechanisms: z.array(Mechanism),
+      uri: z.string(),
+      selected: z.boolean(),
     }),
   ),
 });

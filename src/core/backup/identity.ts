@@ -1,6 +1,7 @@
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { pkcs11js, type P11 } from '../hsm/pkcs11js';
-import { KeyriteError } from '../errors';
+import { assertNever, KeyriteError } from '../errors';
+import type { HsmProfile } from '../hsm/profile';
 import { CURVES, parseKeyType, type KeySpec } from '../hsm/key-spec';
 import { spkiFingerprint } from '../hsm/public-key';
 import type { Handle, HsmSession } from '../hsm/session';
@@ -88,10 +89,35 @@ export function publicKeyTemplate(spkiDer: Buffer, spec: KeySpec, label: string,
   ];
 }
 
+/**
+ * Vendor attributes the target module's profile needs on a private-key unwrap (NSS: CKA_NSS_DB
+ * = the EC public point), with values taken from the backup's SPKI.
+ */
+export function vendorUnwrapAttributes(profile: HsmProfile, spec: KeySpec, spkiDer: Buffer): P11.Template {
+  return profile.unwrapAttributes
+    .filter((a) => a.keyTypes.includes(spec.algorithm))
+    .map((a) => {
+      switch (a.value) {
+        case 'ec-point':
+          return { type: a.type, value: ecPoint(spkiDer) };
+        default:
+          return assertNever(a.value, 'unwrap attribute value source');
+      }
+    });
+}
+
+/** The uncompressed EC point (04 ‖ x ‖ y) of an EC SPKI. */
+function ecPoint(spkiDer: Buffer): Buffer {
+  const jwk = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  if (!jwk.x || !jwk.y) throw new KeyriteError('BACKUP_INVALID', 'The backup\'s public key is not an EC key, so its point cannot be given to the token.');
+  return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+}
+
 /** Private key template for an unwrapped key: sensitive, never extractable again, sign only. */
-export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer }): P11.Template {
+export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer; vendor?: P11.Template }): P11.Template {
   const A = pkcs11js;
   return [
+    ...(opts.vendor ?? []),
     { type: A.CKA_CLASS, value: A.CKO_PRIVATE_KEY },
     { type: A.CKA_KEY_TYPE, value: spec.algorithm === 'rsa' ? A.CKK_RSA : A.CKK_EC },
     { type: A.CKA_TOKEN, value: opts.token },

@@ -17,6 +17,8 @@ export interface TestModule {
   /** What differs, from the module's profile (resources/hsm-profiles). */
   reportsLocal: boolean;
   trustedWrapKeys: boolean;
+  /** The mechanism that yields RFC 5649 there (recorded in backups made on it). */
+  rfc5649Mechanism: 'CKM_AES_KEY_WRAP_PAD' | 'CKM_AES_KEY_WRAP_KWP';
 }
 
 /** Fresh tokens with these labels on the named module, removed after the test file. */
@@ -27,12 +29,12 @@ export function createTestModule(name: TestModuleName, labels: string[]): TestMo
       return {
         name, modulePath: h.modulePath, userPin: h.userPin, soPin: h.soPin, config: h.config,
         env: (label) => ({ SOFTHSM2_CONF: h.conf, KEYRITE_PKCS11_MODULE: h.modulePath, KEYRITE_TOKEN_LABEL: label }),
-        reportsLocal: true, trustedWrapKeys: true,
+        reportsLocal: true, trustedWrapKeys: true, rfc5649Mechanism: 'CKM_AES_KEY_WRAP_PAD',
       };
     }
     case 'nss': {
       const n = createTestNss(labels);
-      return { name, modulePath: n.modulePath, userPin: n.userPin, soPin: n.soPin, config: n.config, env: n.env, reportsLocal: false, trustedWrapKeys: false };
+      return { name, modulePath: n.modulePath, userPin: n.userPin, soPin: n.soPin, config: n.config, env: n.env, reportsLocal: false, trustedWrapKeys: false, rfc5649Mechanism: 'CKM_AES_KEY_WRAP_KWP' };
     }
   }
 }

@@ -53,6 +53,10 @@ export async function createBackup(session: HsmSession, opts: CreateBackupOption
   const target = backupFilePath(opts.outDir, opts.keyId);
   if (existsSync(target)) throw new KeyriteError('BACKUP_EXISTS', `Backup file '${target}' already exists; Keyrite never overwrites a backup. Choose another output folder or move the old file away first.`, { details: { file: target } });
   const trusted = opts.trustedKek === true;
+  if (trusted && !session.module.profile.trustedWrapKeys) {
+    const profile = session.module.profile;
+    throw new KeyriteError('BACKUP_TRUSTED_KEK_UNSUPPORTED', `${profile.description} cannot create a trusted KEK (CKA_TRUSTED, set by the security officer${profile.soPinSettable ? '' : '; its SO PIN is fixed'}). Generate the key without CKA_WRAP_WITH_TRUSTED and back it up with an ordinary KEK, or use an HSM whose security officer can create trusted keys.`, { details: { profile: profile.name } });
+  }
   if (trusted && !opts.pins) throw new KeyriteError('BACKUP_TRUSTED_KEK_PINS', 'A trusted KEK can only be created by the security officer: the SO PIN and the user PIN are needed for this backup.');
   const wrap = rfc5649Mechanism(session, 'wrap the key for backup');
   const kcvMethod = chooseKcvMethod(session, opts.kcvMethod);

@@ -133,6 +133,43 @@ export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: str
   ];
 }
 
+/**
+ * Read back what the token made of an unwrap template and insist on it: some modules ignore part
+ * of the template (NSS sets CKA_DECRYPT on an unwrapped RSA key). A usage flag the token added is
+ * switched off where the token allows it; anything still wrong is refused (the caller destroys
+ * the key).
+ */
+export function enforceUnwrapTemplate(session: HsmSession, key: Handle, template: P11.Template, where: string): void {
+  const A = pkcs11js;
+  const checked = [A.CKA_SENSITIVE, A.CKA_EXTRACTABLE, A.CKA_SIGN, A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE, A.CKA_PRIVATE];
+  const wanted = new Map(template.filter((a) => checked.includes(a.type) && typeof a.value === 'boolean').map((a) => [a.type, a.value as boolean]));
+  const wrong = (): number[] => {
+    const got = session.getAttributesLenient(key, [...wanted.keys()]);
+    return [...wanted.entries()].filter(([t, v]) => got.get(t) !== undefined && (got.get(t)![0] !== 0) !== v).map(([t]) => t);
+  };
+  let bad = wrong();
+  // Only usage flags may be switched off afterwards; SENSITIVE/EXTRACTABLE/PRIVATE wrong means a broken token.
+  const fixable = bad.filter((t) => [A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE].includes(t) && wanted.get(t) === false);
+  if (fixable.length > 0 && fixable.length === bad.length) {
+    try {
+      session.setAttributes(key, fixable.map((type) => ({ type, value: false })));
+    } catch {
+      // Reported below with the attributes that stayed wrong.
+    }
+    bad = wrong();
+  }
+  if (bad.length > 0) {
+    const names = bad.map((t) => attributeName(t)).join(', ');
+    throw new KeyriteError('BACKUP_RESTORED_ATTRIBUTES', `Token '${session.token.label}' did not give the key unwrapped ${where} the attributes Keyrite asked for (${names} wrong, and the token would not change them). It was destroyed; a restored ceremony key must be sensitive, non-extractable and sign-only.`, { details: { attributes: bad.map((t) => attributeName(t)) } });
+  }
+}
+
+function attributeName(type: number): string {
+  const A = pkcs11js;
+  const names: Record<number, string> = { [A.CKA_SENSITIVE]: 'CKA_SENSITIVE', [A.CKA_EXTRACTABLE]: 'CKA_EXTRACTABLE', [A.CKA_SIGN]: 'CKA_SIGN', [A.CKA_DECRYPT]: 'CKA_DECRYPT', [A.CKA_UNWRAP]: 'CKA_UNWRAP', [A.CKA_DERIVE]: 'CKA_DERIVE', [A.CKA_PRIVATE]: 'CKA_PRIVATE' };
+  return names[type] ?? `0x${type.toString(16)}`;
+}
+
 function derOctetString(content: Buffer): Buffer {
   const len = content.length;
   const header = len < 0x80 ? Buffer.from([0x04, len]) : len < 0x100 ? Buffer.from([0x04, 0x81, len]) : Buffer.from([0x04, 0x82, len >> 8, len & 0xff]);

@@ -3,7 +3,7 @@ import { parseKeyType } from '../hsm/key-spec';
 import { readPublicKey } from '../hsm/public-key';
 import type { Handle, HsmSession } from '../hsm/session';
 import type { BackupFile } from './backup-file';
-import { assertProof, privateKeyFingerprints, proveIdentity, publicKeyTemplate, unwrapTemplate, vendorUnwrapAttributes, type IdentityProof } from './identity';
+import { assertProof, enforceUnwrapTemplate, privateKeyFingerprints, proveIdentity, publicKeyTemplate, unwrapTemplate, vendorUnwrapAttributes, type IdentityProof } from './identity';
 import { checkWrappedKey, rfc5649Mechanism } from './wrap-format';
 import { assertKcv } from './kcv-check';
 import { destroyKek, importKek } from './kek';
@@ -43,8 +43,9 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
     kekHandle = importKek(session, kek, { wrap: false, unwrap: true });
     zeroize(kek);
     const vendor = vendorUnwrapAttributes(session.module.profile, spec, Buffer.from(backup.spkiDer, 'base64'));
+    const template = unwrapTemplate(spec, { token: true, label, id, vendor });
     try {
-      privateKey = session.unwrapKey(mechanism, kekHandle, Buffer.from(backup.wrappedKey, 'base64'), unwrapTemplate(spec, { token: true, label, id, vendor }));
+      privateKey = session.unwrapKey(mechanism, kekHandle, Buffer.from(backup.wrappedKey, 'base64'), template);
     } catch (e) {
       throw new KeyriteError('BACKUP_UNWRAP_FAILED', `The wrapped key in backup '${backup.keyId}' did not unwrap, although the KEK is right (its check value matched): the wrapped key in the file is damaged or was altered. Nothing was created in token '${session.token.label}'; use another copy of the backup file.`, {
         details: { keyId: backup.keyId, tokenLabel: session.token.label, hsmCode: e instanceof KeyriteError ? e.code : null },
@@ -53,6 +54,7 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
     }
     destroyKek(session, kekHandle);
     kekHandle = undefined;
+    enforceUnwrapTemplate(session, privateKey, template, `into token '${session.token.label}'`);
     publicKey = session.createObject(publicKeyTemplate(Buffer.from(backup.spkiDer, 'base64'), spec, label, id), 'create the restored public key');
     const fromToken = readPublicKey(session, publicKey).fingerprint;
     const proof = proveIdentity(session, privateKey, backup, [fromToken, ...privateKeyFingerprints(session, privateKey, spec)]);

@@ -27,10 +27,27 @@ program
   .description('Keyrite — offline key ceremonies on PKCS#11 HSMs')
   .version(process.env.KEYRITE_VERSION ?? '0.1.0')
   .showHelpAfterError()
+  .option('--token <uri-or-label>', 'the token to use: a PKCS#11 URI (pkcs11:token=…;serial=…?module-path=…) or a label; same as KEYRITE_TOKEN_URI / KEYRITE_TOKEN_LABEL')
+  .option('--module-args <args>', 'PKCS#11 module initialisation arguments (e.g. NSS: configdir=…); same as KEYRITE_PKCS11_INIT_ARGS')
   .exitOverride();
 
+// Global HSM options become the environment every command already reads (resolveHsmConfig).
+program.hook('preAction', () => {
+  const opts = program.opts<{ token?: string; moduleArgs?: string }>();
+  if (opts.token !== undefined) {
+    if (/^pkcs11:/i.test(opts.token.trim())) process.env.KEYRITE_TOKEN_URI = opts.token;
+    else {
+      process.env.KEYRITE_TOKEN_LABEL = opts.token;
+      delete process.env.KEYRITE_TOKEN_URI;
+    }
+  }
+  if (opts.moduleArgs !== undefined) process.env.KEYRITE_PKCS11_INIT_ARGS = opts.moduleArgs;
+});
+
 try {
-  const wanted = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  // Skip global options and their values when looking for the command group.
+  const argv = process.argv.slice(2);
+  const wanted = argv.find((a, i) => !a.startsWith('-') && !['--token', '--module-args'].includes(argv[i - 1]));
   // Help, a typo or no command: load every group so commander can list them all.
   const names = wanted && wanted in GROUPS ? [wanted] : Object.keys(GROUPS);
   for (const name of names) (await GROUPS[name]())(program);

@@ -428,7 +428,9 @@ export class CeremonyRunner {
 
   connection(): HsmConnection {
     if (!this.secrets.conn) {
-      this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel }, { factory: this.deps.pkcs11Factory });
+      // A URI's serial/model select the configured token only, not a drill's target token.
+      const token = this.state.tokenLabel === this.deps.hsm.tokenLabel ? this.deps.hsm.token : undefined;
+      this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel, token }, { factory: this.deps.pkcs11Factory });
     }
     return this.secrets.conn;
   }

@@ -55,7 +55,7 @@ const set = (tpl: { type: number; value: unknown }[], type: number, value: unkno
   tpl.find((a) => a.type === type)!.value = value;
 };
 
-let ids: Record<string, string> = {};
+const ids: Record<string, string> = {};
 let drifts: Drift[] = [];
 
 describe('reconcileInventory on SoftHSM', () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, isKeyriteError } from '../errors';
+import { errorMeta } from '../error-codes';
 import { fileSystemError } from '../fs/fs-errors';
 import { connectHsm, type HsmConnection } from '../hsm/connect';
 import type { HsmSession } from '../hsm/session';
@@ -241,11 +242,11 @@ export class CeremonyRunner {
       await this.apply(step, input);
     } catch (caught) {
       const e = fileSystemError(caught) ?? caught;
-      if (!isKeyriteError(e) || e.code.startsWith('INTERNAL')) throw e;
+      if (!isKeyriteError(e) || errorMeta(e.code).fixedBy === 'developer') throw e;
       this.lastError = { code: e.code, message: e.message, details: e.details };
       this.pending = [];
       this.commitHooks = [];
-      if (e.code.startsWith('HSM_') && !['HSM_PIN_INCORRECT', 'HSM_LABEL_EXISTS', 'HSM_PIN_LENGTH'].includes(e.code)) {
+      if (errorMeta(e.code).endsHsmSession) {
         // The token may be gone or reset: drop the session so the next attempt logs in afresh.
         this.secrets.conn?.close();
         this.secrets.conn = undefined;

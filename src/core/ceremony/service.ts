@@ -6,7 +6,7 @@ import { initSoftHsmToken, softHsmTokenLabels } from '../hsm/softhsm';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
 import { loadPolicy, type KeyPolicy } from '../policy';
 import { Store } from '../store/db';
-import { Inventory } from '../store/inventory';
+import { Inventory } from '../inventory';
 import type { RunnerDeps } from './context';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner } from './runner';

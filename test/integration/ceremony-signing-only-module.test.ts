@@ -56,14 +56,14 @@ describe('a module that cannot wrap (signing only, like a TPM)', () => {
     let v = view;
     for (let i = 0; i < 10 && v.current?.id !== 'hsm-login' && !v.lastError; i++) v = await s.provide(v.ceremonyId, driver.next(v)!);
     expect(v.current!.id).toBe('preflight');
-    expect(v.lastError).toMatchObject({ code: 'PREFLIGHT_MECHANISMS_MISSING' });
+    expect(v.lastError).toMatchObject({ code: 'CEREMONY_MECHANISMS_MISSING' });
     expect(v.lastError!.message).toContain("Token 'tpm-like' (SoftHSM v2");
     expect(v.lastError!.message).toContain('CKM_AES_KEY_WRAP_KWP or CKM_AES_KEY_WRAP_PAD (to wrap or unwrap the key in RFC 5649');
     expect(v.lastError!.message).toContain('CKM_AES_CMAC or CKM_AES_ECB (to compute the KEK check value)');
     expect(v.lastError!.message).toContain('Nothing was generated');
     // Asking again changes nothing: still refused, still no key.
     const again = await s.provide(v.ceremonyId, driver.next(v)!);
-    expect(again.lastError).toMatchObject({ code: 'PREFLIGHT_MECHANISMS_MISSING' });
+    expect(again.lastError).toMatchObject({ code: 'CEREMONY_MECHANISMS_MISSING' });
     const events = await (await s.runner(v.ceremonyId)).events();
     expect(events.map((e) => e.type)).not.toContain('PREFLIGHT_RECORDED');
     expect(events.map((e) => e.type)).not.toContain('KEY_GENERATED');

@@ -96,7 +96,7 @@ function record(ctx: Parameters<ActionHandler['need']>[0]): 'done' {
   const gaps = mechanismGaps(session, ctx.script, ctx.params);
   if (gaps.length > 0) {
     // Before any key exists: a backup ceremony on a module that cannot wrap (a TPM) stops here.
-    throw new KeyriteError('PREFLIGHT_MECHANISMS_MISSING', `Token '${session.token.label}' (${session.module.profile.description}, ${ctx.deps.hsm.modulePath}) cannot run this ceremony: it lacks ${describeGaps(gaps)}. Nothing was generated. Run this ceremony on an HSM that offers them; ceremonies that only sign can still run on this token.`, {
+    throw new KeyriteError('CEREMONY_MECHANISMS_MISSING', `Token '${session.token.label}' (${session.module.profile.description}, ${ctx.deps.hsm.modulePath}) cannot run this ceremony: it lacks ${describeGaps(gaps)}. Nothing was generated. Run this ceremony on an HSM that offers them; ceremonies that only sign can still run on this token.`, {
       details: { tokenLabel: session.token.label, profile: session.module.profile.name, missing: gaps },
     });
   }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ describe('backup test vector (docs/formats.md)', () => {
     expect(rfc5649Wrap(KEK, PKCS8).toString('base64')).toBe(WRAPPED);
     expect(rfc5649Unwrap(KEK, Buffer.from(WRAPPED, 'base64'))).toEqual(PKCS8);
     expect(derSequenceLength(PKCS8)).toBe(138);
-    expect(spkiFingerprint(createPublicKey({ key: PKCS8, format: 'der', type: 'pkcs8' }).export({ type: 'spki', format: 'der' }))).toBe(SPKI_SHA256);
+    expect(spkiFingerprint(createPublicKey(createPrivateKey({ key: PKCS8, format: 'der', type: 'pkcs8' })).export({ type: 'spki', format: 'der' }))).toBe(SPKI_SHA256);
   });
 
   it('plain openssl recovers it with the documented command, to the PKCS#8 and nothing after', () => {

@@ -79,6 +79,10 @@ const HsmInfo = z.object({
 const SettingsValues = z.object({
   modulePath: z.string().nullable(),
   tokenLabel: z.string().nullable(),
+  /** A PKCS#11 URI (RFC 7512) naming the token and module; wins over label and module path. */
+  tokenUri: z.string().nullable(),
+  /** PKCS#11 module initialisation arguments (NSS softokn: configdir=…). */
+  moduleArgs: z.string().nullable(),
   outputFolder: z.string().nullable(),
 });
 const Settings = SettingsValues.extend({
@@ -90,6 +94,8 @@ const Settings = SettingsValues.extend({
 const SettingsPatch = z.strictObject({
   modulePath: z.string().max(4096).nullable().optional(),
   tokenLabel: z.string().max(32, 'A PKCS#11 token label is at most 32 characters.').nullable().optional(),
+  tokenUri: z.string().max(4096).nullable().optional(),
+  moduleArgs: z.string().max(4096).nullable().optional(),
   outputFolder: z.string().max(4096).nullable().optional(),
 });
 

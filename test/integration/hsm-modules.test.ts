@@ -77,6 +77,27 @@ describe('module initialisation arguments (NSS softokn)', () => {
   });
 });
 
+describe('several processes on one NSS database at once', () => {
+  it('four keyrite processes generate keys in the same NSS token concurrently; all keys are there afterwards', async () => {
+    const { spawn } = await import('node:child_process');
+    const run = (label: string): Promise<{ code: number | null; stderr: string }> => new Promise((resolve) => {
+      const child = spawn(process.execPath, ['bin/keyrite.mjs', '--module-args', nss.initArgs, '--token', `pkcs11:token=nss-b?module-path=${nss.modulePath}`, 'hsm', 'keygen', '--type', 'ec-p256', '--label', label], {
+        env: { ...process.env, KEYRITE_HOME: tempDir('cli-home'), KEYRITE_PIN: nss.userPin, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_TOKEN_URI: '', KEYRITE_PKCS11_INIT_ARGS: '' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    const labels = ['p1', 'p2', 'p3', 'p4'];
+    const results = await Promise.all(labels.map(run));
+    expect(results.map((r) => r.code), results.map((r) => r.stderr).join('\n')).toEqual([0, 0, 0, 0]);
+    const conn = connectHsm(nss.config('nss-b'));
+    opened.push(conn);
+    conn.session.login(nss.userPin);
+    for (const label of labels) expect(conn.session.find({ class: 'private', label })).toHaveLength(1);
+  }, 60_000);
+});
+
 describe('token selection by serial (PKCS#11 URI)', () => {
   it('two tokens with one label are ambiguous by label and told apart by serial', () => {
     const module = Pkcs11Module.open(hsm.modulePath);

@@ -8,6 +8,7 @@
  * Only type-level imports from here reach the renderer bundle; zod itself stays on the node side.
  */
 import { z } from 'zod';
+import { CHANNELS, type Channel } from './channels';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -155,7 +156,7 @@ const ActionName = z.enum([
   'restoreBackup', 'proveIdentity', 'exportPublicKey', 'issueRootCert', 'issueCsr', 'issueCrossCert', 'destroyKey',
   'recordStatement', 'resplitShares', 'updateKeyStatus', 'seal',
 ]);
-const StepSummary = z.object({ index: z.number(), id: z.string(), title: z.string(), action: ActionName.nullable(), status: z.enum(['pending', 'running', 'done']) });
+const StepSummary = z.object({ index: z.number(), id: z.string(), title: z.string(), action: ActionName.nullable(), status: z.enum(['pending', 'running', 'done', 'aborted']) });
 const StatementField = z.object({ id: z.string(), label: z.string(), kind: z.enum(['text', 'serial', 'sha256', 'person']), required: z.boolean() });
 const Signer = z.object({ personId: z.string(), name: z.string(), role: z.string() });
 
@@ -292,11 +293,10 @@ export const contract = {
   'ceremony:witness': { input: noInput, output: WitnessViewSchema.nullable() },
   /** Print the share on screen (reveal phase only) as a card. The card's words never cross IPC. */
   'share:printCard': { input: z.strictObject({ id }), output: z.object({ index: z.number(), custodian: z.string() }) },
-} as const;
+} as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Contract = typeof contract;
-export type Channel = keyof Contract;
-export const CHANNELS = Object.keys(contract) as Channel[];
+export { CHANNELS, type Channel };
 
 /** Channels the witness window may call: nothing that can change a ceremony or reveal a secret. */
 export const WITNESS_CHANNELS: readonly Channel[] = ['app:info', 'ceremony:witness'];

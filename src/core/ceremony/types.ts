@@ -26,7 +26,8 @@ export interface RoleSpec {
   max: number;
 }
 
-export type StepStatus = 'pending' | 'running' | 'done';
+/** 'aborted': the step that was running when the ceremony was aborted (not done). */
+export type StepStatus = 'pending' | 'running' | 'done' | 'aborted';
 
 export interface StepSummary {
   index: number;

@@ -50,7 +50,19 @@ export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S,
 
 function problem(code: ErrorCode, what: string, p: YamlProblem, all: YamlProblem[] = [p]): KeyriteError {
   const where = p.line ? `${p.file}:${p.line}` : p.file;
-  return new KeyriteError(code, `The ${what} ${where} is invalid at ${p.field}: ${p.message}. Fix the file and try again.`, { details: { file: p.file, line: p.line, field: p.field, problems: all } });
+  // Every problem at once, so one edit fixes them all; the first stays in the opening sentence.
+  const more = all.length > 1 ? ` ${all.length - 1} more problem${all.length > 2 ? 's' : ''}:\n${all.slice(1).map((q) => `  ${q.line ? `${q.file}:${q.line}` : q.file} ${q.field}: ${q.message}`).join('\n')}` : '';
+  return new KeyriteError(code, `The ${what} ${where} is invalid at ${p.field}: ${p.message}. Fix the file and try again.${more}`, { details: { file: p.file, line: p.line, field: p.field, problems: all } });
+}
+
+/**
+ * Line numbers of a YAML text by field path, for problems found after parsing (a parameter value
+ * the real parser refuses, a step out of order): the deepest existing node along the path.
+ */
+export function yamlLineFinder(text: string): (path: ReadonlyArray<string | number>) => number | null {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  return (path) => lineOf(doc.contents as Node | null, path, lineCounter);
 }
 
 export function formatPath(path: ReadonlyArray<string | number | symbol>): string {

@@ -39,7 +39,8 @@ afterAll(() => conn?.close());
 
 function killAndResume(script: string, step: string, runArgs: string[], resumeArgs: string[]): string {
   const out = path.join(tempDir('kill-out'), 'bundle');
-  const killed = keyrite(['ceremony', 'run', script, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step });
+  // The seal step's worst moment is inside it: CEREMONY_SEALED committed, no bundle file written yet.
+  const killed = keyrite(['ceremony', 'run', script, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step === 'seal' ? 'seal:committed' : step });
   expect(killed.signal, `${step}: the run should have been killed\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
   const id = /Ceremony (\S+):/.exec(killed.stdout)![1];
   const resumed = keyrite(['ceremony', 'resume', id, '--answers', answers, ...resumeArgs]);

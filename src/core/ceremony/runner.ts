@@ -10,7 +10,9 @@ import { eventLine, makeEvent, type EventType, type TranscriptEvent } from '../t
 import { HANDLERS } from './actions';
 import { shareCardForReveal } from './actions/shares';
 import { killHereForCrashTest } from './fault';
-import { userPinNeed, type ActionContext, type CeremonyState, type PendingEvent, type RunnerDeps, type VolatileSecrets } from './context';
+import { userPinNeed, type ActionContext, type CeremonyState, type PendingEvent, type RunnerDeps } from './context';
+import { errorEventData } from './error-event';
+import { CeremonySecrets } from './secrets';
 import { resolveParameters, type Parameters } from './parameters';
 import { roleSpecs, type CeremonyScript, type LoadedScript, type ScriptStep } from './script';
 import type { CeremonyView, Need, Participant, ShareCard, StepInput } from './types';
@@ -49,7 +51,7 @@ export class CeremonyRunner {
   private pending: PendingEvent[] = [];
   private commitHooks: Array<(tx: Store) => Promise<void>> = [];
   private lastError: CeremonyView['lastError'] = null;
-  private readonly secrets: VolatileSecrets = { collected: [] };
+  private readonly secrets = new CeremonySecrets();
 
   private constructor(
     private readonly deps: RunnerDeps,
@@ -140,10 +142,7 @@ export class CeremonyRunner {
 
   /** Closes the HSM session. The ceremony stays resumable. */
   close(): void {
-    this.secrets.conn?.close();
-    this.secrets.conn = undefined;
-    this.secrets.issued = undefined;
-    this.secrets.collected = [];
+    this.secrets.zeroize();
   }
 
   // ---------------------------------------------------------------- queries
@@ -237,6 +236,7 @@ export class CeremonyRunner {
     this.lastError = null;
     const step = this.currentStep;
     if (!step) throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony '${this.id}' is ${this.status}; it takes no more input.`);
+    this.secrets.noteInput(input);
     try {
       await this.apply(step, input);
     } catch (caught) {
@@ -251,10 +251,8 @@ export class CeremonyRunner {
         this.secrets.conn = undefined;
       }
       // Once CEREMONY_SEALED is in the chain nothing may follow it; the error is shown, not recorded.
-      if (this.head?.type !== 'CEREMONY_SEALED') {
-        this.emit('ERROR_RECORDED', { step: step.id, code: e.code, message: e.message });
-        await this.commit().catch(() => undefined);
-      }
+      // The message may quote what was typed (a share word, a suggestion): the event gets codes and positions.
+      if (this.head?.type !== 'CEREMONY_SEALED') await this.recordError(step.id, e);
     }
     return this.view();
   }
@@ -455,6 +453,8 @@ export class CeremonyRunner {
         type: p.type,
         data: p.data,
       });
+      // The last gate before the disk: an event with a secret this ceremony has seen is refused, and the transaction with it.
+      this.secrets.check(event);
       await tx.run('INSERT INTO events (ceremony_id, seq, line, hash) VALUES (?, ?, ?, ?)', [this.id, event.seq, eventLine(event), event.hash]);
       this.head = event;
     }
@@ -484,6 +484,22 @@ export class CeremonyRunner {
       this.status = snapshot.status;
       this.pending = pendingCopy;
       throw e;
+    }
+  }
+
+  /**
+   * ERROR_RECORDED for a problem the person can fix. Should even its code-and-positions form be
+   * refused by the guard, the bare code is recorded; an error is never lost, a secret never written.
+   */
+  private async recordError(stepId: string, e: KeyriteError): Promise<void> {
+    for (const data of [errorEventData(stepId, e), { step: stepId, code: e.code, redacted: true }]) {
+      this.emit('ERROR_RECORDED', data);
+      try {
+        await this.commit();
+        return;
+      } catch {
+        this.pending = [];
+      }
     }
   }
 

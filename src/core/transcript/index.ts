@@ -2,7 +2,7 @@ export { EVENT_TYPES, GENESIS_PREV, BUNDLE_FILES, isEventType, transcriptKeyLabe
 export { canonicalJson } from './canonical';
 export { makeEvent, eventLine, eventHash, transcriptText } from './event';
 export { parseTranscript, checkSealedChain } from './parse';
-export { assertNoSecrets } from './secrets';
+export { assertNoSecrets, SecretGuard, SHARE_WORD_WINDOW } from './secrets';
 export { createTranscriptKey, hsmTranscriptSigner, type TranscriptSigner, type CreatedTranscriptKey } from './transcript-key';
 export { sealBundle, type SealResult } from './seal';
 export { verifyBundle, type VerifyReport } from './verify';

@@ -5,7 +5,7 @@ import {
   backupFilePath, checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, renderShareCardHtml, resplitBackup, restoreBackup as restore,
   type BackupFile, type BackupResult, type DecodedShare,
 } from '../../backup';
-import { KeyriteError } from '../../errors';
+import { KeyriteError, zeroize } from '../../errors';
 import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
@@ -20,7 +20,7 @@ function custodians(ctx: ActionContext): string[] {
 
 function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, extra: Record<string, unknown>): void {
   const b = result.backup;
-  ctx.secrets.issued = result.shares.map((s) => ({ index: s.index, custodian: s.custodian, header: s.header, words: s.words }));
+  ctx.secrets.holdIssued(result.shares);
   ctx.state.backup = { file: result.file, keyId: key.keyId, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), kcv: result.kcv };
   ctx.state.handedOut = [];
   ctx.state.actionState.handout = undefined;
@@ -63,9 +63,10 @@ async function backupWithPins(ctx: ActionContext, key: KeyRef): Promise<BackupRe
       keyLabel: key.label, keyId: key.keyId, threshold: Number(ctx.params.threshold), count: Number(ctx.params.count),
       custodians: custodians(ctx), ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, trustedKek: trusted, now: ctx.now(),
       pins: trusted && pins?.so && pins.user ? { so: pins.so, user: pins.user } : undefined,
+      watchKek: ctx.secrets.watchKek,
     });
   } finally {
-    ctx.secrets.backupPins = undefined;
+    ctx.secrets.dropBackupPins();
   }
 }
 
@@ -85,7 +86,7 @@ export const createBackup: ActionHandler = {
   async provide(ctx, input) {
     if (input.kind !== 'pin') return 'pending';
     const need = trustedPinNeed(ctx);
-    if (need) ctx.secrets.backupPins = { ...(ctx.secrets.backupPins ?? {}), [need.user]: input.pin };
+    if (need) ctx.secrets.holdBackupPin(need.user, input.pin);
     return 'pending';
   },
   async run(ctx) {
@@ -153,7 +154,7 @@ export const handOutShares: ActionHandler = {
     const issued = ctx.secrets.issued;
     if (!issued) {
       const need = trustedPinNeed(ctx);
-      if (need && input.kind === 'pin') ctx.secrets.backupPins = { ...(ctx.secrets.backupPins ?? {}), [need.user]: input.pin };
+      if (need && input.kind === 'pin') ctx.secrets.holdBackupPin(need.user, input.pin);
       return 'pending';
     }
     const h = handout(ctx);
@@ -194,8 +195,7 @@ export const handOutShares: ActionHandler = {
       ctx.state.actionState.handout = undefined;
       ctx.state.evidence = { ...(ctx.state.evidence ?? {}), sharesHandedOut: ctx.state.handedOut.length };
       // The shares leave Keyrite's memory as soon as the last custodian confirmed theirs.
-      for (const s of issued) s.words.fill('');
-      ctx.secrets.issued = issued;
+      ctx.secrets.blankIssuedWords();
       return 'done';
     }
     ctx.state.actionState.handout = { current: next.index, phase: 'privacy' };
@@ -253,7 +253,7 @@ export function backupForStep(ctx: ActionContext): BackupFile {
 }
 
 function collectNeed(ctx: ActionContext, backup: BackupFile) {
-  const accepted = (ctx.secrets.collected as DecodedShare[]).map((s) => {
+  const accepted = ctx.secrets.collected.map((s) => {
     const c = backup.split.shares.find((x) => x.index === s.index);
     return { index: s.index, custodian: c?.custodian ?? '' };
   });
@@ -262,17 +262,19 @@ function collectNeed(ctx: ActionContext, backup: BackupFile) {
 
 /** Each typed share is checked at once against the backup's per-share digest. */
 async function acceptShare(ctx: ActionContext, backup: BackupFile, text: string): Promise<'done' | 'pending'> {
-  let share: DecodedShare;
+  let share: DecodedShare | undefined;
   try {
     share = decodeShare(text);
     const { index, custodian } = checkShareAgainstBackup(backup, share);
-    if ((ctx.secrets.collected as DecodedShare[]).some((s) => s.index === index)) {
+    if (ctx.secrets.collected.some((s) => s.index === index)) {
       throw new KeyriteError('SHARE_DUPLICATE', `Share ${index} (${custodian}) was already entered. The next custodian enters theirs.`, { details: { index } });
     }
-    ctx.secrets.collected.push(share);
-    ctx.state.collected = (ctx.secrets.collected as DecodedShare[]).map((s) => s.index);
+    ctx.secrets.addCollected(share);
+    ctx.state.collected = ctx.secrets.collected.map((s) => s.index);
     ctx.emit('SHARE_ACCEPTED', { index, custodian, splitId: backup.split.id });
   } catch (e) {
+    // A refused share is not kept: its bytes are zeroized here (an accepted one by the holder).
+    if (share && !ctx.secrets.collected.includes(share)) zeroize(share.share);
     if (e instanceof KeyriteError) {
       // Evidence of the failed attempt without the words themselves.
       ctx.emit('SHARE_REJECTED', { code: e.code, position: (e.details as { position?: number }).position ?? null, index: (e.details as { index?: number }).index ?? null });
@@ -338,13 +340,13 @@ export const restoreBackup: ActionHandler = {
       spkiSha256 = pair.publicInfo.fingerprint;
       proof = { reconciled: true };
     } else {
-      const restored = await restore(session, backup, ctx.secrets.collected as DecodedShare[]);
+      const restored = await restore(session, backup, [...ctx.secrets.collected], { watchKek: ctx.secrets.watchKek });
       spkiSha256 = restored.spkiSha256;
       proof = { ...restored.proof };
     }
     ctx.emit('KEK_REBUILT', { splitId: backup.split.id, shares: ctx.state.collected, kcv: backup.kek.kcv, kcvMatched: true });
     ctx.emit('KEY_RESTORED', { keyId: backup.keyId, label, spkiSha256, tokenLabel: session.token.label, tokenSerial: session.token.serial, backupSha256: backup.spkiSha256 === spkiSha256 ? 'matches' : 'differs', ...proof });
-    ctx.secrets.collected = [];
+    ctx.secrets.clearCollected();
     ctx.state.collected = [];
     ctx.state.keys.restored = { keyId: backup.keyId, label, type: backup.keyType, spkiSha256, purpose: 'root-signing', tokenLabel: session.token.label };
     ctx.state.evidence = { keyId: backup.keyId, tokenLabel: session.token.label, spkiSha256 };
@@ -385,11 +387,11 @@ export const resplitShares: ActionHandler = {
   continueMessage: (ctx) => `Rebuild the KEK and split it ${String(ctx.params.threshold)}-of-${String(ctx.params.count)} for the new custodians.`,
   async run(ctx) {
     const backup = backupForStep(ctx);
-    const result = await resplitBackup(ctx.session(), backup, ctx.secrets.collected as DecodedShare[], {
+    const result = await resplitBackup(ctx.session(), backup, [...ctx.secrets.collected], {
       threshold: Number(ctx.params.threshold), count: Number(ctx.params.count), custodians: custodians(ctx),
-      ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, now: ctx.now(),
+      ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, now: ctx.now(), watchKek: ctx.secrets.watchKek,
     });
-    ctx.secrets.collected = [];
+    ctx.secrets.clearCollected();
     ctx.state.collected = [];
     const key: KeyRef = { keyId: backup.keyId, label: backup.keyLabel, type: backup.keyType, spkiSha256: backup.spkiSha256, purpose: 'root-signing', tokenLabel: ctx.state.tokenLabel };
     ctx.state.keys.ceremony = key;

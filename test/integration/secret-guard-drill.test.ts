@@ -104,7 +104,8 @@ describe('recovery drill with mistyped, swapped and unknown words (CLI, answers 
 
 describe('the engine refuses an event that would carry a secret it has seen (in process)', () => {
   it('a PIN or share words typed into a statement are refused, nothing is written, and the ceremony goes on', async () => {
-    const service = await openService(tempDir('guard-inproc-home'), hsm.config('guard-inproc'));
+    const inprocHome = tempDir('guard-inproc-home');
+    const service = await openService(inprocHome, hsm.config('guard-inproc'));
     const out = path.join(tempDir('guard-inproc-out'), 'bundle');
     const seen: string[] = [];
     try {
@@ -129,5 +130,7 @@ describe('the engine refuses an event that would carry a secret it has seen (in 
     } finally {
       await service.close();
     }
+    // Nor in the ceremony's saved state (the refused statement's evidence was dropped with it).
+    expect(scanForSecrets([inprocHome, out], [hsm.userPin], { shareWords: seen.flatMap((s) => s.split(' ')) })).toEqual([]);
   });
 });

@@ -245,6 +245,8 @@ export class CeremonyRunner {
       this.lastError = { code: e.code, message: e.message, details: e.details };
       this.pending = [];
       this.commitHooks = [];
+      // What the failed input changed in memory (evidence with a refused secret, a phase) goes: memory = the store.
+      await this.reloadCommitted();
       if (e.code.startsWith('HSM_') && !['HSM_PIN_INCORRECT', 'HSM_LABEL_EXISTS', 'HSM_PIN_LENGTH'].includes(e.code)) {
         // The token may be gone or reset: drop the session so the next attempt logs in afresh.
         this.secrets.conn?.close();
@@ -501,6 +503,16 @@ export class CeremonyRunner {
         this.pending = [];
       }
     }
+  }
+
+  private async reloadCommitted(): Promise<void> {
+    const row = await this.deps.store.get<Pick<CeremonyRow, 'state' | 'current_step' | 'status'>>('SELECT state, current_step, status FROM ceremonies WHERE id = ?', [this.id]);
+    const last = await this.deps.store.get<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq DESC LIMIT 1', [this.id]);
+    if (!row) return;
+    this.state = JSON.parse(row.state) as CeremonyState;
+    this.index = row.current_step;
+    this.status = row.status;
+    this.head = last ? (JSON.parse(last.line) as TranscriptEvent) : null;
   }
 
   async events(): Promise<TranscriptEvent[]> {

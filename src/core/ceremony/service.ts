@@ -8,6 +8,7 @@ import { loadPolicy, type KeyPolicy } from '../policy';
 import { Store } from '../store/db';
 import { Inventory } from '../store/inventory';
 import type { RunnerDeps } from './context';
+import { checkDrillSharesTarget } from './drill-shares';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner } from './runner';
 import { listScripts, loadScript, parseScript, type LoadedScript } from './script';
@@ -106,6 +107,8 @@ export class CeremonyService {
     if (req.demo) this.ensureDemoTargetToken(loaded, parameters);
     if (req.backupFile) parameters.backupFile = req.backupFile;
     if (req.drillSharesFile) parameters.drillSharesFile = req.drillSharesFile;
+    // Refused before the ceremony starts: an existing file or link, or a place inside the bundle.
+    if (typeof parameters.drillSharesFile === 'string' && parameters.drillSharesFile) checkDrillSharesTarget(parameters.drillSharesFile, [req.outDir]);
     const runner = await CeremonyRunner.start(this.deps, { loaded, outDir: req.outDir, parameters, demo: req.demo });
     this.runners.set(runner.id, runner);
     return runner;

@@ -3,7 +3,7 @@ export { canonicalJson } from './canonical';
 export { makeEvent, eventLine, eventHash, transcriptText } from './event';
 export { parseTranscript, checkSealedChain } from './parse';
 export { assertNoSecrets, SecretGuard, SHARE_WORD_WINDOW } from './secrets';
-export { createTranscriptKey, hsmTranscriptSigner, type TranscriptSigner, type CreatedTranscriptKey } from './transcript-key';
+export { createTranscriptKey, destroyTranscriptKey, hsmTranscriptSigner, type TranscriptSigner, type CreatedTranscriptKey } from './transcript-key';
 export { sealBundle, type SealResult } from './seal';
 export { verifyBundle, type VerifyReport } from './verify';
 export { toPgpWords, hexToPgpWords, groupHex, pgpWordList, parsePgpWordList, type PgpWordList } from './pgp-words';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BUNDLE_FILES, hsmTranscriptSigner, sealBundle, verifyBundle } from '../../transcript';
+import { BUNDLE_FILES, destroyTranscriptKey, hsmTranscriptSigner, sealBundle, verifyBundle } from '../../transcript';
 import type { ActionHandler } from '../context';
+import { assertOnlyProducedFiles } from '../sealed-files';
 
 /**
  * CEREMONY_SEALED is the last event; the bundle is then written and signed by the transcript key.
@@ -12,6 +13,7 @@ export const seal: ActionHandler = {
   need: () => null,
   continueMessage: () => 'Seal the transcript: sign it with the transcript key and write the bundle.',
   async run(ctx) {
+    if (!existsSync(path.join(ctx.outDir, BUNDLE_FILES.signature))) await assertOnlyProducedFiles(ctx.outDir, Object.keys(ctx.state.artifacts));
     const events = await ctx.events();
     if (events[events.length - 1]?.type !== 'CEREMONY_SEALED') {
       ctx.emit('CEREMONY_SEALED', {
@@ -20,6 +22,8 @@ export const seal: ActionHandler = {
         keys: Object.fromEntries(Object.entries(ctx.state.keys).map(([alias, k]) => [alias, { keyId: k.keyId, spkiSha256: k.spkiSha256 }])),
         artifacts: Object.values(ctx.state.artifacts),
         transcriptKey: ctx.state.transcriptKey ?? null,
+        // Announced inside what is signed: the key that signs this is destroyed once its signature is checked.
+        transcriptKeyAfterSeal: 'destroyed',
       });
       await ctx.checkpoint();
     }
@@ -32,6 +36,8 @@ export const seal: ActionHandler = {
     } else {
       result = await sealBundle({ dir, events: all, signer: hsmTranscriptSigner(ctx.session(), ctx.ceremonyId) });
     }
+    // sealBundle checked the signature outside the HSM; from now on the key could only re-sign a rewritten record.
+    destroyTranscriptKey(ctx.session(), ctx.ceremonyId);
     ctx.markSealed({ finalHash: result.finalHash, finalHashWords: result.finalHashWords, keyFingerprintWords: result.keyFingerprintWords, bundle: dir });
     return 'done';
   },

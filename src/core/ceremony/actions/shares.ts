@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, randomBytes, randomInt } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
   backupFilePath, checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, renderShareCardHtml, resplitBackup, restoreBackup as restore,
@@ -9,6 +9,7 @@ import { KeyriteError, zeroize } from '../../errors';
 import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
+import { appendDrillShare, startDrillSharesFile } from '../drill-shares';
 import type { ShareCard } from '../types';
 import { keyRef } from './keys';
 
@@ -18,7 +19,7 @@ function custodians(ctx: ActionContext): string[] {
   return ctx.state.participants.filter((p) => p.roles.includes('custodian')).map((p) => p.name);
 }
 
-function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, extra: Record<string, unknown>): void {
+async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, extra: Record<string, unknown>): Promise<void> {
   const b = result.backup;
   ctx.secrets.holdIssued(result.shares);
   ctx.state.backup = { file: result.file, keyId: key.keyId, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), kcv: result.kcv };
@@ -34,7 +35,9 @@ function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, ext
   ctx.state.artifacts[rel] = { path: rel, sha256: sha256File(result.file) };
   ctx.state.evidence = { backup: rel, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, kcv: result.kcv, immediateCheck: result.immediateCheck.fingerprintMatches && result.immediateCheck.signatureVerified ? 'passed' : 'FAILED' };
   ctx.onCommit((tx) => ctx.deps.inventory.addBackup(key.keyId, { file: rel, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), ceremonyId: ctx.ceremonyId, createdAt: b.createdAt }, tx));
-  resetDrillFile(ctx);
+  // A new split voids the earlier one: the drill file starts again (created exclusively the first time).
+  const drill = drillFile(ctx);
+  if (drill) await startDrillSharesFile(drill, ctx.ceremonyId, ctx.outDir);
 }
 
 /**
@@ -93,7 +96,7 @@ export const createBackup: ActionHandler = {
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
     const result = await backupWithPins(ctx, key);
-    recordBackup(ctx, result, key, superseded ? { supersedes: superseded } : {});
+    await recordBackup(ctx, result, key, superseded ? { supersedes: superseded } : {});
     return 'done';
   },
 };
@@ -102,11 +105,6 @@ export const createBackup: ActionHandler = {
 function drillFile(ctx: ActionContext): string | null {
   const f = ctx.params.drillSharesFile;
   return typeof f === 'string' && f ? f : null;
-}
-
-function resetDrillFile(ctx: ActionContext): void {
-  const f = drillFile(ctx);
-  if (f && existsSync(f)) writeFileSync(f, '', { mode: 0o600 });
 }
 
 interface HandoutState {
@@ -147,7 +145,7 @@ export const handOutShares: ActionHandler = {
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
     const result = await backupWithPins(ctx, key);
-    recordBackup(ctx, result, key, { supersedes: superseded, reason: 'shares lost when Keyrite stopped during hand-out' });
+    await recordBackup(ctx, result, key, { supersedes: superseded, reason: 'shares lost when Keyrite stopped during hand-out' });
     return 'pending';
   },
   async provide(ctx, input) {
@@ -169,7 +167,7 @@ export const handOutShares: ActionHandler = {
             ctx.state.actionState.drillExported = true;
             ctx.emit('DRILL_SHARES_EXPORTED', { file: path.resolve(f), splitId: ctx.state.backup!.splitId, note: 'shares written to a file at the operator\'s explicit request (drill only)' });
           }
-          appendFileSync(f, `# ${share.header} · ${share.custodian}\n${share.words.join(' ')}\n`, { mode: 0o600 });
+          await appendDrillShare(f, ctx.ceremonyId, `# ${share.header} · ${share.custodian}\n${share.words.join(' ')}\n`);
         }
       } else {
         // Written down: ask for a random subset of the words back.
@@ -396,7 +394,7 @@ export const resplitShares: ActionHandler = {
     const key: KeyRef = { keyId: backup.keyId, label: backup.keyLabel, type: backup.keyType, spkiSha256: backup.spkiSha256, purpose: 'root-signing', tokenLabel: ctx.state.tokenLabel };
     ctx.state.keys.ceremony = key;
     ctx.emit('SHARES_RESPLIT', { keyId: backup.keyId, oldSplitId: backup.split.id, newSplitId: result.backup.split.id, threshold: result.backup.split.threshold, count: result.backup.split.count });
-    recordBackup(ctx, result, key, { resplitFrom: backup.split.id });
+    await recordBackup(ctx, result, key, { resplitFrom: backup.split.id });
     return 'done';
   },
 };

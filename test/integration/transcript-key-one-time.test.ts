@@ -17,14 +17,14 @@ import { AIR_GAPPED } from '../helpers/ceremony';
  * checked, CEREMONY_SEALED says so inside what is signed, and `keyrite inventory check` reports a
  * sealed ceremony's transcript key still on the token (here: its destruction failed on the device).
  */
-const hsm = createTestHsm(['once']);
+const hsm = createTestHsm(['once', 'once-plain']);
 const home = tempDir('once-home');
 const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'once', KEYRITE_PIN: hsm.userPin };
 
 const inventoryCheck = () => spawnSync(process.execPath, ['bin/keyrite.mjs', 'inventory', 'check'], { env, encoding: 'utf8', timeout: 60_000 });
 
-function tokenObjects(label: string): number {
-  const conn = connectHsm(hsm.config('once'));
+function tokenObjects(label: string, token = 'once'): number {
+  const conn = connectHsm(hsm.config(token));
   try {
     conn.session.login(hsm.userPin);
     return conn.session.find({ label }).length;
@@ -92,13 +92,13 @@ describe('one-time transcript key', () => {
   });
 
   it('an ordinary ceremony leaves no transcript key on the token', async () => {
-    const service = await openService(tempDir('once-home2'), hsm.config('once'));
+    const service = await openService(tempDir('once-home2'), hsm.config('once-plain'));
     const out = path.join(tempDir('once-out2'), 'bundle');
     try {
       const start = await service.start({ script: 'root-key-generation', outDir: out, parameters: {} });
       const done = await driveWithAnswers(start, (input: StepInput) => service.provide(start.ceremonyId, input), new AnswersDriver(answersFor(hsm)));
       expect(done.status).toBe('sealed');
-      expect(tokenObjects(transcriptKeyLabel(start.ceremonyId))).toBe(0);
+      expect(tokenObjects(transcriptKeyLabel(start.ceremonyId), 'once-plain')).toBe(0);
     } finally {
       await service.close();
     }

@@ -7,5 +7,5 @@ export { createTranscriptKey, destroyTranscriptKey, hsmTranscriptSigner, type Tr
 export { sealBundle, type SealResult } from './seal';
 export { verifyBundle, type VerifyReport } from './verify';
 export { toPgpWords, hexToPgpWords, groupHex, pgpWordList, parsePgpWordList, type PgpWordList } from './pgp-words';
-export { renderTranscriptHtml } from './html';
+export { renderTranscriptHtml, TRANSCRIPT_HTML_FORMAT } from './html';
 export { summarizeTranscript, type TranscriptSummary, type ParticipantSummary, type KeySummary } from './summary';

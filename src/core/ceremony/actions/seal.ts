@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BUNDLE_FILES, destroyTranscriptKey, hsmTranscriptSigner, sealBundle, verifyBundle } from '../../transcript';
+import { BUNDLE_FILES, destroyTranscriptKey, hsmTranscriptSigner, sealBundle, TRANSCRIPT_HTML_FORMAT, verifyBundle } from '../../transcript';
 import type { ActionHandler } from '../context';
 import { assertOnlyProducedFiles } from '../sealed-files';
 
@@ -24,6 +24,8 @@ export const seal: ActionHandler = {
         transcriptKey: ctx.state.transcriptKey ?? null,
         // Announced inside what is signed: the key that signs this is destroyed once its signature is checked.
         transcriptKeyAfterSeal: 'destroyed',
+        // transcript.html is rendered from the chain in this layout; verify re-renders and compares.
+        htmlFormat: TRANSCRIPT_HTML_FORMAT,
       });
       await ctx.checkpoint();
     }

@@ -14,6 +14,8 @@ const APT = {
   openssl: { check: () => has('openssl') },
   chromium: { check: () => existsSync('/usr/bin/chromium') },
   xvfb: { check: () => has('xvfb-run') },
+  // The auditor's standard-tools check of a bundle (docs/formats.md) uses jq; a test runs it verbatim.
+  jq: { check: () => has('jq') },
 };
 
 function has(cmd) {

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ensureAptPackages, ensureNodeModules, root, run } from './setup.mjs';
 
-ensureAptPackages(['softhsm2', 'opensc', 'openssl', 'chromium', 'xvfb']);
+ensureAptPackages(['softhsm2', 'opensc', 'openssl', 'chromium', 'xvfb', 'jq']);
 ensureNodeModules();
 
 const env = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };

@@ -4,7 +4,12 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { WORDS } from '../../src/core/backup/wordlist';
-import { PEOPLE, answersFor, openService, runToEnd, tempDir } from '../helpers/ceremony';
+import { AnswersDriver, driveWithAnswers } from '../../src/core/ceremony/answers';
+import { CeremonyService } from '../../src/core/ceremony/service';
+import type { CeremonyView, StepInput } from '../../src/core/ceremony/types';
+import { buildHandlerTable } from '../../src/main/ipc/handlers';
+import { MainServices } from '../../src/main/ipc/services';
+import { AIR_GAPPED, PEOPLE, answersFor, openService, runToEnd, tempDir } from '../helpers/ceremony';
 import { scanForSecrets } from '../helpers/secrets';
 import { createTestHsm } from '../helpers/softhsm';
 
@@ -13,7 +18,7 @@ import { createTestHsm } from '../helpers/softhsm';
  * that names the words (for the person typing), while the transcript records only the code and the
  * positions. The refused attempts and the final drill are then scanned for every share word run.
  */
-const hsm = createTestHsm(['guard', 'guard-drill', 'guard-inproc']);
+const hsm = createTestHsm(['guard', 'guard-drill', 'guard-inproc', 'guard-desk']);
 const home = tempDir('guard-home');
 const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'guard' };
 const answersDir = tempDir('guard-answers');
@@ -91,6 +96,42 @@ describe('recovery drill with mistyped, swapped and unknown words (CLI, answers 
     // Not even a single typed or suggested word in an error event.
     const errorText = JSON.stringify(ev.filter((e) => e.type === 'ERROR_RECORDED' || e.type === 'SHARE_REJECTED')).toLowerCase();
     for (const w of [other, s1[9], s1[swapAt], s1[swapAt + 1], unknown[6], s1[6]]) expect(errorText).not.toMatch(new RegExp(`\\b${w}\\b`));
+  });
+
+  it('the desktop path (IPC handler table) shows the word on screen and records only code and position', async () => {
+    const deskHome = tempDir('guard-desk-home');
+    const logged: unknown[] = [];
+    const services = new MainServices(deskHome, { KEYRITE_HOME: deskHome, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'guard-desk', PATH: process.env.PATH }, async (o) => CeremonyService.open({ ...o, interfaces: AIR_GAPPED }));
+    const table = buildHandlerTable({ services, appVersion: 'test', log: (m, e) => logged.push([m, e]) });
+    const ok = (r: { ok: boolean; value?: unknown; error?: unknown }): unknown => {
+      if (!r.ok) throw new Error(JSON.stringify(r.error));
+      return r.value;
+    };
+    const desk = path.join(tempDir('guard-desk-out'), 'bundle');
+    try {
+      const [s1] = shares;
+      const mistyped = [...s1];
+      const other = WORDS.find((w) => w !== s1[20] && w.slice(0, 4) !== s1[20].slice(0, 4))!;
+      mistyped[20] = other;
+      const start = ok(await table['ceremony:start']({ script: 'backup-recovery-drill', outDir: desk, backupFile: backup, parameters: { targetToken: 'guard-desk' } })) as CeremonyView;
+      const failed = await driveWithAnswers(start, async (input: StepInput) => ok(await table['ceremony:provide']({ id: start.ceremonyId, input })) as CeremonyView, new AnswersDriver(answersFor(hsm, { shares: [mistyped.join(' ')], preflightOverride: { personId: 'ada', reason: 'test machine' } }))).catch((e: unknown) => e);
+      // The renderer gets the sentence with the word, for the custodian's screen…
+      expect(failed).toMatchObject({ code: 'SHARE_CHECKSUM', message: expect.stringContaining(`'${s1[20]}' instead of '${other}'`) });
+      // …the chain gets the code and the position.
+      const { events: listed } = ok(await table['ceremony:events']({ id: start.ceremonyId })) as { events: Array<{ type: string; summary: string }> };
+      for (const e of listed) for (const w of [s1[20], other]) expect(e.summary).not.toMatch(new RegExp(`\\b${w}\\b`));
+      const store = await services.getStore();
+      const lines = await store.all<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq', [start.ceremonyId]);
+      const recorded = lines.map((l) => JSON.parse(l.line) as { type: string; data: Record<string, unknown> }).filter((e) => e.type === 'ERROR_RECORDED' || e.type === 'SHARE_REJECTED');
+      expect(recorded.map((e) => e.data)).toEqual([
+        { code: 'SHARE_CHECKSUM', position: 21, index: null },
+        { step: 'collect-shares', code: 'SHARE_CHECKSUM', positions: [21], kind: 'substitution' },
+      ]);
+      expect(logged).toEqual([]);
+    } finally {
+      await services.close();
+    }
+    expect(scanForSecrets([deskHome, desk], [hsm.userPin, ...shares.map((s) => s.join(' '))], { shareWords: shares.flat() })).toEqual([]);
   });
 
   it('leaves no run of share words in the store, either bundle or any file Keyrite wrote', () => {

@@ -6,12 +6,13 @@ import { initSoftHsmToken, softHsmTokenLabels } from '../hsm/softhsm';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
 import { loadPolicy, type KeyPolicy } from '../policy';
 import { Store } from '../store/db';
-import { Inventory } from '../store/inventory';
+import { Inventory } from '../inventory';
 import type { RunnerDeps } from './context';
 import { checkDrillSharesTarget } from './drill-shares';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner } from './runner';
 import { listScripts, loadScript, parseScript, type LoadedScript } from './script';
+import { checkCeremonyStart } from './validate';
 import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput } from './types';
 
 function stepTitle(step: { step_id: string; title: string | null } | undefined): string | null {
@@ -109,6 +110,8 @@ export class CeremonyService {
     if (req.drillSharesFile) parameters.drillSharesFile = req.drillSharesFile;
     // Refused before the ceremony starts: an existing file or link, or a place inside the bundle.
     if (typeof parameters.drillSharesFile === 'string' && parameters.drillSharesFile) checkDrillSharesTarget(parameters.drillSharesFile, [req.outDir]);
+    // Everything is checked before anyone checks in and before the HSM does anything.
+    await checkCeremonyStart(loaded, parameters, this.deps);
     const runner = await CeremonyRunner.start(this.deps, { loaded, outDir: req.outDir, parameters, demo: req.demo });
     this.runners.set(runner.id, runner);
     return runner;

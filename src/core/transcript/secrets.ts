@@ -170,7 +170,6 @@ export class SecretGuard {
       const lower = text.toLowerCase();
       for (const run of runs(lower, /[0-9a-f]+/g, 64)) for (const w of windowsOf(run, 64)) if (this.kekForms.has(digest(w))) leak(where, 'key-encryption-key bytes');
       for (const run of runs(lower, /[0-9a-z+/_-]+/g, 43)) for (const w of windowsOf(run, 43)) if (this.kekForms.has(digest(w))) leak(where, 'key-encryption-key bytes');
-      // eslint-disable-next-line no-control-regex
       if (text.length >= KEK_RAW_BYTES && /[^\x20-\x7e]/.test(text)) {
         for (const w of windowsOf(text, KEK_RAW_BYTES)) if (this.kekForms.has(digest(`raw:${w}`))) leak(where, 'key-encryption-key bytes');
       }

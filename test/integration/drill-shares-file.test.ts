@@ -20,6 +20,8 @@ writeFileSync(answers, stringify({
   statements: { 'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' } },
 }));
 
+const precious0 = 'the only copy of something that matters\n';
+
 /** Under umask 000, so a file that comes out 0600 was made so on purpose. */
 function keyrite(args: string[]) {
   return spawnSync('sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, 'bin/keyrite.mjs', ...args], { env, encoding: 'utf8', timeout: 120_000 });
@@ -90,6 +92,35 @@ describe('--drill-shares FILE', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('DRILL_SHARES_EXISTS');
     expect(readFileSync(shares, 'utf8')).toBe(before);
+  });
+});
+
+describe('a drill shares file swapped for a link mid-ceremony', () => {
+  it('is not written through: the share is refused (DRILL_SHARES_EXISTS), the link target untouched', async () => {
+    const service = await openService(tempDir('drillfile-swap-home'), hsm.config('drill-inproc'));
+    const dir = tempDir('drillfile-swap');
+    const shares = path.join(dir, 'shares.txt');
+    const victim = path.join(dir, 'victim.txt');
+    writeFileSync(victim, precious0, { mode: 0o644 });
+    try {
+      const start = await service.start({ script: 'root-key-generation', outDir: path.join(dir, 'bundle'), drillSharesFile: shares, parameters: {} });
+      let swapped = false;
+      const stopped = await driveWithAnswers(start, (input: StepInput) => service.provide(start.ceremonyId, input), new AnswersDriver(answersFor(hsm)), {
+        onView: (v) => {
+          if (!swapped && v.current?.need.kind === 'shareHandout' && v.current.need.phase === 'privacy') {
+            expect(readFileSync(shares, 'utf8')).toMatch(/^# keyrite drill shares · ceremony /);
+            rmSync(shares);
+            symlinkSync(victim, shares);
+            swapped = true;
+          }
+        },
+      }).catch((e: unknown) => e);
+      expect(stopped).toMatchObject({ code: 'DRILL_SHARES_EXISTS' });
+      expect(readFileSync(victim, 'utf8')).toBe(precious0);
+      expect(statSync(victim).mode & 0o777).toBe(0o644);
+    } finally {
+      await service.close();
+    }
   });
 });
 

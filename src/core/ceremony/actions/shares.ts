@@ -21,6 +21,17 @@ function custodians(ctx: ActionContext): string[] {
 
 async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, extra: Record<string, unknown>): Promise<void> {
   const b = result.backup;
+  // A new split voids the earlier one: the drill file starts again (created exclusively the first
+  // time). First, so that a refusal here changes nothing else (the backup is then remade on retry).
+  const drill = drillFile(ctx);
+  if (drill) {
+    try {
+      await startDrillSharesFile(drill, ctx.ceremonyId, ctx.outDir);
+    } catch (e) {
+      for (const s of result.shares) s.words.fill('');
+      throw e;
+    }
+  }
   ctx.secrets.holdIssued(result.shares);
   ctx.state.backup = { file: result.file, keyId: key.keyId, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), kcv: result.kcv };
   ctx.state.handedOut = [];
@@ -35,9 +46,6 @@ async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRe
   ctx.state.artifacts[rel] = { path: rel, sha256: sha256File(result.file) };
   ctx.state.evidence = { backup: rel, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, kcv: result.kcv, immediateCheck: result.immediateCheck.fingerprintMatches && result.immediateCheck.signatureVerified ? 'passed' : 'FAILED' };
   ctx.onCommit((tx) => ctx.deps.inventory.addBackup(key.keyId, { file: rel, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), ceremonyId: ctx.ceremonyId, createdAt: b.createdAt }, tx));
-  // A new split voids the earlier one: the drill file starts again (created exclusively the first time).
-  const drill = drillFile(ctx);
-  if (drill) await startDrillSharesFile(drill, ctx.ceremonyId, ctx.outDir);
 }
 
 /**

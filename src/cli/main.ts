@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { fail } from './io';
-import { buildProgram, GROUPS } from './program';
+import { buildProgram, GLOBAL_VALUE_OPTIONS, GROUPS } from './program';
 
 // `keyrite … | head` closes the pipe early; that is not an error worth a stack trace.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -9,7 +9,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 try {
-  const wanted = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  // Skip global options and their values when looking for the command group.
+  const argv = process.argv.slice(2);
+  const wanted = argv.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_OPTIONS.includes(argv[i - 1]));
   // Help, a typo or no command: load every group so commander can list them all.
   const program = await buildProgram(wanted && wanted in GROUPS ? [wanted] : Object.keys(GROUPS));
   await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@ import type { CeremonyView, StepInput } from '../../core/ceremony/types';
 import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
 import { resolveHsmConfig } from '../../core/hsm/config';
+import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive } from '../io';
 import { askTerminal } from '../terminal-driver';
@@ -37,8 +38,15 @@ function parseParams(list: string[] = []): Record<string, string> {
   return out;
 }
 
-async function openService(): Promise<CeremonyService> {
-  return CeremonyService.open({ home: keyriteHome(), hsm: resolveHsmConfig() });
+/** The HSM: --token / the environment first, else the answers file's token and module arguments. */
+async function openService(answers: Answers | null = null): Promise<CeremonyService> {
+  const env = { ...process.env };
+  if (answers?.token && !env.KEYRITE_TOKEN_URI && !env.KEYRITE_TOKEN_LABEL) {
+    if (isPkcs11Uri(answers.token)) env.KEYRITE_TOKEN_URI = answers.token;
+    else env.KEYRITE_TOKEN_LABEL = answers.token;
+  }
+  if (answers?.moduleArgs && !env.KEYRITE_PKCS11_INIT_ARGS) env.KEYRITE_PKCS11_INIT_ARGS = answers.moduleArgs;
+  return CeremonyService.open({ home: keyriteHome(), hsm: resolveHsmConfig(env) });
 }
 
 /**
@@ -139,7 +147,7 @@ export function registerCeremonyCommands(program: Command): void {
       }
       if (!answers && !isInteractive()) throw needsTerminal();
       const out = path.resolve(opts.out ?? defaultOut(loaded.script.id));
-      const service = await openService();
+      const service = await openService(answers);
       try {
         const view = await service.start({ script: loaded.file, outDir: out, parameters, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });
         process.stdout.write(`Ceremony ${view.ceremonyId}: ${view.title}${view.demo ? ' (demo rehearsal)' : ''}\nBundle: ${view.outDir}\n`);

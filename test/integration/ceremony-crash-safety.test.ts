@@ -155,7 +155,8 @@ describe('kill -9 around the transcript key (issue 13, item 2)', () => {
     const created = events(out).filter((e) => e.type === 'TRANSCRIPT_KEY_CREATED');
     expect(created).toHaveLength(1);
     expect(created[0].data.reconciled).toBe(true);
-    expect(keysLabelled(transcriptKeyLabel(id))).toEqual({ priv: 1, pub: 1 });
+    // The adopted key signed the seal, then was destroyed: transcript keys are one-time (issue 15).
+    expect(keysLabelled(transcriptKeyLabel(id))).toEqual({ priv: 0, pub: 0 });
   });
 
   it('half a key pair left by a crash inside key generation is destroyed and the key made afresh', () => {
@@ -169,7 +170,8 @@ describe('kill -9 around the transcript key (issue 13, item 2)', () => {
     const created = events(out).filter((e) => e.type === 'TRANSCRIPT_KEY_CREATED');
     expect(created).toHaveLength(1);
     expect(created[0].data.reconciled).toBeUndefined();
-    expect(keysLabelled(label)).toEqual({ priv: 1, pub: 1 });
+    // The half pair is gone and the fresh key, used once for the seal, destroyed (issue 15).
+    expect(keysLabelled(label)).toEqual({ priv: 0, pub: 0 });
   });
 
   it('a key under the announced label that is not exactly right is reported, neither used nor deleted', () => {

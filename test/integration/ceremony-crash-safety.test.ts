@@ -130,7 +130,7 @@ describe('kill -9 inside the seal (issue 13, item 1)', () => {
     expect(refused.stderr).toContain('is sealed (its signed transcript is saved)');
     expect(refused.stderr).toContain("'transcript.html'");
     expect(readFileSync(path.join(out, 'transcript.html'), 'utf8')).toContain('<!-- edited -->');
-  });
+  }, 600_000);
 
   it('after the transcript is signed but before the seal is committed: resume seals once', async () => {
     const { id, out } = killedAt('seal:signed');

@@ -437,6 +437,17 @@ export const resplitShares: ActionHandler = {
   continueMessage: (ctx) => `Rebuild the KEK and split it ${String(ctx.params.threshold)}-of-${String(ctx.params.count)} for the new custodians.`,
   async run(ctx) {
     const backup = backupForStep(ctx);
+    // A re-split backup this ceremony wrote but never recorded (the process died in between) is void:
+    // nobody received its shares. It is removed and the split made again, like discardStaleBackup.
+    const written = backupFilePath(ctx.outDir, backup.keyId);
+    if (existsSync(written) && path.resolve(written) !== path.resolve(ctx.state.backup?.file ?? String(ctx.params.backupFile ?? ''))) {
+      const stale = readBackupFile(written);
+      if (stale.ceremonyId !== ctx.ceremonyId) {
+        throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${written}' belongs to another ceremony (${stale.ceremonyId}). Keyrite does not overwrite it; move it away and retry.`, { details: { file: written } });
+      }
+      rmSync(written);
+      delete ctx.state.artifacts[path.relative(ctx.outDir, written)];
+    }
     const result = await resplitBackup(ctx.session(), backup, [...ctx.secrets.collected], {
       threshold: Number(ctx.params.threshold), count: Number(ctx.params.count), custodians: custodians(ctx),
       ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, now: ctx.now(), watchKek: ctx.secrets.watchKek,

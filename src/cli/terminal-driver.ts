@@ -33,7 +33,7 @@ export async function askTerminal(view: CeremonyView): Promise<StepInput | null>
     }
     case 'pin':
       process.stdout.write(`   ${need.message}\n`);
-      return { kind: 'pin', pin: await password({ message: `PIN for token '${need.tokenLabel}':`, mask: false }) };
+      return { kind: 'pin', pin: await password({ message: `${need.user === 'so' ? 'SO PIN' : 'PIN'} for token '${need.tokenLabel}':`, mask: false }) };
     case 'signoff': {
       const signed = new Set(need.signed.map((s) => s.personId));
       const choices = view.participants.filter((p) => !signed.has(p.id) && p.roles.some((r) => (need.remaining[r] ?? 0) > 0)).map((p) => ({ name: `${p.name} (${p.roles.join(', ')})`, value: p.id }));

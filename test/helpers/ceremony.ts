@@ -35,6 +35,8 @@ export function answersFor(hsm: TestHsm, extra: Partial<Answers> = {}): Answers 
   return {
     participants: PEOPLE,
     pin: hsm.userPin,
+    // Root keys are wrap-with-trusted by default: the security officer makes the backup's KEK.
+    soPin: hsm.soPin,
     statements: {
       'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' },
       'backups-destroyed': { backups: 'shredded', shares: 'BAG-1..5 burned' },

@@ -57,7 +57,7 @@ describe.each(['ec-p384', 'rsa-3072'] as const)('%s key backed up 3-of-5', (type
   let result: BackupResult;
 
   beforeAll(async () => {
-    generateKeyPair(source.session, { spec: parseKeyType(type), label, wrappable: true });
+    generateKeyPair(source.session, { spec: parseKeyType(type), label, custody: 'wrap-untrusted' });
     result = await createBackup(source.session, { keyLabel: label, keyId: `${type}-root`, threshold: 3, count: 5, custodians, ceremonyId: 'cer-it', outDir: tmp(), now: new Date('2025-06-01T12:00:00Z') });
   });
 
@@ -110,7 +110,7 @@ describe('bad input at recovery (real SoftHSM)', () => {
   let other: BackupResult;
 
   beforeAll(async () => {
-    generateKeyPair(source.session, { spec: parseKeyType('ec-p256'), label, wrappable: true });
+    generateKeyPair(source.session, { spec: parseKeyType('ec-p256'), label, custody: 'wrap-untrusted' });
     result = await createBackup(source.session, { keyLabel: label, keyId: 'bad-input', threshold: 3, count: 5, custodians, ceremonyId: 'cer-bad', outDir: tmp() });
     shares = decodeAll(result);
     other = await createBackup(source.session, { keyLabel: label, keyId: 'bad-input', threshold: 3, count: 5, custodians, ceremonyId: 'cer-other', outDir: tmp() });
@@ -175,7 +175,7 @@ describe('bad input at recovery (real SoftHSM)', () => {
 
 describe('KCV via AES-ECB, trusted KEK, share rotation', () => {
   it('AES-ECB KCV (where CMAC is missing) matches Node, and restores', async () => {
-    generateKeyPair(source.session, { spec: parseKeyType('ec-p256'), label: 'ecb-kcv', wrappable: true });
+    generateKeyPair(source.session, { spec: parseKeyType('ec-p256'), label: 'ecb-kcv', custody: 'wrap-untrusted' });
     const r = await createBackup(source.session, { keyLabel: 'ecb-kcv', keyId: 'ecb-kcv', threshold: 2, count: 3, custodians: ['a', 'b', 'c'], ceremonyId: 'x', outDir: tmp(), kcvMethod: 'aes-ecb' });
     expect(r.kcvMethod).toBe('aes-ecb');
     const kek = Buffer.from(await combine(decodeAll(r).slice(0, 2).map((s) => new Uint8Array(s.share))));
@@ -187,7 +187,7 @@ describe('KCV via AES-ECB, trusted KEK, share rotation', () => {
   });
 
   it('a CKA_WRAP_WITH_TRUSTED key needs the trusted KEK (SO-created), which wraps it and is recorded', async () => {
-    generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'wwt-key', wrappable: true, wrapWithTrusted: true });
+    generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'wwt-key', custody: 'wrap-with-trusted' });
     const base = { keyLabel: 'wwt-key', keyId: 'wwt', threshold: 2, count: 3, custodians: ['a', 'b', 'c'], ceremonyId: 'x' };
     await expect(createBackup(source.session, { ...base, outDir: tmp() })).rejects.toMatchObject({ code: 'BACKUP_TRUSTED_KEK_REQUIRED' });
     await expect(createBackup(source.session, { ...base, outDir: tmp(), trustedKek: true })).rejects.toMatchObject({ code: 'BACKUP_TRUSTED_KEK_PINS' });
@@ -203,7 +203,7 @@ describe('KCV via AES-ECB, trusted KEK, share rotation', () => {
   });
 
   it('re-splits with a new split id: same wrapped key and KCV, new shares restore, old ones are foreign', async () => {
-    generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'rotating', wrappable: true });
+    generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'rotating', custody: 'wrap-untrusted' });
     const first = await createBackup(source.session, { keyLabel: 'rotating', keyId: 'rotating', threshold: 3, count: 5, custodians, ceremonyId: 'gen', outDir: tmp() });
     const oldShares = decodeAll(first);
     const second = await resplitBackup(source.session, first.backup, [oldShares[4], oldShares[2], oldShares[0]], { threshold: 2, count: 3, custodians: ['Fay', 'Gus', 'Hal'], ceremonyId: 'rot', outDir: tmp() });

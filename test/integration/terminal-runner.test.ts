@@ -37,6 +37,10 @@ describe('keyrite ceremony run in a terminal', () => {
       ["PIN for token 'keyrite-demo'", '123456\r'],
       ['Who confirms\\?', '\r'],
       ['Generate the ec-p256 key', '\r'],
+      // The root key is wrap-with-trusted: the security officer makes the trusted KEK, then the
+      // crypto officer logs back in.
+      ["SO PIN for token 'keyrite-demo'", '12345678\r'],
+      ["\\? PIN for token 'keyrite-demo'", '123456\r'],
       ['Make the KEK', '\r'],
       ...handout,
       ...handout,

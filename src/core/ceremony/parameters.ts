@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { KeyriteError } from '../errors';
 import { parseKeyType } from '../hsm/key-spec';
-import { assertPolicy, checkKeyType, checkShareThreshold, checkValidity, mergeReports, type KeyPolicy, type PolicyReport } from '../policy';
+import { assertPolicy, checkKeyCustody, checkKeyType, checkShareThreshold, checkValidity, mergeReports, type KeyPolicy, type PolicyReport } from '../policy';
 import type { CeremonyScript } from './script';
 
 export type ParamValue = string | number | boolean;
@@ -92,6 +92,9 @@ function policyReport(script: CeremonyScript, values: Parameters, policy: KeyPol
   }
   if (typeof values.threshold === 'number' && typeof values.count === 'number') {
     reports.push(checkShareThreshold(policy, { threshold: values.threshold, count: values.count }));
+  }
+  if (values.trustedKek === false) {
+    reports.push(checkKeyCustody(policy, { custody: 'wrap-untrusted' }));
   }
   if (typeof values.days === 'number') {
     const purpose = Object.values(script.parameters).find((p) => p.type === 'keyType')?.purpose ?? 'root-signing';

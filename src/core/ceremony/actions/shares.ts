@@ -10,7 +10,7 @@ import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
 import type { ShareCard } from '../types';
-import { keyRef } from './keys';
+import { keyAlias, keyRef } from './keys';
 
 const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -55,8 +55,17 @@ function discardStaleBackup(ctx: ActionContext): string | null {
   return stale.split.id;
 }
 
+/**
+ * A key generated wrap-with-trusted can only be wrapped by a KEK the security officer made
+ * trusted; that is the default. Keys from elsewhere follow the ceremony's trustedKek choice.
+ */
+function needsTrustedKek(ctx: ActionContext): boolean {
+  const custody = ctx.state.keys[keyAlias(ctx)]?.custody;
+  return custody ? custody === 'wrap-with-trusted' : ctx.params.trustedKek !== false;
+}
+
 async function backupWithPins(ctx: ActionContext, key: KeyRef): Promise<BackupResult> {
-  const trusted = ctx.params.trustedKek === true;
+  const trusted = needsTrustedKek(ctx);
   const pins = ctx.secrets.backupPins;
   try {
     return await makeBackup(ctx.session(), {
@@ -71,7 +80,7 @@ async function backupWithPins(ctx: ActionContext, key: KeyRef): Promise<BackupRe
 
 /** With a trusted KEK the security officer creates the KEK: ask for the SO PIN, then the user PIN to log back in. */
 function trustedPinNeed(ctx: ActionContext) {
-  if (ctx.params.trustedKek !== true) return null;
+  if (!needsTrustedKek(ctx)) return null;
   const pins = ctx.secrets.backupPins ?? {};
   if (!pins.so) return { kind: 'pin' as const, user: 'so' as const, tokenLabel: ctx.state.tokenLabel, role: 'officer', message: `The security officer enters the SO PIN of token '${ctx.state.tokenLabel}' to create a trusted KEK.` };
   if (!pins.user) return { kind: 'pin' as const, user: 'user' as const, tokenLabel: ctx.state.tokenLabel, role: 'officer', message: `A crypto officer enters the user PIN again: Keyrite logs back in after the SO has made the KEK.` };

@@ -1,5 +1,13 @@
 import { Command, CommanderError } from 'commander';
+import { disableCoreDumps } from '../core/process/core-dumps';
 import { fail } from './io';
+
+// First, before a PIN, share or KEK byte can be in memory: a crash must not write them to a core file.
+try {
+  disableCoreDumps();
+} catch (e) {
+  fail(e);
+}
 
 /**
  * Command groups, loaded on demand: `keyrite verify` should not pay for loading the X.509

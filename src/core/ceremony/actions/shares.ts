@@ -133,11 +133,12 @@ export const handOutShares: ActionHandler = {
     const backup = ctx.state.backup;
     if (!backup) throw new KeyriteError('CEREMONY_SCRIPT_ORDER', 'There is no backup to hand out; the script must make one first.');
     if (!ctx.secrets.issued) {
+      // First say why (the split is void), then ask the security officer for the new trusted KEK.
       const pinNeed = trustedPinNeed(ctx);
-      if (pinNeed) return pinNeed;
+      if (pinNeed && ctx.state.actionState.voidAcknowledged === true) return pinNeed;
       return {
         kind: 'continue',
-        message: `Keyrite stopped while shares of split ${backup.splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed. Continue to make a new backup with a new split.`,
+        message: `Keyrite stopped while shares of split ${backup.splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed. Continue to make a new backup with a new split${pinNeed ? ' (the security officer then enters the SO PIN for its trusted KEK)' : ''}.`,
       };
     }
     const h = handout(ctx);
@@ -151,7 +152,12 @@ export const handOutShares: ActionHandler = {
     };
   },
   async run(ctx) {
-    // 'continue' after a restart: remake the backup (the old split's KEK is gone).
+    // 'continue' after a restart: remake the backup (the old split's KEK is gone), once the
+    // PINs a trusted KEK needs are in.
+    if (trustedPinNeed(ctx)) {
+      ctx.state.actionState.voidAcknowledged = true;
+      return 'pending';
+    }
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
     const result = await backupWithPins(ctx, key);

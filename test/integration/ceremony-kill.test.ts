@@ -18,11 +18,11 @@ const home = tempDir('kill-home');
 const answers = path.join(tempDir('kill-answers'), 'answers.yaml');
 writeFileSync(answers, stringify({
   participants: PEOPLE,
-  pin: hsm.userPin,
   preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' },
   statements: { 'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' } },
 }));
-const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'kill' };
+// Not the demo token: the PINs come from the environment, never from the answers file.
+const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'kill', KEYRITE_PIN: hsm.userPin, KEYRITE_SO_PIN: hsm.soPin };
 
 function keyrite(args: string[], extraEnv: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['bin/keyrite.mjs', ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });

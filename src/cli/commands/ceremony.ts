@@ -7,12 +7,14 @@ import { listScripts, loadScript } from '../../core/ceremony/script';
 import type { CeremonyView, StepInput } from '../../core/ceremony/types';
 import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
-import { resolveHsmConfig } from '../../core/hsm/config';
+import { resolveHsmConfig, type HsmConfig } from '../../core/hsm/config';
 import { ProgressPrinter } from '../ceremony-print';
-import { isInteractive } from '../io';
+import { isInteractive, readPinIfGiven } from '../io';
 import { askTerminal } from '../terminal-driver';
 
 interface RunOptions {
+  pinFile?: string;
+  soPinFile?: string;
   out?: string;
   answers?: string;
   demo?: boolean;
@@ -36,22 +38,32 @@ function parseParams(list: string[] = []): Record<string, string> {
   return out;
 }
 
-async function openService(): Promise<CeremonyService> {
-  return CeremonyService.open({ home: keyriteHome(), hsm: resolveHsmConfig() });
+async function openService(hsm: HsmConfig): Promise<CeremonyService> {
+  return CeremonyService.open({ home: keyriteHome(), hsm });
 }
 
 /**
  * The answers for an unattended run: built-in demo answers, an answers file, or both merged. The
  * demo cast covers every built-in role; each script checks in only those it has roles for.
+ * A PIN in an answers file is accepted only for the demo token (whose PINs are public); for any
+ * other token the PINs come from KEYRITE_PIN / --pin-file and KEYRITE_SO_PIN / --so-pin-file.
  */
-function unattendedAnswers(opts: { demo?: boolean; answers?: string }, roles?: string[]): Answers | null {
+function unattendedAnswers(opts: RunOptions, roles: string[] | undefined, hsm: HsmConfig): Answers | null {
   if (!opts.demo && !opts.answers) return null;
   const base: Answers = opts.demo ? demoAnswers() : {};
   if (base.participants && roles) {
     base.participants = base.participants.map((p) => ({ ...p, roles: p.roles.filter((r) => roles.includes(r)) })).filter((p) => p.roles.length > 0);
   }
   const file = opts.answers ? loadAnswers(opts.answers) : {};
-  return { ...base, ...file };
+  if ((file.pin !== undefined || file.soPin !== undefined) && !hsm.demo) {
+    throw new KeyriteError('ANSWERS_PIN_NOT_DEMO', `The answers file '${opts.answers}' holds a PIN, but token '${hsm.tokenLabel}' is not the demo token. A PIN may sit in an answers file only for the demo token, whose PINs are public: remove it and set KEYRITE_PIN (and KEYRITE_SO_PIN) or pass --pin-file FILE (and --so-pin-file FILE).`, { details: { file: opts.answers, tokenLabel: hsm.tokenLabel } });
+  }
+  const answers: Answers = { ...base, ...file };
+  const pin = readPinIfGiven({ pinFile: opts.pinFile, envName: 'KEYRITE_PIN' });
+  const soPin = readPinIfGiven({ pinFile: opts.soPinFile, envName: 'KEYRITE_SO_PIN' });
+  if (pin !== undefined) answers.pin = pin;
+  if (soPin !== undefined) answers.soPin = soPin;
+  return answers;
 }
 
 /** Bundles go under KEYRITE_HOME unless --out says otherwise. */
@@ -105,9 +117,12 @@ export function registerCeremonyCommands(program: Command): void {
     .option('--drill-shares <file>', 'drills: write shares to FILE (root-key-generation) or read them from FILE (recovery, share rotation)')
     .option('--backup <file>', 'the backup file to restore or re-split')
     .option('--param <name=value...>', 'set a script parameter')
+    .option('--pin-file <file>', 'unattended runs: the user PIN, from a file only its owner can read (or KEYRITE_PIN)')
+    .option('--so-pin-file <file>', 'unattended runs: the security officer PIN for a trusted KEK (or KEYRITE_SO_PIN)')
     .action(async (scriptArg: string, opts: RunOptions) => {
       const loaded = loadScript(scriptArg);
-      const answers = unattendedAnswers(opts, loaded.script.roles.map((r) => r.id));
+      const hsm = resolveHsmConfig();
+      const answers = unattendedAnswers(opts, loaded.script.roles.map((r) => r.id), hsm);
       const parameters: Record<string, unknown> = { ...(answers?.parameters ?? {}), ...parseParams(opts.param) };
       let drillSharesFile: string | undefined;
       if (opts.drillShares) {
@@ -118,7 +133,7 @@ export function registerCeremonyCommands(program: Command): void {
       }
       if (!answers && !isInteractive()) throw needsTerminal();
       const out = path.resolve(opts.out ?? defaultOut(loaded.script.id));
-      const service = await openService();
+      const service = await openService(hsm);
       try {
         const view = await service.start({ script: loaded.file, outDir: out, parameters, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });
         process.stdout.write(`Ceremony ${view.ceremonyId}: ${view.title}${view.demo ? ' (demo rehearsal)' : ''}\nBundle: ${view.outDir}\n`);
@@ -135,12 +150,15 @@ export function registerCeremonyCommands(program: Command): void {
     .option('--answers <file>', 'answers file')
     .option('--demo', 'demo answers')
     .option('--drill-shares <file>', 'read shares from FILE')
+    .option('--pin-file <file>', 'unattended runs: the user PIN, from a file only its owner can read (or KEYRITE_PIN)')
+    .option('--so-pin-file <file>', 'unattended runs: the security officer PIN for a trusted KEK (or KEYRITE_SO_PIN)')
     .action(async (id: string | undefined, opts: RunOptions) => {
-      const service = await openService();
+      const hsm = resolveHsmConfig();
+      const service = await openService(hsm);
       try {
         const ceremonyId = id ?? (await service.onlyRunning());
         const runner = await service.runner(ceremonyId);
-        const answers = unattendedAnswers(opts, runner.script.roles.map((r) => r.id));
+        const answers = unattendedAnswers(opts, runner.script.roles.map((r) => r.id), hsm);
         if (answers && opts.drillShares) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
         const view = await service.view(ceremonyId);
         process.stdout.write(`Resuming ceremony ${ceremonyId} at step ${(view.current?.index ?? 0) + 1}: ${view.current?.title ?? '(none)'}\n`);
@@ -156,7 +174,7 @@ export function registerCeremonyCommands(program: Command): void {
     .description('list ceremonies and where each stands')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const service = await openService();
+      const service = await openService(resolveHsmConfig());
       try {
         const list = await service.listCeremonies();
         if (opts.json) {
@@ -180,7 +198,7 @@ export function registerCeremonyCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why the ceremony is aborted')
     .requiredOption('--by <person>', 'id of the participant aborting it')
     .action(async (id: string | undefined, opts: { reason: string; by: string }) => {
-      const service = await openService();
+      const service = await openService(resolveHsmConfig());
       try {
         const ceremonyId = id ?? (await service.onlyRunning());
         await service.abort(ceremonyId, opts.reason, opts.by);

@@ -6,6 +6,8 @@ import react from '@vitejs/plugin-react';
 // externalizes dependencies by default for main and preload.
 export default defineConfig({
   main: {
+    // Test-only switches are compiled out of the shipped main process (see build/bundle-node.mjs).
+    define: { 'process.env.KEYRITE_FAULT_KILL_AT': 'undefined' },
     build: {
       outDir: 'out/main',
       rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } },

@@ -1,10 +1,22 @@
 // esbuild settings shared by the CLI and benchmark bundles: ESM for Node 20, one chunk per
 // dynamic import, dependencies external (native modules such as pkcs11js and sqlite3 cannot be
 // bundled), and a `require` for the CommonJS packages they load.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNames = 'chunks/[name]-[hash]' }) {
+/**
+ * Test-only switches, replaced by `undefined` in every shipped bundle so the code that reads them
+ * is gone (not just unset): the crash-test seam in src/core/ceremony/fault.ts. Test builds
+ * (`testBuild: true`) keep them live.
+ */
+export const TEST_ONLY_ENV = ['KEYRITE_FAULT_KILL_AT'];
+export const shippedDefines = () => Object.fromEntries(TEST_ONLY_ENV.map((name) => [`process.env.${name}`, 'undefined']));
+
+export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNames = 'chunks/[name]-[hash]', testBuild = false }) {
+  rmSync(outdir, { recursive: true, force: true }); // no stale chunk from an earlier build survives
   await build({
+    define: testBuild ? {} : shippedDefines(),
+    minifySyntax: true, // folds the replaced switches away (`undefined && …`), nothing else changes
     entryPoints: [entry],
     outdir,
     entryNames,
@@ -17,6 +29,7 @@ export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNa
     target: 'node20',
     packages: 'external',
     sourcemap: 'linked',
+    sourcesContent: testBuild, // shipped maps point at the sources without carrying them (or the test-only code)
     logLevel: 'warning',
     banner: { js: "import { createRequire as __kr_cr } from 'node:module'; const require = __kr_cr(import.meta.url);" },
   });

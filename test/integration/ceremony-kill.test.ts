@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadScript } from '../../src/core/ceremony/script';
 import { connectHsm, type HsmConnection } from '../../src/core/hsm/connect';
-import { PEOPLE, tempDir } from '../helpers/ceremony';
+import { PEOPLE, TEST_BUILD_CLI, tempDir } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -24,8 +24,8 @@ writeFileSync(answers, stringify({
 // Not the demo token: the PINs come from the environment, never from the answers file.
 const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'kill', KEYRITE_PIN: hsm.userPin, KEYRITE_SO_PIN: hsm.soPin };
 
-function keyrite(args: string[], extraEnv: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['bin/keyrite.mjs', ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
+function keyrite(args: string[], extraEnv: Record<string, string> = {}, cli = 'bin/keyrite.mjs') {
+  return spawnSync(process.execPath, [cli, ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
 }
 
 function events(bundle: string): Array<{ seq: number; type: string; data: Record<string, unknown> }> {
@@ -41,7 +41,8 @@ afterAll(() => conn?.close());
 
 function killAndResume(script: string, step: string, runArgs: string[], resumeArgs: string[]): string {
   const out = path.join(tempDir('kill-out'), 'bundle');
-  const killed = keyrite(['ceremony', 'run', script, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step });
+  // The crash comes from the test build; the resume and the verify run the shipped CLI.
+  const killed = keyrite(['ceremony', 'run', script, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step }, TEST_BUILD_CLI);
   expect(killed.signal, `${step}: the run should have been killed\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
   const id = /Ceremony (\S+):/.exec(killed.stdout)![1];
   const resumed = keyrite(['ceremony', 'resume', id, '--answers', answers, ...resumeArgs]);

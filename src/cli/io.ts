@@ -1,11 +1,13 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { KeyriteError } from '../core/errors';
 import { normalizePin } from '../core/hsm/pin';
+import { escapeForTerminal } from '../core/text/plain-text';
 
 /** Print a one-line reason on stderr and exit non-zero. Stack traces only with KEYRITE_DEBUG. */
 export function fail(error: unknown): never {
   const line = error instanceof KeyriteError ? `keyrite: ${error.message} [${error.code}]` : `keyrite: ${error instanceof Error ? error.message : String(error)}`;
-  process.stderr.write(line.replace(/\s*\n\s*/g, ' ') + '\n');
+  // Messages can quote what a file held (a label, a name): escaped, so they cannot forge output.
+  process.stderr.write(escapeForTerminal(line.replace(/\s*\n\s*/g, ' ')) + '\n');
   if (process.env.KEYRITE_DEBUG && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
   process.exit(error instanceof KeyriteError && error.code === 'USAGE' ? 2 : 1);
 }

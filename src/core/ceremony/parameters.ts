@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { KeyriteError } from '../errors';
+import { escapeForTerminal, requirePlainText } from '../text/plain-text';
 import { parseKeyType } from '../hsm/key-spec';
 import { assertPolicy, checkKeyCustody, checkKeyType, checkShareThreshold, checkValidity, mergeReports, type KeyPolicy, type PolicyReport } from '../policy';
 import type { CeremonyScript } from './script';
@@ -34,8 +35,9 @@ export function resolveParameters(script: CeremonyScript, given: Record<string, 
 
 function coerce(scriptId: string, name: string, type: CeremonyScript['parameters'][string]['type'], raw: unknown, min?: number, max?: number): ParamValue {
   const bad = (why: string): never => {
-    throw new KeyriteError('CEREMONY_PARAMETER_INVALID', `Parameter '${name}' of ceremony '${scriptId}' ${why}.`, { details: { name, value: String(raw) } });
+    throw new KeyriteError('CEREMONY_PARAMETER_INVALID', `Parameter '${name}' of ceremony '${scriptId}' ${why}.`, { details: { name, value: escapeForTerminal(String(raw)) } });
   };
+  if (typeof raw === 'string') requirePlainText(raw, `Parameter '${name}' of ceremony '${scriptId}'`, 'CEREMONY_PARAMETER_INVALID', { name });
   switch (type) {
     case 'integer': {
       const n = typeof raw === 'number' ? raw : Number(String(raw).trim());

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, isKeyriteError } from '../errors';
+import { requirePlainText } from '../text/plain-text';
 import { fileSystemError } from '../fs/fs-errors';
 import { connectHsm, type HsmConnection } from '../hsm/connect';
 import type { HsmSession } from '../hsm/session';
@@ -414,6 +415,7 @@ export class CeremonyRunner {
   async abort(reason: string, personId: string): Promise<CeremonyView> {
     if (this.status !== 'running') throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony '${this.id}' is already ${this.status}.`);
     if (!reason.trim()) throw new KeyriteError('CEREMONY_ABORT_REASON', 'Say why the ceremony is aborted; the reason goes into the transcript.');
+    requirePlainText(reason, 'The reason for aborting', 'CEREMONY_ABORT_REASON');
     if (this.state.participants.length > 0 && !this.state.participants.some((p) => p.id === personId)) {
       throw new KeyriteError('CEREMONY_PERSON_UNKNOWN', `Nobody with id '${personId}' checked in to this ceremony; a participant aborts it (${this.state.participants.map((p) => p.id).join(', ')}).`, { details: { personId } });
     }

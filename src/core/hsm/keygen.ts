@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { pkcs11js, type P11 } from './pkcs11js';
 import { assertNever, isKeyriteError, KeyriteError } from '../errors';
+import { requireKeyLabel } from '../text/plain-text';
 import { describeKeySpec, type KeySpec } from './key-spec';
 import { readPublicKey, type PublicKeyInfo } from './public-key';
 import { attrBool, type Handle, type HsmSession } from './session';
@@ -65,6 +66,7 @@ export function keyPairTemplates(req: KeyGenRequest): { mechanism: P11.Mechanism
  */
 export function generateKeyPair(session: HsmSession, req: KeyGenRequest): GeneratedKey {
   if (!req.label) throw new KeyriteError('KEY_LABEL_MISSING', 'A key label is required.');
+  requireKeyLabel(req.label);
   const existing = session.find({ label: req.label });
   if (existing.length > 0) {
     throw new KeyriteError('HSM_LABEL_EXISTS', `Token '${session.token.label}' already holds ${existing.length} object(s) labelled '${req.label}'. Keyrite refuses to create a second key with the same label; choose another label or remove the old key in a destruction ceremony.`, { details: { label: req.label } });

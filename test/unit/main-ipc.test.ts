@@ -133,6 +133,8 @@ describe('handler table', () => {
     [{ modulePath: os.tmpdir() }, 'SETTINGS_MODULE_NOT_FILE', 'is a folder'],
     [{ outputFolder: 'media/usb' }, 'SETTINGS_PATH_RELATIVE', 'is not an absolute path'],
     [{ outputFolder: '/etc/hostname' }, 'SETTINGS_OUTPUT_NOT_FOLDER', 'is a file, not a folder'],
+    [{ tokenLabel: 'root\u001b[2J' }, 'SETTINGS_TEXT_INVALID', "The setting 'tokenLabel' contains an escape character"],
+    [{ outputFolder: '/media/usb\u202e' }, 'SETTINGS_TEXT_INVALID', 'contains a bidirectional text control'],
   ])('settings:set %j is refused with %s', async (patch, code, text) => {
     const r = await table['settings:set'](patch);
     expect(r.ok).toBe(false);

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../../core/errors';
+import { requirePlainText } from '../../core/text/plain-text';
 import type { Store } from '../../core/store/db';
 
 /** The desktop app's saved choices, one row each in the store's `settings` table. */
@@ -38,6 +39,10 @@ export async function readSettings(store: Store): Promise<SavedSettings> {
  */
 export function validateSettingsPatch(patch: Partial<SavedSettings>): Partial<SavedSettings> {
   const out: Partial<SavedSettings> = {};
+  // Person-supplied text: no control characters or bidi overrides in any setting.
+  for (const [field, value] of Object.entries(patch)) {
+    if (typeof value === 'string') requirePlainText(value, `The setting '${field}'`, 'SETTINGS_TEXT_INVALID', { field });
+  }
   if (patch.modulePath !== undefined) {
     const p = patch.modulePath?.trim() || null;
     if (p !== null) {

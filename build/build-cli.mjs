@@ -1,12 +1,25 @@
 #!/usr/bin/env node
 // Bundles the `keyrite` CLI (src/cli) into out/cli/keyrite.mjs, one chunk per command group
-// (src/cli/index.ts imports them on demand). Runs from `prepare` (so `npx keyrite` works right
-// after `npm ci`) and from the test set-up. `--test` builds out/cli-test/keyrite.mjs instead, with
-// the test-only switches (KEYRITE_FAULT_KILL_AT) live; the shipped bundle has them compiled out.
-import { fileURLToPath } from 'node:url';
+// (src/cli/program.ts imports them on demand), then writes every help page to out/cli/help.json
+// from the real program, for the start-up fast path (src/cli/fast-path.ts). Runs from `prepare`
+// (so `npx keyrite` works right after `npm ci`) and from the test set-up. `--test` builds the
+// same into out/cli-test instead, with the test-only switches (KEYRITE_FAULT_KILL_AT) live; the
+// shipped bundle has them compiled out (build/bundle-node.mjs).
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { bundleNode } from './bundle-node.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const testBuild = process.argv.includes('--test');
-await bundleNode({ entry: path.join(root, 'src/cli/index.ts'), outdir: path.join(root, testBuild ? 'out/cli-test' : 'out/cli'), entryNames: 'keyrite', testBuild });
+const outdir = path.join(root, testBuild ? 'out/cli-test' : 'out/cli');
+// The preflight's code identity hashes every file in out/cli: a chunk left from an older build
+// would be listed as part of the Keyrite that ran.
+rmSync(outdir, { recursive: true, force: true });
+await bundleNode({
+  entry: { keyrite: path.join(root, 'src/cli/index.ts'), 'help-pages': path.join(root, 'src/cli/help-pages.ts') },
+  outdir,
+  testBuild,
+});
+const { allHelpPages } = await import(pathToFileURL(path.join(outdir, 'help-pages.mjs')).href);
+writeFileSync(path.join(outdir, 'help.json'), JSON.stringify(await allHelpPages()) + '\n');

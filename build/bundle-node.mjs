@@ -1,8 +1,11 @@
 // esbuild settings shared by the CLI and benchmark bundles: ESM for Node 20, one chunk per
 // dynamic import, dependencies external (native modules such as pkcs11js and sqlite3 cannot be
-// bundled), and a `require` for the CommonJS packages they load.
-import { rmSync } from 'node:fs';
+// bundled), and a `require` for the CommonJS packages they load. `entry` is one file (named by
+// `entryNames`) or an object of output name → file.
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 /**
  * Test-only switches, replaced by `undefined` in every shipped bundle so the code that reads them
@@ -13,11 +16,8 @@ export const TEST_ONLY_ENV = ['KEYRITE_FAULT_KILL_AT'];
 export const shippedDefines = () => Object.fromEntries(TEST_ONLY_ENV.map((name) => [`process.env.${name}`, 'undefined']));
 
 export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNames = 'chunks/[name]-[hash]', testBuild = false }) {
-  rmSync(outdir, { recursive: true, force: true }); // no stale chunk from an earlier build survives
   await build({
-    define: testBuild ? {} : shippedDefines(),
-    minifySyntax: true, // folds the replaced switches away (`undefined && …`), nothing else changes
-    entryPoints: [entry],
+    entryPoints: typeof entry === 'string' ? [entry] : entry,
     outdir,
     entryNames,
     chunkNames,
@@ -30,7 +30,9 @@ export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNa
     packages: 'external',
     sourcemap: 'linked',
     sourcesContent: testBuild, // shipped maps point at the sources without carrying them (or the test-only code)
+    minifySyntax: true, // folds the replaced switches away (`undefined && …`), nothing else changes
     logLevel: 'warning',
+    define: { __KEYRITE_VERSION__: JSON.stringify(version), ...(testBuild ? {} : shippedDefines()) },
     banner: { js: "import { createRequire as __kr_cr } from 'node:module'; const require = __kr_cr(import.meta.url);" },
   });
 }

@@ -5,7 +5,7 @@ import type { HsmSession } from '../hsm/session';
 import type { KeyCustody } from '../hsm/templates';
 import type { KeyPolicy } from '../policy';
 import type { Store } from '../store/db';
-import type { Inventory } from '../store/inventory';
+import type { Inventory } from '../inventory';
 import type { EventType, TranscriptEvent } from '../transcript';
 import type { Parameters } from './parameters';
 import type { InterfaceLister } from './preflight';
@@ -70,6 +70,8 @@ export interface PendingEvent {
   type: EventType;
   data: Record<string, unknown>;
   actor?: string | null;
+  /** The step running when the event happened (the index may move on before it is written). */
+  step?: string | null;
 }
 
 export interface ActionContext {

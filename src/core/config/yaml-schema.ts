@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
-import { KeyriteError } from '../errors';
+import { KeyriteError, type ErrorCode } from '../errors';
 
 export interface YamlProblem {
   file: string;
@@ -14,7 +14,7 @@ export interface YamlProblem {
  * Parse a YAML document and validate it with a zod schema. Every failure names the file, the
  * line and the field path ("steps[3].confirm.witness"), so a person can fix the file by hand.
  */
-export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: string, what: string): z.infer<S> {
+export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -38,7 +38,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
   throw problem(errorCode, what, issues[0], issues);
 }
 
-export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S, errorCode: string, what: string): z.infer<S> {
+export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -48,9 +48,21 @@ export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S,
   return parseYamlWithSchema(text, file, schema, errorCode, what);
 }
 
-function problem(code: string, what: string, p: YamlProblem, all: YamlProblem[] = [p]): KeyriteError {
+function problem(code: ErrorCode, what: string, p: YamlProblem, all: YamlProblem[] = [p]): KeyriteError {
   const where = p.line ? `${p.file}:${p.line}` : p.file;
-  return new KeyriteError(code, `The ${what} ${where} is invalid at ${p.field}: ${p.message}. Fix the file and try again.`, { details: { file: p.file, line: p.line, field: p.field, problems: all } });
+  // Every problem at once, so one edit fixes them all; the first stays in the opening sentence.
+  const more = all.length > 1 ? ` ${all.length - 1} more problem${all.length > 2 ? 's' : ''}:\n${all.slice(1).map((q) => `  ${q.line ? `${q.file}:${q.line}` : q.file} ${q.field}: ${q.message}`).join('\n')}` : '';
+  return new KeyriteError(code, `The ${what} ${where} is invalid at ${p.field}: ${p.message}. Fix the file and try again.${more}`, { details: { file: p.file, line: p.line, field: p.field, problems: all } });
+}
+
+/**
+ * Line numbers of a YAML text by field path, for problems found after parsing (a parameter value
+ * the real parser refuses, a step out of order): the deepest existing node along the path.
+ */
+export function yamlLineFinder(text: string): (path: ReadonlyArray<string | number>) => number | null {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  return (path) => lineOf(doc.contents as Node | null, path, lineCounter);
 }
 
 export function formatPath(path: ReadonlyArray<string | number | symbol>): string {

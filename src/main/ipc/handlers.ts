@@ -15,7 +15,7 @@ import type { z } from 'zod';
 import { isKeyriteError, KeyriteError } from '../../core/errors';
 import { describeHsm } from '../../core/hsm/describe';
 import { loadPolicy } from '../../core/policy';
-import { Inventory } from '../../core/store/inventory';
+import { Inventory } from '../../core/inventory';
 import { verifyBundle } from '../../core/transcript';
 import { CHANNELS, contract, type Channel, type ChannelOutput, type IpcError, type Result } from '../../shared/ipc-contract';
 import { readEvents } from './events';

@@ -3,7 +3,7 @@ import { parseKeyType } from '../../hsm/key-spec';
 import type { KeyCustody } from '../../hsm/templates';
 import { attributeProblems, findKeyPair, generateKeyPair, readKeyAttributes, selfTest as runSelfTest } from '../../hsm/keygen';
 import type { KeyPurpose } from '../../policy';
-import { inventoryKeyType, type KeyStatus } from '../../store/inventory';
+import { inventoryKeyType, type KeyStatus } from '../../inventory';
 import { createTranscriptKey, transcriptKeyLabel } from '../../transcript';
 import { userPinNeed, type ActionContext, type ActionHandler, type KeyRef } from '../context';
 

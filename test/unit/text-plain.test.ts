@@ -33,11 +33,11 @@ describe('requirePlainText', () => {
       fc.property(anyText, (s) => {
         const bad = firstUnsafeCharacter(s);
         try {
-          requirePlainText(s, 'The name', 'X_CODE');
+          requirePlainText(s, 'The name', 'CEREMONY_STATEMENT_INVALID');
           return bad === null;
         } catch (e) {
           const err = e as { code: string; details: { position: number } };
-          return bad !== null && err.code === 'X_CODE' && err.details.position === bad.position && [...s][bad.position - 1].codePointAt(0) === bad.codePoint;
+          return bad !== null && err.code === 'CEREMONY_STATEMENT_INVALID' && err.details.position === bad.position && [...s][bad.position - 1].codePointAt(0) === bad.codePoint;
         }
       }),
       { seed: 15_3003, numRuns: 2000 },

@@ -1,4 +1,4 @@
-import { KeyriteError } from '../errors';
+import { KeyriteError, type ErrorCode } from '../errors';
 
 /**
  * Characters no person-supplied name, label, statement or parameter needs, and that can make text
@@ -36,7 +36,7 @@ export function firstUnsafeCharacter(value: string): { position: number; codePoi
  * domain's own, e.g. CEREMONY_PARTICIPANT_INVALID) and a sentence naming the field, the character
  * and where it is. Returns the value for chaining.
  */
-export function requirePlainText(value: string, field: string, code: string, details: Record<string, unknown> = {}): string {
+export function requirePlainText(value: string, field: string, code: ErrorCode, details: Record<string, unknown> = {}): string {
   const bad = firstUnsafeCharacter(value);
   if (bad) {
     throw new KeyriteError(code, `${field} contains ${describeCharacter(bad.codePoint)} at character ${bad.position}. Names, labels, statements and parameters are plain text: type it again without it.`, {
@@ -70,7 +70,7 @@ export function escapeLinesForTerminal(text: string): string {
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9 ._:@+()-]*$/;
 export const MAX_LABEL_LENGTH = 128;
 
-export function requireKeyLabel(label: string, code = 'KEY_LABEL_INVALID'): string {
+export function requireKeyLabel(label: string, code: ErrorCode = 'KEY_LABEL_INVALID'): string {
   const problem =
     label.length === 0 ? 'is empty'
       : label.length > MAX_LABEL_LENGTH ? `is ${label.length} characters long (at most ${MAX_LABEL_LENGTH})`

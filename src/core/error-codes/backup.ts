@@ -1,6 +1,6 @@
 import type { ErrorTable } from './meta';
 
-/** Errors about backups, shares and the word list (codes BACKUP_*, SHARE_*, WORDLIST_*). */
+/** Errors about backups, shares, the word list and custodians' OpenPGP keys (codes BACKUP_*, SHARE_*, WORDLIST_*, OPENPGP_*). */
 export const BACKUP_ERRORS = {
   BACKUP_CHECK_FAILED: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The backup just written to \'…\' could not be restored in the immediate check (…). Do not rely on it: delete the file and its shares, then repeat the backup step.' },
   BACKUP_CORRUPT: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'Backup file \'…\' is empty. Use another copy of the backup.' },
@@ -23,6 +23,12 @@ export const BACKUP_ERRORS = {
   BACKUP_UNWRAP_FAILED: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The wrapped key in backup \'…\' did not unwrap, although the KEK is right (its check value matched): the wrapped key in the file is damaged or was altered. Nothing was created in token \'…\'; use …' },
   BACKUP_VERIFY_FAILED: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'Backup file \'…\' reads back differently from what was written. The disk may be failing: write the backup to another medium.' },
   BACKUP_VERSION: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'Backup file \'…\' is in format version …; this Keyrite reads version …. Use the Keyrite release that wrote it.' },
+  OPENPGP_KEY_EXPIRED: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'The OpenPGP key … has expired. Extend its expiry (gpg --quick-set-expire) or bring another key.' },
+  OPENPGP_KEY_INVALID: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'That is not an armored OpenPGP public key (…). Export it with gpg --export --armor KEYID.' },
+  OPENPGP_KEY_NO_ENCRYPTION: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'The OpenPGP key … has no valid encryption subkey. Add an encryption subkey or bring another key.' },
+  OPENPGP_KEY_PRIVATE: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'This is a PRIVATE key. Export the public key only, and consider this private key exposed.' },
+  OPENPGP_KEY_REUSED: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: '… presented the same OpenPGP key as …. Each custodian needs their own key.' },
+  OPENPGP_KEY_WEAK: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'The OpenPGP key … uses RSA-… (or DSA/ElGamal). Bring an RSA-2048+ or elliptic-curve key.' },
   SHARE_CARD_NOT_ALLOWED: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'The script does not allow printed share cards in step \'…\'. The custodian writes the share down by hand.' },
   SHARE_CARD_UNAVAILABLE: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'A share card can be printed only while a share is shown during a share hand-out step; the current step is \'…\'.' },
   SHARE_CHECKSUM: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'The share\'s checksum does not match. Word … is most likely wrong: with \'…\' instead of \'…\' the share checks out. Check word … on your card and retry.' },

@@ -1,10 +1,11 @@
+import type { ErrorCode } from '../../error-codes';
 import { readBackupFile } from '../../backup';
 import { KeyriteError, isKeyriteError } from '../../errors';
 import { connectHsm } from '../../hsm/connect';
 import type { HsmConfig } from '../../hsm/config';
 import type { Pkcs11Factory } from '../../hsm/pkcs11-module';
 import type { KeyPolicy } from '../../policy';
-import type { Inventory } from '../../store/inventory';
+import type { Inventory } from '../../inventory';
 import { formatPath, yamlLineFinder } from '../../config/yaml-schema';
 import { checkParameters, type Parameters } from '../parameters';
 import type { LoadedScript } from '../script';
@@ -22,7 +23,7 @@ export interface CeremonyProblem {
   file: string;
   line: number | null;
   field: string;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -91,7 +92,7 @@ function targetTokenIssues(loaded: LoadedScript, values: Parameters, env: StartC
 /** One error naming every problem by file, line and field; its code is the first problem's. */
 export function startError(loaded: LoadedScript, issues: ScriptIssue[]): KeyriteError {
   const lineOf = yamlLineFinder(loaded.text);
-  const problems: CeremonyProblem[] = issues.map((i) => ({ file: loaded.file, line: lineOf(i.path), field: formatPath(i.path), code: i.code ?? 'CEREMONY_INVALID', message: i.message }));
+  const problems: CeremonyProblem[] = issues.map((i) => ({ file: loaded.file, line: lineOf(i.path), field: formatPath(i.path), code: i.code ?? 'SCRIPT_INVALID', message: i.message }));
   const where = (p: CeremonyProblem): string => `${p.line ? `${p.file}:${p.line}` : p.file} ${p.field}`;
   const text = problems.length === 1
     ? `Ceremony '${loaded.script.id}' cannot start: ${where(problems[0])}: ${problems[0].message} Nothing was done; fix this and start again.`

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KEY_STATUSES } from '../../store/inventory';
+import { KEY_STATUSES } from '../../inventory';
 import type { ActionName } from '../types';
 import type { ScriptIssue } from './problems';
 

@@ -9,10 +9,10 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 /**
  * Test-only switches, replaced by `undefined` in every shipped bundle so the code that reads them
- * is gone (not just unset): the crash-test seam in src/core/ceremony/fault.ts. Test builds
+ * is gone (not just unset): the crash-test seam in src/core/fault.ts. Test builds
  * (`testBuild: true`) keep them live.
  */
-export const TEST_ONLY_ENV = ['KEYRITE_FAULT_KILL_AT'];
+export const TEST_ONLY_ENV = ['KEYRITE_FAULT_KILL_AT', 'KEYRITE_FAULT_TRACE'];
 export const shippedDefines = () => Object.fromEntries(TEST_ONLY_ENV.map((name) => [`process.env.${name}`, 'undefined']));
 
 export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNames = 'chunks/[name]-[hash]', testBuild = false }) {

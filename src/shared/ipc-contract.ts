@@ -8,6 +8,7 @@
  * Only type-level imports from here reach the renderer bundle; zod itself stays on the node side.
  */
 import { z } from 'zod';
+import { CHANNELS, type Channel } from './channels';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -283,11 +284,10 @@ export const contract = {
   'ceremony:witness': { input: noInput, output: WitnessViewSchema.nullable() },
   /** Print the share on screen (reveal phase only) as a card. The card's words never cross IPC. */
   'share:printCard': { input: z.strictObject({ id }), output: z.object({ index: z.number(), custodian: z.string() }) },
-} as const;
+} as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Contract = typeof contract;
-export type Channel = keyof Contract;
-export const CHANNELS = Object.keys(contract) as Channel[];
+export { CHANNELS, type Channel };
 
 /** Channels the witness window may call: nothing that can change a ceremony or reveal a secret. */
 export const WITNESS_CHANNELS: readonly Channel[] = ['app:info', 'ceremony:witness'];

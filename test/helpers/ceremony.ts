@@ -15,11 +15,7 @@ export const NETWORKED: InterfaceLister = () => ({
   eth0: [{ address: '192.0.2.10', netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: '192.0.2.10/24' }],
 });
 
-/**
- * The CLI's test build (test/global-setup.ts builds it): the shipped `bin/keyrite.mjs` has the
- * test-only switches such as KEYRITE_FAULT_KILL_AT compiled out; crash tests spawn this one.
- */
-export const TEST_BUILD_CLI = 'out/cli-test/keyrite.mjs';
+export { TEST_BUILD_CLI } from './cli';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `keyrite-${prefix}-`));

@@ -1,12 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadScript } from '../../src/core/ceremony/script';
 import { connectHsm, type HsmConnection } from '../../src/core/hsm/connect';
-import { PEOPLE, TEST_BUILD_CLI, tempDir } from '../helpers/ceremony';
+import { PEOPLE, tempDir } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
+import { runKeyrite } from '../helpers/cli';
 
 /**
  * kill -9 at every action step, at the worst moment (the action has touched the HSM or the disk,
@@ -24,9 +24,9 @@ writeFileSync(answers, stringify({
 // Not the demo token: the PINs come from the environment, never from the answers file.
 const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'kill', KEYRITE_PIN: hsm.userPin, KEYRITE_SO_PIN: hsm.soPin };
 
-function keyrite(args: string[], extraEnv: Record<string, string> = {}, cli = 'bin/keyrite.mjs') {
-  return spawnSync(process.execPath, [cli, ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
-}
+// runKeyrite runs the CLI's test build for the killed run (KEYRITE_FAULT_KILL_AT is compiled out
+// of the shipped one); the resume and the verify run the shipped CLI.
+const keyrite = (args: string[], extraEnv: Record<string, string> = {}) => runKeyrite(args, { env: { ...env, ...extraEnv }, timeout: 60_000 });
 
 function events(bundle: string): Array<{ seq: number; type: string; data: Record<string, unknown> }> {
   return readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -41,8 +41,8 @@ afterAll(() => conn?.close());
 
 function killAndResume(script: string, step: string, runArgs: string[], resumeArgs: string[]): string {
   const out = path.join(tempDir('kill-out'), 'bundle');
-  // The crash comes from the test build; the resume and the verify run the shipped CLI.
-  const killed = keyrite(['ceremony', 'run', script, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step }, TEST_BUILD_CLI);
+  // The seal step's worst moment is inside it: CEREMONY_SEALED committed, no bundle file written yet.
+  const killed = keyrite(['ceremony', 'run', script, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step === 'seal' ? 'seal:committed' : step });
   expect(killed.signal, `${step}: the run should have been killed\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
   const id = /Ceremony (\S+):/.exec(killed.stdout)![1];
   const resumed = keyrite(['ceremony', 'resume', id, '--answers', answers, ...resumeArgs]);

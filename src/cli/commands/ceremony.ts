@@ -91,7 +91,21 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
   }
 }
 
+/**
+ * Resuming a sealed ceremony adds nothing to it. If a crash had cut the writing of its bundle
+ * short, loading it wrote the missing files from the store and verified the bundle: say so.
+ * Otherwise there is nothing to resume, and the refusal says where the bundle is.
+ */
+function reportSealed(id: string, outDir: string, written: string[]): void {
+  if (written.length === 0) {
+    throw new KeyriteError('CEREMONY_ALREADY_SEALED', `Ceremony ${id} is sealed and its bundle ${outDir} is complete and verified; nothing can be added after the seal.`, { details: { id } });
+  }
+  process.stdout.write(`Ceremony ${id} was sealed, but its bundle was cut short: wrote ${written.join(', ')} from the store and verified the bundle.\nCeremony ${id} sealed. Bundle: ${outDir}\n`);
+}
+
 function finish(view: CeremonyView): void {
+  // Sealed, but the bundle could not be written: the ceremony is safe in the store, the folder is not done.
+  if (view.status === 'sealed' && view.lastError) throw new KeyriteError(view.lastError.code, view.lastError.message, { details: view.lastError.details });
   if (view.status === 'sealed') return;
   if (view.status === 'aborted') process.exit(1);
   throw new KeyriteError('CEREMONY_INCOMPLETE', `Ceremony ${view.ceremonyId} stopped at step '${view.current?.title ?? '?'}'. Resume it with \`keyrite ceremony resume ${view.ceremonyId}\`.`);
@@ -158,11 +172,15 @@ export function registerCeremonyCommands(program: Command): void {
       try {
         const ceremonyId = id ?? (await service.onlyRunning());
         const runner = await service.runner(ceremonyId);
+        if (runner.ceremonyStatus === 'sealed') {
+          reportSealed(runner.id, runner.outDir, runner.bundleRepaired);
+          return;
+        }
         const answers = unattendedAnswers(opts, runner.script.roles.map((r) => r.id), hsm);
         if (answers && opts.drillShares) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
         const view = await service.view(ceremonyId);
         process.stdout.write(`Resuming ceremony ${ceremonyId} at step ${(view.current?.index ?? 0) + 1}: ${view.current?.title ?? '(none)'}\n`);
-        if (view.status !== 'running') throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony ${ceremonyId} is already ${view.status}.`);
+        if (view.status !== 'running') throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony ${ceremonyId} is ${view.status}; an ${view.status} ceremony cannot be resumed.`);
         finish(await drive(service, view, answers));
       } finally {
         await service.close();

@@ -237,8 +237,12 @@ describe('one process per ceremony (issue 13, item 4)', () => {
     // Now the CLI holds it (stopped mid-run), and the desktop is refused, until the CLI is killed.
     const child = spawn(process.execPath, ['bin/keyrite.mjs', 'ceremony', 'resume', id, '--answers', answers], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    for (let i = 0; i < 200 && !stdout.includes('Resuming'); i++) await new Promise((r) => setTimeout(r, 25));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Up to 20 s: a cold CLI start on a loaded machine takes seconds.
+    for (let i = 0; i < 800 && !stdout.includes('Resuming'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(stdout, stderr).toContain('Resuming');
     child.kill('SIGSTOP');
     const desktop = new MainServices(home, { ...env }, (opts) => CeremonyService.open({ ...opts, interfaces: AIR_GAPPED }));
     const table2 = buildHandlerTable({ services: desktop, appVersion: 'test', log: () => undefined });

@@ -16,7 +16,7 @@ export const TEST_ONLY_ENV = ['KEYRITE_FAULT_KILL_AT', 'KEYRITE_FAULT_TRACE'];
 export const shippedDefines = () => Object.fromEntries(TEST_ONLY_ENV.map((name) => [`process.env.${name}`, 'undefined']));
 
 export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNames = 'chunks/[name]-[hash]', testBuild = false }) {
-  await build({
+  return build({
     entryPoints: typeof entry === 'string' ? [entry] : entry,
     outdir,
     entryNames,
@@ -30,8 +30,9 @@ export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNa
     packages: 'external',
     sourcemap: 'linked',
     sourcesContent: testBuild, // shipped maps point at the sources without carrying them (or the test-only code)
-    minifySyntax: true, // folds the replaced switches away (`undefined && …`), nothing else changes
+    minifySyntax: true, // folds the replaced switches away, nothing else changes
     logLevel: 'warning',
+    metafile: true, // the list of files written, so a caller can remove what an older build left
     define: { __KEYRITE_VERSION__: JSON.stringify(version), ...(testBuild ? {} : shippedDefines()) },
     banner: { js: "import { createRequire as __kr_cr } from 'node:module'; const require = __kr_cr(import.meta.url);" },
   });

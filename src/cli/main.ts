@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { disableCoreDumps } from '../core/process/core-dumps';
 import { fail } from './io';
-import { buildProgram, GROUPS } from './program';
+import { buildProgram, GLOBAL_VALUE_OPTIONS, GROUPS } from './program';
 
 // First, before a PIN, share or KEK byte can be in memory: a crash must not write them to a core
 // file. (The fast path in index.ts — version and help pages — never holds a secret.)
@@ -18,7 +18,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 try {
-  const wanted = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  // Skip global options and their values when looking for the command group.
+  const argv = process.argv.slice(2);
+  const wanted = argv.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_OPTIONS.includes(argv[i - 1]));
   // Help, a typo or no command: load every group so commander can list them all.
   const program = await buildProgram(wanted && wanted in GROUPS ? [wanted] : Object.keys(GROUPS));
   await program.parseAsync(process.argv);

@@ -48,8 +48,9 @@ const Mechanism = z.object({
 });
 
 const HsmInfo = z.object({
-  module: z.object({ path: z.string(), manufacturer: z.string(), description: z.string(), cryptokiVersion: z.string(), libraryVersion: z.string() }),
+  module: z.object({ path: z.string(), manufacturer: z.string(), description: z.string(), cryptokiVersion: z.string(), libraryVersion: z.string(), profile: z.string() }),
   selectedToken: z.string(),
+  selectedBy: z.string(),
   demo: z.boolean(),
   tokens: z.array(
     z.object({
@@ -70,6 +71,8 @@ const HsmInfo = z.object({
       minPinLength: z.number(),
       maxPinLength: z.number(),
       mechanisms: z.array(Mechanism),
+      uri: z.string(),
+      selected: z.boolean(),
     }),
   ),
 });
@@ -77,6 +80,10 @@ const HsmInfo = z.object({
 const SettingsValues = z.object({
   modulePath: z.string().nullable(),
   tokenLabel: z.string().nullable(),
+  /** A PKCS#11 URI (RFC 7512) naming the token and module; wins over label and module path. */
+  tokenUri: z.string().nullable(),
+  /** PKCS#11 module initialisation arguments (NSS softokn: configdir=…). */
+  moduleArgs: z.string().nullable(),
   outputFolder: z.string().nullable(),
 });
 const Settings = SettingsValues.extend({
@@ -88,6 +95,8 @@ const Settings = SettingsValues.extend({
 const SettingsPatch = z.strictObject({
   modulePath: z.string().max(4096).nullable().optional(),
   tokenLabel: z.string().max(32, 'A PKCS#11 token label is at most 32 characters.').nullable().optional(),
+  tokenUri: z.string().max(4096).nullable().optional(),
+  moduleArgs: z.string().max(4096).nullable().optional(),
   outputFolder: z.string().max(4096).nullable().optional(),
 });
 

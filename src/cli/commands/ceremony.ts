@@ -8,6 +8,7 @@ import type { CeremonyView, StepInput } from '../../core/ceremony/types';
 import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
 import { resolveHsmConfig, type HsmConfig } from '../../core/hsm/config';
+import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive, readPinIfGiven } from '../io';
 import { askTerminal } from '../terminal-driver';
@@ -38,7 +39,18 @@ function parseParams(list: string[] = []): Record<string, string> {
   return out;
 }
 
-async function openService(hsm: HsmConfig): Promise<CeremonyService> {
+/** The HSM: --token / the environment first, else the answers file's token and module arguments. */
+function hsmFor(answers: Answers | null = null): HsmConfig {
+  const env = { ...process.env };
+  if (answers?.token && !env.KEYRITE_TOKEN_URI && !env.KEYRITE_TOKEN_LABEL) {
+    if (isPkcs11Uri(answers.token)) env.KEYRITE_TOKEN_URI = answers.token;
+    else env.KEYRITE_TOKEN_LABEL = answers.token;
+  }
+  if (answers?.moduleArgs && !env.KEYRITE_PKCS11_INIT_ARGS) env.KEYRITE_PKCS11_INIT_ARGS = answers.moduleArgs;
+  return resolveHsmConfig(env);
+}
+
+async function openService(hsm: HsmConfig = hsmFor()): Promise<CeremonyService> {
   return CeremonyService.open({ home: keyriteHome(), hsm });
 }
 
@@ -135,7 +147,9 @@ export function registerCeremonyCommands(program: Command): void {
     .option('--so-pin-file <file>', 'unattended runs: the security officer PIN for a trusted KEK (or KEYRITE_SO_PIN)')
     .action(async (scriptArg: string, opts: RunOptions) => {
       const loaded = loadScript(scriptArg);
-      const hsm = resolveHsmConfig();
+      // The token may come from the answers file; whether it is the demo token decides whether
+      // that file may hold a PIN.
+      const hsm = hsmFor(opts.answers ? loadAnswers(opts.answers) : null);
       const answers = unattendedAnswers(opts, loaded.script.roles.map((r) => r.id), hsm);
       const parameters: Record<string, unknown> = { ...(answers?.parameters ?? {}), ...parseParams(opts.param) };
       let drillSharesFile: string | undefined;
@@ -167,7 +181,7 @@ export function registerCeremonyCommands(program: Command): void {
     .option('--pin-file <file>', 'unattended runs: the user PIN, from a file only its owner can read (or KEYRITE_PIN)')
     .option('--so-pin-file <file>', 'unattended runs: the security officer PIN for a trusted KEK (or KEYRITE_SO_PIN)')
     .action(async (id: string | undefined, opts: RunOptions) => {
-      const hsm = resolveHsmConfig();
+      const hsm = hsmFor();
       const service = await openService(hsm);
       try {
         const ceremonyId = id ?? (await service.onlyRunning());
@@ -192,7 +206,7 @@ export function registerCeremonyCommands(program: Command): void {
     .description('list ceremonies and where each stands')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const service = await openService(resolveHsmConfig());
+      const service = await openService();
       try {
         const list = await service.listCeremonies();
         if (opts.json) {
@@ -216,7 +230,7 @@ export function registerCeremonyCommands(program: Command): void {
     .requiredOption('--reason <text>', 'why the ceremony is aborted')
     .requiredOption('--by <person>', 'id of the participant aborting it')
     .action(async (id: string | undefined, opts: { reason: string; by: string }) => {
-      const service = await openService(resolveHsmConfig());
+      const service = await openService();
       try {
         const ceremonyId = id ?? (await service.onlyRunning());
         await service.abort(ceremonyId, opts.reason, opts.by);

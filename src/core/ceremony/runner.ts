@@ -487,8 +487,10 @@ export class CeremonyRunner {
 
   connection(): HsmConnection {
     if (!this.secrets.conn) {
+      // A URI's serial/model select the configured token only, not a drill's target token.
+      const token = this.state.tokenLabel === this.deps.hsm.tokenLabel ? this.deps.hsm.token : undefined;
       try {
-        this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel }, { factory: this.deps.pkcs11Factory });
+        this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel, token }, { factory: this.deps.pkcs11Factory });
       } catch (e) {
         // Mid-ceremony the token cannot be swapped for another label: say what can be done now.
         if (!isKeyriteError(e, 'HSM_TOKEN_NOT_FOUND')) throw e;

@@ -81,7 +81,7 @@ export function generateKeyPair(session: HsmSession, req: KeyGenRequest): Genera
     if (custody === 'wrap-with-trusted' && attributes.wrapWithTrusted !== true) {
       throw new KeyriteError('HSM_TRUSTED_WRAP_UNSUPPORTED', `Token '${session.token.label}' does not keep CKA_WRAP_WITH_TRUSTED on a new key, so it cannot restrict wrapping of the key to a security officer's trusted KEK. The key was destroyed unused. Use a token that enforces it, or — if the key policy permits (custody.untrusted-kek) — run the ceremony with --param trustedKek=false, which is recorded in the transcript.`, { details: { tokenLabel: session.token.label, wrapWithTrusted: attributes.wrapWithTrusted } });
     }
-    const problems = attributeProblems(attributes, { custody });
+    const problems = attributeProblems(attributes, { custody, reportsLocal: session.module.profile.reportsLocal });
     const publicInfo = readPublicKey(session, pair.publicKey);
     if (publicInfo.algorithm !== req.spec.algorithm || publicInfo.bits !== req.spec.bits) {
       problems.push(`the public key is ${publicInfo.algorithm.toUpperCase()}-${publicInfo.bits}, not ${describeKeySpec(req.spec)}`);
@@ -152,7 +152,7 @@ export function readKeyAttributes(session: HsmSession, privateKey: Handle, publi
  * born in the token and never seen in the clear; the custody decides extractability. Modifiable
  * and copyable are checked where the token reports them (null: a token without the attribute).
  */
-export function attributeProblems(a: KeyAttributeReport, req: { custody: KeyCustody; generated?: boolean }): string[] {
+export function attributeProblems(a: KeyAttributeReport, req: { custody: KeyCustody; generated?: boolean; reportsLocal?: boolean }): string[] {
   const problems: string[] = [];
   const expect = (ok: boolean, text: string): void => {
     if (!ok) problems.push(text);
@@ -161,7 +161,8 @@ export function attributeProblems(a: KeyAttributeReport, req: { custody: KeyCust
   expect(a.private, 'CKA_PRIVATE is false');
   expect(a.sensitive, 'CKA_SENSITIVE is false (the key could be read in the clear)');
   expect(a.alwaysSensitive || req.generated === false, 'CKA_ALWAYS_SENSITIVE is false');
-  expect(a.local || req.generated === false, 'CKA_LOCAL is false (the key was not generated in the token)');
+  // Some modules (NSS) report CKA_LOCAL=false even on keys they generated: their profile says so.
+  expect(a.local || req.generated === false || req.reportsLocal === false, 'CKA_LOCAL is false (the key was not generated in the token)');
   expect(a.sign, 'CKA_SIGN is false');
   expect(!a.signRecover, 'CKA_SIGN_RECOVER is true (signing keys make ordinary signatures only)');
   expect(!a.decrypt, 'CKA_DECRYPT is true (signing keys must not decrypt)');

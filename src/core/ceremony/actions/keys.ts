@@ -121,7 +121,7 @@ export const generateKey: ActionHandler = {
       // is exactly what this step would have made.
       pair = findKeyPair(session, keyId);
       attributes = readKeyAttributes(session, pair.privateKey, pair.publicKey);
-      const problems = attributeProblems(attributes, { custody });
+      const problems = attributeProblems(attributes, { custody, reportsLocal: session.module.profile.reportsLocal });
       if (problems.length > 0 || pair.publicInfo.algorithm !== spec.algorithm || pair.publicInfo.bits !== spec.bits) {
         throw new KeyriteError('CEREMONY_KEY_CONFLICT', `Token '${session.token.label}' already holds a key labelled '${keyId}' that this ceremony cannot adopt (${problems.join('; ') || 'different type'}). Investigate before continuing.`, { details: { keyId } });
       }

@@ -50,10 +50,6 @@ export async function readSettings(store: Store): Promise<SavedSettings> {
  */
 export function validateSettingsPatch(patch: Partial<SavedSettings>): Partial<SavedSettings> {
   const out: Partial<SavedSettings> = {};
-  // Person-supplied text: no control characters or bidi overrides in any setting.
-  for (const [field, value] of Object.entries(patch)) {
-    if (typeof value === 'string') requirePlainText(value, `The setting '${field}'`, 'SETTINGS_TEXT_INVALID', { field });
-  }
   if (patch.modulePath !== undefined) {
     const p = patch.modulePath?.trim() || null;
     if (p !== null) {
@@ -101,6 +97,10 @@ export function validateSettingsPatch(patch: Partial<SavedSettings>): Partial<Sa
       }
     }
     out.outputFolder = p;
+  }
+  // Person-supplied text: no control characters or bidi overrides in any setting (after each field's own checks, which say more).
+  for (const [field, value] of Object.entries(patch)) {
+    if (typeof value === 'string') requirePlainText(value, `The setting '${field}'`, 'SETTINGS_TEXT_INVALID', { field });
   }
   return out;
 }

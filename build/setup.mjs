@@ -19,6 +19,8 @@ const APT = {
   'libnss3-tools': { check: () => has('certutil') },
   // Python `cryptography`: tests recover a backup's key the way an outsider would.
   'python3-cryptography': { check: () => spawnSync('python3', ['-c', 'import cryptography.hazmat.primitives.keywrap'], { stdio: 'ignore' }).status === 0 },
+  // The auditor's standard-tools check of a bundle (docs/formats.md) uses jq; a test runs it verbatim.
+  jq: { check: () => has('jq') },
 };
 
 function nssModule() {

@@ -4,6 +4,7 @@ import sqlite3 from 'sqlite3';
 import { CeremonyService } from '../../src/core/ceremony/service';
 import { storePath } from '../../src/core/config/paths';
 import type { HsmConfig } from '../../src/core/hsm/config';
+import { CeremonyRepository } from '../../src/core/store/ceremonies';
 import { Store } from '../../src/core/store/db';
 import { MIGRATIONS } from '../../src/core/store/migrations';
 import { eventLine, makeEvent, type TranscriptEvent } from '../../src/core/transcript';
@@ -17,7 +18,8 @@ const EVENTS_PER_STEP = 5;
 
 /**
  * 5. Store: (a) steps appended the way the runner appends them — one BEGIN IMMEDIATE … COMMIT
- * per step holding its events (made with makeEvent) and the ceremony's new state, WAL +
+ * per step holding its events (made with makeEvent) and the ceremony's new state, written by
+ * CeremonyRepository.save (compare-and-set on the state version, step rows), WAL +
  * synchronous=FULL — against the same rows written with sqlite3 directly (same pragmas, same
  * statements, lines made beforehand); (b) resuming a ceremony with 100k events in its chain
  * (`CeremonyService.open` + `view`, what `keyrite ceremony resume` and the app do) against
@@ -32,7 +34,8 @@ export async function run(opts: { quick: boolean }): Promise<Row[]> {
   }
 }
 
-const STATE = JSON.stringify({ tokenLabel: 'keyrite-demo', phase: 'action', participants: [], signoffs: [], keys: {}, handedOut: [], collected: [], artifacts: {}, actionState: {}, evidence: null });
+const STATE_OBJECT = { tokenLabel: 'keyrite-demo', phase: 'action', participants: [], signoffs: [], keys: {}, handedOut: [], collected: [], artifacts: {}, actionState: {}, evidence: null };
+const STATE = JSON.stringify(STATE_OBJECT);
 
 function insertCeremony(id: string): [string, unknown[]] {
   const now = new Date().toISOString();
@@ -52,6 +55,9 @@ async function append(dir: string, quick: boolean): Promise<Row> {
     await store.run(sql, params as never[]);
     await raw.run(sql, params);
     let head: TranscriptEvent | null = null;
+    // The runner's own write: CeremonyRepository.save, a compare-and-set on the state version.
+    const repo = new CeremonyRepository(store);
+    let version = 0;
     let rawSeq = 0;
     let step = 0;
     let rawStep = 0;
@@ -59,12 +65,9 @@ async function append(dir: string, quick: boolean): Promise<Row> {
       const at = new Date().toISOString();
       const t0 = nowMs();
       await store.transaction(async (tx) => {
-        for (const fields of stepEvents(id, step, at)) {
-          const e = makeEvent(head, fields);
-          await tx.run('INSERT INTO events (ceremony_id, seq, line, hash) VALUES (?, ?, ?, ?)', [id, e.seq, eventLine(e), e.hash]);
-          head = e;
-        }
-        await tx.run('UPDATE ceremonies SET state = ?, current_step = ?, status = ?, updated_at = ? WHERE id = ?', [STATE, step, 'running', at, id]);
+        const events: TranscriptEvent[] = [];
+        for (const fields of stepEvents(id, step, at)) events.push((head = makeEvent(head, fields)));
+        version = await repo.save(tx, { id, expectedVersion: version, events, state: STATE_OBJECT, currentStep: step, status: 'running', at });
       });
       step += 1;
       return nowMs() - t0;

@@ -139,10 +139,12 @@ export class Lane {
     }
   }
 
-  resumeArgs(kind: Kind, id: string, instanceTmp: string): string[] {
+  resumeArgs(kind: Kind, id: string): string[] {
     const base = ['ceremony', 'resume', id, '--answers', this.answersFile(kind)];
     if (kind === 'backup-recovery-drill') return [...base, '--drill-shares', this.fixture.shares];
-    if (kind === 'share-rotation') return [...base, '--drill-shares', path.join(instanceTmp, 'shares.txt')];
+    // The old shares come from the fixture: the killed run may already have written the new split
+    // over its own copy (as custodians would still hold their old shares on paper).
+    if (kind === 'share-rotation') return [...base, '--drill-shares', this.fixture.shares];
     return base;
   }
 
@@ -268,7 +270,7 @@ export async function runInstant(lane: Lane, plan: InstantPlan): Promise<Instant
   let done = first.signal !== 'SIGKILL';
   for (const k of plan.resumeKills) {
     if (done) break;
-    const r = await lane.keyrite(lane.resumeArgs(plan.kind, id, instanceTmp), { KEYRITE_FAULT_KILL_AT: `#${k}` });
+    const r = await lane.keyrite(lane.resumeArgs(plan.kind, id), { KEYRITE_FAULT_KILL_AT: `#${k}` });
     resumes += 1;
     log.push(`resume (kill at #${k}): ${r.signal ?? r.code}\n${r.stdout}\n${r.stderr}`);
     if (r.signal === 'SIGKILL') landed.push(`resume: ${await where(lane, id)}`);
@@ -277,7 +279,7 @@ export async function runInstant(lane: Lane, plan: InstantPlan): Promise<Instant
     else done = true;
   }
   if (!done) {
-    const r = await lane.keyrite(lane.resumeArgs(plan.kind, id, instanceTmp));
+    const r = await lane.keyrite(lane.resumeArgs(plan.kind, id));
     resumes += 1;
     log.push(`resume: ${r.signal ?? r.code}\n${r.stdout}\n${r.stderr}`);
     // A kill after the bundle was complete leaves nothing to resume: refused, and the bundle is whole.

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { stringify } from 'yaml';
 import { CeremonyRunner } from '../../src/core/ceremony/runner';
 import { parseScript } from '../../src/core/ceremony/script';
@@ -236,12 +236,16 @@ describe('one process per ceremony (issue 13, item 4)', () => {
 
     // Now the CLI holds it (stopped mid-run), and the desktop is refused, until the CLI is killed.
     const child = spawn(process.execPath, ['bin/keyrite.mjs', 'ceremony', 'resume', id, '--answers', answers], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Whatever happens below, a stopped child must not stay stopped holding the store.
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // Up to 20 s: a cold CLI start on a loaded machine takes seconds.
-    for (let i = 0; i < 800 && !stdout.includes('Resuming'); i++) await new Promise((r) => setTimeout(r, 25));
+    // 'Resuming' is printed once the CLI holds the ceremony; a loaded machine may take a while.
+    for (let i = 0; i < 2400 && !stdout.includes('Resuming'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(stdout, stderr).toContain('Resuming');
     child.kill('SIGSTOP');
     const desktop = new MainServices(home, { ...env }, (opts) => CeremonyService.open({ ...opts, interfaces: AIR_GAPPED }));

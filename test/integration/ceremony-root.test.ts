@@ -11,7 +11,7 @@ import { parseKeyType } from '../../src/core/hsm/key-spec';
 import { reconcileInventory } from '../../src/core/inventory';
 import { combine } from 'shamir-secret-sharing';
 import { decodeShare } from '../../src/core/backup';
-import { assertNoSecrets, verifyBundle } from '../../src/core/transcript';
+import { assertNoSecrets, transcriptKeyLabel, verifyBundle } from '../../src/core/transcript';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
 import { NETWORKED, answersFor, openService, runToEnd, tempDir, PEOPLE } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
@@ -75,11 +75,13 @@ describe('root key generation ceremony on SoftHSM', () => {
     expect(keys[0].facts[0].text).toContain('BAG-1');
   });
 
-  it('leaves the inventory and the token in agreement: the key and the ceremony\'s transcript key are both known', async () => {
+  it('leaves the inventory and the token in agreement: the key is known, the one-time transcript key is gone', async () => {
     const conn = connectHsm(hsm.config('root'));
     try {
       conn.session.login(hsm.userPin);
-      expect(conn.session.find({ class: 'private' }).length).toBe(2);
+      // Sealing destroys the transcript key once its signature is checked (issue 15): only the root key is left.
+      expect(conn.session.find({ class: 'private' }).length).toBe(1);
+      expect(conn.session.find({ label: transcriptKeyLabel(rootView.ceremonyId) })).toHaveLength(0);
       expect(await reconcileInventory(service.deps.inventory, conn.session)).toEqual([]);
     } finally {
       conn.close();

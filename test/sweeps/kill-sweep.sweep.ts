@@ -12,6 +12,8 @@ import { KINDS, Lane, countInstants, coverage, planSweep, runInstant, type Insta
 const SEED = Number(process.env.KEYRITE_SWEEP_SEED ?? Date.now() % 1_000_000);
 const INSTANTS = Number(process.env.KEYRITE_SWEEP_INSTANTS ?? 200);
 const LANES = Number(process.env.KEYRITE_SWEEP_LANES ?? 2);
+/** KEYRITE_SWEEP_ONLY=135,140 replays just those instants (1-based) of the seed's plan. */
+const ONLY = new Set((process.env.KEYRITE_SWEEP_ONLY ?? '').split(',').filter(Boolean).map(Number));
 const results = path.resolve('test-results');
 
 it(`kill -9 at ${INSTANTS} seeded instants of all five ceremonies, each resumed to a verified bundle (seed ${SEED})`, async () => {
@@ -31,6 +33,7 @@ it(`kill -9 at ${INSTANTS} seeded instants of all five ceremonies, each resumed 
   await Promise.all(lanes.map(async (lane, li) => {
     for (let i = li; i < plans.length; i += LANES) {
       const plan: InstantPlan = plans[i];
+      if (ONLY.size > 0 && !ONLY.has(i + 1)) continue;
       try {
         const o = await runInstant(lane, plan);
         outcomes.push(o);
@@ -45,7 +48,7 @@ it(`kill -9 at ${INSTANTS} seeded instants of all five ceremonies, each resumed 
   const kills = outcomes.reduce((n, o) => n + o.landed.length, 0);
   const resumes = outcomes.reduce((n, o) => n + o.resumes, 0);
   const summary = [
-    `Seed ${SEED}: ${outcomes.length} of ${INSTANTS} instants passed, ${failures.length} failed; ${kills} kill -9 landed (${kills - outcomes.length} of them in resumes), ${resumes} resumes; ${Math.round((Date.now() - started) / 60000)} min with ${LANES} lanes.`,
+    `Seed ${SEED}: ${outcomes.length} of ${ONLY.size || INSTANTS} instants passed, ${failures.length} failed; ${kills} kill -9 landed (${kills - outcomes.length} of them in resumes), ${resumes} resumes; ${Math.round((Date.now() - started) / 60000)} min with ${LANES} lanes.`,
     `Crash points per full run: ${KINDS.map((k) => `${k} ${totals[k]}`).join(', ')}.`,
     '',
     'Kills per ceremony and step (where the store stood after the kill):',
@@ -57,4 +60,5 @@ it(`kill -9 at ${INSTANTS} seeded instants of all five ceremonies, each resumed 
   writeFileSync(path.join(results, 'kill-sweep.md'), summary + '\n');
   console.log(summary);
   expect(failures, failures.join('\n\n')).toEqual([]);
+  if (ONLY.size > 0) expect(outcomes).toHaveLength(ONLY.size);
 });

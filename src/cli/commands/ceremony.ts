@@ -20,6 +20,7 @@ interface RunOptions {
   answers?: string;
   demo?: boolean;
   drillShares?: string;
+  drillSharesOut?: string;
   backup?: string;
   param?: string[];
 }
@@ -140,7 +141,8 @@ export function registerCeremonyCommands(program: Command): void {
     .option('--out <dir>', 'bundle folder (created; refused if it exists and is not empty)')
     .option('--answers <file>', 'answers file (YAML) for a run with no person at the keyboard')
     .option('--demo', 'rehearse on the embedded demo token with built-in participants')
-    .option('--drill-shares <file>', 'drills: write shares to FILE (root-key-generation) or read them from FILE (recovery, share rotation)')
+    .option('--drill-shares <file>', 'drills: write shares to a new FILE (root-key-generation, key-rotation) or read them from FILE (recovery, share rotation)')
+    .option('--drill-shares-out <file>', 'drills: write the new shares to a new FILE (share rotation, or any script that makes shares)')
     .option('--backup <file>', 'the backup file to restore or re-split')
     .option('--param <name=value...>', 'set a script parameter')
     .option('--pin-file <file>', 'unattended runs: the user PIN, from a file only its owner can read (or KEYRITE_PIN)')
@@ -153,11 +155,16 @@ export function registerCeremonyCommands(program: Command): void {
       const answers = unattendedAnswers(opts, loaded.script.roles.map((r) => r.id), hsm);
       const parameters: Record<string, unknown> = { ...(answers?.parameters ?? {}), ...parseParams(opts.param) };
       let drillSharesFile: string | undefined;
+      const reads = loaded.script.steps.some((s) => s.action === 'collectShares' || s.action === 'restoreBackup' || s.action === 'resplitShares');
+      const writes = loaded.script.steps.some((s) => s.action === 'createBackup' || s.action === 'resplitShares');
       if (opts.drillShares) {
-        const writes = loaded.script.steps.some((s) => s.action === 'createBackup');
-        const reads = loaded.script.steps.some((s) => s.action === 'collectShares' || s.action === 'restoreBackup' || s.action === 'resplitShares');
         if (reads && answers) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
-        if (writes || (reads && loaded.script.steps.some((s) => s.action === 'resplitShares'))) drillSharesFile = path.resolve(opts.drillShares);
+        // A file that was read is never written: new shares go to a new file (--drill-shares-out).
+        else if (writes) drillSharesFile = path.resolve(opts.drillShares);
+      }
+      if (opts.drillSharesOut) {
+        if (!writes) throw new KeyriteError('USAGE', `Script '${loaded.script.id}' makes no shares, so --drill-shares-out has nothing to write.`);
+        drillSharesFile = path.resolve(opts.drillSharesOut);
       }
       if (!answers && !isInteractive()) throw needsTerminal();
       const out = path.resolve(opts.out ?? defaultOut(loaded.script.id));

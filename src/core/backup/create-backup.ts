@@ -39,6 +39,8 @@ export interface CreateBackupOptions {
   /** Force the KCV method (default: AES-CMAC where the token has it, else AES-ECB). */
   kcvMethod?: KcvMethod;
   now?: Date;
+  /** Shown the KEK while it exists, so the caller's secret guard can refuse it in any event (it keeps digests only). */
+  watchKek?: (kek: Uint8Array) => void;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function createBackup(session: HsmSession, opts: CreateBackupOption
   checkWrappable(session, pair.privateKey, pair.publicKey, opts.keyLabel, trusted);
 
   const kek = session.random(KEK_BYTES);
+  opts.watchKek?.(kek);
   let kekHandle: Handle | undefined;
   try {
     const kcv = computeKcv(session, kek, kcvMethod);

@@ -19,6 +19,8 @@ export interface ResplitOptions {
   ceremonyId: string;
   outDir: string;
   now?: Date;
+  /** Shown the rebuilt KEK while it exists (see CreateBackupOptions.watchKek). */
+  watchKek?: (kek: Uint8Array) => void;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function resplitBackup(session: HsmSession, backup: BackupFile, sha
   rfc5649Mechanism(session, 'check the backup');
 
   const kek = await combineShares(backup, shares);
+  opts.watchKek?.(kek);
   let kekHandle: Handle | undefined;
   try {
     assertKcv(session, kek, backup);

@@ -22,7 +22,7 @@ export interface RestoreResult {
  * id and usage, destroy the KEK, recreate the public key object, prove identity. On any failure
  * nothing is left in the target token.
  */
-export async function restoreBackup(session: HsmSession, backup: BackupFile, shares: DecodedShare[], opts: { label?: string } = {}): Promise<RestoreResult> {
+export async function restoreBackup(session: HsmSession, backup: BackupFile, shares: DecodedShare[], opts: { label?: string; watchKek?: (kek: Uint8Array) => void } = {}): Promise<RestoreResult> {
   const label = opts.label ?? backup.keyLabel;
   const existing = session.find({ label });
   if (existing.length > 0) {
@@ -34,6 +34,7 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
   const id = Buffer.from(backup.ckaId, 'hex');
 
   const kek = await combineShares(backup, shares);
+  opts.watchKek?.(kek);
   let kekHandle: Handle | undefined;
   let privateKey: Handle | undefined;
   let publicKey: Handle | undefined;

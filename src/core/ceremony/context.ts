@@ -9,6 +9,7 @@ import type { Inventory } from '../inventory';
 import type { EventType, TranscriptEvent, TranscriptSigner } from '../transcript';
 import type { Parameters } from './parameters';
 import type { InterfaceLister } from './preflight';
+import type { CeremonySecrets } from './secrets';
 import type { CeremonyScript, ScriptStep } from './script';
 import type { Need, Participant, StepInput } from './types';
 
@@ -85,7 +86,8 @@ export interface ActionContext {
   readonly outDir: string;
   readonly demo: boolean;
   readonly deps: RunnerDeps;
-  readonly secrets: VolatileSecrets;
+  /** Every live secret of the ceremony, and the guard every event passes before it is written. */
+  readonly secrets: CeremonySecrets;
   now(): Date;
   /** The logged-in session; the runner asks for a PIN before calling an action that needs it. */
   session(): HsmSession;
@@ -105,17 +107,6 @@ export interface ActionContext {
    * store. `data` is CEREMONY_SEALED's evidence; the runner adds the event count.
    */
   seal(signer: TranscriptSigner, data: Record<string, unknown>): Promise<void>;
-}
-
-/** Secrets held in memory only, for as long as the runner object lives. Lost on restart, by design. */
-export interface VolatileSecrets {
-  conn?: HsmConnection;
-  /** Shares made by createBackup / resplitShares, until each is handed out. */
-  issued?: Array<{ index: number; custodian: string; header: string; words: string[] }>;
-  /** Shares typed in at recovery (decoded), until the KEK is rebuilt. */
-  collected: unknown[];
-  /** A trusted KEK is made by the security officer: both PINs, held only until the backup is made. */
-  backupPins?: { so?: string; user?: string };
 }
 
 export type ActionOutcome = 'done' | 'pending';

@@ -10,12 +10,14 @@ import type { HsmSession } from '../hsm/session';
 import { crashPoint } from '../fault';
 import { CeremonyRepository, type CeremonyStatus, type SealRecord } from '../store/ceremonies';
 import type { Store } from '../store/db';
-import { makeEvent, signTranscript, verifyBundle, writeSealedBundle, type EventType, type TranscriptEvent, type TranscriptSigner, type WrittenBundle } from '../transcript';
+import { destroyTranscriptKey, makeEvent, signTranscript, transcriptKeyLabel, verifyBundle, writeSealedBundle, type EventType, type TranscriptEvent, type TranscriptSigner, type WrittenBundle } from '../transcript';
 import { hexToPgpWords } from '../transcript/pgp-words';
 import { HANDLERS } from './actions';
 import { shareCardForReveal } from './actions/shares';
 import { killHereForCrashTest } from './fault';
-import { userPinNeed, type ActionContext, type CeremonyState, type PendingEvent, type RunnerDeps, type VolatileSecrets } from './context';
+import { userPinNeed, type ActionContext, type CeremonyState, type PendingEvent, type RunnerDeps } from './context';
+import { errorEventData } from './error-event';
+import { CeremonySecrets } from './secrets';
 import { resolveParameters, type Parameters } from './parameters';
 import { roleSpecs, type CeremonyScript, type LoadedScript, type ScriptStep } from './script';
 import type { CeremonyView, Need, Participant, ShareCard, StepInput, StepStatus } from './types';
@@ -56,7 +58,7 @@ export class CeremonyRunner {
   private pending: PendingEvent[] = [];
   private commitHooks: Array<(tx: Store) => Promise<void>> = [];
   private lastError: CeremonyView['lastError'] = null;
-  private readonly secrets: VolatileSecrets = { collected: [] };
+  private readonly secrets = new CeremonySecrets();
   private readonly repo: CeremonyRepository;
   private committed: Committed;
   private halted: KeyriteError | null = null;
@@ -162,10 +164,7 @@ export class CeremonyRunner {
 
   /** Closes the HSM session. The ceremony stays resumable. */
   close(): void {
-    this.secrets.conn?.close();
-    this.secrets.conn = undefined;
-    this.secrets.issued = undefined;
-    this.secrets.collected = [];
+    this.secrets.zeroize();
   }
 
   // ---------------------------------------------------------------- queries
@@ -262,6 +261,7 @@ export class CeremonyRunner {
     if (this.halted) throw this.halted;
     if (!step && this.status === 'sealed' && this.bundleUnwritten && input.kind === 'continue') return this.retryBundle();
     if (!step) throw this.notRunning('takes no more input');
+    this.secrets.noteInput(input);
     try {
       await this.apply(step, input);
     } catch (caught) {
@@ -277,14 +277,8 @@ export class CeremonyRunner {
         this.secrets.conn = undefined;
       }
       // Once CEREMONY_SEALED is in the chain nothing may follow it; the error is shown, not recorded.
-      if (this.status === 'running') {
-        this.emit('ERROR_RECORDED', { step: step.id, code: e.code, message: e.message });
-        try {
-          await this.commit();
-        } catch {
-          throw this.stop();
-        }
-      }
+      // The message may quote what was typed (a share word, a suggestion): the event gets codes and positions.
+      if (this.status === 'running') await this.recordError(step.id, e);
     }
     return this.view();
   }
@@ -542,6 +536,14 @@ export class CeremonyRunner {
 
   private async persist(events: TranscriptEvent[], extra?: (tx: Store) => Promise<void>, seal?: SealRecord): Promise<void> {
     if (this.halted) throw this.halted;
+    // The last gate before the disk: an event with a secret this ceremony has seen is refused. Not a
+    // store failure, so the runner does not stop: memory is the store again and the person retries.
+    try {
+      for (const e of events) this.secrets.check(e);
+    } catch (leak) {
+      this.restoreCommitted();
+      throw leak;
+    }
     const hooks = this.commitHooks;
     this.commitHooks = [];
     crashPoint('commit:before');
@@ -610,9 +612,18 @@ export class CeremonyRunner {
     this.index = this.script.steps.length;
     await this.persist(fresh, undefined, { ceremonyId: this.id, ...signed, sealedAt: this.deps.now().toISOString() });
     crashPoint('seal:committed');
+    // One-time key (CEREMONY_SEALED says so): its signature is checked and committed, so it goes now.
+    // Should the token refuse, the bundle is still written and the refusal then reported.
+    let keyLeft: unknown = null;
+    try {
+      destroyTranscriptKey(this.connection().session, this.id);
+    } catch (e) {
+      keyLeft = e;
+    }
     this.bundleUnwritten = true;
     await this.writeBundle();
     this.bundleUnwritten = false;
+    if (keyLeft) throw transcriptKeyLeft(this.id, keyLeft);
   }
 
   /** Seal, phase 2: the bundle's files from the committed seal record, then verified as `keyrite verify` would. */
@@ -631,6 +642,23 @@ export class CeremonyRunner {
       const code = isKeyriteError(cause) ? cause.code : 'CEREMONY_BUNDLE_INCOMPLETE';
       const why = cause instanceof Error ? cause.message : String(cause);
       throw new KeyriteError(code, `Ceremony '${this.id}' is sealed (its signed transcript is saved), but its bundle in '${this.outDir}' could not be completed: ${why} Fix that, then continue, or run \`keyrite ceremony resume ${this.id}\`, to write the missing files.`, { details: { ...(isKeyriteError(cause) ? cause.details : {}), id: this.id, dir: this.outDir, sealed: true }, cause });
+    }
+  }
+
+  /**
+   * ERROR_RECORDED for a problem the person can fix. Should even its code-and-positions form be
+   * refused by the guard, the bare code is recorded; an error is never lost, a secret never written.
+   */
+  private async recordError(stepId: string, e: KeyriteError): Promise<void> {
+    for (const data of [errorEventData(stepId, e), { step: stepId, code: e.code, redacted: true }]) {
+      this.emit('ERROR_RECORDED', data);
+      try {
+        await this.commit();
+        return;
+      } catch (refused) {
+        // A failed store write stops the runner; a refusal by the secret guard tries the bare code.
+        if (this.halted || !isKeyriteError(refused, 'TRANSCRIPT_SECRET_LEAK')) throw this.halted ? this.stop() : refused;
+      }
     }
   }
 
@@ -708,3 +736,10 @@ function prepareOutDir(dir: string): void {
 }
 
 export type { Participant };
+
+/** The seal is done and its bundle written, but the one-time transcript key is still on the token. */
+function transcriptKeyLeft(ceremonyId: string, cause: unknown): KeyriteError {
+  const label = transcriptKeyLabel(ceremonyId);
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new KeyriteError('TRANSCRIPT_KEY_NOT_DESTROYED', `Ceremony '${ceremonyId}' is sealed and its bundle written, but its one-time transcript key '${label}' could not be destroyed (${why}). Until it is, anyone with the user PIN could re-sign a rewritten transcript: destroy the objects labelled '${label}' (for example pkcs11-tool --delete-object --type privkey --label ${label}, then --type pubkey). \`keyrite inventory check\` lists it while it exists.`, { details: { label, ceremonyId }, cause });
+}

@@ -10,6 +10,7 @@ import { CeremonyRepository } from '../store/ceremonies';
 import { Store } from '../store/db';
 import { Inventory } from '../inventory';
 import type { RunnerDeps } from './context';
+import { checkDrillSharesTarget } from './drill-shares';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner, newCeremonyId } from './runner';
 import { listScripts, loadScript, parseScript, type LoadedScript } from './script';
@@ -98,6 +99,8 @@ export class CeremonyService {
     if (req.demo) this.ensureDemoTargetToken(loaded, parameters);
     if (req.backupFile) parameters.backupFile = req.backupFile;
     if (req.drillSharesFile) parameters.drillSharesFile = req.drillSharesFile;
+    // Refused before the ceremony starts: an existing file or link, or a place inside the bundle.
+    if (typeof parameters.drillSharesFile === 'string' && parameters.drillSharesFile) checkDrillSharesTarget(parameters.drillSharesFile, [req.outDir]);
     // Everything is checked before anyone checks in and before the HSM does anything.
     await checkCeremonyStart(loaded, parameters, this.deps);
     const id = newCeremonyId(this.deps.now(), loaded.script.id);

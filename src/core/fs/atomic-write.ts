@@ -10,6 +10,8 @@ import path from 'node:path';
  */
 export interface AtomicWriteOptions {
   exclusive?: boolean;
+  /** File mode (default 0644); 0600 for anything only its owner may read. Set before any byte is written. */
+  mode?: number;
 }
 
 function tempName(file: string): string {
@@ -18,8 +20,9 @@ function tempName(file: string): string {
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const tmp = tempName(file);
-  const handle = await fs.open(tmp, 'wx', 0o644);
+  const handle = await fs.open(tmp, 'wx', options.mode ?? 0o644);
   try {
+    if (options.mode !== undefined) await handle.chmod(options.mode); // exactly this mode, whatever the umask
     await handle.writeFile(data);
     await handle.sync();
   } catch (e) {

@@ -7,7 +7,7 @@ import type { Handle, HsmSession, ObjectClass } from '../hsm/session';
 import type { Inventory } from './inventory';
 import type { InventoryKey } from './types';
 
-export type DriftKind = 'missing' | 'unknown' | 'attribute' | 'fingerprint' | 'present-after-destroy';
+export type DriftKind = 'missing' | 'unknown' | 'attribute' | 'fingerprint' | 'present-after-destroy' | 'transcript-key-kept';
 
 export interface Drift {
   kind: DriftKind;
@@ -140,6 +140,9 @@ export async function reconcileInventory(inventory: Inventory, session: HsmSessi
       // A ceremony's own transcript-signing key: known, as long as it is the key that ceremony recorded.
       if (fp !== transcriptKey.spkiSha256) {
         drifts.push({ kind: 'fingerprint', label, message: `The transcript key '${label}' on token '${session.token.label}' has fingerprint ${fp ?? '(unreadable)'}, but ceremony ${transcriptKey.ceremonyId} recorded ${transcriptKey.spkiSha256}. It is not that ceremony's key; find out where it came from.` });
+      } else if (transcriptKey.sealed && o.private.length > 0) {
+        // One-time key: sealing destroys it. Still here, it can re-sign a rewritten transcript.
+        drifts.push({ kind: 'transcript-key-kept', label, message: `The transcript key '${label}' of sealed ceremony ${transcriptKey.ceremonyId} is still on token '${session.token.label}': anyone with the user PIN could re-sign a rewritten transcript with it. Destroy it (resume the ceremony's seal step, or destroy the objects labelled '${label}').` });
       }
       continue;
     }

@@ -72,29 +72,6 @@ export interface KeyRecord {
   facts: Fact[];
 }
 
-/** What the inventory hands the store to insert, every default already filled in. */
-export interface NewKeyRecord {
-  id: string;
-  label: string;
-  algorithm: 'rsa' | 'ec';
-  size: number;
-  curve: string | null;
-  purpose: string;
-  tokenLabel: string;
-  tokenSerial: string;
-  /** SHA-256 of the SPKI DER, lowercase hex. */
-  fingerprint: string;
-  /** ISO 8601. */
-  createdAt: string;
-  ceremonyId: string;
-  status: KeyStatus;
-  rotationDue: string | null;
-  attributes: ExpectedAttributes;
-  backups: BackupRef[];
-  certificates: CertRef[];
-  facts: Fact[];
-}
-
 export interface StatusChange {
   keyId: string;
   at: string;
@@ -142,8 +119,11 @@ export class KeyRecords {
     return rows.map((r) => r.id);
   }
 
-  /** Insert a key and its first history entry; an id already taken is KEY_ID_COLLISION. */
-  async insert(key: NewKeyRecord, tx?: Store): Promise<void> {
+  /**
+   * Insert a key (every default already filled in by the inventory) and its first history entry;
+   * an id already taken is KEY_ID_COLLISION.
+   */
+  async insert(key: KeyRecord, tx?: Store): Promise<void> {
     await this.write(tx, async (db) => {
       const existing = await db.get<{ label: string; ceremony_id: string }>('SELECT label, ceremony_id FROM keys WHERE id = ?', [key.id]);
       if (existing) throw collision(key.id, existing.label, existing.ceremony_id);

@@ -4,6 +4,11 @@ export interface CeremonyTranscriptKey {
   ceremonyId: string;
   label: string;
   spkiSha256: string;
+  /**
+   * The chain ends in CEREMONY_SEALED (the ceremony may still say 'running' if it stopped between
+   * signing and destroying): the key was to be destroyed, so one still on a token is a drift.
+   */
+  sealed: boolean;
 }
 
 /**
@@ -11,11 +16,15 @@ export interface CeremonyTranscriptKey {
  * are not managed keys with ids, but they are Keyrite's own: reconcile recognises them.
  */
 export async function ceremonyTranscriptKeys(store: Store): Promise<CeremonyTranscriptKey[]> {
-  const rows = await store.all<{ id: string; state: string }>('SELECT id, state FROM ceremonies');
+  const rows = await store.all<{ id: string; state: string; status: string; last: string | null }>(
+    'SELECT c.id, c.state, c.status, (SELECT e.line FROM events e WHERE e.ceremony_id = c.id ORDER BY e.seq DESC LIMIT 1) AS last FROM ceremonies c',
+  );
   const out: CeremonyTranscriptKey[] = [];
   for (const r of rows) {
     const key = (JSON.parse(r.state) as { transcriptKey?: { label?: unknown; spkiSha256?: unknown } }).transcriptKey;
-    if (typeof key?.label === 'string' && typeof key.spkiSha256 === 'string') out.push({ ceremonyId: r.id, label: key.label, spkiSha256: key.spkiSha256 });
+    if (typeof key?.label !== 'string' || typeof key.spkiSha256 !== 'string') continue;
+    const sealed = r.status === 'sealed' || (r.last !== null && (JSON.parse(r.last) as { type?: unknown }).type === 'CEREMONY_SEALED');
+    out.push({ ceremonyId: r.id, label: key.label, spkiSha256: key.spkiSha256, sealed });
   }
   return out;
 }

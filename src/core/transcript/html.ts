@@ -3,7 +3,16 @@ import { groupHex, hexToPgpWords } from './pgp-words';
 import { stepOutcome, summarizeTranscript, type StepOutcome } from './summary';
 
 /**
- * transcript.html: the printable record witnesses sign. Self-contained: no scripts, no external
+ * Version of the printable record's layout. `keyrite verify` regenerates transcript.html from the
+ * signed transcript and requires the same bytes, so any change to this file's output must bump
+ * it (and keep the old layout renderable for bundles already sealed). CEREMONY_SEALED records it.
+ */
+export const TRANSCRIPT_HTML_FORMAT = 1;
+
+/**
+ * transcript.html: the printable record witnesses sign. A pure function of the events (the final
+ * hash is the last event's, the key fingerprint the one TRANSCRIPT_KEY_CREATED records): no clock,
+ * no locale, no environment, so verify can rebuild it byte for byte. Self-contained: no scripts, no external
  * resources (a CSP meta tag forbids them), inline CSS only, laid out for A4/Letter paper.
  */
 export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string }): string {
@@ -95,8 +104,10 @@ ${signatureLine('', 'additional witness')}
 <h2>How to check this transcript</h2>
 <p>In the bundle folder, with Keyrite: <code>keyrite verify .</code> — without Keyrite:
 <code>openssl dgst -sha384 -verify transcript-key.pem -signature transcript.sig transcript.jsonl</code>
-(prints <code>Verified OK</code>) and <code>sha256sum -c SHA256SUMS</code>. Compare the final hash and the
-transcript key fingerprint with this paper copy. The format is described in Keyrite's docs/formats.md.</p>
+(prints <code>Verified OK</code>), <code>sha256sum -c SHA256SUMS</code> and the rest of the auditor's check in
+Keyrite's docs/formats.md (file hashes recorded in the signed chain, no unlisted files). Compare the final hash
+and the transcript key fingerprint with this paper copy. This page is a rendering of <code>transcript.jsonl</code>:
+<code>keyrite verify</code> renders it again from the signed events and requires the same bytes.</p>
 </footer>
 </body>
 </html>

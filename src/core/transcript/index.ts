@@ -2,10 +2,10 @@ export { EVENT_TYPES, GENESIS_PREV, BUNDLE_FILES, isEventType, transcriptKeyLabe
 export { canonicalJson } from './canonical';
 export { makeEvent, eventLine, eventHash, transcriptText } from './event';
 export { parseTranscript, checkSealedChain } from './parse';
-export { assertNoSecrets } from './secrets';
-export { adoptTranscriptKey, createTranscriptKey, hsmTranscriptSigner, type TranscriptSigner, type CreatedTranscriptKey } from './transcript-key';
+export { assertNoSecrets, SecretGuard, SHARE_WORD_WINDOW } from './secrets';
+export { adoptTranscriptKey, createTranscriptKey, destroyTranscriptKey, hsmTranscriptSigner, type TranscriptSigner, type CreatedTranscriptKey } from './transcript-key';
 export { sealBundle, signTranscript, writeSealedBundle, type SealResult, type SignedTranscript, type WrittenBundle } from './seal';
 export { verifyBundle, type VerifyReport } from './verify';
 export { toPgpWords, hexToPgpWords, groupHex, pgpWordList, parsePgpWordList, type PgpWordList } from './pgp-words';
-export { renderTranscriptHtml } from './html';
+export { renderTranscriptHtml, TRANSCRIPT_HTML_FORMAT } from './html';
 export { summarizeTranscript, type TranscriptSummary, type ParticipantSummary, type KeySummary } from './summary';

@@ -116,3 +116,19 @@ export function hsmTranscriptSigner(session: HsmSession, ceremonyId: string): Tr
     },
   };
 }
+
+/**
+ * One-time use: once the seal's signature has been checked, the ceremony's transcript key is
+ * destroyed, so nobody holding the user PIN can re-sign a rewritten transcript with it (a
+ * re-signed record then needs another key, which verify refuses against the fingerprint on the
+ * paper). Idempotent: returns how many objects were destroyed (0 when already gone).
+ */
+export function destroyTranscriptKey(session: HsmSession, ceremonyId: string): number {
+  const handles = session.find({ label: labelFor(ceremonyId) });
+  for (const h of handles) session.destroy(h);
+  const left = session.find({ label: labelFor(ceremonyId) });
+  if (left.length > 0) {
+    throw new KeyriteError('TRANSCRIPT_KEY_NOT_DESTROYED', `Token '${session.token.label}' still holds ${left.length} object(s) of the transcript key '${labelFor(ceremonyId)}' after destroying it. The bundle is sealed; destroy the key before anyone else uses the token (keyrite inventory check lists it).`, { details: { label: labelFor(ceremonyId) } });
+  }
+  return handles.length;
+}

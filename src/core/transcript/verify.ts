@@ -5,6 +5,7 @@ import path from 'node:path';
 import { KeyriteError } from '../errors';
 import { BUNDLE_FILES, type TranscriptEvent } from './event-types';
 import { checkSealedChain, parseTranscript } from './parse';
+import { renderTranscriptHtml, TRANSCRIPT_HTML_FORMAT } from './html';
 import { hexToPgpWords } from './pgp-words';
 import { checkBundlePath, listBundleFiles, parseSha256Sums } from './sha256sums';
 import { summarizeTranscript, type KeySummary } from './summary';
@@ -132,6 +133,10 @@ export async function verifyBundle(dir: string): Promise<VerifyReport> {
     if (!has.has(f)) throw missing(f);
   }
 
+  // 6. The printable record is what the signed chain renders to, byte for byte: transcript.html is
+  // bound to the signature though not signed itself (and SHA256SUMS, which lists it, is not signed).
+  await checkPrintableRecord(dir, events, last, recorded);
+
   const s = summarizeTranscript(events);
   return {
     ok: true,
@@ -150,6 +155,21 @@ export async function verifyBundle(dir: string): Promise<VerifyReport> {
     transcriptKeyWords: hexToPgpWords(spkiSha256),
     files: sums.map((e) => e.file),
   };
+}
+
+async function checkPrintableRecord(dir: string, events: TranscriptEvent[], last: TranscriptEvent, keySpkiSha256: unknown): Promise<void> {
+  const format = last.data.htmlFormat ?? TRANSCRIPT_HTML_FORMAT;
+  if (format !== TRANSCRIPT_HTML_FORMAT) {
+    throw new KeyriteError('TRANSCRIPT_HTML_FORMAT_UNSUPPORTED', `The bundle's transcript.html was made in layout version ${String(format)}; this Keyrite renders version ${TRANSCRIPT_HTML_FORMAT} only, so it cannot check the printable record. Verify with the Keyrite release that sealed it; transcript.jsonl and its signature are checked above.`, { details: { file: BUNDLE_FILES.html, format } });
+  }
+  const expected = Buffer.from(renderTranscriptHtml(events, { finalHash: last.hash, keySpkiSha256: String(keySpkiSha256) }), 'utf8');
+  const actual = await fs.readFile(path.join(dir, BUNDLE_FILES.html));
+  if (!actual.equals(expected)) {
+    let at = 0;
+    while (at < actual.length && at < expected.length && actual[at] === expected[at]) at++;
+    const line = expected.subarray(0, at).toString('utf8').split('\n').length;
+    throw new KeyriteError('TRANSCRIPT_HTML_MISMATCH', `${BUNDLE_FILES.html} is not the printable record of the signed ${BUNDLE_FILES.transcript}: it differs from line ${line} on (byte ${at}). It was edited after sealing; read the record from ${BUNDLE_FILES.transcript}, or regenerate the printout from it.`, { details: { file: BUNDLE_FILES.html, byte: at, line } });
+  }
 }
 
 interface FileClaim {

@@ -37,6 +37,8 @@ function existingArtifact(ctx: ActionContext, file: string): string | null {
   if (!recorded || recorded.path !== rel || recorded.sha256 !== sha256(content)) {
     throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${file}' already exists and was not written by this step. Keyrite does not overwrite files; move it away and retry.`, { details: { file } });
   }
+  // Written before an interruption: it is this ceremony's artifact (the seal takes only those).
+  ctx.state.artifacts[rel] = { path: rel, sha256: recorded.sha256 };
   return content;
 }
 

@@ -1,14 +1,15 @@
 import { createHash, createPublicKey, randomBytes, randomInt } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
   backupFilePath, checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, renderShareCardHtml, resplitBackup, restoreBackup as restore,
   type BackupFile, type BackupResult, type DecodedShare,
 } from '../../backup';
-import { KeyriteError } from '../../errors';
+import { KeyriteError, zeroize } from '../../errors';
 import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
+import { appendDrillShare, startDrillSharesFile } from '../drill-shares';
 import type { ShareCard } from '../types';
 import { keyAlias, keyRef } from './keys';
 
@@ -18,9 +19,20 @@ function custodians(ctx: ActionContext): string[] {
   return ctx.state.participants.filter((p) => p.roles.includes('custodian')).map((p) => p.name);
 }
 
-function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, extra: Record<string, unknown>): void {
+async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, extra: Record<string, unknown>): Promise<void> {
   const b = result.backup;
-  ctx.secrets.issued = result.shares.map((s) => ({ index: s.index, custodian: s.custodian, header: s.header, words: s.words }));
+  // A new split voids the earlier one: the drill file starts again (created exclusively the first
+  // time). First, so that a refusal here changes nothing else (the backup is then remade on retry).
+  const drill = drillFile(ctx);
+  if (drill) {
+    try {
+      await startDrillSharesFile(drill, ctx.ceremonyId, ctx.outDir);
+    } catch (e) {
+      for (const s of result.shares) s.words.fill('');
+      throw e;
+    }
+  }
+  ctx.secrets.holdIssued(result.shares);
   ctx.state.backup = { file: result.file, keyId: key.keyId, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), kcv: result.kcv };
   ctx.state.handedOut = [];
   ctx.state.actionState.handout = undefined;
@@ -34,7 +46,6 @@ function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, ext
   ctx.state.artifacts[rel] = { path: rel, sha256: sha256File(result.file) };
   ctx.state.evidence = { backup: rel, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, kcv: result.kcv, immediateCheck: result.immediateCheck.fingerprintMatches && result.immediateCheck.signatureVerified ? 'passed' : 'FAILED' };
   ctx.onCommit((tx) => ctx.deps.inventory.addBackup(key.keyId, { file: rel, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), ceremonyId: ctx.ceremonyId, createdAt: b.createdAt }, tx));
-  resetDrillFile(ctx);
 }
 
 /**
@@ -72,9 +83,10 @@ async function backupWithPins(ctx: ActionContext, key: KeyRef): Promise<BackupRe
       keyLabel: key.label, keyId: key.keyId, threshold: Number(ctx.params.threshold), count: Number(ctx.params.count),
       custodians: custodians(ctx), ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, trustedKek: trusted, now: ctx.now(),
       pins: trusted && pins?.so && pins.user ? { so: pins.so, user: pins.user } : undefined,
+      watchKek: ctx.secrets.watchKek,
     });
   } finally {
-    ctx.secrets.backupPins = undefined;
+    ctx.secrets.dropBackupPins();
   }
 }
 
@@ -94,14 +106,14 @@ export const createBackup: ActionHandler = {
   async provide(ctx, input) {
     if (input.kind !== 'pin') return 'pending';
     const need = trustedPinNeed(ctx);
-    if (need) ctx.secrets.backupPins = { ...(ctx.secrets.backupPins ?? {}), [need.user]: input.pin };
+    if (need) ctx.secrets.holdBackupPin(need.user, input.pin);
     return 'pending';
   },
   async run(ctx) {
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
     const result = await backupWithPins(ctx, key);
-    recordBackup(ctx, result, key, superseded ? { supersedes: superseded } : {});
+    await recordBackup(ctx, result, key, superseded ? { supersedes: superseded } : {});
     return 'done';
   },
 };
@@ -110,11 +122,6 @@ export const createBackup: ActionHandler = {
 function drillFile(ctx: ActionContext): string | null {
   const f = ctx.params.drillSharesFile;
   return typeof f === 'string' && f ? f : null;
-}
-
-function resetDrillFile(ctx: ActionContext): void {
-  const f = drillFile(ctx);
-  if (f && existsSync(f)) writeFileSync(f, '', { mode: 0o600 });
 }
 
 interface HandoutState {
@@ -161,14 +168,14 @@ export const handOutShares: ActionHandler = {
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
     const result = await backupWithPins(ctx, key);
-    recordBackup(ctx, result, key, { supersedes: superseded, reason: 'shares lost when Keyrite stopped during hand-out' });
+    await recordBackup(ctx, result, key, { supersedes: superseded, reason: 'shares lost when Keyrite stopped during hand-out' });
     return 'pending';
   },
   async provide(ctx, input) {
     const issued = ctx.secrets.issued;
     if (!issued) {
       const need = trustedPinNeed(ctx);
-      if (need && input.kind === 'pin') ctx.secrets.backupPins = { ...(ctx.secrets.backupPins ?? {}), [need.user]: input.pin };
+      if (need && input.kind === 'pin') ctx.secrets.holdBackupPin(need.user, input.pin);
       return 'pending';
     }
     const h = handout(ctx);
@@ -183,7 +190,7 @@ export const handOutShares: ActionHandler = {
             ctx.state.actionState.drillExported = true;
             ctx.emit('DRILL_SHARES_EXPORTED', { file: path.resolve(f), splitId: ctx.state.backup!.splitId, note: 'shares written to a file at the operator\'s explicit request (drill only)' });
           }
-          appendFileSync(f, `# ${share.header} · ${share.custodian}\n${share.words.join(' ')}\n`, { mode: 0o600 });
+          await appendDrillShare(f, ctx.ceremonyId, `# ${share.header} · ${share.custodian}\n${share.words.join(' ')}\n`);
         }
       } else {
         // Written down: ask for a random subset of the words back.
@@ -209,8 +216,7 @@ export const handOutShares: ActionHandler = {
       ctx.state.actionState.handout = undefined;
       ctx.state.evidence = { ...(ctx.state.evidence ?? {}), sharesHandedOut: ctx.state.handedOut.length };
       // The shares leave Keyrite's memory as soon as the last custodian confirmed theirs.
-      for (const s of issued) s.words.fill('');
-      ctx.secrets.issued = issued;
+      ctx.secrets.blankIssuedWords();
       return 'done';
     }
     ctx.state.actionState.handout = { current: next.index, phase: 'privacy' };
@@ -268,7 +274,7 @@ export function backupForStep(ctx: ActionContext): BackupFile {
 }
 
 function collectNeed(ctx: ActionContext, backup: BackupFile) {
-  const accepted = (ctx.secrets.collected as DecodedShare[]).map((s) => {
+  const accepted = ctx.secrets.collected.map((s) => {
     const c = backup.split.shares.find((x) => x.index === s.index);
     return { index: s.index, custodian: c?.custodian ?? '' };
   });
@@ -277,17 +283,19 @@ function collectNeed(ctx: ActionContext, backup: BackupFile) {
 
 /** Each typed share is checked at once against the backup's per-share digest. */
 async function acceptShare(ctx: ActionContext, backup: BackupFile, text: string): Promise<'done' | 'pending'> {
-  let share: DecodedShare;
+  let share: DecodedShare | undefined;
   try {
     share = decodeShare(text);
     const { index, custodian } = checkShareAgainstBackup(backup, share);
-    if ((ctx.secrets.collected as DecodedShare[]).some((s) => s.index === index)) {
+    if (ctx.secrets.collected.some((s) => s.index === index)) {
       throw new KeyriteError('SHARE_DUPLICATE', `Share ${index} (${custodian}) was already entered. The next custodian enters theirs.`, { details: { index } });
     }
-    ctx.secrets.collected.push(share);
-    ctx.state.collected = (ctx.secrets.collected as DecodedShare[]).map((s) => s.index);
+    ctx.secrets.addCollected(share);
+    ctx.state.collected = ctx.secrets.collected.map((s) => s.index);
     ctx.emit('SHARE_ACCEPTED', { index, custodian, splitId: backup.split.id });
   } catch (e) {
+    // A refused share is not kept: its bytes are zeroized here (an accepted one by the holder).
+    if (share && !ctx.secrets.collected.includes(share)) zeroize(share.share);
     if (e instanceof KeyriteError) {
       // Evidence of the failed attempt without the words themselves.
       ctx.emit('SHARE_REJECTED', { code: e.code, position: (e.details as { position?: number }).position ?? null, index: (e.details as { index?: number }).index ?? null });
@@ -355,14 +363,14 @@ export const restoreBackup: ActionHandler = {
       spkiSha256 = pair.publicInfo.fingerprint;
       ctx.emit('KEY_RESTORED', { keyId: backup.keyId, label, spkiSha256, tokenLabel: session.token.label, tokenSerial: session.token.serial, backupFile: path.basename(backupFile), backupSha256, reconciled: true });
     } else {
-      const restored = await restore(session, backup, ctx.secrets.collected as DecodedShare[]);
+      const restored = await restore(session, backup, [...ctx.secrets.collected], { watchKek: ctx.secrets.watchKek });
       spkiSha256 = restored.spkiSha256;
       // restore() checked the KCV before unwrapping (assertKcv): only then is the KEK rebuilt and matched.
       ctx.emit('KEK_REBUILT', { splitId: backup.split.id, shares: ctx.state.collected, kcv: backup.kek.kcv, kcvMatched: true });
       const { spkiSha256: _proven, ...proof } = restored.proof;
       ctx.emit('KEY_RESTORED', { keyId: backup.keyId, label, spkiSha256, tokenLabel: session.token.label, tokenSerial: session.token.serial, backupFile: path.basename(backupFile), backupSha256, ...proof });
     }
-    ctx.secrets.collected = [];
+    ctx.secrets.clearCollected();
     ctx.state.collected = [];
     ctx.state.keys.restored = { keyId: backup.keyId, label, type: backup.keyType, spkiSha256, purpose: 'root-signing', tokenLabel: session.token.label };
     ctx.state.evidence = { keyId: backup.keyId, tokenLabel: session.token.label, spkiSha256 };
@@ -403,16 +411,16 @@ export const resplitShares: ActionHandler = {
   continueMessage: (ctx) => `Rebuild the KEK and split it ${String(ctx.params.threshold)}-of-${String(ctx.params.count)} for the new custodians.`,
   async run(ctx) {
     const backup = backupForStep(ctx);
-    const result = await resplitBackup(ctx.session(), backup, ctx.secrets.collected as DecodedShare[], {
+    const result = await resplitBackup(ctx.session(), backup, [...ctx.secrets.collected], {
       threshold: Number(ctx.params.threshold), count: Number(ctx.params.count), custodians: custodians(ctx),
-      ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, now: ctx.now(),
+      ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, now: ctx.now(), watchKek: ctx.secrets.watchKek,
     });
-    ctx.secrets.collected = [];
+    ctx.secrets.clearCollected();
     ctx.state.collected = [];
     const key: KeyRef = { keyId: backup.keyId, label: backup.keyLabel, type: backup.keyType, spkiSha256: backup.spkiSha256, purpose: 'root-signing', tokenLabel: ctx.state.tokenLabel };
     ctx.state.keys.ceremony = key;
     ctx.emit('SHARES_RESPLIT', { keyId: backup.keyId, oldSplitId: backup.split.id, newSplitId: result.backup.split.id, threshold: result.backup.split.threshold, count: result.backup.split.count });
-    recordBackup(ctx, result, key, { resplitFrom: backup.split.id });
+    await recordBackup(ctx, result, key, { resplitFrom: backup.split.id });
     return 'done';
   },
 };

@@ -23,6 +23,8 @@ function builtinCeremonies(): Array<{ id: string; title: string; version: string
 // externalizes dependencies by default for main and preload.
 export default defineConfig({
   main: {
+    // Test-only switches are compiled out of the shipped main process (see build/bundle-node.mjs).
+    define: { 'process.env.KEYRITE_FAULT_KILL_AT': 'undefined', 'process.env.KEYRITE_FAULT_TRACE': 'undefined' },
     build: {
       outDir: 'out/main',
       rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } },

@@ -2,17 +2,21 @@
 // Bundles the `keyrite` CLI (src/cli) into out/cli/keyrite.mjs, one chunk per command group
 // (src/cli/program.ts imports them on demand), then writes every help page to out/cli/help.json
 // from the real program, for the start-up fast path (src/cli/fast-path.ts). Runs from `prepare`
-// (so `npx keyrite` works right after `npm ci`) and from the test set-up.
+// (so `npx keyrite` works right after `npm ci`) and from the test set-up. `--test` builds the
+// same into out/cli-test instead, with the test-only switches (KEYRITE_FAULT_KILL_AT,
+// KEYRITE_FAULT_TRACE) live; the shipped bundle has them compiled out (build/bundle-node.mjs).
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { bundleNode } from './bundle-node.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = path.join(root, 'out/cli');
+const testBuild = process.argv.includes('--test');
+const outdir = path.join(root, testBuild ? 'out/cli-test' : 'out/cli');
 const built = await bundleNode({
   entry: { keyrite: path.join(root, 'src/cli/index.ts'), 'help-pages': path.join(root, 'src/cli/help-pages.ts') },
   outdir,
+  testBuild,
 });
 const { allHelpPages } = await import(pathToFileURL(path.join(outdir, 'help-pages.mjs')).href);
 writeFileSync(path.join(outdir, 'help.json'), JSON.stringify(await allHelpPages()) + '\n');

@@ -1,12 +1,18 @@
 import type { CeremonyView } from '../core/ceremony';
 import { groupedHex, wrapWords } from './terminal-layout';
+import { escapeLinesForTerminal } from '../core/text/plain-text';
 
 /** Progress lines for the terminal: the step, its read-aloud text, and the evidence it produced. */
 export class ProgressPrinter {
   private lastStep = -1;
   private lastEvidence = '';
 
-  constructor(private readonly out: (line: string) => void = (l) => process.stdout.write(l + '\n')) {}
+  private readonly out: (line: string) => void;
+
+  /** Every line is escaped: names and evidence can come from files (backup custodians, labels). */
+  constructor(out: (line: string) => void = (l) => process.stdout.write(l + '\n')) {
+    this.out = (text) => out(escapeLinesForTerminal(text));
+  }
 
   show(view: CeremonyView): void {
     const cur = view.current;

@@ -1,6 +1,15 @@
 import { CommanderError } from 'commander';
+import { disableCoreDumps } from '../core/process/core-dumps';
 import { fail } from './io';
 import { buildProgram, GLOBAL_VALUE_OPTIONS, GROUPS } from './program';
+
+// First, before a PIN, share or KEK byte can be in memory: a crash must not write them to a core
+// file. (The fast path in index.ts — version and help pages — never holds a secret.)
+try {
+  disableCoreDumps();
+} catch (e) {
+  fail(e);
+}
 
 // `keyrite … | head` closes the pipe early; that is not an error worth a stack trace.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

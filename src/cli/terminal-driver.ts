@@ -49,7 +49,7 @@ export class TerminalDriver {
       }
       case 'pin':
         write(`   ${need.message}\n`);
-        return { kind: 'pin', pin: await p.password({ message: `PIN for token '${need.tokenLabel}':`, mask: false }) };
+        return { kind: 'pin', pin: await p.password({ message: `${need.user === 'so' ? 'SO PIN' : 'PIN'} for token '${need.tokenLabel}':`, mask: false }) };
       case 'signoff':
         return this.signoff(p, need, view);
       case 'shareHandout':

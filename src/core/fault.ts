@@ -11,6 +11,10 @@ import { appendFileSync } from 'node:fs';
  *   (the random kill sweep picks n from a seed);
  * - `KEYRITE_FAULT_TRACE=<file>` appends "<n> <name>" for every point crossed, so a sweep can see
  *   how many instants a run has and where each one is.
+ *
+ * Test builds only: in every shipped bundle (build/bundle-node.mjs for the CLI, electron-vite's
+ * main build) both variables are replaced by `undefined`, so this returns at once and their names
+ * do not occur in the shipped code. The crash tests run the CLI's test build (out/cli-test).
  */
 let crossed = 0;
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { app, BrowserWindow, ipcMain, Menu, protocol, session } from 'electron';
 import { CeremonyService } from '../core/ceremony/service';
 import { keyriteHome } from '../core/config/paths';
+import { disableCoreDumps } from '../core/process/core-dumps';
 import { handleAppProtocol, registerAppScheme } from './app-protocol';
 import { buildHandlerTable } from './ipc/handlers';
 import { registerIpc } from './ipc/register';
@@ -15,6 +16,10 @@ import { printHtmlFile, printHtmlInMemory } from './print';
 import { MainServices } from './ipc/services';
 import { APP_ENTRY, hardenSession, hardenWebContents, WITNESS_ENTRY } from './security';
 import { mainWindowOptions, witnessWindowOptions } from './window-options';
+
+// First, before any secret can be in memory: no core dumps for this process and, since the limit
+// is inherited, for the renderer and GPU processes Chromium starts from it.
+disableCoreDumps();
 
 const dev = process.env.KEYRITE_DEV === '1';
 const preload = path.join(__dirname, '../preload/index.js');

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USER_PIN } from '../../src/core/hsm/config';
+import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
 import { scanForSecrets } from '../helpers/secrets';
 import { ARTIFACTS, E2eApp, inPage, setPresentation } from './helpers/harness';
 import { checkIn, currentScreen, drive, focusedText, runnerState, tabTo, waitForChange, type ScreenKind } from './helpers/keyboard-driver';
@@ -117,7 +117,7 @@ describe('root key generation 3-of-5, keyboard only', () => {
     let misread = false;
     for (;;) {
     const stoppedAt = await drive(page, {
-      pin: DEMO_USER_PIN,
+      pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN,
       revealed: sharesA,
       onScreen: async (kind) => {
         if (kind === 'share-reveal' && !reshown && seen.has('share-reveal')) return 'stop';
@@ -391,7 +391,7 @@ describe('resume after the main process restarts mid-ceremony', () => {
     await checkIn(page, ROOT_PEOPLE, []);
     const revealed = new Map<number, string[]>();
     // Drive until the third custodian is about to see their share, then "restart".
-    await drive(page, { pin: DEMO_USER_PIN, revealed, onScreen: async (kind, state) => (kind === 'privacy-screen' && state.split('|')[3] === '3.privacy' ? 'stop' : undefined) });
+    await drive(page, { pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN, revealed, onScreen: async (kind, state) => (kind === 'privacy-screen' && state.split('|')[3] === '3.privacy' ? 'stop' : undefined) });
     const splitBefore = await app.invoke('ceremony:list');
     expect(splitBefore.ok).toBe(true);
 
@@ -417,7 +417,7 @@ describe('resume after the main process restarts mid-ceremony', () => {
     await shot('resume-void-split');
 
     const after = new Map<number, string[]>();
-    await drive(page, { pin: DEMO_USER_PIN, revealed: after });
+    await drive(page, { pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN, revealed: after });
     await page.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
     everyShare.push(...revealed.values(), ...after.values());
     // New split: none of the void shares is handed out again.
@@ -447,7 +447,7 @@ describe('recovery drill with a mistyped word', () => {
     const backupFile = path.join(backupDir, readdirSync(backupDir).find((f) => f.endsWith('.backup.json'))!);
     await startFromHome('Backup and recovery drill', path.join(media, 'drill'), backupFile);
     await checkIn(page, ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness'], [{ name: 'Will Witness', addAs: 'witness' }]);
-    await drive(page, { pin: DEMO_USER_PIN, onScreen: async (kind) => (kind === 'share-entry' ? 'stop' : undefined) });
+    await drive(page, { pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN, onScreen: async (kind) => (kind === 'share-entry' ? 'stop' : undefined) });
 
     // Share 1 with word 7 replaced by another list word: the checksum catches it and points at it.
     const share1 = [...sharesA.get(1)!];
@@ -488,7 +488,7 @@ describe('recovery drill with a mistyped word', () => {
     await waitForChange(page, s3);
     expect(await page.locator('.accepted li').count()).toBe(2);
 
-    await drive(page, { pin: DEMO_USER_PIN, shares: [sharesA.get(5)!.join(' ')] });
+    await drive(page, { pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN, shares: [sharesA.get(5)!.join(' ')] });
     await page.getByRole('heading', { name: 'Ceremony sealed' }).waitFor();
     await shot('drill-sealed', false);
     const t = await app.invoke('ceremony:list');

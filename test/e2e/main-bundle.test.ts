@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -28,5 +28,11 @@ describe('out/main/index.js', () => {
     expect(r.page.status).toBe(200);
     expect(r.page.csp).toBe(CONTENT_SECURITY_POLICY);
     expect(r.page.html).toContain('<title>Keyrite</title>');
+  });
+
+  it('has the test-only switches compiled out and turns core dumps off first thing', () => {
+    const main = readFileSync(path.join(ROOT, 'out/main/index.js'), 'utf8');
+    expect(main).not.toContain('KEYRITE_FAULT_KILL_AT');
+    expect(main).toContain('--core=0:0');
   });
 });

@@ -15,6 +15,8 @@ export const NETWORKED: InterfaceLister = () => ({
   eth0: [{ address: '192.0.2.10', netmask: '255.255.255.0', family: 'IPv4', mac: '02:00:00:00:00:01', internal: false, cidr: '192.0.2.10/24' }],
 });
 
+export { TEST_BUILD_CLI } from './cli';
+
 export function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `keyrite-${prefix}-`));
 }
@@ -35,6 +37,8 @@ export function answersFor(hsm: TestHsm, extra: Partial<Answers> = {}): Answers 
   return {
     participants: PEOPLE,
     pin: hsm.userPin,
+    // Root keys are wrap-with-trusted by default: the security officer makes the backup's KEK.
+    soPin: hsm.soPin,
     statements: {
       'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' },
       'backups-destroyed': { backups: 'shredded', shares: 'BAG-1..5 burned' },

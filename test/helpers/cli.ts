@@ -5,6 +5,18 @@ import { KeyriteError } from '../../src/core/errors';
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin/keyrite.mjs');
 
+/**
+ * The CLI's test build (test/global-setup.ts builds it with `build/build-cli.mjs --test`): the
+ * shipped `bin/keyrite.mjs` has the test-only switches KEYRITE_FAULT_KILL_AT and
+ * KEYRITE_FAULT_TRACE compiled out; crash tests run this one.
+ */
+export const TEST_BUILD_CLI = path.join(ROOT, 'out/cli-test/keyrite.mjs');
+
+/** The CLI to run for this environment: the test build when it sets a test-only switch. */
+export function keyriteBin(env: Record<string, string | undefined> = {}): string {
+  return env.KEYRITE_FAULT_KILL_AT || env.KEYRITE_FAULT_TRACE ? TEST_BUILD_CLI : BIN;
+}
+
 export interface CliResult {
   /** Exit status (null when killed by a signal or the timeout). */
   status: number | null;
@@ -27,9 +39,12 @@ export interface CliOptions {
   cwd?: string;
 }
 
-/** Run the built `keyrite` command (out/cli via bin/keyrite.mjs) to completion. */
+/**
+ * Run the built `keyrite` command (out/cli via bin/keyrite.mjs, or the test build when the env
+ * sets a crash-test switch) to completion.
+ */
 export function runKeyrite(args: string[], options: CliOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(process.execPath, [keyriteBin(options.env), ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     input: options.input ?? '',

@@ -8,6 +8,7 @@ import { createSoftHsmDir, findSoftHsmModule, initSoftHsmToken } from '../../src
 import { CeremonyRepository } from '../../src/core/store/ceremonies';
 import { Store } from '../../src/core/store/db';
 import { PEOPLE } from './ceremony';
+import { keyriteBin } from './cli';
 import { TEST_SO_PIN, TEST_USER_PIN } from './softhsm';
 
 /**
@@ -80,7 +81,8 @@ export class Lane {
   }
 
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, KEYRITE_HOME: this.home, KEYRITE_PKCS11_MODULE: this.modulePath, KEYRITE_TOKEN_LABEL: this.token, SOFTHSM2_CONF: this.hsmConf, ...extra };
+    // Not the demo token: the PINs come from the environment, never from the answers file.
+    const env: NodeJS.ProcessEnv = { ...process.env, KEYRITE_HOME: this.home, KEYRITE_PKCS11_MODULE: this.modulePath, KEYRITE_TOKEN_LABEL: this.token, SOFTHSM2_CONF: this.hsmConf, KEYRITE_PIN: TEST_USER_PIN, KEYRITE_SO_PIN: TEST_SO_PIN, ...extra };
     delete env.KEYRITE_FAULT_KILL_AT;
     delete env.KEYRITE_FAULT_TRACE;
     return { ...env, ...extra };
@@ -88,7 +90,7 @@ export class Lane {
 
   keyrite(args: string[], extra: Record<string, string> = {}, timeoutMs = 180_000): Promise<RunResult> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['bin/keyrite.mjs', ...args], { env: this.env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [keyriteBin(extra), ...args], { env: this.env(extra), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -179,7 +181,6 @@ function answersFor(kind: Kind): Record<string, unknown> {
   const roles = loadScript(kind).script.roles.map((r) => r.id);
   return {
     participants: PEOPLE.map((p) => ({ ...p, roles: p.roles.filter((r) => roles.includes(r)) })).filter((p) => p.roles.length > 0),
-    pin: TEST_USER_PIN,
     preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' },
     statements: { 'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' }, 'backups-destroyed': { backups: 'shredded', shares: 'BAG-1..5 burned' } },
   };

@@ -59,7 +59,7 @@ beforeAll(async () => {
   try {
     source.session.login(hsm.userPin);
     target.session.login(hsm.userPin);
-    generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'canary-key', wrappable: true });
+    generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'canary-key', custody: 'wrap-untrusted' });
     result = await createBackup(source.session, { keyLabel: 'canary-key', keyId: 'canary', threshold: 3, count: 5, custodians: ['A', 'B', 'C', 'D', 'E'], ceremonyId: 'canary', outDir });
     const decoded = result.shares.map((s) => decodeShare(s.words.join(' ')));
     kek = Buffer.from(await combine(decoded.slice(0, 3).map((d) => new Uint8Array(d.share))));

@@ -63,7 +63,7 @@ describe.each(TEST_MODULES)('backups on %s', (moduleName) => {
     let result: BackupResult;
 
     beforeAll(async () => {
-      generateKeyPair(source.session, { spec: parseKeyType(type), label, wrappable: true });
+      generateKeyPair(source.session, { spec: parseKeyType(type), label, custody: 'wrap-untrusted' });
       result = await createBackup(source.session, { keyLabel: label, keyId: `${type}-root`, threshold: 3, count: 5, custodians, ceremonyId: 'cer-it', outDir: tmp(), now: new Date('2025-06-01T12:00:00Z') });
     });
 
@@ -128,7 +128,7 @@ describe.each(TEST_MODULES)('backups on %s', (moduleName) => {
     let other: BackupResult;
 
     beforeAll(async () => {
-      generateKeyPair(source.session, { spec: parseKeyType('ec-p256'), label, wrappable: true });
+      generateKeyPair(source.session, { spec: parseKeyType('ec-p256'), label, custody: 'wrap-untrusted' });
       result = await createBackup(source.session, { keyLabel: label, keyId: 'bad-input', threshold: 3, count: 5, custodians, ceremonyId: 'cer-bad', outDir: tmp() });
       shares = decodeAll(result);
       other = await createBackup(source.session, { keyLabel: label, keyId: 'bad-input', threshold: 3, count: 5, custodians, ceremonyId: 'cer-other', outDir: tmp() });
@@ -227,7 +227,7 @@ describe.each(TEST_MODULES)('backups on %s', (moduleName) => {
 
   describe('KCV via AES-ECB, trusted KEK, share rotation', () => {
     it('AES-ECB KCV (where CMAC is missing) matches Node, and restores', async () => {
-      generateKeyPair(source.session, { spec: parseKeyType('ec-p256'), label: 'ecb-kcv', wrappable: true });
+      generateKeyPair(source.session, { spec: parseKeyType('ec-p256'), label: 'ecb-kcv', custody: 'wrap-untrusted' });
       const r = await createBackup(source.session, { keyLabel: 'ecb-kcv', keyId: 'ecb-kcv', threshold: 2, count: 3, custodians: ['a', 'b', 'c'], ceremonyId: 'x', outDir: tmp(), kcvMethod: 'aes-ecb' });
       expect(r.kcvMethod).toBe('aes-ecb');
       const kek = Buffer.from(await combine(decodeAll(r).slice(0, 2).map((s) => new Uint8Array(s.share))));
@@ -241,13 +241,13 @@ describe.each(TEST_MODULES)('backups on %s', (moduleName) => {
     it('a CKA_WRAP_WITH_TRUSTED key needs the trusted KEK (SO-created), which wraps it and is recorded', async () => {
       if (!hsm.trustedWrapKeys) {
         // NSS: the SO PIN is empty and fixed; no trusted KEK. Refused by profile, before the HSM is asked.
-        generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'wwt-key', wrappable: true });
+        generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'wwt-key', custody: 'wrap-untrusted' });
         await expect(createBackup(source.session, { keyLabel: 'wwt-key', keyId: 'wwt', threshold: 2, count: 3, custodians: ['a', 'b', 'c'], ceremonyId: 'x', outDir: tmp(), trustedKek: true, pins: { user: hsm.userPin, so: hsm.soPin } }))
           .rejects.toMatchObject({ code: 'BACKUP_TRUSTED_KEK_UNSUPPORTED', message: expect.stringContaining('cannot create a trusted KEK') });
         expect(source.session.find({ class: 'secret' })).toHaveLength(0);
         return;
       }
-      generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'wwt-key', wrappable: true, wrapWithTrusted: true });
+      generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'wwt-key', custody: 'wrap-with-trusted' });
       const base = { keyLabel: 'wwt-key', keyId: 'wwt', threshold: 2, count: 3, custodians: ['a', 'b', 'c'], ceremonyId: 'x' };
       await expect(createBackup(source.session, { ...base, outDir: tmp() })).rejects.toMatchObject({ code: 'BACKUP_TRUSTED_KEK_REQUIRED' });
       await expect(createBackup(source.session, { ...base, outDir: tmp(), trustedKek: true })).rejects.toMatchObject({ code: 'BACKUP_TRUSTED_KEK_PINS' });
@@ -263,7 +263,7 @@ describe.each(TEST_MODULES)('backups on %s', (moduleName) => {
     });
 
     it('re-splits with a new split id: same wrapped key and KCV, new shares restore, old ones are foreign', async () => {
-      generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'rotating', wrappable: true });
+      generateKeyPair(source.session, { spec: parseKeyType('ec-p384'), label: 'rotating', custody: 'wrap-untrusted' });
       const first = await createBackup(source.session, { keyLabel: 'rotating', keyId: 'rotating', threshold: 3, count: 5, custodians, ceremonyId: 'gen', outDir: tmp() });
       const oldShares = decodeAll(first);
       const second = await resplitBackup(source.session, first.backup, [oldShares[4], oldShares[2], oldShares[0]], { threshold: 2, count: 3, custodians: ['Fay', 'Gus', 'Hal'], ceremonyId: 'rot', outDir: tmp() });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/ceremony';
+import { TEST_BUILD_CLI, tempDir } from '../helpers/ceremony';
 import { scanForSecrets } from '../helpers/secrets';
 import { runKeyrite } from '../helpers/cli';
 
@@ -69,13 +69,13 @@ describe('keyrite ceremony (demo token)', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('CEREMONY_NEEDS_TERMINAL');
     expect(r.stdout).not.toMatch(/Ceremony \S+:/); // refused before a ceremony was started
-    const killed = spawnSync(process.execPath, ['bin/keyrite.mjs', 'ceremony', 'run', 'root-key-generation', '--demo'], { env: { ...env, KEYRITE_FAULT_KILL_AT: 'preflight' }, encoding: 'utf8' });
+    const killed = spawnSync(process.execPath, [TEST_BUILD_CLI, 'ceremony', 'run', 'root-key-generation', '--demo'], { env: { ...env, KEYRITE_FAULT_KILL_AT: 'preflight' }, encoding: 'utf8' });
     expect(killed.signal).toBe('SIGKILL');
     const id = /Ceremony (\S+):/.exec(killed.stdout)![1];
     const resumeNoId = keyrite(['ceremony', 'resume', '--demo']);
     expect(resumeNoId.status, resumeNoId.stderr).toBe(0);
     expect(resumeNoId.stdout).toContain(`Resuming ceremony ${id} at step 2: Preflight checks`);
-    const again = spawnSync(process.execPath, ['bin/keyrite.mjs', 'ceremony', 'run', 'root-key-generation', '--demo'], { env: { ...env, KEYRITE_FAULT_KILL_AT: 'hsm-login' }, encoding: 'utf8' });
+    const again = spawnSync(process.execPath, [TEST_BUILD_CLI, 'ceremony', 'run', 'root-key-generation', '--demo'], { env: { ...env, KEYRITE_FAULT_KILL_AT: 'hsm-login' }, encoding: 'utf8' });
     const id2 = /Ceremony (\S+):/.exec(again.stdout)![1];
     const ab = keyrite(['ceremony', 'abort', id2, '--reason', 'rehearsal stopped by the administrator', '--by', 'ada']);
     expect(ab.status, ab.stderr).toBe(0);

@@ -16,6 +16,7 @@ import { transcriptKeyLabel } from '../../src/core/transcript';
 import { buildHandlerTable } from '../../src/main/ipc/handlers';
 import { MainServices } from '../../src/main/ipc/services';
 import { AIR_GAPPED, PEOPLE, answersFor, tempDir } from '../helpers/ceremony';
+import { keyriteBin } from '../helpers/cli';
 import { rng } from '../helpers/kill-sweep';
 import { createTestHsm } from '../helpers/softhsm';
 
@@ -30,15 +31,16 @@ const home = tempDir('crash-home');
 const answers = path.join(tempDir('crash-answers'), 'answers.yaml');
 writeFileSync(answers, stringify({
   participants: PEOPLE,
-  pin: hsm.userPin,
   preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' },
   statements: { 'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' } },
 }));
-const env: NodeJS.ProcessEnv = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'crash' };
+// Not the demo token: the PINs come from the environment, never from the answers file.
+const env: NodeJS.ProcessEnv = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'crash', KEYRITE_PIN: hsm.userPin, KEYRITE_SO_PIN: hsm.soPin };
 delete env.KEYRITE_FAULT_KILL_AT;
 
 function keyrite(args: string[], extraEnv: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['bin/keyrite.mjs', ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
+  // The test build when a crash-test switch is set (compiled out of the shipped CLI).
+  return spawnSync(process.execPath, [keyriteBin(extraEnv), ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 });
 }
 
 function keyriteAsync(args: string[], delayMs = 0): Promise<{ code: number | null; stdout: string; stderr: string; pid?: number }> {
@@ -162,7 +164,7 @@ describe('kill -9 around the transcript key (issue 13, item 2)', () => {
   it('half a key pair left by a crash inside key generation is destroyed and the key made afresh', () => {
     const { id, out } = killedAt('transcript-key:announced');
     const label = transcriptKeyLabel(id);
-    const half = generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label, wrappable: false });
+    const half = generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label, custody: 'non-extractable' });
     conn.session.destroy(half.privateKey);
     const resumed = keyrite(['ceremony', 'resume', id, '--answers', answers]);
     expect(resumed.status, resumed.stdout + resumed.stderr).toBe(0);
@@ -177,7 +179,7 @@ describe('kill -9 around the transcript key (issue 13, item 2)', () => {
   it('a key under the announced label that is not exactly right is reported, neither used nor deleted', () => {
     const { id } = killedAt('transcript-key:announced');
     const label = transcriptKeyLabel(id);
-    generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label, wrappable: true }); // extractable: not a transcript key
+    generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label, custody: 'wrap-untrusted' }); // extractable: not a transcript key
     const resumed = keyrite(['ceremony', 'resume', id, '--answers', answers]);
     expect(resumed.status).not.toBe(0);
     expect(resumed.stderr).toContain('TRANSCRIPT_KEY_INVALID');
@@ -188,7 +190,7 @@ describe('kill -9 around the transcript key (issue 13, item 2)', () => {
   it('a key under the label that the ceremony never announced is refused as someone else\'s', () => {
     const { id } = killedAt('preflight');
     const label = transcriptKeyLabel(id);
-    generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label, wrappable: false });
+    generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label, custody: 'non-extractable' });
     const resumed = keyrite(['ceremony', 'resume', id, '--answers', answers]);
     expect(resumed.status).not.toBe(0);
     expect(resumed.stderr).toContain('TRANSCRIPT_KEY_EXISTS');
@@ -241,10 +243,12 @@ describe('one process per ceremony (issue 13, item 4)', () => {
       child.kill('SIGKILL');
     });
     let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // 'Resuming' is printed once the CLI holds the ceremony; a loaded machine may take a while.
     for (let i = 0; i < 2400 && !stdout.includes('Resuming'); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(stdout).toContain('Resuming');
+    expect(stdout, stderr).toContain('Resuming');
     child.kill('SIGSTOP');
     const desktop = new MainServices(home, { ...env }, (opts) => CeremonyService.open({ ...opts, interfaces: AIR_GAPPED }));
     const table2 = buildHandlerTable({ services: desktop, appVersion: 'test', log: () => undefined });

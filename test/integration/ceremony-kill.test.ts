@@ -18,12 +18,14 @@ const home = tempDir('kill-home');
 const answers = path.join(tempDir('kill-answers'), 'answers.yaml');
 writeFileSync(answers, stringify({
   participants: PEOPLE,
-  pin: hsm.userPin,
   preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' },
   statements: { 'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' } },
 }));
-const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'kill' };
+// Not the demo token: the PINs come from the environment, never from the answers file.
+const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'kill', KEYRITE_PIN: hsm.userPin, KEYRITE_SO_PIN: hsm.soPin };
 
+// runKeyrite runs the CLI's test build for the killed run (KEYRITE_FAULT_KILL_AT is compiled out
+// of the shipped one); the resume and the verify run the shipped CLI.
 const keyrite = (args: string[], extraEnv: Record<string, string> = {}) => runKeyrite(args, { env: { ...env, ...extraEnv }, timeout: 60_000 });
 
 function events(bundle: string): Array<{ seq: number; type: string; data: Record<string, unknown> }> {

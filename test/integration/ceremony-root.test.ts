@@ -191,7 +191,7 @@ describe('bad input during a ceremony', () => {
   it('an answers file missing a required answer names it', async () => {
     const view = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b') });
     const { pin: _pin, ...noPin } = answersFor(hsm);
-    await expect(runToEnd(service, view, noPin)).rejects.toMatchObject({ code: 'ANSWERS_MISSING', message: expect.stringContaining("no PIN for step 'hsm-login'") });
+    await expect(runToEnd(service, view, noPin)).rejects.toMatchObject({ code: 'ANSWERS_MISSING', message: expect.stringContaining("No PIN was given for step 'hsm-login'. Set KEYRITE_PIN or pass --pin-file FILE") });
   });
 
   it('refuses --demo on a token that is not the demo token', async () => {

@@ -42,7 +42,7 @@ describe.each(TEST_MODULES)('key generation on %s', (moduleName) => {
   });
 
   it('generates a wrappable-but-sensitive key when asked', () => {
-    const key = generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label: 'wrappable', wrappable: true });
+    const key = generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label: 'wrappable', custody: 'wrap-untrusted' });
     expect(key.attributes.extractable).toBe(true);
     expect(key.attributes.sensitive).toBe(true);
     expect(key.attributes.alwaysSensitive).toBe(true);

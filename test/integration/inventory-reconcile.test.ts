@@ -40,15 +40,23 @@ async function record(key: { label: string; publicInfo: { fingerprint: string } 
 }
 
 function gen(label: string, wrappable = false): GeneratedKey {
-  return generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label, wrappable });
+  return generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label, custody: wrappable ? 'wrap-untrusted' : 'non-extractable' });
 }
 
 /** A key pair made with a hand-edited template, to create attribute drift the normal path refuses. */
-function genRaw(label: string, edit: (priv: { type: number; value: unknown }[]) => void): { label: string; publicInfo: { fingerprint: string } } {
+function genRaw(label: string, edit: (priv: { type: number; value: unknown }[], pub: { type: number; value: unknown }[]) => void): { label: string; publicInfo: { fingerprint: string }; privateKey: Buffer; publicKey: Buffer } {
   const t = keyPairTemplates({ spec: parseKeyType('ec-p384'), label });
-  edit(t.privateTemplate as { type: number; value: unknown }[]);
+  edit(t.privateTemplate as { type: number; value: unknown }[], t.publicTemplate as { type: number; value: unknown }[]);
   const pair = conn.session.generateKeyPair(t.mechanism, t.publicTemplate, t.privateTemplate);
-  return { label, publicInfo: readPublicKey(conn.session, pair.publicKey) };
+  return { label, publicInfo: readPublicKey(conn.session, pair.publicKey), privateKey: pair.privateKey, publicKey: pair.publicKey };
+}
+
+/** A key made by another tool (or an older Keyrite) whose attributes can still be changed afterwards. */
+function genModifiable(label: string): ReturnType<typeof genRaw> {
+  return genRaw(label, (priv, pub) => {
+    set(priv, pkcs11js.CKA_MODIFIABLE, true);
+    set(pub, pkcs11js.CKA_MODIFIABLE, true);
+  });
 }
 
 const set = (tpl: { type: number; value: unknown }[], type: number, value: unknown): void => {
@@ -83,8 +91,9 @@ describe('reconcileInventory on SoftHSM', () => {
     ids.extractable = await record(gen('extractable', true));
     // lost sensitive: made non-sensitive, recorded as sensitive.
     ids.insensitive = await record(genRaw('insensitive', (p) => set(p, pkcs11js.CKA_SENSITIVE, false)));
-    // usage changed: signing turned off on the token after recording.
-    const usage = gen('usage');
+    // usage changed: signing turned off on the token after recording (Keyrite's own keys are
+    // CKA_MODIFIABLE=false, so this is a key another tool made).
+    const usage = genModifiable('usage');
     ids.usage = await record(usage);
     conn.session.setAttributes(usage.privateKey, [{ type: pkcs11js.CKA_SIGN, value: false }]);
     expect(readKeyAttributes(conn.session, usage.privateKey, usage.publicKey).sign).toBe(false);
@@ -133,7 +142,7 @@ describe('reconcileInventory on SoftHSM', () => {
   });
 
   it('recognises a destroyed key that was relabelled on the token', async () => {
-    const sneaky = gen('sneaky');
+    const sneaky = genModifiable('sneaky');
     const id = await record(sneaky);
     await inv.setStatus(id, 'destroyed', 'cer-destroy');
     conn.session.setAttributes(sneaky.privateKey, [{ type: pkcs11js.CKA_LABEL, value: 'renamed' }]);

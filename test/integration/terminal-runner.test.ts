@@ -91,6 +91,10 @@ describe('keyrite ceremony run in a terminal', () => {
       [active('Type the token label \\(keyrite-demo\\)'), '\r'],
       [active('Generate the key now\\?'), 'y\r'],
       [active('Type the token label \\(keyrite-demo\\)'), 'keyrite-demo\r'],
+      // The root key is wrap-with-trusted: the security officer makes the trusted KEK, then the
+      // crypto officer logs back in.
+      ["SO PIN for token 'keyrite-demo'", '12345678\r'],
+      ["\\? PIN for token 'keyrite-demo'", '123456\r'],
       ['Make the KEK', '\r'],
       ...handout(1),
       ...handout(2),

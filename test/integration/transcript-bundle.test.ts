@@ -70,7 +70,7 @@ function buildCeremony(ceremony: string, dir: string, transcriptKey: { label: st
 
   emit('STEP_STARTED', { index: 2, title: steps[2].title, say: steps[2].say }, step(2));
   emit('HSM_LOGIN', { user: 'user', tokenLabel: conn.session.token.label }, step(2), 'p-grace');
-  const key = generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label: `root-${ceremony}`, wrappable: true });
+  const key = generateKeyPair(conn.session, { spec: parseKeyType('ec-p384'), label: `root-${ceremony}`, custody: 'wrap-untrusted' });
   emit('KEY_GENERATED', { keyId: `root-${ceremony}`, label: key.label, type: 'ec-p384', spkiSha256: key.publicInfo.fingerprint, attributes: key.attributes }, step(2), 'p-grace');
   for (const r of selfTest(conn.session, key)) emit('SELF_TEST_PASSED', { keyId: `root-${ceremony}`, ...r }, step(2));
   const pubPem = key.publicInfo.keyObject.export({ type: 'spki', format: 'pem' }).toString();

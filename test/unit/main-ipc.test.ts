@@ -133,6 +133,8 @@ describe('handler table', () => {
     [{ modulePath: os.tmpdir() }, 'SETTINGS_MODULE_NOT_FILE', 'is a folder'],
     [{ outputFolder: 'media/usb' }, 'SETTINGS_PATH_RELATIVE', 'is not an absolute path'],
     [{ outputFolder: '/etc/hostname' }, 'SETTINGS_OUTPUT_NOT_FOLDER', 'is a file, not a folder'],
+    [{ tokenLabel: 'root\u001b[2J' }, 'SETTINGS_TEXT_INVALID', "The setting 'tokenLabel' contains an escape character"],
+    [{ outputFolder: '/media/usb\u202e' }, 'SETTINGS_TEXT_INVALID', 'contains a bidirectional text control'],
     [{ tokenUri: 'pkcs11:token=a;pin-value=1234' }, 'SETTINGS_TOKEN_URI_INVALID', 'carries a PIN'],
     [{ tokenUri: 'token=a' }, 'SETTINGS_TOKEN_URI_INVALID', 'does not start with "pkcs11:"'],
     [{ moduleArgs: "configdir='sql:/x'\nflags=" }, 'SETTINGS_MODULE_ARGS_INVALID', 'must be one line'],

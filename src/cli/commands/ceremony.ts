@@ -7,13 +7,15 @@ import { listScripts, loadScript } from '../../core/ceremony/script';
 import type { CeremonyView, StepInput } from '../../core/ceremony/types';
 import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
-import { resolveHsmConfig } from '../../core/hsm/config';
+import { resolveHsmConfig, type HsmConfig } from '../../core/hsm/config';
 import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
-import { isInteractive } from '../io';
+import { isInteractive, readPinIfGiven } from '../io';
 import { exitInterrupted, interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
 
 interface RunOptions {
+  pinFile?: string;
+  soPinFile?: string;
   out?: string;
   answers?: string;
   demo?: boolean;
@@ -39,28 +41,42 @@ function parseParams(list: string[] = []): Record<string, string> {
 }
 
 /** The HSM: --token / the environment first, else the answers file's token and module arguments. */
-async function openService(answers: Answers | null = null): Promise<CeremonyService> {
+function hsmFor(answers: Answers | null = null): HsmConfig {
   const env = { ...process.env };
   if (answers?.token && !env.KEYRITE_TOKEN_URI && !env.KEYRITE_TOKEN_LABEL) {
     if (isPkcs11Uri(answers.token)) env.KEYRITE_TOKEN_URI = answers.token;
     else env.KEYRITE_TOKEN_LABEL = answers.token;
   }
   if (answers?.moduleArgs && !env.KEYRITE_PKCS11_INIT_ARGS) env.KEYRITE_PKCS11_INIT_ARGS = answers.moduleArgs;
-  return CeremonyService.open({ home: keyriteHome(), hsm: resolveHsmConfig(env) });
+  return resolveHsmConfig(env);
+}
+
+async function openService(hsm: HsmConfig = hsmFor()): Promise<CeremonyService> {
+  return CeremonyService.open({ home: keyriteHome(), hsm });
 }
 
 /**
  * The answers for an unattended run: built-in demo answers, an answers file, or both merged. The
  * demo cast covers every built-in role; each script checks in only those it has roles for.
+ * A PIN in an answers file is accepted only for the demo token (whose PINs are public); for any
+ * other token the PINs come from KEYRITE_PIN / --pin-file and KEYRITE_SO_PIN / --so-pin-file.
  */
-function unattendedAnswers(opts: { demo?: boolean; answers?: string }, roles?: string[]): Answers | null {
+function unattendedAnswers(opts: RunOptions, roles: string[] | undefined, hsm: HsmConfig): Answers | null {
   if (!opts.demo && !opts.answers) return null;
   const base: Answers = opts.demo ? demoAnswers() : {};
   if (base.participants && roles) {
     base.participants = base.participants.map((p) => ({ ...p, roles: p.roles.filter((r) => roles.includes(r)) })).filter((p) => p.roles.length > 0);
   }
   const file = opts.answers ? loadAnswers(opts.answers) : {};
-  return { ...base, ...file };
+  if ((file.pin !== undefined || file.soPin !== undefined) && !hsm.demo) {
+    throw new KeyriteError('ANSWERS_PIN_NOT_DEMO', `The answers file '${opts.answers}' holds a PIN, but token '${hsm.tokenLabel}' is not the demo token. A PIN may sit in an answers file only for the demo token, whose PINs are public: remove it and set KEYRITE_PIN (and KEYRITE_SO_PIN) or pass --pin-file FILE (and --so-pin-file FILE).`, { details: { file: opts.answers, tokenLabel: hsm.tokenLabel } });
+  }
+  const answers: Answers = { ...base, ...file };
+  const pin = readPinIfGiven({ pinFile: opts.pinFile, envName: 'KEYRITE_PIN' });
+  const soPin = readPinIfGiven({ pinFile: opts.soPinFile, envName: 'KEYRITE_SO_PIN' });
+  if (pin !== undefined) answers.pin = pin;
+  if (soPin !== undefined) answers.soPin = soPin;
+  return answers;
 }
 
 /** Bundles go under KEYRITE_HOME unless --out says otherwise. */
@@ -144,9 +160,14 @@ export function registerCeremonyCommands(program: Command): void {
     .option('--drill-shares-out <file>', 'drills: write the new shares to a new FILE (share rotation, or any script that makes shares)')
     .option('--backup <file>', 'the backup file to restore or re-split')
     .option('--param <name=value...>', 'set a script parameter')
+    .option('--pin-file <file>', 'unattended runs: the user PIN, from a file only its owner can read (or KEYRITE_PIN)')
+    .option('--so-pin-file <file>', 'unattended runs: the security officer PIN for a trusted KEK (or KEYRITE_SO_PIN)')
     .action(async (scriptArg: string, opts: RunOptions) => {
       const loaded = loadScript(scriptArg);
-      const answers = unattendedAnswers(opts, loaded.script.roles.map((r) => r.id));
+      // The token may come from the answers file; whether it is the demo token decides whether
+      // that file may hold a PIN.
+      const hsm = hsmFor(opts.answers ? loadAnswers(opts.answers) : null);
+      const answers = unattendedAnswers(opts, loaded.script.roles.map((r) => r.id), hsm);
       const parameters: Record<string, unknown> = { ...(answers?.parameters ?? {}), ...parseParams(opts.param) };
       let drillSharesFile: string | undefined;
       const reads = loaded.script.steps.some((s) => s.action === 'collectShares' || s.action === 'restoreBackup' || s.action === 'resplitShares');
@@ -162,7 +183,7 @@ export function registerCeremonyCommands(program: Command): void {
       }
       if (!answers && !isInteractive()) throw needsTerminal();
       const out = path.resolve(opts.out ?? defaultOut(loaded.script.id));
-      const service = await openService(answers);
+      const service = await openService(hsm);
       try {
         const view = await service.start({ script: loaded.file, outDir: out, parameters, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });
         process.stdout.write(`Ceremony ${view.ceremonyId}: ${view.title}${view.demo ? ' (demo rehearsal)' : ''}\nBundle: ${view.outDir}\n`);
@@ -179,8 +200,11 @@ export function registerCeremonyCommands(program: Command): void {
     .option('--answers <file>', 'answers file')
     .option('--demo', 'demo answers')
     .option('--drill-shares <file>', 'read shares from FILE')
+    .option('--pin-file <file>', 'unattended runs: the user PIN, from a file only its owner can read (or KEYRITE_PIN)')
+    .option('--so-pin-file <file>', 'unattended runs: the security officer PIN for a trusted KEK (or KEYRITE_SO_PIN)')
     .action(async (id: string | undefined, opts: RunOptions) => {
-      const service = await openService();
+      const hsm = hsmFor();
+      const service = await openService(hsm);
       try {
         const ceremonyId = id ?? (await service.onlyRunning());
         const runner = await service.runner(ceremonyId);
@@ -188,7 +212,7 @@ export function registerCeremonyCommands(program: Command): void {
           reportSealed(runner.id, runner.outDir, runner.bundleRepaired);
           return;
         }
-        const answers = unattendedAnswers(opts, runner.script.roles.map((r) => r.id));
+        const answers = unattendedAnswers(opts, runner.script.roles.map((r) => r.id), hsm);
         if (answers && opts.drillShares) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
         const view = await service.view(ceremonyId);
         process.stdout.write(`Resuming ceremony ${ceremonyId} at step ${(view.current?.index ?? 0) + 1}: ${view.current?.title ?? '(none)'}\n`);

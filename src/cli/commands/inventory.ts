@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { escapeForTerminal, escapeLinesForTerminal } from '../../core/text/plain-text';
 import { keyriteHome, storePath } from '../../core/config/paths';
 import { DEMO_USER_PIN, resolveHsmConfig } from '../../core/hsm/config';
 import { withHsm } from '../../core/hsm/connect';
@@ -25,7 +26,7 @@ export function formatInventoryTable(keys: InventoryKey[]): string {
   if (keys.length === 0) return 'The key inventory is empty.';
   const header = ['ID', 'LABEL', 'TYPE', 'PURPOSE', 'STATUS', 'CREATED', 'ROTATION DUE', 'FLAGS'];
   const rows = keys.map((k) => [
-    k.id, k.label, keyType(k), k.purpose, k.status, k.createdAt.slice(0, 10), k.rotationDue?.slice(0, 10) ?? '-',
+    escapeForTerminal(k.id), escapeForTerminal(k.label), keyType(k), k.purpose, k.status, k.createdAt.slice(0, 10), k.rotationDue?.slice(0, 10) ?? '-',
     [k.flags.weak ? 'WEAK' : '', k.flags.overdue ? 'OVERDUE' : ''].filter(Boolean).join(',') || '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -71,10 +72,11 @@ export function registerInventoryCommands(program: Command): void {
       if (opts.json) {
         process.stdout.write(JSON.stringify({ token: { label: token.label, serial: token.serial }, drifts }, null, 2) + '\n');
       } else if (drifts.length === 0) {
-        process.stdout.write(`No differences: the ${count} inventory key(s) recorded on token '${token.label}' (serial ${token.serial}) match the token.\n`);
+        process.stdout.write(escapeForTerminal(`No differences: the ${count} inventory key(s) recorded on token '${token.label}' (serial ${token.serial}) match the token.`) + '\n');
       } else {
         const lines = drifts.map((d) => `${d.kind.toUpperCase().padEnd(21)} ${d.keyId ?? '-'}  ${d.message}`);
-        process.stdout.write(`${drifts.length} difference(s) between the inventory and token '${token.label}' (serial ${token.serial}):\n${lines.join('\n')}\n`);
+        // Labels come from the token, which anyone with the PIN can write: escaped.
+        process.stdout.write(escapeLinesForTerminal(`${drifts.length} difference(s) between the inventory and token '${token.label}' (serial ${token.serial}):\n${lines.join('\n')}`) + '\n');
       }
       if (drifts.length > 0) process.exitCode = 1;
     });

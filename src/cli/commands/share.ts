@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkShareAgainstBackup, decodeShare, readBackupFile, shareHeader } from '../../core/backup';
 import { zeroize } from '../../core/errors';
+import { escapeForTerminal } from '../../core/text/plain-text';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -28,7 +29,8 @@ export function registerShareCommands(program: Command): void {
           return;
         }
         const ok = checkShareAgainstBackup(backup, decoded);
-        process.stdout.write(`${header}\nGenuine: share ${ok.index} of backup '${backup.keyId}', issued to ${ok.custodian}.\n`);
+        // The backup file's key id and custodian name are printed escaped: a file may hold anything.
+        process.stdout.write(`${header}\nGenuine: share ${ok.index} of backup '${escapeForTerminal(backup.keyId)}', issued to ${escapeForTerminal(ok.custodian)}.\n`);
       } finally {
         zeroize(decoded.share);
       }

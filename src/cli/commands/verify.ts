@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { escapeForTerminal } from '../../core/text/plain-text';
 import { groupHex } from '../../core/transcript/pgp-words';
 import { verifyBundle, type VerifyReport } from '../../core/transcript/verify';
 
@@ -14,21 +15,27 @@ export function registerVerifyCommands(program: Command): void {
     });
 }
 
+/**
+ * The report as text. Everything in it that came from the bundle (title, ids, names, roles, labels,
+ * types) is escaped, so a bundle cannot forge lines of this output with control characters,
+ * ANSI escapes or bidirectional overrides.
+ */
 export function formatReport(r: VerifyReport): string {
+  const t = escapeForTerminal;
   const lines: string[] = [];
   lines.push(`OK: bundle verified — ${r.events} events, chain, signature and ${r.files.length} files intact.`);
   lines.push('');
-  lines.push(`Ceremony:     ${r.title} (${r.ceremony})${r.demo ? '  [DEMO]' : ''}`);
-  lines.push(`Started:      ${r.startedAt}`);
-  lines.push(`Sealed:       ${r.sealedAt}${r.outcome === 'aborted' ? '  (ceremony ABORTED; transcript sealed as evidence)' : ''}`);
+  lines.push(`Ceremony:     ${t(r.title)} (${t(r.ceremony)})${r.demo ? '  [DEMO]' : ''}`);
+  lines.push(`Started:      ${t(r.startedAt)}`);
+  lines.push(`Sealed:       ${t(r.sealedAt)}${r.outcome === 'aborted' ? '  (ceremony ABORTED; transcript sealed as evidence)' : ''}`);
   lines.push('Participants:');
   if (r.participants.length === 0) lines.push('  (none checked in)');
-  for (const p of r.participants) lines.push(`  ${p.name} (${p.personId}) — ${p.roles.join(', ') || 'no role'}`);
+  for (const p of r.participants) lines.push(`  ${t(p.name)} (${t(p.personId)}) — ${p.roles.map(t).join(', ') || 'no role'}`);
   lines.push('Keys:');
   if (r.keys.length === 0) lines.push('  (none)');
   for (const k of r.keys) {
-    lines.push(`  ${k.keyId}${k.label ? ` '${k.label}'` : ''}${k.type ? ` ${k.type}` : ''} — ${k.event === 'KEY_RESTORED' ? 'restored' : 'generated'} (event ${k.seq})`);
-    if (k.spkiSha256) lines.push(`    SPKI SHA-256 ${groupHex(k.spkiSha256)}`);
+    lines.push(`  ${t(k.keyId)}${k.label ? ` '${t(k.label)}'` : ''}${k.type ? ` ${t(k.type)}` : ''} — ${k.event === 'KEY_RESTORED' ? 'restored' : 'generated'} (event ${k.seq})`);
+    if (k.spkiSha256) lines.push(`    SPKI SHA-256 ${t(groupHex(k.spkiSha256))}`);
   }
   lines.push('');
   lines.push('Final transcript hash (compare with the signed paper copy):');

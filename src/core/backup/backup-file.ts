@@ -6,6 +6,7 @@ import { KeyriteError } from '../errors';
 import { writeFileAtomicSync } from '../fs/atomic-write';
 import { spkiFingerprint } from '../hsm/public-key';
 import { KEY_TYPES } from '../hsm/key-spec';
+import { MAX_LABEL_LENGTH, requireKeyLabel } from '../text/plain-text';
 import { MAX_SHARES, MIN_THRESHOLD } from './share-codec';
 import { SPLIT_ID_PATTERN } from './split-id';
 import { pkcs8LengthFits, WRAP_FORMAT } from './wrap-format';
@@ -25,7 +26,8 @@ const base64 = z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base6
 export const backupFileSchema = z.strictObject({
   formatVersion: z.union([z.literal(1), z.literal(2)]),
   keyId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected letters, digits, dot, dash or underscore'),
-  keyLabel: z.string().min(1),
+  // Becomes CKA_LABEL on restore: the same rule as a label typed by a person.
+  keyLabel: z.string().min(1).refine(isValidKeyLabel, { message: `must be a key label of at most ${MAX_LABEL_LENGTH} letters, digits, spaces and . _ - : @ + ( ), without '..' or control characters` }),
   /** CKA_ID of the key, hex (may be empty). */
   ckaId: z.string().regex(/^([0-9a-f]{2})*$/, 'expected lowercase hex'),
   keyType: z.enum(KEY_TYPES as unknown as [string, ...string[]]),
@@ -53,7 +55,7 @@ export const backupFileSchema = z.strictObject({
     count: z.number().int().min(MIN_THRESHOLD).max(MAX_SHARES),
     shares: z.array(z.strictObject({
       index: z.number().int().min(1).max(MAX_SHARES),
-      custodian: z.string().min(1),
+      custodian: z.string().min(1).max(200), // printed escaped (escapeForTerminal): a file may hold anything
       digest: hex(32),
     })).min(MIN_THRESHOLD).max(MAX_SHARES),
   }),
@@ -160,4 +162,13 @@ export function writeBackupFile(outDir: string, backup: BackupFile): string {
 
 function backupExists(file: string): KeyriteError {
   return new KeyriteError('BACKUP_EXISTS', `Backup file '${file}' already exists; Keyrite never overwrites a backup. Choose another output folder or move the old file away first.`, { details: { file } });
+}
+
+function isValidKeyLabel(label: string): boolean {
+  try {
+    requireKeyLabel(label);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -2,7 +2,8 @@ import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { pkcs11js, type P11 } from '../hsm/pkcs11js';
 import { assertNever, KeyriteError } from '../errors';
 import type { HsmProfile } from '../hsm/profile';
-import { CURVES, parseKeyType, type KeySpec } from '../hsm/key-spec';
+import { parseKeyType, type KeySpec } from '../hsm/key-spec';
+import { importedVerifyKeyTemplate, restoredSigningKeyTemplate, toP11Template } from '../hsm/templates';
 import { spkiFingerprint } from '../hsm/public-key';
 import type { Handle, HsmSession } from '../hsm/session';
 import { defaultSignatureAlgorithm, signData, verifyWithPublicKey } from '../hsm/sign';
@@ -60,33 +61,13 @@ export function privateKeyFingerprints(session: HsmSession, privateKey: Handle, 
 
 /** Public key object template from the backup's SPKI (verify only, like keygen makes it). */
 export function publicKeyTemplate(spkiDer: Buffer, spec: KeySpec, label: string, id: Buffer): P11.Template {
-  const A = pkcs11js;
   const key: KeyObject = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
   const jwk = key.export({ format: 'jwk' });
-  const base: P11.Template = [
-    { type: A.CKA_CLASS, value: A.CKO_PUBLIC_KEY },
-    { type: A.CKA_TOKEN, value: true },
-    { type: A.CKA_PRIVATE, value: false },
-    { type: A.CKA_LABEL, value: label },
-    { type: A.CKA_ID, value: id },
-    { type: A.CKA_VERIFY, value: true },
-    { type: A.CKA_ENCRYPT, value: false },
-    { type: A.CKA_WRAP, value: false },
-    { type: A.CKA_DERIVE, value: false },
-  ];
   if (spec.algorithm === 'rsa') {
-    return [...base,
-      { type: A.CKA_KEY_TYPE, value: A.CKK_RSA },
-      { type: A.CKA_MODULUS, value: Buffer.from(jwk.n!, 'base64url') },
-      { type: A.CKA_PUBLIC_EXPONENT, value: Buffer.from(jwk.e!, 'base64url') },
-    ];
+    return toP11Template(importedVerifyKeyTemplate(spec, { label, id, modulus: Buffer.from(jwk.n!, 'base64url'), publicExponent: Buffer.from(jwk.e!, 'base64url') }));
   }
   const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-  return [...base,
-    { type: A.CKA_KEY_TYPE, value: A.CKK_EC },
-    { type: A.CKA_EC_PARAMS, value: CURVES[spec.curve].ecParams },
-    { type: A.CKA_EC_POINT, value: derOctetString(point) },
-  ];
+  return toP11Template(importedVerifyKeyTemplate(spec, { label, id, ecPoint: derOctetString(point) }));
 }
 
 /**
@@ -115,22 +96,9 @@ function ecPoint(spkiDer: Buffer): Buffer {
 
 /** Private key template for an unwrapped key: sensitive, never extractable again, sign only. */
 export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer; vendor?: P11.Template }): P11.Template {
-  const A = pkcs11js;
-  return [
-    ...(opts.vendor ?? []),
-    { type: A.CKA_CLASS, value: A.CKO_PRIVATE_KEY },
-    { type: A.CKA_KEY_TYPE, value: spec.algorithm === 'rsa' ? A.CKK_RSA : A.CKK_EC },
-    { type: A.CKA_TOKEN, value: opts.token },
-    { type: A.CKA_PRIVATE, value: true },
-    { type: A.CKA_LABEL, value: opts.label },
-    { type: A.CKA_ID, value: opts.id },
-    { type: A.CKA_SENSITIVE, value: true },
-    { type: A.CKA_EXTRACTABLE, value: false }, // restored copies are not backed up again from here
-    { type: A.CKA_SIGN, value: true },
-    { type: A.CKA_DECRYPT, value: false },
-    { type: A.CKA_UNWRAP, value: false },
-    { type: A.CKA_DERIVE, value: false },
-  ];
+  // CKA_MODIFIABLE is left to the token here: some modules ignore part of an unwrap template and
+  // the read-back below switches a usage flag off again, which needs a modifiable object.
+  return [...(opts.vendor ?? []), ...toP11Template(restoredSigningKeyTemplate(spec, opts), { omit: ['modifiable'] })];
 }
 
 /**

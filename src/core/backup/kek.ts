@@ -1,4 +1,5 @@
-import { pkcs11js, type P11 } from '../hsm/pkcs11js';
+import { pkcs11js } from '../hsm/pkcs11js';
+import { kcvKeyTemplate, kekTemplate, toP11Template } from '../hsm/templates';
 import { KeyriteError, zeroize } from '../errors';
 import type { Handle, HsmSession } from '../hsm/session';
 
@@ -6,37 +7,6 @@ export type KcvMethod = 'aes-cmac' | 'aes-ecb';
 export type WrapTrust = 'trusted' | 'untrusted';
 
 export const KEK_BYTES = 32;
-
-/**
- * Template of an AES-256 KEK imported for one backup or restore. It is a session object
- * (CKA_TOKEN false: it is never stored in the token and vanishes with the session), sensitive and
- * non-extractable, and can do only what the step needs: wrap and/or unwrap — no encrypt, decrypt,
- * sign, verify or derive. The key check value is computed on a separate check object (below), so
- * the KEK itself never needs CKA_ENCRYPT or CKA_SIGN.
- */
-function kekTemplate(value: Buffer, usage: { wrap: boolean; unwrap: boolean }, owner: 'user' | 'so'): P11.Template {
-  const A = pkcs11js;
-  const template: P11.Template = [
-    { type: A.CKA_CLASS, value: A.CKO_SECRET_KEY },
-    { type: A.CKA_KEY_TYPE, value: A.CKK_AES },
-    { type: A.CKA_VALUE, value },
-    { type: A.CKA_TOKEN, value: false },
-    // The SO can create public objects only; a session object is still invisible to other applications.
-    { type: A.CKA_PRIVATE, value: owner === 'user' },
-    { type: A.CKA_SENSITIVE, value: true },
-    { type: A.CKA_EXTRACTABLE, value: false },
-    { type: A.CKA_WRAP, value: usage.wrap },
-    { type: A.CKA_UNWRAP, value: usage.unwrap },
-    { type: A.CKA_ENCRYPT, value: false },
-    { type: A.CKA_DECRYPT, value: false },
-    { type: A.CKA_SIGN, value: false },
-    { type: A.CKA_VERIFY, value: false },
-    { type: A.CKA_DERIVE, value: false },
-    { type: A.CKA_LABEL, value: 'keyrite-kek (session)' },
-  ];
-  if (owner === 'so') template.push({ type: A.CKA_TRUSTED, value: true });
-  return template;
-}
 
 function withValue<T>(kek: Uint8Array, fn: (value: Buffer) => T): T {
   const value = Buffer.from(kek); // pkcs11js wants a Buffer; this copy is zeroized at once
@@ -50,7 +20,7 @@ function withValue<T>(kek: Uint8Array, fn: (value: Buffer) => T): T {
 /** Import the KEK as a session key usable only to wrap/unwrap (as the logged-in user). */
 export function importKek(session: HsmSession, kek: Uint8Array, usage: { wrap: boolean; unwrap: boolean }): Handle {
   requireKekLength(kek);
-  return withValue(kek, (value) => session.createObject(kekTemplate(value, usage, 'user'), 'import the backup KEK'));
+  return withValue(kek, (value) => session.createObject(toP11Template(kekTemplate(value, usage, 'user')), 'import the backup KEK'));
 }
 
 /**
@@ -65,7 +35,7 @@ export function importTrustedKek(session: HsmSession, kek: Uint8Array, pins: { u
   let handle: Handle | undefined;
   try {
     session.login(pins.so, 'so');
-    handle = withValue(kek, (value) => session.createObject(kekTemplate(value, { wrap: true, unwrap: true }, 'so'), 'import the trusted backup KEK (as security officer)'));
+    handle = withValue(kek, (value) => session.createObject(toP11Template(kekTemplate(value, { wrap: true, unwrap: true }, 'so')), 'import the trusted backup KEK (as security officer)'));
   } finally {
     session.logout();
     session.login(pins.user, 'user');
@@ -105,23 +75,7 @@ export function computeKcv(session: HsmSession, kek: Uint8Array, method: KcvMeth
   const mech = method === 'aes-cmac' ? A.CKM_AES_CMAC : A.CKM_AES_ECB;
   session.requireMechanism(mech, method === 'aes-cmac' ? 'CKM_AES_CMAC' : 'CKM_AES_ECB', 'check the KEK (key check value)');
   const handle = withValue(kek, (value) =>
-    session.createObject([
-      { type: A.CKA_CLASS, value: A.CKO_SECRET_KEY },
-      { type: A.CKA_KEY_TYPE, value: A.CKK_AES },
-      { type: A.CKA_VALUE, value },
-      { type: A.CKA_TOKEN, value: false },
-      { type: A.CKA_PRIVATE, value: true },
-      { type: A.CKA_SENSITIVE, value: true },
-      { type: A.CKA_EXTRACTABLE, value: false },
-      { type: A.CKA_SIGN, value: method === 'aes-cmac' },
-      { type: A.CKA_ENCRYPT, value: method === 'aes-ecb' },
-      { type: A.CKA_DECRYPT, value: false },
-      { type: A.CKA_VERIFY, value: false },
-      { type: A.CKA_WRAP, value: false },
-      { type: A.CKA_UNWRAP, value: false },
-      { type: A.CKA_DERIVE, value: false },
-      { type: A.CKA_LABEL, value: 'keyrite-kcv (session)' },
-    ], 'prepare the KEK check value'),
+    session.createObject(toP11Template(kcvKeyTemplate(value, method)), 'prepare the KEK check value'),
   );
   try {
     const zero = Buffer.alloc(16);

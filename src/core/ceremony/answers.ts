@@ -10,9 +10,9 @@ const answersSchema = z.strictObject({
   /** PKCS#11 module initialisation arguments (NSS: configdir=…); not secret. */
   moduleArgs: z.string().min(1).optional(),
   participants: z.array(z.strictObject({ id: z.string(), name: z.string(), roles: z.array(z.string()).min(1) })).optional(),
-  /** Drills and tests only: a PIN in a file is for demo and test tokens. */
+  /** The demo token only (its PINs are public); other tokens: KEYRITE_PIN / --pin-file. */
   pin: z.string().optional(),
-  /** Only for a trusted KEK (the security officer creates it). */
+  /** The demo token only; the security officer's PIN for a trusted KEK. */
   soPin: z.string().optional(),
   preflightOverride: z.strictObject({ personId: z.string(), reason: z.string() }).optional(),
   parameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
@@ -58,7 +58,9 @@ export class AnswersDriver {
         return { kind: 'preflightOverride', ...this.answers.preflightOverride };
       case 'pin': {
         const pin = need.user === 'so' ? this.answers.soPin : this.answers.pin;
-        if (!pin) throw missing(need.user === 'so' ? 'SO PIN' : 'PIN', cur.id);
+        if (!pin) {
+          throw new KeyriteError('ANSWERS_MISSING', `No ${need.user === 'so' ? 'SO PIN' : 'PIN'} was given for step '${cur.id}'. Set ${need.user === 'so' ? 'KEYRITE_SO_PIN or pass --so-pin-file FILE' : 'KEYRITE_PIN or pass --pin-file FILE'} (an answers file holds PINs only for the demo token) and resume the ceremony.`, { details: { what: need.user === 'so' ? 'SO PIN' : 'PIN', step: cur.id } });
+        }
         return { kind: 'pin', pin };
       }
       case 'signoff': {

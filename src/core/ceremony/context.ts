@@ -2,6 +2,7 @@ import type { HsmConnection } from '../hsm/connect';
 import { DEMO_USER_PIN, type HsmConfig } from '../hsm/config';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
 import type { HsmSession } from '../hsm/session';
+import type { KeyCustody } from '../hsm/templates';
 import type { KeyPolicy } from '../policy';
 import type { Store } from '../store/db';
 import type { Inventory } from '../inventory';
@@ -31,6 +32,8 @@ export interface KeyRef {
   spkiSha256: string;
   purpose: string;
   tokenLabel: string;
+  /** How the key may leave the token, for keys this ceremony generated. */
+  custody?: KeyCustody;
 }
 
 export interface BackupRef {

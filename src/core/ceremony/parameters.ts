@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isKeyriteError, KeyriteError } from '../errors';
 import { parseKeyType } from '../hsm/key-spec';
-import { checkKeyType, checkShareThreshold, checkValidity, mergeReports, type KeyPolicy, type PolicyReport } from '../policy';
+import { checkKeyCustody, checkKeyType, checkShareThreshold, checkValidity, mergeReports, type KeyPolicy, type PolicyReport } from '../policy';
+import { escapeForTerminal, requirePlainText } from '../text/plain-text';
 import { parseSubject } from '../x509/subject';
 import type { CeremonyScript } from './script';
 import type { ScriptIssue } from './validate/problems';
@@ -59,8 +60,9 @@ export function parameterError(issues: ScriptIssue[]): KeyriteError {
 
 function coerce(scriptId: string, name: string, type: CeremonyScript['parameters'][string]['type'], raw: unknown, min?: number, max?: number): ParamValue {
   const bad = (why: string): never => {
-    throw new KeyriteError('CEREMONY_PARAMETER_INVALID', `Parameter '${name}' of ceremony '${scriptId}' ${why}.`, { details: { name, value: String(raw) } });
+    throw new KeyriteError('CEREMONY_PARAMETER_INVALID', `Parameter '${name}' of ceremony '${scriptId}' ${why}.`, { details: { name, value: escapeForTerminal(String(raw)) } });
   };
+  if (typeof raw === 'string') requirePlainText(raw, `Parameter '${name}' of ceremony '${scriptId}'`, 'CEREMONY_PARAMETER_INVALID', { name });
   switch (type) {
     case 'integer': {
       const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
@@ -124,6 +126,9 @@ function policyReports(script: CeremonyScript, values: Parameters, policy: KeyPo
   }
   if (typeof values.threshold === 'number' && typeof values.count === 'number') {
     reports.push({ name: 'threshold', report: checkShareThreshold(policy, { threshold: values.threshold, count: values.count }) });
+  }
+  if (values.trustedKek === false) {
+    reports.push({ name: 'trustedKek', report: checkKeyCustody(policy, { custody: 'wrap-untrusted' }) });
   }
   if (typeof values.days === 'number') {
     const purpose = Object.values(script.parameters).find((p) => p.type === 'keyType')?.purpose ?? 'root-signing';

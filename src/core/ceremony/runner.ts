@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, isKeyriteError } from '../errors';
 import { errorMeta } from '../error-codes';
+import { requirePlainText } from '../text/plain-text';
 import { fileSystemError } from '../fs/fs-errors';
 import { connectHsm, type HsmConnection } from '../hsm/connect';
 import type { HsmSession } from '../hsm/session';
@@ -465,6 +466,8 @@ export class CeremonyRunner {
     if (this.halted) throw this.halted;
     if (this.status !== 'running') throw this.notRunning('cannot be aborted');
     if (!reason.trim()) throw new KeyriteError('CEREMONY_ABORT_REASON', 'Say why the ceremony is aborted; the reason goes into the transcript.');
+    requirePlainText(reason, 'The reason for aborting', 'CEREMONY_ABORT_REASON');
+    requirePlainText(personId, 'The name of who aborts', 'CEREMONY_PERSON_UNKNOWN');
     const checkedIn = this.state.participants.length > 0;
     const person = this.state.participants.find((p) => p.id === personId);
     if (checkedIn && !person) {

@@ -10,4 +10,5 @@ export const APP_ERRORS = {
   PRINT_UNAVAILABLE: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Printing is not available here. Open \'…\' in a browser and print it from there.' },
   UI_ERROR: { fixedBy: 'developer', retryable: false, endsHsmSession: false, summary: 'The screen hit a problem (…). Go back to the home screen and retry.' },
   WITNESS_UNAVAILABLE: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'A witness window cannot be opened here. Use the main window on the projector instead (press P for presentation mode).' },
+  PROCESS_CORE_DUMPS_ON: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'Keyrite could not turn off core dumps for itself (prlimit: …), so a crash could write secrets to disk. Install util-linux or run Keyrite under `ulimit -c 0`.' },
 } as const satisfies ErrorTable;

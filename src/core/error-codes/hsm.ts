@@ -54,4 +54,5 @@ export const HSM_ERRORS = {
   HSM_TOKEN_READ_ONLY: { fixedBy: 'administrator', retryable: false, endsHsmSession: true, summary: '… is write-protected, so Keyrite cannot ….' },
   HSM_URI_INVALID: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The PKCS#11 URI \'…\' …. Write it like pkcs11:token=MyToken;serial=1234?module-path=/path/to/module.so.' },
   HSM_WRAPPED_KEY_INVALID: { fixedBy: 'operator', retryable: true, endsHsmSession: true, summary: 'The wrapped key in the backup is damaged or was not made with this KEK; nothing was restored.' },
+  HSM_TRUSTED_WRAP_UNSUPPORTED: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: "Token '…' does not keep CKA_WRAP_WITH_TRUSTED on a new key; the key was destroyed unused. Use a token that enforces it, or run with --param trustedKek=false where the key policy permits it." },
 } as const satisfies ErrorTable;

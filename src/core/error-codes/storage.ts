@@ -21,4 +21,5 @@ export const STORAGE_ERRORS = {
   STORE_MISSING: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'The Keyrite store \'…\' does not exist. Check KEYRITE_HOME; Keyrite will not start a new, empty store in place of a missing one.' },
   STORE_TOO_NEW: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The Keyrite store \'…\' was written by a newer Keyrite (schema …, this one knows …). Use the newer Keyrite.' },
   STORE_UNAVAILABLE: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Keyrite cannot … its store \'…\' (…). Check that the folder exists and is writable.' },
+  SETTINGS_TEXT_INVALID: { fixedBy: 'administrator', retryable: true, endsHsmSession: false, summary: "The setting '…' contains a control character or a bidirectional text control at character …; type it again without it." },
 } as const satisfies ErrorTable;

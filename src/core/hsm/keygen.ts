@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { pkcs11js, type P11 } from './pkcs11js';
-import { KeyriteError } from '../errors';
-import { CURVES, describeKeySpec, type KeySpec } from './key-spec';
+import { assertNever, isKeyriteError, KeyriteError } from '../errors';
+import { requireKeyLabel } from '../text/plain-text';
+import { describeKeySpec, type KeySpec } from './key-spec';
 import { readPublicKey, type PublicKeyInfo } from './public-key';
 import { attrBool, type Handle, type HsmSession } from './session';
+import { signingKeyPairTemplates, toP11Template, type KeyCustody, type SigningKeyPairTemplates } from './templates';
 import { mechanismName, signData, verifyWithPublicKey, type HashName, type SignatureAlgorithm } from './sign';
 
 export interface KeyGenRequest {
@@ -11,13 +13,8 @@ export interface KeyGenRequest {
   label: string;
   /** CKA_ID; defaults to the label's UTF-8 bytes so keys can be found by either. */
   id?: Buffer;
-  /**
-   * Generate the private key extractable-but-sensitive so it can be wrapped under a KEK for
-   * backup. Default false: non-extractable, the key can never leave the token.
-   */
-  wrappable?: boolean;
-  /** With `wrappable`: also require a trusted wrapping key (CKA_WRAP_WITH_TRUSTED). */
-  wrapWithTrusted?: boolean;
+  /** How the private key may ever leave the token (see KeyCustody); default: never. */
+  custody?: KeyCustody;
 }
 
 /** What the token says about the private key after generation; recorded as evidence. */
@@ -30,10 +27,14 @@ export interface KeyAttributeReport {
   neverExtractable: boolean;
   local: boolean;
   sign: boolean;
+  signRecover: boolean;
   decrypt: boolean;
   unwrap: boolean;
   derive: boolean;
+  /** null: the token does not report the attribute (it cannot enforce it either). */
   wrapWithTrusted: boolean | null;
+  modifiable: boolean | null;
+  copyable: boolean | null;
   publicVerify: boolean;
   publicEncrypt: boolean;
   publicWrap: boolean;
@@ -49,59 +50,14 @@ export interface KeyPair {
 
 export interface GeneratedKey extends KeyPair {
   spec: KeySpec;
+  custody: KeyCustody;
   attributes: KeyAttributeReport;
 }
 
-/**
- * Templates are explicit: every attribute that matters for safety is set, never left to the
- * token's defaults, and each line says why.
- */
+/** The generation mechanism and pkcs11js templates for a signing key pair (see signingKeyPairTemplates). */
 export function keyPairTemplates(req: KeyGenRequest): { mechanism: P11.Mechanism; publicTemplate: P11.Template; privateTemplate: P11.Template } {
-  const id = req.id ?? Buffer.from(req.label, 'utf8');
-  const wrappable = req.wrappable === true;
-  const publicTemplate: P11.Template = [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-    { type: pkcs11js.CKA_TOKEN, value: true }, // persists: the public half is exported later
-    { type: pkcs11js.CKA_PRIVATE, value: false }, // public keys are readable without login
-    { type: pkcs11js.CKA_LABEL, value: req.label },
-    { type: pkcs11js.CKA_ID, value: id },
-    { type: pkcs11js.CKA_VERIFY, value: true }, // signing key: verify only (key separation)
-    { type: pkcs11js.CKA_ENCRYPT, value: false },
-    { type: pkcs11js.CKA_WRAP, value: false },
-    { type: pkcs11js.CKA_DERIVE, value: false },
-  ];
-  const privateTemplate: P11.Template = [
-    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-    { type: pkcs11js.CKA_TOKEN, value: true }, // persists in the token
-    { type: pkcs11js.CKA_PRIVATE, value: true }, // invisible without login
-    { type: pkcs11js.CKA_LABEL, value: req.label },
-    { type: pkcs11js.CKA_ID, value: id },
-    { type: pkcs11js.CKA_SENSITIVE, value: true }, // never revealed in the clear
-    { type: pkcs11js.CKA_EXTRACTABLE, value: wrappable }, // only wrapped (under the KEK) when asked for
-    { type: pkcs11js.CKA_SIGN, value: true }, // signing only (key separation)
-    { type: pkcs11js.CKA_DECRYPT, value: false },
-    { type: pkcs11js.CKA_UNWRAP, value: false },
-    { type: pkcs11js.CKA_DERIVE, value: false },
-  ];
-  if (wrappable && req.wrapWithTrusted) {
-    privateTemplate.push({ type: pkcs11js.CKA_WRAP_WITH_TRUSTED, value: true }); // only a trusted KEK may wrap it
-  }
-  const spec = req.spec;
-  if (spec.algorithm === 'rsa') {
-    publicTemplate.push(
-      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_RSA },
-      { type: pkcs11js.CKA_MODULUS_BITS, value: spec.bits },
-      { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([0x01, 0x00, 0x01]) }, // F4
-    );
-    privateTemplate.push({ type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_RSA });
-    return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN }, publicTemplate, privateTemplate };
-  }
-  publicTemplate.push(
-    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
-    { type: pkcs11js.CKA_EC_PARAMS, value: CURVES[spec.curve].ecParams },
-  );
-  privateTemplate.push({ type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC });
-  return { mechanism: { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN }, publicTemplate, privateTemplate };
+  const t = signingKeyPairTemplates({ spec: req.spec, label: req.label, id: req.id ?? Buffer.from(req.label, 'utf8'), custody: req.custody ?? 'non-extractable' });
+  return { mechanism: t.mechanism, publicTemplate: toP11Template(t.publicKey), privateTemplate: toP11Template(t.privateKey) };
 }
 
 /**
@@ -110,17 +66,22 @@ export function keyPairTemplates(req: KeyGenRequest): { mechanism: P11.Mechanism
  */
 export function generateKeyPair(session: HsmSession, req: KeyGenRequest): GeneratedKey {
   if (!req.label) throw new KeyriteError('KEY_LABEL_MISSING', 'A key label is required.');
+  requireKeyLabel(req.label);
   const existing = session.find({ label: req.label });
   if (existing.length > 0) {
     throw new KeyriteError('HSM_LABEL_EXISTS', `Token '${session.token.label}' already holds ${existing.length} object(s) labelled '${req.label}'. Keyrite refuses to create a second key with the same label; choose another label or remove the old key in a destruction ceremony.`, { details: { label: req.label } });
   }
   const mech = req.spec.algorithm === 'rsa' ? pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN : pkcs11js.CKM_EC_KEY_PAIR_GEN;
   session.requireMechanism(mech, req.spec.algorithm === 'rsa' ? 'CKM_RSA_PKCS_KEY_PAIR_GEN' : 'CKM_EC_KEY_PAIR_GEN', `generate an ${describeKeySpec(req.spec)} key`);
-  const { mechanism, publicTemplate, privateTemplate } = keyPairTemplates(req);
-  const pair = session.generateKeyPair(mechanism, publicTemplate, privateTemplate);
+  const custody = req.custody ?? 'non-extractable';
+  const templates = signingKeyPairTemplates({ spec: req.spec, label: req.label, id: req.id ?? Buffer.from(req.label, 'utf8'), custody });
+  const pair = generateWithOptionalAttributes(session, templates);
   try {
     const attributes = readKeyAttributes(session, pair.privateKey, pair.publicKey);
-    const problems = attributeProblems(attributes, { ...req, reportsLocal: session.module.profile.reportsLocal });
+    if (custody === 'wrap-with-trusted' && attributes.wrapWithTrusted !== true) {
+      throw new KeyriteError('HSM_TRUSTED_WRAP_UNSUPPORTED', `Token '${session.token.label}' does not keep CKA_WRAP_WITH_TRUSTED on a new key, so it cannot restrict wrapping of the key to a security officer's trusted KEK. The key was destroyed unused. Use a token that enforces it, or — if the key policy permits (custody.untrusted-kek) — run the ceremony with --param trustedKek=false, which is recorded in the transcript.`, { details: { tokenLabel: session.token.label, wrapWithTrusted: attributes.wrapWithTrusted } });
+    }
+    const problems = attributeProblems(attributes, { custody, reportsLocal: session.module.profile.reportsLocal });
     const publicInfo = readPublicKey(session, pair.publicKey);
     if (publicInfo.algorithm !== req.spec.algorithm || publicInfo.bits !== req.spec.bits) {
       problems.push(`the public key is ${publicInfo.algorithm.toUpperCase()}-${publicInfo.bits}, not ${describeKeySpec(req.spec)}`);
@@ -128,7 +89,7 @@ export function generateKeyPair(session: HsmSession, req: KeyGenRequest): Genera
     if (problems.length > 0) {
       throw new KeyriteError('HSM_KEY_ATTRIBUTES_WRONG', `Token '${session.token.label}' generated a key that does not match what Keyrite asked for: ${problems.join('; ')}. The key was destroyed unused.`, { details: { problems, attributes } });
     }
-    return { label: req.label, id: req.id ?? Buffer.from(req.label, 'utf8'), spec: req.spec, privateKey: pair.privateKey, publicKey: pair.publicKey, publicInfo, attributes };
+    return { label: req.label, id: req.id ?? Buffer.from(req.label, 'utf8'), spec: req.spec, custody, privateKey: pair.privateKey, publicKey: pair.publicKey, publicInfo, attributes };
   } catch (e) {
     try {
       session.destroy(pair.privateKey);
@@ -140,15 +101,30 @@ export function generateKeyPair(session: HsmSession, req: KeyGenRequest): Genera
   }
 }
 
+/**
+ * CKA_COPYABLE is PKCS#11 2.40; a 2.20 token refuses it as an unknown attribute. Such a token has
+ * no C_CopyObject semantics to restrict either, so the pair is generated again without it (the
+ * read-back then reports copyable as null, which the transcript records).
+ */
+function generateWithOptionalAttributes(session: HsmSession, t: SigningKeyPairTemplates): P11.KeyPair {
+  try {
+    return session.generateKeyPair(t.mechanism, toP11Template(t.publicKey), toP11Template(t.privateKey));
+  } catch (e) {
+    if (!isKeyriteError(e, 'HSM_TEMPLATE_REFUSED') || e.details.ckr !== 'CKR_ATTRIBUTE_TYPE_INVALID') throw e;
+    return session.generateKeyPair(t.mechanism, toP11Template(t.publicKey), toP11Template(t.privateKey, { omit: ['copyable'] }));
+  }
+}
+
 export function readKeyAttributes(session: HsmSession, privateKey: Handle, publicKey: Handle): KeyAttributeReport {
   const A = pkcs11js;
   const p = session.getAttributesLenient(privateKey, [
     A.CKA_TOKEN, A.CKA_PRIVATE, A.CKA_SENSITIVE, A.CKA_ALWAYS_SENSITIVE, A.CKA_EXTRACTABLE, A.CKA_NEVER_EXTRACTABLE,
-    A.CKA_LOCAL, A.CKA_SIGN, A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE, A.CKA_WRAP_WITH_TRUSTED,
+    A.CKA_LOCAL, A.CKA_SIGN, A.CKA_SIGN_RECOVER, A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE, A.CKA_WRAP_WITH_TRUSTED,
+    A.CKA_MODIFIABLE, A.CKA_COPYABLE,
   ]);
   const q = session.getAttributesLenient(publicKey, [A.CKA_VERIFY, A.CKA_ENCRYPT, A.CKA_WRAP]);
   const b = (m: Map<number, Buffer | undefined>, t: number): boolean => attrBool(m.get(t)) ?? false;
-  const wwt = attrBool(p.get(A.CKA_WRAP_WITH_TRUSTED));
+  const optional = (t: number): boolean | null => attrBool(p.get(t)) ?? null;
   return {
     token: b(p, A.CKA_TOKEN),
     private: b(p, A.CKA_PRIVATE),
@@ -158,10 +134,13 @@ export function readKeyAttributes(session: HsmSession, privateKey: Handle, publi
     neverExtractable: b(p, A.CKA_NEVER_EXTRACTABLE),
     local: b(p, A.CKA_LOCAL),
     sign: b(p, A.CKA_SIGN),
+    signRecover: b(p, A.CKA_SIGN_RECOVER),
     decrypt: b(p, A.CKA_DECRYPT),
     unwrap: b(p, A.CKA_UNWRAP),
     derive: b(p, A.CKA_DERIVE),
-    wrapWithTrusted: wwt === undefined ? null : wwt,
+    wrapWithTrusted: optional(A.CKA_WRAP_WITH_TRUSTED),
+    modifiable: optional(A.CKA_MODIFIABLE),
+    copyable: optional(A.CKA_COPYABLE),
     publicVerify: b(q, A.CKA_VERIFY),
     publicEncrypt: b(q, A.CKA_ENCRYPT),
     publicWrap: b(q, A.CKA_WRAP),
@@ -169,10 +148,11 @@ export function readKeyAttributes(session: HsmSession, privateKey: Handle, publi
 }
 
 /**
- * The rules a freshly generated ceremony key must satisfy. `local` and `alwaysSensitive` prove
- * the key was born in the token and never seen in the clear.
+ * The rules a ceremony signing key must satisfy. `local` and `alwaysSensitive` prove the key was
+ * born in the token and never seen in the clear; the custody decides extractability. Modifiable
+ * and copyable are checked where the token reports them (null: a token without the attribute).
  */
-export function attributeProblems(a: KeyAttributeReport, req: { wrappable?: boolean; generated?: boolean; reportsLocal?: boolean }): string[] {
+export function attributeProblems(a: KeyAttributeReport, req: { custody: KeyCustody; generated?: boolean; reportsLocal?: boolean }): string[] {
   const problems: string[] = [];
   const expect = (ok: boolean, text: string): void => {
     if (!ok) problems.push(text);
@@ -184,19 +164,37 @@ export function attributeProblems(a: KeyAttributeReport, req: { wrappable?: bool
   // Some modules (NSS) report CKA_LOCAL=false even on keys they generated: their profile says so.
   expect(a.local || req.generated === false || req.reportsLocal === false, 'CKA_LOCAL is false (the key was not generated in the token)');
   expect(a.sign, 'CKA_SIGN is false');
+  expect(!a.signRecover, 'CKA_SIGN_RECOVER is true (signing keys make ordinary signatures only)');
   expect(!a.decrypt, 'CKA_DECRYPT is true (signing keys must not decrypt)');
   expect(!a.unwrap, 'CKA_UNWRAP is true (signing keys must not unwrap)');
   expect(!a.derive, 'CKA_DERIVE is true');
+  expect(a.modifiable !== true, 'CKA_MODIFIABLE is true (its usage or custody could be changed later)');
+  expect(a.copyable !== true, 'CKA_COPYABLE is true (a copy with weaker attributes could be made)');
   expect(a.publicVerify, 'the public key cannot verify');
   expect(!a.publicEncrypt, 'the public key can encrypt (signing keys must not)');
   expect(!a.publicWrap, 'the public key can wrap');
-  if (req.wrappable) {
-    expect(a.extractable, 'CKA_EXTRACTABLE is false, so the key cannot be wrapped for backup');
-  } else {
-    expect(!a.extractable, 'CKA_EXTRACTABLE is true (the key could be exported)');
-    expect(a.neverExtractable || req.generated === false, 'CKA_NEVER_EXTRACTABLE is false');
+  switch (req.custody) {
+    case 'non-extractable':
+      expect(!a.extractable, 'CKA_EXTRACTABLE is true (the key could be exported)');
+      expect(a.neverExtractable || req.generated === false, 'CKA_NEVER_EXTRACTABLE is false');
+      break;
+    case 'wrap-with-trusted':
+      expect(a.extractable, 'CKA_EXTRACTABLE is false, so the key cannot be wrapped for backup');
+      expect(a.wrapWithTrusted === true, 'CKA_WRAP_WITH_TRUSTED is not set (any wrapping key of the user could export the key)');
+      break;
+    case 'wrap-untrusted':
+      expect(a.extractable, 'CKA_EXTRACTABLE is false, so the key cannot be wrapped for backup');
+      break;
+    default:
+      assertNever(req.custody, 'key custody');
   }
   return problems;
+}
+
+/** The custody a key's attributes show (for keys found on the token, e.g. on resume). */
+export function observedCustody(a: KeyAttributeReport): KeyCustody {
+  if (!a.extractable) return 'non-extractable';
+  return a.wrapWithTrusted === true ? 'wrap-with-trusted' : 'wrap-untrusted';
 }
 
 export interface SelfTestResult {

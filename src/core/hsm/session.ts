@@ -1,3 +1,4 @@
+import { normalizePin } from './pin';
 import { pkcs11js, type P11 } from './pkcs11js';
 import { KeyriteError } from '../errors';
 import { ckrCall, ckrName, toHsmError } from './ckr';
@@ -60,8 +61,9 @@ export class HsmSession {
    * Log in. A wrong PIN is reported with what the token says about the attempts left (read from
    * the token flags right after the failure). The PIN itself goes no further than C_Login.
    */
-  login(pin: string, user: UserType = 'user'): void {
+  login(rawPin: string, user: UserType = 'user'): void {
     const type = user === 'user' ? pkcs11js.CKU_USER : pkcs11js.CKU_SO;
+    const pin = normalizePin(rawPin, user === 'so' ? 'the SO PIN' : 'the PIN'); // every source, one rule
     try {
       this.module.api.C_Login(this.handle, type, pin);
     } catch (e) {

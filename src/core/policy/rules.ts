@@ -128,6 +128,21 @@ export function checkShareThreshold(policy: KeyPolicy, req: { threshold: number;
   return b.build();
 }
 
+/**
+ * Key custody: a wrap-with-trusted key leaves the token only under the security officer's trusted
+ * KEK. Any other wrappable key can be wrapped by anyone with the user PIN under a key of their
+ * choosing, so it is allowed only where the policy permits it, and always with a warning.
+ */
+export function checkKeyCustody(policy: KeyPolicy, req: { custody: 'non-extractable' | 'wrap-with-trusted' | 'wrap-untrusted' }): PolicyReport {
+  const b = new ReportBuilder();
+  if (req.custody !== 'wrap-untrusted') return b.build();
+  const allowed = policy.custody.untrustedKek === 'allowed';
+  if (b.rule('custody.untrusted-kek', allowed, 'error', () => 'The key policy forbids backing up a key under an untrusted KEK (trustedKek=false): use the default trusted KEK, made by the security officer, on a token that enforces CKA_WRAP_WITH_TRUSTED.')) {
+    b.rule('custody.untrusted-kek', false, 'warning', () => 'The key will be generated without CKA_WRAP_WITH_TRUSTED and backed up under an untrusted KEK (trustedKek=false): anyone with the user PIN could wrap it under a key of their choosing and take it out of the HSM.');
+  }
+  return b.build();
+}
+
 /** Usage flags for a purpose (key separation: signing keys sign/verify only; KEKs wrap/unwrap only). */
 export function checkUsage(policy: KeyPolicy, req: { purpose: KeyPurpose; usage: string[] }): PolicyReport {
   const b = new ReportBuilder();

@@ -53,6 +53,13 @@ export const policySchema = z.strictObject({
     'transcript-signing': purposeSchema,
     kek: purposeSchema,
   }),
+  custody: z.strictObject({
+    /**
+     * custody.untrusted-kek: may a wrappable key be generated without CKA_WRAP_WITH_TRUSTED and
+     * backed up under a KEK the user made (only when a ceremony asks for it: trustedKek=false)?
+     */
+    untrustedKek: z.enum(['forbidden', 'allowed']),
+  }),
   shares: z.strictObject({
     minThreshold: z.number().int().min(2, 'a threshold below 2 means one person alone can rebuild the KEK'),
     maxCount: positiveInt,

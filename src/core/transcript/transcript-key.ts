@@ -41,7 +41,7 @@ export function createTranscriptKey(session: HsmSession, ceremonyId: string): Cr
   if (session.find({ label }).length > 0) {
     throw new KeyriteError('TRANSCRIPT_KEY_EXISTS', `Token '${session.token.label}' already holds a transcript key '${label}'. A ceremony has exactly one transcript key: resume the ceremony to use it, or start a ceremony with a new id.`, { details: { label } });
   }
-  const key = generateKeyPair(session, { spec: parseKeyType('ec-p384'), label, wrappable: false });
+  const key = generateKeyPair(session, { spec: parseKeyType('ec-p384'), label, custody: 'non-extractable' });
   selfTest(session, key);
   return {
     label,
@@ -73,7 +73,7 @@ export function adoptTranscriptKey(session: HsmSession, ceremonyId: string): Cre
   }
   const pair = findKeyPair(session, label);
   if (pair.publicInfo.algorithm !== 'ec' || pair.publicInfo.curve !== 'P-384') throw notExactlyRight(session, label, 'it is not an EC P-384 key');
-  const problems = attributeProblems(readKeyAttributes(session, pair.privateKey, pair.publicKey), { wrappable: false });
+  const problems = attributeProblems(readKeyAttributes(session, pair.privateKey, pair.publicKey), { custody: 'non-extractable' });
   if (problems.length > 0) throw notExactlyRight(session, label, problems.join('; '));
   try {
     selfTest(session, pair);

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../../core/errors';
+import { requirePlainText } from '../../core/text/plain-text';
 import type { Store } from '../../core/store/db';
 import { parsePkcs11Uri } from '../../core/hsm/pkcs11-uri';
 
@@ -96,6 +97,10 @@ export function validateSettingsPatch(patch: Partial<SavedSettings>): Partial<Sa
       }
     }
     out.outputFolder = p;
+  }
+  // Person-supplied text: no control characters or bidi overrides in any setting (after each field's own checks, which say more).
+  for (const [field, value] of Object.entries(patch)) {
+    if (typeof value === 'string') requirePlainText(value, `The setting '${field}'`, 'SETTINGS_TEXT_INVALID', { field });
   }
   return out;
 }

@@ -76,6 +76,8 @@ export async function checkIn(page: Page, initial: string[], extra: Person[]): P
 
 export interface DriveOptions {
   pin: string;
+  /** The security officer's PIN, typed when the PIN screen asks for the SO (a trusted KEK). */
+  soPin?: string;
   /** Statement values typed into the first field, by step title. */
   statement?: string;
   overrideReason?: string;
@@ -109,10 +111,13 @@ export async function drive(page: Page, opts: DriveOptions): Promise<ScreenKind>
         await page.keyboard.type(opts.overrideReason ?? 'Rehearsal on a test workstation with its network up');
         await page.keyboard.press('Control+Enter');
         break;
-      case 'pin-entry':
-        await page.keyboard.type(opts.pin);
+      case 'pin-entry': {
+        const so = /Security Officer/.test((await page.locator('label[for=pin]').textContent()) ?? '');
+        if (so && !opts.soPin) throw new Error('pin-entry: the SO PIN is asked for, but no soPin was given to drive()');
+        await page.keyboard.type(so ? opts.soPin! : opts.pin);
         await page.keyboard.press('Enter');
         break;
+      }
       case 'continue': {
         // Making or destroying a key: type what the labels ask for (key id, token label), then Enter.
         const labels = await page.locator('.continue.irreversible .field label').allTextContents();

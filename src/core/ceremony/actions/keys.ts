@@ -1,5 +1,6 @@
 import { KeyriteError } from '../../errors';
 import { parseKeyType } from '../../hsm/key-spec';
+import type { KeyCustody } from '../../hsm/templates';
 import { attributeProblems, findKeyPair, generateKeyPair, readKeyAttributes, selfTest as runSelfTest } from '../../hsm/keygen';
 import type { KeyPurpose } from '../../policy';
 import { crashPoint } from '../../fault';
@@ -76,6 +77,17 @@ export async function ensureTranscriptKey(ctx: ActionContext): Promise<void> {
 }
 
 /**
+ * The custody of the key a generateKey step makes: never extractable when the script says
+ * `wrappable: false`; otherwise wrap-with-trusted (the security officer's KEK only), unless the
+ * ceremony explicitly chose trustedKek=false, which the key policy must permit (checked with the
+ * parameters, recorded in CEREMONY_STARTED and in KEY_GENERATED).
+ */
+export function ceremonyKeyCustody(ctx: ActionContext): KeyCustody {
+  if (ctx.step.with?.wrappable === false) return 'non-extractable';
+  return ctx.params.trustedKek === false ? 'wrap-untrusted' : 'wrap-with-trusted';
+}
+
+/**
  * Generate the ceremony key. The key id is allocated and saved first; the key's label is its id,
  * so after a crash the runner finds the key it already made instead of making a second one.
  */
@@ -90,7 +102,7 @@ export const generateKey: ActionHandler = {
     const type = String(ctx.params[typeParam]);
     const spec = parseKeyType(type);
     const purpose = String(ctx.step.with?.purpose ?? ctx.script.parameters[typeParam]?.purpose ?? 'root-signing') as KeyPurpose;
-    const wrappable = ctx.step.with?.wrappable !== false;
+    const custody = ceremonyKeyCustody(ctx);
     const session = ctx.session();
     let keyId = ctx.state.actionState.keyId as string | undefined;
     if (!keyId) {
@@ -110,21 +122,22 @@ export const generateKey: ActionHandler = {
       // is exactly what this step would have made.
       pair = findKeyPair(session, keyId);
       attributes = readKeyAttributes(session, pair.privateKey, pair.publicKey);
-      const problems = attributeProblems(attributes, { wrappable, reportsLocal: session.module.profile.reportsLocal });
+      const problems = attributeProblems(attributes, { custody, reportsLocal: session.module.profile.reportsLocal });
       if (problems.length > 0 || pair.publicInfo.algorithm !== spec.algorithm || pair.publicInfo.bits !== spec.bits) {
         throw new KeyriteError('CEREMONY_KEY_CONFLICT', `Token '${session.token.label}' already holds a key labelled '${keyId}' that this ceremony cannot adopt (${problems.join('; ') || 'different type'}). Investigate before continuing.`, { details: { keyId } });
       }
       reconciled = true;
     } else {
-      const generated = generateKeyPair(session, { spec, label: keyId, wrappable, wrapWithTrusted: wrappable && ctx.params.trustedKek === true });
+      const generated = generateKeyPair(session, { spec, label: keyId, custody });
       crashPoint('key:generated');
       pair = generated;
       attributes = generated.attributes;
     }
-    const ref: KeyRef = { keyId, label: keyId, type: spec.type, spkiSha256: pair.publicInfo.fingerprint, purpose, tokenLabel: session.token.label };
+    const ref: KeyRef = { keyId, label: keyId, type: spec.type, spkiSha256: pair.publicInfo.fingerprint, purpose, tokenLabel: session.token.label, custody };
     ctx.state.keys[alias] = ref;
-    ctx.emit('KEY_GENERATED', { keyId, label: keyId, type: spec.type, purpose, spkiSha256: pair.publicInfo.fingerprint, tokenLabel: session.token.label, tokenSerial: session.token.serial, attributes, wrappable, reconciled });
-    ctx.state.evidence = { keyId, type: spec.type, spkiSha256: pair.publicInfo.fingerprint, sensitive: attributes.sensitive, alwaysSensitive: attributes.alwaysSensitive, local: attributes.local, extractable: attributes.extractable };
+    // The attributes as the token reports them after generation: the record of the key's custody.
+    ctx.emit('KEY_GENERATED', { keyId, label: keyId, type: spec.type, purpose, spkiSha256: pair.publicInfo.fingerprint, tokenLabel: session.token.label, tokenSerial: session.token.serial, attributes, custody, wrappable: custody !== 'non-extractable', reconciled });
+    ctx.state.evidence = { keyId, type: spec.type, spkiSha256: pair.publicInfo.fingerprint, custody, sensitive: attributes.sensitive, alwaysSensitive: attributes.alwaysSensitive, local: attributes.local, extractable: attributes.extractable, wrapWithTrusted: attributes.wrapWithTrusted };
     const existing = await ctx.deps.inventory.get(keyId);
     if (!existing) {
       const info = pair.publicInfo;

@@ -1,10 +1,15 @@
 import { KeyriteError } from '../../errors';
+import { requirePlainText } from '../../text/plain-text';
 import type { ActionContext, ActionHandler } from '../context';
 import { gatherPreflight } from '../preflight';
 import { describeGaps, mechanismGaps } from '../hsm-requirements';
 import { roleSpecs } from '../script';
 import { quorumShortfalls } from '../validate/quorum';
 import type { Participant } from '../types';
+
+/** Bounds on what a person types, so a name or a statement fits a line of the printed record. */
+const MAX_NAME_LENGTH = 200;
+const MAX_STATEMENT_LENGTH = 2000;
 
 /** Participants check in with their roles; counts are checked against the script's role bounds. */
 export const checkIn: ActionHandler = {
@@ -50,6 +55,8 @@ export function validateParticipants(roles: Array<{ id: string; title: string; m
     const name = String(p.name ?? '').trim();
     if (!/^[a-z0-9][a-z0-9._-]*$/i.test(id)) throw new KeyriteError('CEREMONY_PARTICIPANT_INVALID', `Participant ${i + 1} needs a short id (letters, digits, . _ -), not '${id}'.`, { details: { index: i } });
     if (!name) throw new KeyriteError('CEREMONY_PARTICIPANT_INVALID', `Participant '${id}' needs a name.`, { details: { index: i } });
+    requirePlainText(name, `The name of participant '${id}'`, 'CEREMONY_PARTICIPANT_INVALID', { index: i });
+    if (name.length > MAX_NAME_LENGTH) throw new KeyriteError('CEREMONY_PARTICIPANT_INVALID', `The name of participant '${id}' is ${name.length} characters long; at most ${MAX_NAME_LENGTH}.`, { details: { index: i } });
     if (ids.has(id)) throw new KeyriteError('CEREMONY_PARTICIPANT_DUPLICATE', `Participant id '${id}' is used twice; every person checks in once.`, { details: { id } });
     ids.add(id);
     const unknown = (p.roles ?? []).filter((r) => !roles.some((x) => x.id === r));
@@ -88,6 +95,7 @@ export const preflight: ActionHandler = {
     if (!person.roles.includes('admin')) {
       throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `Only the ceremony administrator can override the network check; ${person.name} is ${person.roles.join(', ')}.`, { details: { personId: person.id } });
     }
+    requirePlainText(input.reason, 'The reason for overriding the network check', 'CEREMONY_OVERRIDE_REASON');
     if (input.reason.trim().length < 8) throw new KeyriteError('CEREMONY_OVERRIDE_REASON', 'Type a real reason for overriding the network check (at least a few words); it goes into the transcript.');
     ctx.state.actionState.override = { reason: input.reason.trim(), personId: person.id };
     ctx.emit('NETWORK_OVERRIDE', { reason: input.reason.trim(), personId: person.id, name: person.name, interfaces: (ctx.state.actionState.facts as { exposedInterfaces: string[] }).exposedInterfaces }, person.id);
@@ -127,7 +135,8 @@ export const recordStatement: ActionHandler = {
     if (input.kind !== 'statement') return 'pending';
     const values: Record<string, string> = {};
     for (const f of ctx.step.fields ?? []) {
-      const v = String(input.values[f.id] ?? '').trim();
+      const v = requirePlainText(String(input.values[f.id] ?? ''), `'${f.label}'`, 'CEREMONY_STATEMENT_INVALID', { field: f.id }).trim();
+      if (v.length > MAX_STATEMENT_LENGTH) throw new KeyriteError('CEREMONY_STATEMENT_INVALID', `'${f.label}' is ${v.length} characters long; at most ${MAX_STATEMENT_LENGTH}.`, { details: { field: f.id } });
       if (!v) {
         if (f.required) throw new KeyriteError('CEREMONY_STATEMENT_MISSING', `'${f.label}' is required for this step.`, { details: { field: f.id } });
         continue;

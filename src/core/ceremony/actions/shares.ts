@@ -12,7 +12,7 @@ import { signData, verifyWithPublicKey } from '../../hsm/sign';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
 import { appendDrillShare, startDrillSharesFile } from '../drill-shares';
 import type { ShareCard } from '../types';
-import { keyRef } from './keys';
+import { keyAlias, keyRef } from './keys';
 
 const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -67,8 +67,17 @@ function discardStaleBackup(ctx: ActionContext): string | null {
   return stale.split.id;
 }
 
+/**
+ * A key generated wrap-with-trusted can only be wrapped by a KEK the security officer made
+ * trusted; that is the default. Keys from elsewhere follow the ceremony's trustedKek choice.
+ */
+function needsTrustedKek(ctx: ActionContext): boolean {
+  const custody = ctx.state.keys[keyAlias(ctx)]?.custody;
+  return custody ? custody === 'wrap-with-trusted' : ctx.params.trustedKek !== false;
+}
+
 async function backupWithPins(ctx: ActionContext, key: KeyRef): Promise<BackupResult> {
-  const trusted = ctx.params.trustedKek === true;
+  const trusted = needsTrustedKek(ctx);
   const pins = ctx.secrets.backupPins;
   try {
     return await makeBackup(ctx.session(), {
@@ -84,7 +93,7 @@ async function backupWithPins(ctx: ActionContext, key: KeyRef): Promise<BackupRe
 
 /** With a trusted KEK the security officer creates the KEK: ask for the SO PIN, then the user PIN to log back in. */
 function trustedPinNeed(ctx: ActionContext) {
-  if (ctx.params.trustedKek !== true) return null;
+  if (!needsTrustedKek(ctx)) return null;
   const pins = ctx.secrets.backupPins ?? {};
   if (!pins.so) return { kind: 'pin' as const, user: 'so' as const, tokenLabel: ctx.state.tokenLabel, role: 'officer', message: `The security officer enters the SO PIN of token '${ctx.state.tokenLabel}' to create a trusted KEK.` };
   if (!pins.user) return { kind: 'pin' as const, user: 'user' as const, tokenLabel: ctx.state.tokenLabel, role: 'officer', message: `A crypto officer enters the user PIN again: Keyrite logs back in after the SO has made the KEK.` };
@@ -140,11 +149,12 @@ export const handOutShares: ActionHandler = {
     const backup = ctx.state.backup;
     if (!backup) throw new KeyriteError('CEREMONY_SCRIPT_ORDER', 'There is no backup to hand out; the script must make one first.');
     if (!ctx.secrets.issued) {
+      // First say why (the split is void), then ask the security officer for the new trusted KEK.
       const pinNeed = trustedPinNeed(ctx);
-      if (pinNeed) return pinNeed;
+      if (pinNeed && ctx.state.actionState.voidAcknowledged === true) return pinNeed;
       return {
         kind: 'continue',
-        message: `Keyrite stopped while shares of split ${backup.splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed. Continue to make a new backup with a new split.`,
+        message: `Keyrite stopped while shares of split ${backup.splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed. Continue to make a new backup with a new split${pinNeed ? ' (the security officer then enters the SO PIN for its trusted KEK)' : ''}.`,
       };
     }
     const h = handout(ctx);
@@ -158,7 +168,12 @@ export const handOutShares: ActionHandler = {
     };
   },
   async run(ctx) {
-    // 'continue' after a restart: remake the backup (the old split's KEK is gone).
+    // 'continue' after a restart: remake the backup (the old split's KEK is gone), once the
+    // PINs a trusted KEK needs are in.
+    if (trustedPinNeed(ctx)) {
+      ctx.state.actionState.voidAcknowledged = true;
+      return 'pending';
+    }
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
     const result = await backupWithPins(ctx, key);

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { fail } from './io';
+import { fail, stdoutFailed } from './io';
 
 /**
  * Command groups, loaded on demand: `keyrite verify` should not pay for loading the X.509
@@ -15,11 +15,9 @@ const GROUPS: Record<string, () => Promise<(program: Command) => void>> = {
   share: async () => (await import('./commands/share')).registerShareCommands,
 };
 
-// `keyrite … | head` closes the pipe early; that is not an error worth a stack trace.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+// Every stdout write fails here, not with a stack trace: `keyrite … | head` closing the pipe early
+// is a quiet exit 0; `keyrite verify B > /dev/full` is OUTPUT_STDOUT_FAILED on stderr, exit 1.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => stdoutFailed(e));
 
 const program = new Command();
 program

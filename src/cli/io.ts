@@ -1,12 +1,33 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { KeyriteError } from '../core/errors';
+import { fileSystemError } from '../core/fs/fs-errors';
+import { INPUT_LIMITS, readInputFile } from '../core/fs/input-file';
+import { checkOutputFile } from '../core/fs/output-dir';
+import type { HsmConfig } from '../core/hsm/config';
 
 /** Print a one-line reason on stderr and exit non-zero. Stack traces only with KEYRITE_DEBUG. */
 export function fail(error: unknown): never {
-  const line = error instanceof KeyriteError ? `keyrite: ${error.message} [${error.code}]` : `keyrite: ${error instanceof Error ? error.message : String(error)}`;
-  process.stderr.write(line.replace(/\s*\n\s*/g, ' ') + '\n');
-  if (process.env.KEYRITE_DEBUG && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-  process.exit(error instanceof KeyriteError && error.code === 'USAGE' ? 2 : 1);
+  const shown = promptCancelled(error) ?? error;
+  const line = shown instanceof KeyriteError ? `keyrite: ${shown.message} [${shown.code}]` : `keyrite: ${shown instanceof Error ? shown.message : String(shown)}`;
+  try {
+    process.stderr.write(line.replace(/\s*\n\s*/g, ' ') + '\n');
+    if (process.env.KEYRITE_DEBUG && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+  } catch {
+    // stderr is gone too; the exit code still tells the story
+  }
+  process.exit(shown instanceof KeyriteError && shown.code === 'USAGE' ? 2 : shown instanceof KeyriteError && shown.code === 'PROMPT_CANCELLED' ? 130 : 1);
+}
+
+/**
+ * Ctrl-C (or a closed terminal) at an @inquirer prompt rejects with ExitPromptError, whose text
+ * ("User force closed the prompt with SIGINT") helps nobody at a ceremony table.
+ */
+export function promptCancelled(error: unknown, ceremonyId?: string): KeyriteError | null {
+  if (!(error instanceof Error) || (error.name !== 'ExitPromptError' && error.name !== 'AbortPromptError')) return null;
+  const resume = ceremonyId
+    ? `Ceremony ${ceremonyId} is kept where it stood; continue it with \`keyrite ceremony resume ${ceremonyId}\`.`
+    : 'Nothing typed at that prompt was used. A ceremony in progress is kept where it stood; continue it with `keyrite ceremony resume`.';
+  return new KeyriteError('PROMPT_CANCELLED', `Stopped at your request (Ctrl-C at the prompt). ${resume}`, { details: { ceremonyId: ceremonyId ?? null }, cause: error });
 }
 
 export function isInteractive(): boolean {
@@ -14,15 +35,27 @@ export function isInteractive(): boolean {
 }
 
 /**
+ * The first line of a PIN file, checked like every named input (PIN_FILE_NOT_FOUND,
+ * PIN_FILE_IS_FOLDER, …). A pipe is accepted (`--pin-file <(pass show hsm)`), so the PIN need
+ * never be on a disk. The buffer is zeroized once the line is taken.
+ */
+export function readPinFile(file: string): string {
+  const bytes = readInputFile(file, { what: 'PIN file', domain: 'PIN_FILE', maxBytes: INPUT_LIMITS.pinFile, allowStreams: true });
+  try {
+    const pin = bytes.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0];
+    if (!pin) throw new KeyriteError('PIN_FILE_EMPTY', `The PIN file '${file}' is empty (its first line holds the PIN).`, { details: { file } });
+    return pin;
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/**
  * A PIN from, in order: --pin-file, KEYRITE_PIN, a no-echo prompt (when a terminal is attached),
  * or the demo default (demo token only). Never logged, never echoed, never stored.
  */
 export async function readPin(options: { pinFile?: string; prompt: string; demoDefault?: string }): Promise<string> {
-  if (options.pinFile) {
-    const pin = readFileSync(options.pinFile, 'utf8').split(/\r?\n/)[0];
-    if (!pin) throw new KeyriteError('PIN_FILE_EMPTY', `The PIN file '${options.pinFile}' is empty.`);
-    return pin;
-  }
+  if (options.pinFile) return readPinFile(options.pinFile);
   if (process.env.KEYRITE_PIN) return process.env.KEYRITE_PIN;
   if (options.demoDefault !== undefined) return options.demoDefault;
   if (isInteractive()) {
@@ -32,17 +65,52 @@ export async function readPin(options: { pinFile?: string; prompt: string; demoD
   throw new KeyriteError('PIN_REQUIRED', 'A PIN is needed but no terminal is attached. Set KEYRITE_PIN or pass --pin-file FILE.');
 }
 
+/**
+ * The PIN for a token, asked only once the token is known to be there: a wrong
+ * KEYRITE_TOKEN_LABEL is HSM_TOKEN_NOT_FOUND before anyone types a PIN for nothing.
+ */
+export async function readTokenPin(config: HsmConfig, pinFile?: string, demoDefault?: string): Promise<string> {
+  const { withHsm } = await import('../core/hsm/connect');
+  await withHsm(config, null, () => undefined);
+  return readPin({ pinFile, prompt: `User PIN for token '${config.tokenLabel}'`, demoDefault });
+}
+
+/**
+ * Everything the CLI prints to stdout goes through here. A full disk (`> /dev/full`), a closed
+ * pipe or a removed medium becomes one coded line on stderr, not a stack trace.
+ */
+export function writeStdout(text: string): void {
+  try {
+    process.stdout.write(text);
+  } catch (e) {
+    stdoutFailed(e);
+  }
+}
+
+/** The one place a failed stdout write is turned into words (sync throw or 'error' event). */
+export function stdoutFailed(e: unknown): never {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'EPIPE') {
+    // `keyrite … | head` closed the pipe on purpose: the reader has what it wanted.
+    process.exit(0);
+  }
+  const mapped = fileSystemError(e);
+  const reason = mapped?.code === 'OUTPUT_DISK_FULL' ? 'the disk or device it goes to is full' : `writing failed (${err?.code ?? 'unknown error'})`;
+  fail(new KeyriteError('OUTPUT_STDOUT_FAILED', `Keyrite could not write its output: ${reason}. Nothing was changed; redirect the output to a place with free space and run the command again.`, { details: { errno: err?.code ?? null }, cause: e }));
+}
+
 /** Write to --out FILE (refusing to overwrite) or to stdout. */
 export function emit(text: string, out?: string, options: { overwrite?: boolean } = {}): void {
   if (!out) {
-    process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    writeStdout(text.endsWith('\n') ? text : text + '\n');
     return;
   }
+  checkOutputFile(out, 'output file');
   try {
     writeFileSync(out, text, { flag: options.overwrite ? 'w' : 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyriteError('OUTPUT_EXISTS', `'${out}' already exists; Keyrite does not overwrite files. Choose another name or remove it first.`);
-    throw e;
+    throw fileSystemError(e) ?? e;
   }
 }
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AnswersDriver, demoAnswers, driveWithAnswers, loadAnswers, type Answers } from '../../core/ceremony/answers';
@@ -7,9 +6,11 @@ import { listScripts, loadScript } from '../../core/ceremony/script';
 import type { CeremonyView, StepInput } from '../../core/ceremony/types';
 import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
+import { checkInputFile, INPUT_LIMITS, readInputText } from '../../core/fs/input-file';
+import { checkOutputDir, checkOutputFile } from '../../core/fs/output-dir';
 import { resolveHsmConfig } from '../../core/hsm/config';
 import { ProgressPrinter } from '../ceremony-print';
-import { isInteractive } from '../io';
+import { isInteractive, promptCancelled } from '../io';
 import { askTerminal } from '../terminal-driver';
 
 interface RunOptions {
@@ -23,7 +24,8 @@ interface RunOptions {
 
 /** A drill shares file: one share per line, words separated by spaces, `#` comment lines allowed. */
 export function readDrillShares(file: string): string[] {
-  return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const text = readInputText(file, { what: 'drill shares file', domain: 'DRILL_SHARES', maxBytes: INPUT_LIMITS.drillShares });
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
 function parseParams(list: string[] = []): Record<string, string> {
@@ -73,7 +75,12 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
   let current = view;
   for (;;) {
     printer.show(current);
-    const input = await askTerminal(current);
+    let input: StepInput | null;
+    try {
+      input = await askTerminal(current);
+    } catch (e) {
+      throw promptCancelled(e, view.ceremonyId) ?? e;
+    }
     if (!input) return current;
     current = await provide(input);
   }
@@ -114,10 +121,13 @@ export function registerCeremonyCommands(program: Command): void {
         const writes = loaded.script.steps.some((s) => s.action === 'createBackup');
         const reads = loaded.script.steps.some((s) => s.action === 'collectShares' || s.action === 'restoreBackup' || s.action === 'resplitShares');
         if (reads && answers) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
-        if (writes || (reads && loaded.script.steps.some((s) => s.action === 'resplitShares'))) drillSharesFile = path.resolve(opts.drillShares);
+        if (writes || (reads && loaded.script.steps.some((s) => s.action === 'resplitShares'))) drillSharesFile = checkOutputFile(opts.drillShares, 'drill shares file');
       }
+      // Named inputs and the output folder are checked before a ceremony exists, so a wrong path
+      // costs nothing: no ceremony row, no transcript, no HSM session.
+      if (opts.backup) checkInputFile(opts.backup, { what: 'backup file', domain: 'BACKUP', maxBytes: INPUT_LIMITS.backup });
       if (!answers && !isInteractive()) throw needsTerminal();
-      const out = path.resolve(opts.out ?? defaultOut(loaded.script.id));
+      const out = checkOutputDir(opts.out ?? defaultOut(loaded.script.id));
       const service = await openService();
       try {
         const view = await service.start({ script: loaded.file, outDir: out, parameters, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });

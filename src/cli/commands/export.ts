@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { DEMO_USER_PIN, resolveHsmConfig } from '../../core/hsm/config';
+import { DEMO_USER_PIN, resolveHsmConfig, type HsmConfig } from '../../core/hsm/config';
 import { withHsm } from '../../core/hsm/connect';
 import { loadPolicy } from '../../core/policy';
 import { exportPublicKey, issueCsr, issueRootCertificate, loadCertProfile, type ProfileHash } from '../../core/x509';
-import { emit, readPin, usage } from '../io';
+import { emit, readTokenPin, usage } from '../io';
 
 type Scheme = 'ecdsa' | 'rsa-pss' | 'rsa-pkcs1';
 
@@ -38,8 +38,8 @@ interface CommonOptions {
   pinFile?: string;
 }
 
-async function pinFor(opts: CommonOptions, tokenLabel: string, demo: boolean): Promise<string> {
-  return readPin({ pinFile: opts.pinFile, prompt: `User PIN for token '${tokenLabel}'`, demoDefault: demo ? DEMO_USER_PIN : undefined });
+async function pinFor(opts: CommonOptions, config: HsmConfig): Promise<string> {
+  return readTokenPin(config, opts.pinFile, config.demo ? DEMO_USER_PIN : undefined);
 }
 
 export function registerExportCommands(program: Command): void {
@@ -75,7 +75,7 @@ export function registerExportCommands(program: Command): void {
       const profile = loadCertProfile(opts.profile);
       const policy = loadPolicy(opts.policy);
       const config = resolveHsmConfig();
-      const pin = await pinFor(opts, config.tokenLabel, config.demo);
+      const pin = await pinFor(opts, config);
       const csr = await withHsm(config, { pin }, ({ session }) => issueCsr(session, { label: opts.label, subject: opts.subject, hash, scheme, profile, policy }));
       emit(csr.pem, opts.out);
     });
@@ -103,7 +103,7 @@ export function registerExportCommands(program: Command): void {
       });
       const policy = loadPolicy(opts.policy);
       const config = resolveHsmConfig();
-      const pin = await pinFor(opts, config.tokenLabel, config.demo);
+      const pin = await pinFor(opts, config);
       const cert = await withHsm(config, { pin }, ({ session }) => issueRootCertificate(session, { label: opts.label, profile, policy }));
       emit(cert.pem, opts.out);
       note([

@@ -4,7 +4,7 @@ import { withHsm } from '../../core/hsm/connect';
 import { generateKeyPair, selfTest } from '../../core/hsm/keygen';
 import { parseKeyType } from '../../core/hsm/key-spec';
 import { describeHsm, formatHsmDescription } from '../../core/hsm/describe';
-import { readPin } from '../io';
+import { readTokenPin } from '../io';
 
 export function registerHsmCommands(program: Command): void {
   const hsm = program.command('hsm').description('inspect the HSM and make test keys');
@@ -28,7 +28,7 @@ export function registerHsmCommands(program: Command): void {
     .action(async (opts: { type: string; label: string; wrappable?: boolean; pinFile?: string }) => {
       const spec = parseKeyType(opts.type); // refused before touching the HSM
       const config = resolveHsmConfig();
-      const pin = await readPin({ pinFile: opts.pinFile, prompt: `User PIN for token '${config.tokenLabel}'`, demoDefault: config.demo ? DEMO_USER_PIN : undefined });
+      const pin = await readTokenPin(config, opts.pinFile, config.demo ? DEMO_USER_PIN : undefined);
       await withHsm(config, { pin }, ({ session }) => {
         const key = generateKeyPair(session, { spec, label: opts.label, wrappable: opts.wrappable });
         const tests = selfTest(session, key);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { storePath } from '../config/paths';
 import { KeyriteError } from '../errors';
 import { DEMO_SO_PIN, DEMO_USER_PIN, ensureDemoSoftHsm, type HsmConfig } from '../hsm/config';
@@ -10,7 +9,7 @@ import { Inventory } from '../store/inventory';
 import type { RunnerDeps } from './context';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner } from './runner';
-import { listScripts, loadScript, parseScript, type LoadedScript } from './script';
+import { listScripts, loadScript, parseScript, readScriptText, type LoadedScript } from './script';
 import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput } from './types';
 
 function stepTitle(step: { step_id: string; title: string | null } | undefined): string | null {
@@ -123,7 +122,7 @@ export class CeremonyService {
   async runner(id: string): Promise<CeremonyRunner> {
     const existing = this.runners.get(id);
     if (existing) return existing;
-    const runner = await CeremonyRunner.load(this.deps, id, (file) => parseScript(readFileSync(file, 'utf8'), file));
+    const runner = await CeremonyRunner.load(this.deps, id, (file) => parseScript(readScriptText(file), file));
     this.runners.set(id, runner);
     return runner;
   }

@@ -16,7 +16,7 @@ export interface YamlProblem {
  */
 export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: string, what: string): z.infer<S> {
   if (text.length > YAML_LIMITS.maxChars) {
-    throw tooComplex(what, file, `it is ${text.length} characters long; a ${what} has at most ${YAML_LIMITS.maxChars}`);
+    throw tooComplex(what, file, `it is ${text.length} characters long, more than the ${YAML_LIMITS.maxChars} Keyrite reads`);
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -31,7 +31,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
     value = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
   } catch (e) {
     if (e instanceof ReferenceError || /alias/i.test((e as Error).message)) {
-      throw tooComplex(what, file, `its aliases (*name) expand too far; a ${what} needs no aliases, write the values out`, e);
+      throw tooComplex(what, file, `its aliases (*name) expand too far; write the values out instead of aliasing them`, e);
     }
     throw e;
   }

@@ -104,8 +104,8 @@ export function checkInputFile(file: string, spec: InputFileSpec): { file: strin
 }
 
 function tooLarge(spec: InputFileSpec, file: string, size: number | null): KeyriteError {
-  const sizeText = size === null ? 'more than' : `${size} bytes,`;
-  return fail(spec, 'TOO_LARGE', file, `The ${spec.what} '${file}' is ${sizeText} ${size === null ? `${spec.maxBytes} bytes` : `more than the ${spec.maxBytes} a ${spec.what} may have`}; it is not a ${spec.what}, or it was damaged. Check the path.`, { size, maxBytes: spec.maxBytes });
+  const sizeText = size === null ? `longer than ${spec.maxBytes} bytes` : `${size} bytes, more than the ${spec.maxBytes} Keyrite reads from a ${spec.what}`;
+  return fail(spec, 'TOO_LARGE', file, `The ${spec.what} '${file}' is ${sizeText}: it is the wrong file, or it was damaged. Check the path.`, { size, maxBytes: spec.maxBytes });
 }
 
 /**

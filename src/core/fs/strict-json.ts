@@ -11,7 +11,7 @@ export interface DuplicateKey {
   line: number;
 }
 
-type Frame = { kind: 'object'; keys: Set<string>; pendingKey: string | null; path: string; lastKey: string | null } | { kind: 'array'; index: number; path: string };
+type Frame = { kind: 'object'; keys: Set<string>; path: string; lastKey: string | null } | { kind: 'array'; index: number; path: string };
 
 export function findDuplicateKey(text: string): DuplicateKey | null {
   const stack: Frame[] = [];
@@ -45,7 +45,7 @@ export function findDuplicateKey(text: string): DuplicateKey | null {
         expectKey = false;
       }
     } else if (c === '{') {
-      stack.push({ kind: 'object', keys: new Set(), pendingKey: null, path: childPath(), lastKey: null });
+      stack.push({ kind: 'object', keys: new Set(), path: childPath(), lastKey: null });
       expectKey = true;
     } else if (c === '[') {
       stack.push({ kind: 'array', index: 0, path: childPath() });

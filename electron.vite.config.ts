@@ -8,7 +8,8 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } },
+      // module-probe-child: the utility process that test-loads a PKCS#11 module before it is saved.
+      rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts'), 'module-probe-child': resolve(__dirname, 'src/main/module-probe-child.ts') } },
     },
   },
   preload: {

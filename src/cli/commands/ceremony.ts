@@ -6,7 +6,8 @@ import { listScripts, loadScript } from '../../core/ceremony/script';
 import type { CeremonyView, StepInput } from '../../core/ceremony/types';
 import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
-import { checkInputFile, INPUT_LIMITS, readInputText } from '../../core/fs/input-file';
+import { readBackupFile } from '../../core/backup/backup-file';
+import { INPUT_LIMITS, readInputText } from '../../core/fs/input-file';
 import { checkOutputDir, checkOutputFile } from '../../core/fs/output-dir';
 import { resolveHsmConfig } from '../../core/hsm/config';
 import { ProgressPrinter } from '../ceremony-print';
@@ -125,7 +126,7 @@ export function registerCeremonyCommands(program: Command): void {
       }
       // Named inputs and the output folder are checked before a ceremony exists, so a wrong path
       // costs nothing: no ceremony row, no transcript, no HSM session.
-      if (opts.backup) checkInputFile(opts.backup, { what: 'backup file', domain: 'BACKUP', maxBytes: INPUT_LIMITS.backup });
+      if (opts.backup) readBackupFile(opts.backup);
       if (!answers && !isInteractive()) throw needsTerminal();
       const out = checkOutputDir(opts.out ?? defaultOut(loaded.script.id));
       const service = await openService();

@@ -71,15 +71,14 @@ export function parseBackup(text: string, source: string): BackupFile {
   }
   // A backup is a JSON object: anything else (a password file, a binary, a note) is not a
   // damaged backup but the wrong file, and saying "truncated" would send people looking for the rest.
-  if (!text.trimStart().startsWith('{')) {
-    throw notABackup(source, 'it does not start with "{"');
+  if (!/^\s*[{[]/.test(text)) {
+    throw notABackup(source, 'it is not JSON: it does not start with "{"');
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
-    if (!/"formatVersion"\s*:/.test(text)) throw notABackup(source, 'it is not JSON and has no formatVersion field');
     const truncated = /end of (JSON|data)|Unterminated|Unexpected end/i.test(msg) || !text.trimEnd().endsWith('}');
     const problem = truncated ? `it ends too early (truncated after ${Buffer.byteLength(text)} bytes)` : `it is not valid JSON (${msg})`;
     throw new KeyriteError('BACKUP_CORRUPT', `Backup file '${source}' is damaged: ${problem}. Use another copy of the backup.`, { details: { file: source, problem, truncated }, cause: e });

@@ -34,13 +34,14 @@ const missing = (what: string, step: string): KeyriteError =>
 /** The answers file names who signs a step, and none of them can: say who is wrong and why. */
 function wrongSigners(chosen: string[], roles: string[], view: CeremonyView, signed: Set<string>, step: string): KeyriteError {
   const wanted = roles.join(' or ');
+  const an = /^[aeiou]/i.test(wanted) ? `an ${wanted}` : `a ${wanted}`;
   const reasons = chosen.map((id) => {
     const p = view.participants.find((x) => x.id === id);
     if (!p) return `'${id}' is not a checked-in participant`;
     if (signed.has(id)) return `${id} has already signed this step`;
     return `${id} is ${p.roles.join(', ')}, not ${wanted}`;
   });
-  return new KeyriteError('ANSWERS_SIGNOFF_WRONG_PERSON', `The answers file lists ${chosen.join(', ')} to sign step '${step}', which still needs a ${wanted}, but ${reasons.join('; ')}. List a ${wanted} under signoffs.${step} (or give that person the role under participants).`, { details: { step, listed: chosen, needed: roles, reasons } });
+  return new KeyriteError('ANSWERS_SIGNOFF_WRONG_PERSON', `The answers file lists ${chosen.join(', ')} to sign step '${step}', which still needs ${an}, but ${reasons.join('; ')}. List ${an} under signoffs.${step} (or give that person the role under participants).`, { details: { step, listed: chosen, needed: roles, reasons } });
 }
 
 /**

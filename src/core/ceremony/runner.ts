@@ -320,11 +320,12 @@ export class CeremonyRunner {
     const role = roleHint ? (eligible.includes(roleHint) ? roleHint : undefined) : eligible[0];
     if (!role) {
       const wanted = Object.keys(need.remaining).join(' or ');
+      const an = (w: string): string => (/^[aeiou]/i.test(w) ? `an ${w}` : `a ${w}`);
       if (roleHint && !person.roles.includes(roleHint)) {
-        throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `${person.name} checked in as ${person.roles.join(', ')}, not as ${roleHint}, so cannot sign off step '${step.title}' as ${roleHint}. ${eligible.length > 0 ? `Sign as ${eligible.join(' or ')} instead.` : `The step still needs a ${wanted}.`}`, { details: { personId, roleHint, roles: person.roles, remaining: need.remaining } });
+        throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `${person.name} checked in as ${person.roles.join(', ')}, not as ${roleHint}, so cannot sign off step '${step.title}' as ${roleHint}. ${eligible.length > 0 ? `Sign as ${eligible.join(' or ')} instead.` : `The step still needs ${an(wanted)}.`}`, { details: { personId, roleHint, roles: person.roles, remaining: need.remaining } });
       }
       if (roleHint) {
-        throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `Step '${step.title}' has all the ${roleHint} sign-offs it needs; it still needs a ${wanted}${eligible.length > 0 ? `, which ${person.name} can give` : ''}.`, { details: { personId, roleHint, roles: person.roles, remaining: need.remaining } });
+        throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `Step '${step.title}' has all the ${roleHint} sign-offs it needs; it still needs ${an(wanted)}${eligible.length > 0 ? `, which ${person.name} can give` : ''}.`, { details: { personId, roleHint, roles: person.roles, remaining: need.remaining } });
       }
       throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `${person.name} (${person.roles.join(', ')}) cannot sign off step '${step.title}': it still needs a ${wanted}.`, { details: { personId, remaining: need.remaining } });
     }

@@ -1,6 +1,23 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { parse } from 'yaml';
+
+/**
+ * The built-in ceremony scripts' summaries, for the renderer: the home screen shows their Start
+ * buttons at once, before its first IPC call answers (the answer then replaces them).
+ */
+function builtinCeremonies(): Array<{ id: string; title: string; version: string; description: string }> {
+  const dir = resolve(__dirname, 'resources/ceremonies');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('demo-'))
+    .sort()
+    .map((f) => {
+      const s = parse(readFileSync(resolve(dir, f), 'utf8')) as Record<string, unknown>;
+      return { id: String(s.id), title: String(s.title), version: String(s.version), description: String(s.description ?? '').trim() };
+    });
+}
 
 // Native modules (pkcs11js, sqlite3) stay external to the main bundle: electron-vite
 // externalizes dependencies by default for main and preload.
@@ -23,6 +40,7 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     plugins: [react()],
+    define: { __BUILTIN_CEREMONIES__: JSON.stringify(builtinCeremonies()) },
     build: {
       outDir: resolve(__dirname, 'out/renderer'),
       rollupOptions: { input: { index: resolve(__dirname, 'src/renderer/index.html') } },

@@ -29,6 +29,7 @@ const GROUPS: Record<string, () => Promise<Group>> = {
   store: () => import('./groups/store'),
   shares: () => import('./groups/shares'),
   desktop: () => import('./groups/desktop'),
+  'cli-start': () => import('./groups/cli-start'),
 };
 
 function arg(name: string): string | undefined {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { KeyriteError } from '../core/errors';
 import { fileSystemError } from '../core/fs/fs-errors';
-import { INPUT_LIMITS, readInputFile } from '../core/fs/input-file';
+import { decodeInputText, INPUT_LIMITS, readInputFile } from '../core/fs/input-file';
 import { checkOutputFile } from '../core/fs/output-dir';
 import type { HsmConfig } from '../core/hsm/config';
 
@@ -42,7 +42,7 @@ export function isInteractive(): boolean {
 export function readPinFile(file: string): string {
   const bytes = readInputFile(file, { what: 'PIN file', domain: 'PIN_FILE', maxBytes: INPUT_LIMITS.pinFile, allowStreams: true });
   try {
-    const pin = bytes.toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0];
+    const pin = decodeInputText(bytes, file, { what: 'PIN file', domain: 'PIN_FILE' }).split(/\r?\n/)[0];
     if (!pin) throw new KeyriteError('PIN_FILE_EMPTY', `The PIN file '${file}' is empty (its first line holds the PIN).`, { details: { file } });
     return pin;
   } finally {

@@ -1,25 +1,30 @@
+import type { ErrorCode } from './error-codes';
+
+export type { ErrorCode } from './error-codes';
+
 /**
  * The one error type Keyrite raises on purpose. `code` is stable (DOMAIN_REASON) so callers,
  * tests and the UI can branch on it; `message` is a sentence a custodian can act on.
  * `details` carries structured, non-secret context; `cause` keeps the original error for logs.
+ * Codes are data (src/core/error-codes/): tsc refuses a code that is not in the registry.
  */
 export class KeyriteError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
 
-  constructor(code: string, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KeyriteError';
     this.code = code;
     this.details = options.details ?? {};
   }
 
-  toJSON(): { code: string; message: string; details: Record<string, unknown> } {
+  toJSON(): { code: ErrorCode; message: string; details: Record<string, unknown> } {
     return { code: this.code, message: this.message, details: this.details };
   }
 }
 
-export function isKeyriteError(e: unknown, code?: string): e is KeyriteError {
+export function isKeyriteError(e: unknown, code?: ErrorCode): e is KeyriteError {
   return e instanceof KeyriteError && (code === undefined || e.code === code);
 }
 

@@ -146,7 +146,7 @@ const ActionName = z.enum([
   'restoreBackup', 'proveIdentity', 'exportPublicKey', 'issueRootCert', 'issueCsr', 'issueCrossCert', 'destroyKey',
   'recordStatement', 'resplitShares', 'updateKeyStatus', 'seal',
 ]);
-const StepSummary = z.object({ index: z.number(), id: z.string(), title: z.string(), action: ActionName.nullable(), status: z.enum(['pending', 'running', 'done']) });
+const StepSummary = z.object({ index: z.number(), id: z.string(), title: z.string(), action: ActionName.nullable(), status: z.enum(['pending', 'running', 'done', 'aborted']) });
 const StatementField = z.object({ id: z.string(), label: z.string(), kind: z.enum(['text', 'serial', 'sha256', 'person']), required: z.boolean() });
 const Signer = z.object({ personId: z.string(), name: z.string(), role: z.string() });
 

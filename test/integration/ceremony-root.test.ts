@@ -8,7 +8,7 @@ import type { CeremonyView } from '../../src/core/ceremony/types';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { generateKeyPair } from '../../src/core/hsm/keygen';
 import { parseKeyType } from '../../src/core/hsm/key-spec';
-import { reconcileInventory } from '../../src/core/store/inventory';
+import { reconcileInventory } from '../../src/core/inventory';
 import { combine } from 'shamir-secret-sharing';
 import { decodeShare } from '../../src/core/backup';
 import { assertNoSecrets, verifyBundle } from '../../src/core/transcript';

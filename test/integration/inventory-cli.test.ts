@@ -10,7 +10,7 @@ import { generateKeyPair } from '../../src/core/hsm/keygen';
 import { parseKeyType } from '../../src/core/hsm/key-spec';
 import { loadPolicy } from '../../src/core/policy';
 import { Store } from '../../src/core/store/db';
-import { Inventory } from '../../src/core/store/inventory';
+import { Inventory } from '../../src/core/inventory';
 import { createTestHsm } from '../helpers/softhsm';
 
 const hsm = createTestHsm(['cli-inv']);

@@ -9,7 +9,7 @@ import { pkcs11js } from '../../src/core/hsm/pkcs11js';
 import { readPublicKey } from '../../src/core/hsm/public-key';
 import { loadPolicy } from '../../src/core/policy';
 import { Store } from '../../src/core/store/db';
-import { Inventory, reconcileInventory, type Drift, type NewInventoryKey } from '../../src/core/store/inventory';
+import { Inventory, reconcileInventory, type Drift, type NewInventoryKey } from '../../src/core/inventory';
 import { createTestHsm } from '../helpers/softhsm';
 
 const hsm = createTestHsm(['reconcile']);
@@ -55,7 +55,7 @@ const set = (tpl: { type: number; value: unknown }[], type: number, value: unkno
   tpl.find((a) => a.type === type)!.value = value;
 };
 
-let ids: Record<string, string> = {};
+const ids: Record<string, string> = {};
 let drifts: Drift[] = [];
 
 describe('reconcileInventory on SoftHSM', () => {

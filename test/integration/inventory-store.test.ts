@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../src/core/policy';
 import { Store } from '../../src/core/store/db';
-import { Inventory, statusTransitionAllowed, type KeyStatus, type NewInventoryKey } from '../../src/core/store/inventory';
+import { Inventory, statusTransitionAllowed, type KeyStatus, type NewInventoryKey } from '../../src/core/inventory';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'keyrite-inv-'));
 const policy = loadPolicy();

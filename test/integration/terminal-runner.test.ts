@@ -56,6 +56,7 @@ describe('keyrite ceremony run in a terminal', () => {
     // The PIN was typed at a no-echo prompt: it appears nowhere in what the terminal showed.
     expect(r.stdout).not.toContain('123456');
     // The screen was cleared after each share was written down.
+    // eslint-disable-next-line no-control-regex -- ESC[2J is the clear-screen sequence we look for
     expect(r.stdout.match(/\x1b\[2J/g)?.length).toBe(2);
     const events = readFileSync(path.join(out, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
     expect(events.filter((e) => e.type === 'PARTICIPANT_CHECKED_IN').map((e) => e.data.name)).toEqual(['Ada Admin', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness']);

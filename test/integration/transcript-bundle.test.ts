@@ -262,7 +262,7 @@ describe('tampering is detected and named', () => {
     ['a key file changed together with SHA256SUMS', (d) => {
       const rel = `keys/root-${CEREMONY}.pub.pem`;
       writeFileSync(path.join(d, rel), readFileSync(path.join(otherBundle, `keys/root-${OTHER}.pub.pem`)));
-      const sums = readFileSync(path.join(d, 'SHA256SUMS'), 'utf8').replace(/^[0-9a-f]{64}(?=  keys\/)/m, sha256(readFileSync(path.join(d, rel))));
+      const sums = readFileSync(path.join(d, 'SHA256SUMS'), 'utf8').replace(/^[0-9a-f]{64}(?= {2}keys\/)/m, sha256(readFileSync(path.join(d, rel))));
       writeFileSync(path.join(d, 'SHA256SUMS'), sums);
     }, 'BUNDLE_FILE_CHANGED', { file: `keys/root-${CEREMONY}.pub.pem`, seq: 18 }],
     ['a missing file', (d) => unlinkSync(path.join(d, `backup/root-${CEREMONY}.backup.json`)), 'BUNDLE_FILE_MISSING', { file: `backup/root-${CEREMONY}.backup.json` }],

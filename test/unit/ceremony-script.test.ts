@@ -38,7 +38,7 @@ describe('ceremony scripts', () => {
     ['quorum larger than the role', minimal('  - { id: a, title: A, say: Hi., confirm: { witness: 3 } }'), 11, 'steps[0].confirm.witness', /quorum of 3 is larger than role 'witness' can hold \(at most 2\)/],
     ['duplicate step id', minimal('  - { id: a, title: A, say: Hi. }\n  - { id: a, title: B, say: Hi. }'), 12, 'steps[1].id', /duplicate step id 'a'/],
     ['unknown field', minimal('  - { id: a, title: A, say: Hi., colour: red }'), 11, 'steps[0].colour', /unknown field 'colour'/],
-    ['last step not seal', minimal('  - { id: a, title: A, say: Hi. }').replace(/  - \{ id: seal.*\n/, ''), 11, 'steps[0].action', /last step must seal/],
+    ['last step not seal', minimal('  - { id: a, title: A, say: Hi. }').replace(/ {2}- \{ id: seal.*\n/, ''), 11, 'steps[0].action', /last step must seal/],
     ['role min above max', minimal('  - { id: a, title: A, say: Hi. }', '  - { id: admin, title: Admin, min: 3, max: 1 }'), 6, 'roles[0].min', /at least 3 people but allows at most 1/],
   ])('refuses a malformed script: %s (file, line, field named)', (_name, text, line, field, message) => {
     try {

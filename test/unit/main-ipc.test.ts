@@ -234,7 +234,7 @@ describe('handler table', () => {
   it('toIpcError drops details that cannot be cloned rather than failing', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    expect(toIpcError(new KeyriteError('X_Y', 'Sentence.', { details: circular }), () => undefined)).toEqual({ code: 'X_Y', message: 'Sentence.' });
+    expect(toIpcError(new KeyriteError('STORE_ERROR', 'Sentence.', { details: circular }), () => undefined)).toEqual({ code: 'STORE_ERROR', message: 'Sentence.' });
   });
 });
 

@@ -4,7 +4,7 @@ import { DEMO_USER_PIN, resolveHsmConfig } from '../../core/hsm/config';
 import { withHsm } from '../../core/hsm/connect';
 import { loadPolicy } from '../../core/policy';
 import { Store } from '../../core/store/db';
-import { Inventory, reconcileInventory, type InventoryKey } from '../../core/store/inventory';
+import { Inventory, reconcileInventory, type InventoryKey } from '../../core/inventory';
 import { emit, readTokenPin } from '../io';
 
 async function withInventory<T>(policyFile: string | undefined, fn: (inventory: Inventory) => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import { KeyriteError } from '../errors';
 import { writeFileAtomicSync } from '../fs/atomic-write';
-import { decodeInputText, INPUT_LIMITS, readInputFile } from '../fs/input-file';
+import { decodeInputText, INPUT_LIMITS, readInputFile, type InputFileSpec } from '../fs/input-file';
 import { findDuplicateKey } from '../fs/strict-json';
 import { spkiFingerprint } from '../hsm/public-key';
 import { KEY_TYPES } from '../hsm/key-spec';
@@ -122,7 +122,7 @@ function notABackup(source: string, why: string): KeyriteError {
 
 /** Read a backup file a person named: kind, size and encoding are checked before it is parsed. */
 export function readBackupFile(file: string): BackupFile {
-  const spec = { what: 'backup file', domain: 'BACKUP', maxBytes: INPUT_LIMITS.backup };
+  const spec: InputFileSpec = { what: 'backup file', domain: 'BACKUP', maxBytes: INPUT_LIMITS.backup };
   const bytes = readInputFile(file, spec);
   let text: string;
   try {

@@ -4,7 +4,7 @@ import type { Pkcs11Factory } from '../hsm/pkcs11-module';
 import type { HsmSession } from '../hsm/session';
 import type { KeyPolicy } from '../policy';
 import type { Store } from '../store/db';
-import type { Inventory } from '../store/inventory';
+import type { Inventory } from '../inventory';
 import type { EventType, TranscriptEvent } from '../transcript';
 import type { Parameters } from './parameters';
 import type { InterfaceLister } from './preflight';
@@ -67,6 +67,8 @@ export interface PendingEvent {
   type: EventType;
   data: Record<string, unknown>;
   actor?: string | null;
+  /** The step running when the event happened (the index may move on before it is written). */
+  step?: string | null;
 }
 
 export interface ActionContext {

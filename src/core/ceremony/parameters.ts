@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
-import { KeyriteError } from '../errors';
+import { isKeyriteError, KeyriteError } from '../errors';
 import { parseKeyType } from '../hsm/key-spec';
-import { assertPolicy, checkKeyType, checkShareThreshold, checkValidity, mergeReports, type KeyPolicy, type PolicyReport } from '../policy';
+import { checkKeyType, checkShareThreshold, checkValidity, mergeReports, type KeyPolicy, type PolicyReport } from '../policy';
+import { parseSubject } from '../x509/subject';
 import type { CeremonyScript } from './script';
+import type { ScriptIssue } from './validate/problems';
 
 export type ParamValue = string | number | boolean;
 export type Parameters = Record<string, ParamValue>;
@@ -10,26 +12,49 @@ export type Parameters = Record<string, ParamValue>;
 /**
  * The script's parameters with defaults applied, given values checked by type and bounds, and
  * the whole set checked against the key policy. Unknown names are refused (a typo would
- * otherwise silently fall back to a default).
+ * otherwise silently fall back to a default). Every problem is reported at once.
  */
 export function resolveParameters(script: CeremonyScript, given: Record<string, unknown>, policy: KeyPolicy): { values: Parameters; warnings: string[] } {
+  const checked = checkParameters(script, given, policy);
+  if (checked.issues.length > 0) throw parameterError(checked.issues);
+  return { values: checked.values, warnings: checked.warnings };
+}
+
+/** The same checks, returning every problem (with the field it concerns) instead of throwing. */
+export function checkParameters(script: CeremonyScript, given: Record<string, unknown>, policy: KeyPolicy): { values: Parameters; warnings: string[]; issues: ScriptIssue[] } {
+  const issues: ScriptIssue[] = [];
   for (const name of Object.keys(given)) {
     if (!(name in script.parameters)) {
-      throw new KeyriteError('CEREMONY_PARAMETER_UNKNOWN', `Ceremony '${script.id}' has no parameter '${name}'. Its parameters are: ${Object.keys(script.parameters).join(', ') || 'none'}.`, { details: { name } });
+      issues.push({ path: ['parameters'], code: 'CEREMONY_PARAMETER_UNKNOWN', message: `Ceremony '${script.id}' has no parameter '${name}'. Its parameters are: ${Object.keys(script.parameters).join(', ') || 'none'}.` });
     }
   }
   const values: Parameters = {};
   for (const [name, spec] of Object.entries(script.parameters)) {
+    const fromDefault = given[name] === undefined;
     const raw = given[name] ?? spec.default;
     if (raw === undefined || raw === '') {
-      if (spec.required) throw new KeyriteError('CEREMONY_PARAMETER_MISSING', `Ceremony '${script.id}' needs parameter '${name}' (${spec.description}).`, { details: { name } });
+      if (spec.required) issues.push({ path: ['parameters', name], code: 'CEREMONY_PARAMETER_MISSING', message: `Ceremony '${script.id}' needs parameter '${name}' (${spec.description}).` });
       continue;
     }
-    values[name] = coerce(script.id, name, spec.type, raw, spec.min, spec.max);
+    try {
+      values[name] = coerce(script.id, name, spec.type, raw, spec.min, spec.max);
+    } catch (e) {
+      if (!isKeyriteError(e)) throw e;
+      issues.push({ path: fromDefault ? ['parameters', name, 'default'] : ['parameters', name], code: e.code, message: e.message });
+    }
   }
-  const report = policyReport(script, values, policy);
-  assertPolicy(report);
-  return { values, warnings: report.warnings.map((w) => `${w.message} (rule ${w.rule})`) };
+  const reports = policyReports(script, values, policy);
+  for (const { name, report } of reports) {
+    for (const v of report.errors) issues.push({ path: ['parameters', name], code: 'POLICY_VIOLATION', message: `${v.message} (rule ${v.rule})` });
+  }
+  return { values, warnings: mergeReports(...reports.map((r) => r.report)).warnings.map((w) => `${w.message} (rule ${w.rule})`), issues };
+}
+
+/** One error for all parameter problems: the first one's code, every message in the text. */
+export function parameterError(issues: ScriptIssue[]): KeyriteError {
+  const first = issues[0];
+  const more = issues.length > 1 ? ` ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''}: ${issues.slice(1).map((i) => i.message).join(' ')}` : '';
+  return new KeyriteError(first.code ?? 'CEREMONY_PARAMETER_INVALID', `${first.message}${more}`, { details: { problems: issues.map((i) => ({ code: i.code, field: i.path.join('.'), message: i.message })) } });
 }
 
 function coerce(scriptId: string, name: string, type: CeremonyScript['parameters'][string]['type'], raw: unknown, min?: number, max?: number): ParamValue {
@@ -68,8 +93,14 @@ function coerce(scriptId: string, name: string, type: CeremonyScript['parameters
       return s;
     }
     case 'subject': {
+      // The parser the certificate step uses, so a subject it would refuse is refused now.
       const s = String(raw).trim();
-      if (!/^[A-Za-z.0-9]+=[^,]+(,\s*[A-Za-z.0-9]+=[^,]+)*$/.test(s)) bad(`must be a distinguished name such as "CN=Example Root CA, O=Example"`);
+      try {
+        parseSubject(s);
+      } catch (e) {
+        if (!isKeyriteError(e)) throw e;
+        bad(`is not a distinguished name Keyrite can certify: ${String(e.details.reason ?? e.message)}. Write it as "CN=Example Root CA, O=Example, C=NL"`);
+      }
       return s;
     }
     case 'string':
@@ -83,19 +114,20 @@ function coerce(scriptId: string, name: string, type: CeremonyScript['parameters
   }
 }
 
-function policyReport(script: CeremonyScript, values: Parameters, policy: KeyPolicy): PolicyReport {
-  const reports: PolicyReport[] = [];
+/** The policy's verdict on the parameters, each report with the parameter it concerns. */
+function policyReports(script: CeremonyScript, values: Parameters, policy: KeyPolicy): Array<{ name: string; report: PolicyReport }> {
+  const reports: Array<{ name: string; report: PolicyReport }> = [];
   for (const [name, spec] of Object.entries(script.parameters)) {
     if (spec.type === 'keyType' && typeof values[name] === 'string') {
-      reports.push(checkKeyType(policy, { type: values[name] as string, purpose: spec.purpose ?? 'root-signing' }));
+      reports.push({ name, report: checkKeyType(policy, { type: values[name] as string, purpose: spec.purpose ?? 'root-signing' }) });
     }
   }
   if (typeof values.threshold === 'number' && typeof values.count === 'number') {
-    reports.push(checkShareThreshold(policy, { threshold: values.threshold, count: values.count }));
+    reports.push({ name: 'threshold', report: checkShareThreshold(policy, { threshold: values.threshold, count: values.count }) });
   }
   if (typeof values.days === 'number') {
     const purpose = Object.values(script.parameters).find((p) => p.type === 'keyType')?.purpose ?? 'root-signing';
-    reports.push(checkValidity(policy, { purpose, days: values.days }));
+    reports.push({ name: 'days', report: checkValidity(policy, { purpose, days: values.days }) });
   }
-  return mergeReports(...reports);
+  return reports;
 }

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { HsmConfig } from '../hsm/config';
 import type { TokenSummary } from '../hsm/token';
+import { codeIdentity } from './code-identity';
 
 export interface NetworkInterfaceFact {
   name: string;
@@ -13,8 +11,13 @@ export interface NetworkInterfaceFact {
 
 export interface PreflightFacts {
   appVersion: string;
-  codeFile: string;
+  /** The folder the code manifest is relative to, and the folders in it that were hashed. */
+  codeRoot: string;
+  codeDirs: string[];
+  codeFiles: number;
+  /** Root hash: SHA-256 of the sorted sha256sum manifest of every file Keyrite runs from. */
   codeSha256: string;
+  codeManifest: Array<{ path: string; sha256: string }>;
   node: string;
   os: { platform: string; release: string; arch: string };
   hostname: string;
@@ -26,16 +29,6 @@ export interface PreflightFacts {
 }
 
 export type InterfaceLister = () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
-
-/** The hash of the code that is running, so the transcript says which Keyrite ran the ceremony. */
-function codeIdentity(): { file: string; sha256: string } {
-  const file = process.env.KEYRITE_CODE_FILE ?? (typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url));
-  try {
-    return { file, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') };
-  } catch {
-    return { file, sha256: 'unavailable' };
-  }
-}
 
 /**
  * os.networkInterfaces() lists interfaces that have an address, i.e. that are configured up.
@@ -51,8 +44,11 @@ export function gatherPreflight(opts: { appVersion: string; hsm: HsmConfig; toke
   const code = codeIdentity();
   return {
     appVersion: opts.appVersion,
-    codeFile: code.file,
+    codeRoot: code.root,
+    codeDirs: code.dirs,
+    codeFiles: code.files,
     codeSha256: code.sha256,
+    codeManifest: code.manifest,
     node: process.version,
     os: { platform: os.platform(), release: os.release(), arch: os.arch() },
     hostname: os.hostname(),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { KeyriteError, isKeyriteError } from '../errors';
+import { errorMeta } from '../error-codes';
 import { fileSystemError } from '../fs/fs-errors';
 import { prepareOutputDir } from '../fs/output-dir';
 import { connectHsm, type HsmConnection } from '../hsm/connect';
@@ -13,7 +14,7 @@ import { killHereForCrashTest } from './fault';
 import { userPinNeed, type ActionContext, type CeremonyState, type PendingEvent, type RunnerDeps, type VolatileSecrets } from './context';
 import { resolveParameters, type Parameters } from './parameters';
 import { roleSpecs, type CeremonyScript, type LoadedScript, type ScriptStep } from './script';
-import type { CeremonyView, Need, Participant, ShareCard, StepInput } from './types';
+import type { CeremonyView, Need, Participant, ShareCard, StepInput, StepStatus } from './types';
 
 interface CeremonyRow {
   id: string;
@@ -193,7 +194,7 @@ export class CeremonyRunner {
         id: s.id,
         title: s.title,
         action: s.action ?? null,
-        status: this.status !== 'running' || i < this.index ? 'done' : i === this.index ? 'running' : 'pending',
+        status: stepStatus(this.status, i, this.index),
       })),
       current,
       revealedShare,
@@ -241,11 +242,11 @@ export class CeremonyRunner {
       await this.apply(step, input);
     } catch (caught) {
       const e = fileSystemError(caught) ?? caught;
-      if (!isKeyriteError(e) || e.code.startsWith('INTERNAL')) throw e;
+      if (!isKeyriteError(e) || errorMeta(e.code).fixedBy === 'developer') throw e;
       this.lastError = { code: e.code, message: e.message, details: e.details };
       this.pending = [];
       this.commitHooks = [];
-      if (e.code.startsWith('HSM_') && !['HSM_PIN_INCORRECT', 'HSM_LABEL_EXISTS', 'HSM_PIN_LENGTH'].includes(e.code)) {
+      if (errorMeta(e.code).endsHsmSession) {
         // The token may be gone or reset: drop the session so the next attempt logs in afresh.
         this.secrets.conn?.close();
         this.secrets.conn = undefined;
@@ -417,14 +418,21 @@ export class CeremonyRunner {
     return card;
   }
 
-  /** Abort is an explicit, recorded act by a checked-in person (or the administrator by name). */
+  /**
+   * Abort is an explicit, recorded act by a checked-in person. Before anyone has checked in there
+   * is nobody to check against: the abort is then recorded with the name given and
+   * `checkedIn: false`, so the transcript does not claim a participant decided it.
+   */
   async abort(reason: string, personId: string): Promise<CeremonyView> {
     if (this.status !== 'running') throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony '${this.id}' is already ${this.status}.`);
     if (!reason.trim()) throw new KeyriteError('CEREMONY_ABORT_REASON', 'Say why the ceremony is aborted; the reason goes into the transcript.');
-    if (this.state.participants.length > 0 && !this.state.participants.some((p) => p.id === personId)) {
-      throw new KeyriteError('CEREMONY_PERSON_UNKNOWN', `Nobody with id '${personId}' checked in to this ceremony; a participant aborts it (${this.state.participants.map((p) => p.id).join(', ')}).`, { details: { personId } });
+    const checkedIn = this.state.participants.length > 0;
+    const person = this.state.participants.find((p) => p.id === personId);
+    if (checkedIn && !person) {
+      throw new KeyriteError('CEREMONY_PERSON_UNKNOWN', `Nobody with id '${personId}' checked in to this ceremony; only a participant can abort it. Give the id of one of: ${this.state.participants.map((p) => `${p.id} (${p.name})`).join(', ')}.`, { details: { personId } });
     }
-    this.emit('CEREMONY_ABORTED', { reason: reason.trim(), personId, step: this.currentStep?.id ?? null, index: this.index }, personId);
+    if (!personId.trim()) throw new KeyriteError('CEREMONY_PERSON_UNKNOWN', 'Say who decided to abort the ceremony; the name goes into the transcript.');
+    this.emit('CEREMONY_ABORTED', { reason: reason.trim(), personId, name: person?.name ?? null, checkedIn: person !== undefined, step: this.currentStep?.id ?? null, index: this.index }, person ? person.id : null);
     this.status = 'aborted';
     await this.commit();
     this.close();
@@ -435,7 +443,13 @@ export class CeremonyRunner {
 
   connection(): HsmConnection {
     if (!this.secrets.conn) {
-      this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel }, { factory: this.deps.pkcs11Factory });
+      try {
+        this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel }, { factory: this.deps.pkcs11Factory });
+      } catch (e) {
+        // Mid-ceremony the token cannot be swapped for another label: say what can be done now.
+        if (!isKeyriteError(e, 'HSM_TOKEN_NOT_FOUND')) throw e;
+        throw new KeyriteError('HSM_TOKEN_NOT_FOUND', `Token '${this.state.tokenLabel}', which this ceremony uses, is not present (tokens present: ${presentTokens(e)}). Insert it and continue; a ceremony cannot move to another token midway. If it is lost, a checked-in participant aborts the ceremony with its reason.`, { details: e.details, cause: e });
+      }
     }
     return this.secrets.conn;
   }
@@ -448,8 +462,9 @@ export class CeremonyRunner {
 
   // ---------------------------------------------------------------- persistence
 
+  /** Events are stamped with the step running when they happen, not when they are written. */
   emit(type: EventType, data: Record<string, unknown>, actor: string | null = null): void {
-    this.pending.push({ type, data, actor });
+    this.pending.push({ type, data, actor, step: this.script.steps[this.index]?.id ?? null });
   }
 
   private async writePending(tx: Store): Promise<void> {
@@ -457,7 +472,7 @@ export class CeremonyRunner {
       const event = makeEvent(this.head, {
         at: this.deps.now().toISOString(),
         ceremony: this.id,
-        step: this.script.steps[this.index]?.id ?? null,
+        step: p.step !== undefined ? p.step : (this.script.steps[this.index]?.id ?? null),
         actor: p.actor ?? null,
         type: p.type,
         data: p.data,
@@ -539,6 +554,18 @@ export class CeremonyRunner {
       markSealed: (sealed) => this.markSealed(sealed),
     };
   }
+}
+
+function presentTokens(e: KeyriteError): string {
+  const present = Array.isArray(e.details.present) ? (e.details.present as unknown[]).map(String).filter((l) => l.trim()).sort() : [];
+  return present.join(', ') || 'none';
+}
+
+/** An aborted ceremony's current step was never done; a sealed one has done them all. */
+function stepStatus(status: CeremonyView['status'], i: number, index: number): StepStatus {
+  if (status === 'sealed' || i < index) return 'done';
+  if (i > index) return 'pending';
+  return status === 'aborted' ? 'aborted' : 'running';
 }
 
 /** Sealing ends the transcript, so its sign-offs (if any) come first; so do those a script asks for. */

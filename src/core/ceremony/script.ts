@@ -7,6 +7,8 @@ import { parseYamlWithSchema } from '../config/yaml-schema';
 import { KeyriteError } from '../errors';
 import { INPUT_LIMITS, readInputText } from '../fs/input-file';
 import type { ActionName, RoleSpec, ScriptSummary, StatementField } from './types';
+import { optionIssues } from './validate/options';
+import { orderIssues } from './validate/order';
 
 export const ACTIONS = [
   'preflight', 'checkIn', 'hsmLogin', 'generateKey', 'selfTest', 'createBackup', 'handOutShares',
@@ -101,7 +103,11 @@ export const scriptSchema = z
       }
       if (step.when && !(step.when in s.parameters)) {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'when'], message: `unknown parameter '${step.when}'` });
+      } else if (step.when && s.parameters[step.when].type !== 'boolean') {
+        // Only true/false can switch a step; anything else would skip it silently.
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'when'], message: `when: names parameter '${step.when}' of type ${s.parameters[step.when].type}; a step can only depend on a boolean parameter` });
       }
+      for (const issue of optionIssues(step, i)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
     });
     const last = s.steps[s.steps.length - 1];
     if (last.action !== 'seal') ctx.addIssue({ code: 'custom', path: ['steps', s.steps.length - 1, 'action'], message: 'the last step must seal the transcript (action: seal)' });
@@ -114,6 +120,8 @@ export const scriptSchema = z
         }
       }
     }
+    // Last, so a malformed step is named before the order problems it causes.
+    for (const issue of orderIssues(s)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
 
 export type CeremonyScript = z.infer<typeof scriptSchema>;
@@ -123,11 +131,13 @@ export interface LoadedScript {
   script: CeremonyScript;
   file: string;
   sha256: string;
+  /** The exact text, so later checks (parameter values) can name the line they concern. */
+  text: string;
 }
 
 export function parseScript(text: string, file: string): LoadedScript {
   const script = parseYamlWithSchema(text, file, scriptSchema, 'SCRIPT_INVALID', 'ceremony script');
-  return { script, file, sha256: createHash('sha256').update(text).digest('hex') };
+  return { script, file, sha256: createHash('sha256').update(text).digest('hex'), text };
 }
 
 export function ceremoniesDir(): string {

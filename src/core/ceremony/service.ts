@@ -5,11 +5,12 @@ import { initSoftHsmToken, softHsmTokenLabels } from '../hsm/softhsm';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
 import { loadPolicy, type KeyPolicy } from '../policy';
 import { Store } from '../store/db';
-import { Inventory } from '../store/inventory';
+import { Inventory } from '../inventory';
 import type { RunnerDeps } from './context';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner } from './runner';
 import { listScripts, loadScript, parseScript, readScriptText, type LoadedScript } from './script';
+import { checkCeremonyStart } from './validate';
 import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput } from './types';
 
 function stepTitle(step: { step_id: string; title: string | null } | undefined): string | null {
@@ -105,6 +106,8 @@ export class CeremonyService {
     if (req.demo) this.ensureDemoTargetToken(loaded, parameters);
     if (req.backupFile) parameters.backupFile = req.backupFile;
     if (req.drillSharesFile) parameters.drillSharesFile = req.drillSharesFile;
+    // Everything is checked before anyone checks in and before the HSM does anything.
+    await checkCeremonyStart(loaded, parameters, this.deps);
     const runner = await CeremonyRunner.start(this.deps, { loaded, outDir: req.outDir, parameters, demo: req.demo });
     this.runners.set(runner.id, runner);
     return runner;

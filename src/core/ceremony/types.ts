@@ -4,6 +4,7 @@
  * `provide(input)`. Nothing here is secret except the inputs marked so, which the runner uses
  * and forgets (never stored, never in events, never echoed back in a view).
  */
+import type { ErrorCode } from '../error-codes';
 
 export type ActionName =
   | 'preflight' | 'checkIn' | 'hsmLogin' | 'generateKey' | 'selfTest' | 'createBackup'
@@ -25,7 +26,8 @@ export interface RoleSpec {
   max: number;
 }
 
-export type StepStatus = 'pending' | 'running' | 'done';
+/** 'aborted': the step that was running when the ceremony was aborted (not done). */
+export type StepStatus = 'pending' | 'running' | 'done' | 'aborted';
 
 export interface StepSummary {
   index: number;
@@ -90,7 +92,7 @@ export interface CeremonyView {
   revealedShare?: { custodian: string; header: string; words: string[] };
   chainHead: { seq: number; hash: string };
   /** The last problem the previous input caused (wrong PIN, mistyped word…), for display. */
-  lastError: { code: string; message: string; details?: Record<string, unknown> } | null;
+  lastError: { code: ErrorCode; message: string; details?: Record<string, unknown> } | null;
   sealed?: { finalHash: string; finalHashWords: string[]; keyFingerprintWords: string[]; bundle: string };
 }
 

@@ -1,7 +1,7 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
-import { KeyriteError } from '../errors';
-import { readInputText } from '../fs/input-file';
+import { KeyriteError, type ErrorCode } from '../errors';
+import { readInputText, type InputDomain } from '../fs/input-file';
 
 export interface YamlProblem {
   file: string;
@@ -14,7 +14,7 @@ export interface YamlProblem {
  * Parse a YAML document and validate it with a zod schema. Every failure names the file, the
  * line and the field path ("steps[3].confirm.witness"), so a person can fix the file by hand.
  */
-export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: string, what: string): z.infer<S> {
+export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
   if (text.length > YAML_LIMITS.maxChars) {
     throw tooComplex(what, file, `it is ${text.length} characters long, more than the ${YAML_LIMITS.maxChars} Keyrite reads`);
   }
@@ -51,9 +51,10 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
   throw problem(errorCode, what, issues[0], issues);
 }
 
-export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S, errorCode: string, what: string): z.infer<S> {
+export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
   // Missing, a folder, a FIFO, /proc, too large: each its own code (SCRIPT_NOT_FOUND, ANSWERS_IS_FOLDER, …).
-  const text = readInputText(file, { what, domain: errorCode.replace(/_INVALID$/, ''), maxBytes: YAML_LIMITS.maxChars });
+  const domain: InputDomain = errorCode === 'ANSWERS_INVALID' ? 'ANSWERS' : 'SCRIPT';
+  const text = readInputText(file, { what, domain, maxBytes: YAML_LIMITS.maxChars });
   return parseYamlWithSchema(text, file, schema, errorCode, what);
 }
 
@@ -64,9 +65,21 @@ function tooComplex(what: string, file: string, why: string, cause?: unknown): K
   return new KeyriteError('SCRIPT_TOO_COMPLEX', `The ${what} ${file} is refused: ${why}. Fix the file and try again.`, { details: { file, what }, cause });
 }
 
-function problem(code: string, what: string, p: YamlProblem, all: YamlProblem[] = [p]): KeyriteError {
+function problem(code: ErrorCode, what: string, p: YamlProblem, all: YamlProblem[] = [p]): KeyriteError {
   const where = p.line ? `${p.file}:${p.line}` : p.file;
-  return new KeyriteError(code, `The ${what} ${where} is invalid at ${p.field}: ${p.message}. Fix the file and try again.`, { details: { file: p.file, line: p.line, field: p.field, problems: all } });
+  // Every problem at once, so one edit fixes them all; the first stays in the opening sentence.
+  const more = all.length > 1 ? ` ${all.length - 1} more problem${all.length > 2 ? 's' : ''}:\n${all.slice(1).map((q) => `  ${q.line ? `${q.file}:${q.line}` : q.file} ${q.field}: ${q.message}`).join('\n')}` : '';
+  return new KeyriteError(code, `The ${what} ${where} is invalid at ${p.field}: ${p.message}. Fix the file and try again.${more}`, { details: { file: p.file, line: p.line, field: p.field, problems: all } });
+}
+
+/**
+ * Line numbers of a YAML text by field path, for problems found after parsing (a parameter value
+ * the real parser refuses, a step out of order): the deepest existing node along the path.
+ */
+export function yamlLineFinder(text: string): (path: ReadonlyArray<string | number>) => number | null {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  return (path) => lineOf(doc.contents as Node | null, path, lineCounter);
 }
 
 export function formatPath(path: ReadonlyArray<string | number | symbol>): string {

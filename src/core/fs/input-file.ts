@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { KeyriteError } from '../errors';
+import { KeyriteError, type ErrorCode } from '../errors';
 
 /**
  * The one way Keyrite reads a file a person named (a backup, a script, an answers file, a PIN
@@ -12,8 +12,8 @@ import { KeyriteError } from '../errors';
 export interface InputFileSpec {
   /** In words, for messages: "backup file", "PIN file". */
   what: string;
-  /** Code prefix, e.g. BACKUP → BACKUP_NOT_FOUND, BACKUP_IS_FOLDER, BACKUP_TOO_LARGE. */
-  domain: string;
+  /** Which input this is: picks the codes (BACKUP → BACKUP_NOT_FOUND, BACKUP_IS_FOLDER, …). */
+  domain: InputDomain;
   /** Refuse files larger than this many bytes. */
   maxBytes: number;
   /**
@@ -23,7 +23,79 @@ export interface InputFileSpec {
   allowStreams?: boolean;
 }
 
-export type InputFileProblem = 'NOT_FOUND' | 'IS_FOLDER' | 'NOT_A_FILE' | 'SPECIAL_FS' | 'DANGLING_LINK' | 'UNREADABLE' | 'TOO_LARGE';
+export type InputFileProblem = 'NOT_FOUND' | 'IS_FOLDER' | 'NOT_A_FILE' | 'SPECIAL_FS' | 'DANGLING_LINK' | 'UNREADABLE' | 'TOO_LARGE' | 'HAS_BOM' | 'NOT_UTF8';
+
+/** The code for each problem of each kind of input, written out so the error registry can check them. */
+export const INPUT_CODES = {
+  BACKUP: {
+    NOT_FOUND: 'BACKUP_NOT_FOUND',
+    IS_FOLDER: 'BACKUP_IS_FOLDER',
+    NOT_A_FILE: 'BACKUP_NOT_A_FILE',
+    SPECIAL_FS: 'BACKUP_SPECIAL_FS',
+    DANGLING_LINK: 'BACKUP_DANGLING_LINK',
+    UNREADABLE: 'BACKUP_UNREADABLE',
+    TOO_LARGE: 'BACKUP_TOO_LARGE',
+    HAS_BOM: 'BACKUP_HAS_BOM',
+    NOT_UTF8: 'BACKUP_NOT_UTF8',
+  },
+  SCRIPT: {
+    NOT_FOUND: 'SCRIPT_NOT_FOUND',
+    IS_FOLDER: 'SCRIPT_IS_FOLDER',
+    NOT_A_FILE: 'SCRIPT_NOT_A_FILE',
+    SPECIAL_FS: 'SCRIPT_SPECIAL_FS',
+    DANGLING_LINK: 'SCRIPT_DANGLING_LINK',
+    UNREADABLE: 'SCRIPT_UNREADABLE',
+    TOO_LARGE: 'SCRIPT_TOO_LARGE',
+    HAS_BOM: 'SCRIPT_HAS_BOM',
+    NOT_UTF8: 'SCRIPT_NOT_UTF8',
+  },
+  ANSWERS: {
+    NOT_FOUND: 'ANSWERS_NOT_FOUND',
+    IS_FOLDER: 'ANSWERS_IS_FOLDER',
+    NOT_A_FILE: 'ANSWERS_NOT_A_FILE',
+    SPECIAL_FS: 'ANSWERS_SPECIAL_FS',
+    DANGLING_LINK: 'ANSWERS_DANGLING_LINK',
+    UNREADABLE: 'ANSWERS_UNREADABLE',
+    TOO_LARGE: 'ANSWERS_TOO_LARGE',
+    HAS_BOM: 'ANSWERS_HAS_BOM',
+    NOT_UTF8: 'ANSWERS_NOT_UTF8',
+  },
+  DRILL_SHARES: {
+    NOT_FOUND: 'DRILL_SHARES_NOT_FOUND',
+    IS_FOLDER: 'DRILL_SHARES_IS_FOLDER',
+    NOT_A_FILE: 'DRILL_SHARES_NOT_A_FILE',
+    SPECIAL_FS: 'DRILL_SHARES_SPECIAL_FS',
+    DANGLING_LINK: 'DRILL_SHARES_DANGLING_LINK',
+    UNREADABLE: 'DRILL_SHARES_UNREADABLE',
+    TOO_LARGE: 'DRILL_SHARES_TOO_LARGE',
+    HAS_BOM: 'DRILL_SHARES_HAS_BOM',
+    NOT_UTF8: 'DRILL_SHARES_NOT_UTF8',
+  },
+  PIN_FILE: {
+    NOT_FOUND: 'PIN_FILE_NOT_FOUND',
+    IS_FOLDER: 'PIN_FILE_IS_FOLDER',
+    NOT_A_FILE: 'PIN_FILE_NOT_A_FILE',
+    SPECIAL_FS: 'PIN_FILE_SPECIAL_FS',
+    DANGLING_LINK: 'PIN_FILE_DANGLING_LINK',
+    UNREADABLE: 'PIN_FILE_UNREADABLE',
+    TOO_LARGE: 'PIN_FILE_TOO_LARGE',
+    HAS_BOM: 'PIN_FILE_HAS_BOM',
+    NOT_UTF8: 'PIN_FILE_NOT_UTF8',
+  },
+  BUNDLE_HTML: {
+    NOT_FOUND: 'BUNDLE_HTML_NOT_FOUND',
+    IS_FOLDER: 'BUNDLE_HTML_IS_FOLDER',
+    NOT_A_FILE: 'BUNDLE_HTML_NOT_A_FILE',
+    SPECIAL_FS: 'BUNDLE_HTML_SPECIAL_FS',
+    DANGLING_LINK: 'BUNDLE_HTML_DANGLING_LINK',
+    UNREADABLE: 'BUNDLE_HTML_UNREADABLE',
+    TOO_LARGE: 'BUNDLE_HTML_TOO_LARGE',
+    HAS_BOM: 'BUNDLE_HTML_HAS_BOM',
+    NOT_UTF8: 'BUNDLE_HTML_NOT_UTF8',
+  },
+} as const satisfies Record<string, Record<InputFileProblem, ErrorCode>>;
+
+export type InputDomain = keyof typeof INPUT_CODES;
 
 /** Kernel file systems whose files are not data a person hands Keyrite (and may never end). */
 const PSEUDO_FS_ROOTS = ['/proc', '/sys', '/dev'];
@@ -49,7 +121,7 @@ export function kindOf(st: Stats): string {
 }
 
 function fail(spec: InputFileSpec, problem: InputFileProblem, file: string, sentence: string, extra: Record<string, unknown> = {}, cause?: unknown): KeyriteError {
-  return new KeyriteError(`${spec.domain}_${problem}`, sentence, { details: { file, problem, ...extra }, cause });
+  return new KeyriteError(INPUT_CODES[spec.domain][problem], sentence, { details: { file, problem, ...extra }, cause });
 }
 
 function errno(e: unknown): string | undefined {
@@ -182,14 +254,14 @@ export function readInputText(file: string, spec: InputFileSpec): string {
 
 export function decodeInputText(bytes: Buffer, file: string, spec: Pick<InputFileSpec, 'what' | 'domain'>): string {
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    throw new KeyriteError(`${spec.domain}_HAS_BOM`, `The ${spec.what} '${file}' starts with a UTF-8 byte-order mark (the bytes EF BB BF, which some Windows editors add). Save it as UTF-8 without BOM and try again.`, { details: { file, problem: 'HAS_BOM' } });
+    throw new KeyriteError(INPUT_CODES[spec.domain].HAS_BOM, `The ${spec.what} '${file}' starts with a UTF-8 byte-order mark (the bytes EF BB BF, which some Windows editors add). Save it as UTF-8 without BOM and try again.`, { details: { file, problem: 'HAS_BOM' } });
   }
   if ((bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)))) {
-    throw new KeyriteError(`${spec.domain}_NOT_UTF8`, `The ${spec.what} '${file}' is saved as UTF-16 (it starts with a UTF-16 byte-order mark). Save it as UTF-8 and try again.`, { details: { file, problem: 'NOT_UTF8' } });
+    throw new KeyriteError(INPUT_CODES[spec.domain].NOT_UTF8, `The ${spec.what} '${file}' is saved as UTF-16 (it starts with a UTF-16 byte-order mark). Save it as UTF-8 and try again.`, { details: { file, problem: 'NOT_UTF8' } });
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   if (!Buffer.from(text, 'utf8').equals(bytes)) {
-    throw new KeyriteError(`${spec.domain}_NOT_UTF8`, `The ${spec.what} '${file}' is not UTF-8 text (it holds binary data or another encoding). Check that you named the right file.`, { details: { file, problem: 'NOT_UTF8' } });
+    throw new KeyriteError(INPUT_CODES[spec.domain].NOT_UTF8, `The ${spec.what} '${file}' is not UTF-8 text (it holds binary data or another encoding). Check that you named the right file.`, { details: { file, problem: 'NOT_UTF8' } });
   }
   return text;
 }

@@ -1,4 +1,5 @@
-import { KeyriteError } from '../errors';
+import { KeyriteError, type ErrorCode } from '../errors';
+import { pkcs11js, type P11 } from './pkcs11js';
 
 /**
  * One place that turns PKCS#11 return values into Keyrite errors: a stable code, the operation
@@ -13,13 +14,16 @@ export interface CkrContext {
 }
 
 interface CkrEntry {
-  code: string;
+  code: ErrorCode;
   sentence: (c: CkrContext) => string;
 }
 
 const token = (c: CkrContext): string => (c.tokenLabel ? `token '${c.tokenLabel}'` : 'the token');
 
-const CKR_TABLE: Record<string, CkrEntry> = {
+/** A return value's name as pkcs11js declares it: a typo in the table below fails tsc. */
+type CkrName = Extract<keyof typeof P11, `CKR_${string}`>;
+
+const CKR_TABLE: Partial<Record<CkrName, CkrEntry>> = {
   CKR_PIN_INCORRECT: {
     code: 'HSM_PIN_INCORRECT',
     sentence: (c) => `Wrong PIN for ${token(c)}.${c.hint ? ' ' + c.hint : ''} Check the PIN and try again.`,
@@ -208,32 +212,25 @@ export function ckrName(error: unknown): string | undefined {
   return undefined;
 }
 
-const CKR_NUMBERS: Record<number, string> = {
-  0x05: 'CKR_GENERAL_ERROR', 0x06: 'CKR_FUNCTION_FAILED', 0x07: 'CKR_ARGUMENTS_BAD',
-  0x30: 'CKR_DEVICE_ERROR', 0x31: 'CKR_DEVICE_MEMORY', 0x32: 'CKR_DEVICE_REMOVED',
-  0x40: 'CKR_ENCRYPTED_DATA_INVALID', 0x60: 'CKR_KEY_HANDLE_INVALID', 0x62: 'CKR_KEY_SIZE_RANGE',
-  0x63: 'CKR_KEY_TYPE_INCONSISTENT', 0x68: 'CKR_KEY_FUNCTION_NOT_PERMITTED', 0x6a: 'CKR_KEY_UNEXTRACTABLE',
-  0x70: 'CKR_MECHANISM_INVALID', 0x71: 'CKR_MECHANISM_PARAM_INVALID', 0x82: 'CKR_OBJECT_HANDLE_INVALID',
-  0x90: 'CKR_OPERATION_ACTIVE', 0xa0: 'CKR_PIN_INCORRECT', 0xa2: 'CKR_PIN_LEN_RANGE', 0xa3: 'CKR_PIN_EXPIRED',
-  0xa4: 'CKR_PIN_LOCKED', 0xb0: 'CKR_SESSION_CLOSED', 0xb3: 'CKR_SESSION_HANDLE_INVALID',
-  0xc0: 'CKR_SIGNATURE_INVALID', 0xd0: 'CKR_TEMPLATE_INCOMPLETE', 0xd1: 'CKR_TEMPLATE_INCONSISTENT',
-  0xe0: 'CKR_TOKEN_NOT_PRESENT', 0xe2: 'CKR_TOKEN_WRITE_PROTECTED', 0x101: 'CKR_USER_NOT_LOGGED_IN',
-  0x100: 'CKR_USER_ALREADY_LOGGED_IN', 0x102: 'CKR_USER_PIN_NOT_INITIALIZED', 0x104: 'CKR_USER_ANOTHER_ALREADY_LOGGED_IN',
-  0x110: 'CKR_WRAPPED_KEY_INVALID', 0x112: 'CKR_WRAPPED_KEY_LEN_RANGE', 0x150: 'CKR_BUFFER_TOO_SMALL',
-  0x190: 'CKR_CRYPTOKI_NOT_INITIALIZED', 0x03: 'CKR_SLOT_ID_INVALID', 0x11: 'CKR_ATTRIBUTE_SENSITIVE',
-  0x12: 'CKR_ATTRIBUTE_TYPE_INVALID', 0x13: 'CKR_ATTRIBUTE_VALUE_INVALID', 0x10: 'CKR_ATTRIBUTE_READ_ONLY',
-  0x21: 'CKR_DATA_LEN_RANGE', 0x69: 'CKR_KEY_NOT_WRAPPABLE',
-};
+/**
+ * Number → CKR name, taken from pkcs11js's own constants (all of PKCS#11 v2.40's CKR_* values)
+ * rather than restated here, so a code this table does not map still gets its proper name.
+ */
+const CKR_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(pkcs11js)
+    .filter((entry): entry is [string, number] => entry[0].startsWith('CKR_') && typeof entry[1] === 'number')
+    .map(([name, value]) => [value, name]),
+);
 
 export function ckrNameFromNumber(code: number): string {
-  return CKR_NUMBERS[code] ?? `CKR_0x${code.toString(16).padStart(8, '0')}`;
+  return CKR_NAMES.get(code) ?? `CKR_0x${code.toString(16).padStart(8, '0')}`;
 }
 
 /** Convert whatever pkcs11js threw into a KeyriteError; KeyriteErrors pass through untouched. */
 export function toHsmError(error: unknown, context: CkrContext): KeyriteError {
   if (error instanceof KeyriteError) return error;
   const ckr = ckrName(error);
-  const entry = ckr ? CKR_TABLE[ckr] : undefined;
+  const entry = ckr ? CKR_TABLE[ckr as CkrName] : undefined;
   const details: Record<string, unknown> = { operation: context.operation, ckr: ckr ?? null };
   if (context.tokenLabel) details.tokenLabel = context.tokenLabel;
   if (entry) return new KeyriteError(entry.code, entry.sentence(context), { details, cause: error });

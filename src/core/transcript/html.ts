@@ -1,6 +1,6 @@
 import type { TranscriptEvent } from './event-types';
 import { groupHex, hexToPgpWords } from './pgp-words';
-import { summarizeTranscript } from './summary';
+import { stepOutcome, summarizeTranscript, type StepOutcome } from './summary';
 
 /**
  * transcript.html: the printable record witnesses sign. Self-contained: no scripts, no external
@@ -18,10 +18,10 @@ export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHas
     else byStep.set(e.step, [e]);
   }
   const known = new Set(s.steps.map((st) => st.id));
-  const stepBlocks = s.steps.map((st, i) => stepBlock(i + 1, st.id, st.title, st.say, byStep.get(st.id) ?? []));
+  const stepBlocks = s.steps.map((st, i) => stepBlock(i + 1, st.id, st.title, st.say, byStep.get(st.id) ?? [], st.status));
   // Steps that happened but are not in the script's list (should not occur; never hide them).
   let extra = s.steps.length;
-  for (const [id, evs] of byStep) if (!known.has(id)) stepBlocks.push(stepBlock(++extra, id, id, '', evs));
+  for (const [id, evs] of byStep) if (!known.has(id)) stepBlocks.push(stepBlock(++extra, id, id, '', evs, stepOutcome(evs, id)));
 
   const outcome = s.outcome === 'sealed' ? 'Sealed' : s.outcome === 'aborted' ? 'Aborted (transcript sealed as evidence)' : 'Not sealed';
   return `<!DOCTYPE html>
@@ -43,6 +43,7 @@ ${fact('Ceremony id', `<code>${esc(s.ceremony)}</code>`)}
 ${fact('Script', s.scriptId ? `<code>${esc(s.scriptId)}</code>${s.scriptVersion ? ` version ${esc(s.scriptVersion)}` : ''}${s.scriptSha256 ? `<br><span class="small">SHA-256 <code>${esc(groupHex(s.scriptSha256))}</code></span>` : ''}` : '—')}
 ${fact('Started', esc(s.startedAt))}
 ${fact('Ended', `${esc(s.endedAt)} · ${esc(outcome)}`)}
+${fact('Steps', `${s.stepsCompleted} of ${s.steps.length} completed${s.steps.some((st) => st.status === 'aborted') ? ` · aborted at step ${s.steps.findIndex((st) => st.status === 'aborted') + 1}` : ''}`)}
 ${fact('Events', String(events.length))}
 ${s.appVersion ? fact('Keyrite version', esc(s.appVersion)) : ''}
 </table>
@@ -129,11 +130,9 @@ words three, so a skipped or swapped word is heard at once.</p>
 </section>`;
 }
 
-function stepBlock(n: number, id: string, title: string, scriptSay: string, evs: TranscriptEvent[]): string {
+function stepBlock(n: number, id: string, title: string, scriptSay: string, evs: TranscriptEvent[], status: StepOutcome): string {
   const started = [...evs].reverse().find((e) => e.type === 'STEP_STARTED');
   const say = typeof started?.data.say === 'string' ? started.data.say : scriptSay;
-  const completed = evs.some((e) => e.type === 'STEP_COMPLETED');
-  const status = completed ? 'completed' : evs.length > 0 ? 'not completed' : 'not reached';
   const signOffs = evs.filter((e) => e.type === 'STEP_CONFIRMED').map((e) => {
     const who = typeof e.data.name === 'string' ? e.data.name : String(e.data.personId ?? e.actor ?? '');
     const role = typeof e.data.role === 'string' ? ` (${e.data.role})` : '';
@@ -225,7 +224,8 @@ ol.words li { font-size: 10.5pt; }
 ol.words .n { display: inline-block; min-width: 6mm; color: #555; font-size: 8pt; text-align: right; }
 .step { border-top: .5pt solid #999; padding-top: 1mm; margin-bottom: 5mm; }
 .status { font-weight: normal; font-size: 8.5pt; border: .5pt solid #333; padding: 0 1.5mm; margin-left: 2mm; }
-.status.not-reached, .status.not-completed { border-style: dashed; }
+.status.not-reached, .status.not-completed, .status.aborted { border-style: dashed; }
+.status.aborted { font-weight: bold; }
 blockquote.say { margin: 2mm 0; padding: 2mm 4mm; border-left: 2.5pt solid #111; background: #f4f4f4; font-style: italic; }
 ul.signoffs { margin: 0 0 2mm; }
 dl.ev { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 0 2mm; }

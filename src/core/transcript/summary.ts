@@ -22,7 +22,11 @@ export interface StepInfo {
   id: string;
   title: string;
   say: string;
+  /** From the step's own events: completed (STEP_COMPLETED), skipped (its when: was false), aborted (CEREMONY_ABORTED in it). */
+  status: StepOutcome;
 }
+
+export type StepOutcome = 'completed' | 'skipped' | 'aborted' | 'not completed' | 'not reached';
 
 export interface TranscriptSummary {
   ceremony: string;
@@ -38,6 +42,8 @@ export interface TranscriptSummary {
   participants: ParticipantSummary[];
   keys: KeySummary[];
   steps: StepInfo[];
+  /** Steps completed (including those skipped by a false when:), for "n of m steps done". */
+  stepsCompleted: number;
   transcriptKey: { seq: number; label: string | null; spkiSha256: string | null; spkiPem: string | null; tokenLabel: string | null; tokenSerial: string | null } | null;
 }
 
@@ -70,7 +76,10 @@ export function summarizeTranscript(events: readonly TranscriptEvent[]): Transcr
     }
   }
   const steps: StepInfo[] = Array.isArray(d.steps)
-    ? d.steps.filter((s): s is Record<string, unknown> => s !== null && typeof s === 'object').map((s) => ({ id: str(s.id) ?? '', title: str(s.title) ?? str(s.id) ?? '', say: str(s.say) ?? '' }))
+    ? d.steps.filter((s): s is Record<string, unknown> => s !== null && typeof s === 'object').map((s) => {
+        const id = str(s.id) ?? '';
+        return { id, title: str(s.title) ?? str(s.id) ?? '', say: str(s.say) ?? '', status: stepOutcome(events, id) };
+      })
     : [];
   return {
     ceremony: first?.ceremony ?? '',
@@ -86,6 +95,18 @@ export function summarizeTranscript(events: readonly TranscriptEvent[]): Transcr
     participants: [...participants.values()],
     keys,
     steps,
+    stepsCompleted: steps.filter((st) => st.status === 'completed' || st.status === 'skipped').length,
     transcriptKey,
   };
+}
+
+/** What the events filed under a step say happened to it. */
+export function stepOutcome(events: readonly TranscriptEvent[], stepId: string): StepOutcome {
+  const own = events.filter((e) => e.step === stepId);
+  const completed = own.find((e) => e.type === 'STEP_COMPLETED');
+  if (completed) return (completed.data.evidence as { skipped?: unknown } | undefined)?.skipped === true ? 'skipped' : 'completed';
+  // Sealing ends the chain, so the seal step has no STEP_COMPLETED: CEREMONY_SEALED completes it.
+  if (own.some((e) => e.type === 'CEREMONY_SEALED')) return 'completed';
+  if (own.some((e) => e.type === 'CEREMONY_ABORTED')) return 'aborted';
+  return own.length > 0 ? 'not completed' : 'not reached';
 }

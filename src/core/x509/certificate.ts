@@ -4,7 +4,7 @@ import {
   AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
   KeyUsagesExtension,
-  Name,
+  type Name,
   SubjectKeyIdentifierExtension,
   X509Certificate,
   X509CertificateGenerator,

@@ -10,7 +10,7 @@ import {
   X509Certificate,
   type Name,
 } from '@peculiar/x509';
-import { KeyriteError } from '../errors';
+import { KeyriteError, type ErrorCode } from '../errors';
 import type { PublicKeyInfo } from '../hsm/public-key';
 import type { SignatureScheme } from '../hsm/sign';
 import type { ProfileHash } from './algorithm';
@@ -26,7 +26,7 @@ export class Lint {
 
   constructor(private readonly stage: 'before signing' | 'after signing') {}
 
-  check(rule: string, ok: boolean, message: () => string, code = 'CERT_LINT_FAILED'): void {
+  check(rule: string, ok: boolean, message: () => string, code: ErrorCode = 'CERT_LINT_FAILED'): void {
     if (ok) {
       this.lines.push(`${rule}: ok`);
       return;

@@ -68,6 +68,7 @@ export function parseSubject(subject: string): SubjectAttribute[][] {
       if (value === '') throw invalid(subject, `${type} has an empty value`);
       if (type === 'C' && !/^[A-Z]{2}$/.test(value)) throw invalid(subject, `C must be a two-letter ISO 3166 country code in capitals, not '${value}'`);
       if (value.length > rule.maxLength) throw invalid(subject, `${type} is longer than ${rule.maxLength} characters`);
+      // eslint-disable-next-line no-control-regex -- refusing control characters is the point
       if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(subject, `${type} contains a control character`);
       if (rule.encoding === 'printableString' && !/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value)) throw invalid(subject, `${type} may only use letters, digits, spaces and '()+,-./:=?`);
       if (rule.encoding === 'ia5String' && !/^[\x20-\x7e]*$/.test(value)) throw invalid(subject, `${type} may only use ASCII characters`);

@@ -17,7 +17,7 @@ import { describeHsm } from '../../core/hsm/describe';
 import { isKnownModulePath } from '../../core/hsm/module-locations';
 import { probeModuleInNodeChild, type ModuleProbeInfo } from '../../core/hsm/module-probe';
 import { loadPolicy } from '../../core/policy';
-import { Inventory } from '../../core/store/inventory';
+import { Inventory } from '../../core/inventory';
 import { verifyBundle } from '../../core/transcript';
 import { CHANNELS, contract, type Channel, type ChannelOutput, type IpcError, type Result } from '../../shared/ipc-contract';
 import { resolveBundleDir } from './confine';

@@ -36,6 +36,8 @@ export class E2eApp {
   readonly calls: Array<{ page: 'main' | 'witness'; channel: string }> = [];
   readonly consoleErrors: string[] = [];
   witnessOpens = 0;
+  /** Channels whose calls wait until released (see hold()). */
+  private readonly held = new Map<string, Promise<void>>();
   readonly printed: Array<{ file: string; pdf: string }> = [];
   /** Share cards "printed": the PDF and the page's text, in memory only (never written anywhere). */
   readonly printedCards: Array<{ pdf: Buffer; text: string }> = [];
@@ -104,6 +106,7 @@ export class E2eApp {
         return { ok: false, error: { code: 'IPC_SENDER_REJECTED', message: 'The witness window is read-only.' } };
       }
       this.calls.push({ page: witness ? 'witness' : 'main', channel });
+      await this.held.get(channel);
       return this.table[channel as Channel](input);
     });
     await this.context.addInitScript({ content: bridgeShimScript() });
@@ -119,6 +122,17 @@ export class E2eApp {
     page.on('pageerror', (e) => this.consoleErrors.push(String(e)));
     await page.goto(`${this.baseUrl}${pathname}`);
     return page;
+  }
+
+  /** Make calls to these channels wait (a slow main process) until the returned function is called. */
+  hold(...channels: Channel[]): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    for (const c of channels) this.held.set(c, gate);
+    return () => {
+      for (const c of channels) this.held.delete(c);
+      release();
+    };
   }
 
   /** Call a channel the way the renderer does (for set-up steps that are not under test). */

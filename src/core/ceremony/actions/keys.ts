@@ -2,7 +2,7 @@ import { KeyriteError } from '../../errors';
 import { parseKeyType } from '../../hsm/key-spec';
 import { attributeProblems, findKeyPair, generateKeyPair, readKeyAttributes, selfTest as runSelfTest } from '../../hsm/keygen';
 import type { KeyPurpose } from '../../policy';
-import { inventoryKeyType, type KeyStatus } from '../../store/inventory';
+import { inventoryKeyType, type KeyStatus } from '../../inventory';
 import { createTranscriptKey, transcriptKeyLabel } from '../../transcript';
 import { userPinNeed, type ActionContext, type ActionHandler, type KeyRef } from '../context';
 

@@ -2,6 +2,7 @@ import { KeyriteError } from '../../errors';
 import type { ActionHandler } from '../context';
 import { gatherPreflight } from '../preflight';
 import { roleSpecs } from '../script';
+import { quorumShortfalls } from '../validate/quorum';
 import type { Participant } from '../types';
 
 /** Participants check in with their roles; counts are checked against the script's role bounds. */
@@ -18,6 +19,10 @@ export const checkIn: ActionHandler = {
       if (custodians !== count) {
         throw new KeyriteError('CEREMONY_CUSTODIAN_COUNT', `The backup is split into ${count} shares, one per custodian, but ${custodians} custodian(s) checked in. Check in exactly ${count} custodians or change the share count.`, { details: { custodians, count } });
       }
+    }
+    const shortfalls = quorumShortfalls(ctx.script, ctx.script.steps.indexOf(ctx.step), list, ctx.params);
+    if (shortfalls.length > 0) {
+      throw new KeyriteError('CEREMONY_QUORUM_INFEASIBLE', `These people cannot give every sign-off this ceremony needs: ${shortfalls.map((s) => s.message).join('; ')}. Check in the missing people now (nothing has been done yet), or stop and fix the script's quorum.`, { details: { shortfalls } });
     }
     ctx.state.participants = list;
     for (const p of list) ctx.emit('PARTICIPANT_CHECKED_IN', { personId: p.id, name: p.name, roles: p.roles }, p.id);

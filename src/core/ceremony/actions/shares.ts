@@ -329,21 +329,24 @@ export const restoreBackup: ActionHandler = {
     const session = ctx.session();
     const label = backup.keyLabel;
     let spkiSha256: string;
-    let proof: Record<string, unknown>;
+    const backupFile = ctx.state.backup?.file ?? path.resolve(String(ctx.params.backupFile));
+    const backupSha256 = sha256File(backupFile);
     if (session.find({ class: 'private', label }).length > 0) {
+      // Found already restored (this step ran before an interruption): no KEK is rebuilt now, so none is claimed.
       const pair = findKeyPair(session, label);
       if (pair.publicInfo.fingerprint !== backup.spkiSha256) {
         throw new KeyriteError('HSM_LABEL_EXISTS', `Token '${session.token.label}' already holds a different key labelled '${label}'. Restore into a fresh token.`, { details: { label } });
       }
       spkiSha256 = pair.publicInfo.fingerprint;
-      proof = { reconciled: true };
+      ctx.emit('KEY_RESTORED', { keyId: backup.keyId, label, spkiSha256, tokenLabel: session.token.label, tokenSerial: session.token.serial, backupFile: path.basename(backupFile), backupSha256, reconciled: true });
     } else {
       const restored = await restore(session, backup, ctx.secrets.collected as DecodedShare[]);
       spkiSha256 = restored.spkiSha256;
-      proof = { ...restored.proof };
+      // restore() checked the KCV before unwrapping (assertKcv): only then is the KEK rebuilt and matched.
+      ctx.emit('KEK_REBUILT', { splitId: backup.split.id, shares: ctx.state.collected, kcv: backup.kek.kcv, kcvMatched: true });
+      const { spkiSha256: _proven, ...proof } = restored.proof;
+      ctx.emit('KEY_RESTORED', { keyId: backup.keyId, label, spkiSha256, tokenLabel: session.token.label, tokenSerial: session.token.serial, backupFile: path.basename(backupFile), backupSha256, ...proof });
     }
-    ctx.emit('KEK_REBUILT', { splitId: backup.split.id, shares: ctx.state.collected, kcv: backup.kek.kcv, kcvMatched: true });
-    ctx.emit('KEY_RESTORED', { keyId: backup.keyId, label, spkiSha256, tokenLabel: session.token.label, tokenSerial: session.token.serial, backupSha256: backup.spkiSha256 === spkiSha256 ? 'matches' : 'differs', ...proof });
     ctx.secrets.collected = [];
     ctx.state.collected = [];
     ctx.state.keys.restored = { keyId: backup.keyId, label, type: backup.keyType, spkiSha256, purpose: 'root-signing', tokenLabel: session.token.label };

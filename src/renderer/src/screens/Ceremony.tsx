@@ -69,10 +69,10 @@ function Runner({ view, busy, provide, actionError, clearError, onView }: Runner
           {view.steps.map((s) => (
             <li key={s.index} className={`step-${s.status}${cur?.index === s.index ? ' current' : ''}`} aria-current={cur?.index === s.index ? 'step' : undefined}>
               <span className="step-mark" aria-hidden="true">
-                {s.status === 'done' ? '✔' : cur?.index === s.index ? '▶' : '○'}
+                {s.status === 'done' ? '✔' : s.status === 'aborted' ? '✖' : cur?.index === s.index ? '▶' : '○'}
               </span>
               <span className="step-title">{s.title}</span>
-              <span className="visually-hidden">{s.status === 'done' ? ' (done)' : cur?.index === s.index ? ' (current)' : ''}</span>
+              <span className="visually-hidden">{s.status === 'done' ? ' (done)' : s.status === 'aborted' ? ' (aborted, not done)' : cur?.index === s.index ? ' (current)' : ''}</span>
             </li>
           ))}
         </ol>

@@ -1,4 +1,5 @@
 import { call, keyrite } from '../app/api';
+import { BUILTIN_CEREMONIES } from '../app/builtin-ceremonies';
 import { useLoad } from '../app/hooks';
 import { useNavigate } from '../app/nav';
 import { ErrorPanel } from '../components/ErrorPanel';
@@ -11,7 +12,8 @@ export function Home(): React.JSX.Element {
   const scripts = useLoad(() => call(keyrite().ceremony.scripts()));
   const ceremonies = useLoad(() => call(keyrite().ceremony.list()));
   // The ceremony a new installation starts with comes first; the rest in the order they are used.
-  const ordered = [...(scripts.data ?? [])].sort((a, b) => rank(a.id) - rank(b.id) || a.title.localeCompare(b.title));
+  // Until the main process answers, the built-in scripts the app was built with are offered.
+  const ordered = [...(scripts.data ?? BUILTIN_CEREMONIES)].sort((a, b) => rank(a.id) - rank(b.id) || a.title.localeCompare(b.title));
   const running = (ceremonies.data ?? []).filter((c) => c.status === 'running');
   const recent = (ceremonies.data ?? []).filter((c) => c.status !== 'running').slice(0, 8);
 
@@ -42,7 +44,7 @@ export function Home(): React.JSX.Element {
       <section aria-labelledby="scripts-title">
         <h2 id="scripts-title">Start a ceremony</h2>
         {scripts.error && <ErrorPanel error={scripts.error} onRetry={scripts.reload} noHome title="The ceremony scripts could not be loaded" />}
-        {scripts.loading && !scripts.data && <Loading what="ceremony scripts" />}
+        {scripts.loading && !scripts.data && BUILTIN_CEREMONIES.length === 0 && <Loading what="ceremony scripts" />}
         <ul className="cards">
           {ordered.map((s) => (
             <li key={s.id} className="card">

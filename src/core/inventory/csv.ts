@@ -1,4 +1,4 @@
-import type { InventoryKey } from '../store/inventory';
+import type { InventoryKey } from './types';
 
 export interface CsvOptions {
   /** Include the per-key columns after seed 003's five (default true). */

@@ -4,7 +4,8 @@ import { readKeyAttributes, type KeyAttributeReport } from '../hsm/keygen';
 import { pkcs11js } from '../hsm/pkcs11js';
 import { readPublicKey } from '../hsm/public-key';
 import type { Handle, HsmSession, ObjectClass } from '../hsm/session';
-import type { Inventory, InventoryKey } from '../store/inventory';
+import type { Inventory } from './inventory';
+import type { InventoryKey } from './types';
 
 export type DriftKind = 'missing' | 'unknown' | 'attribute' | 'fingerprint' | 'present-after-destroy';
 

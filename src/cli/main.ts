@@ -1,0 +1,20 @@
+import { CommanderError } from 'commander';
+import { fail, stdoutFailed } from './io';
+import { buildProgram, GROUPS } from './program';
+
+// Every stdout write fails here, not with a stack trace: `keyrite … | head` closing the pipe early
+// is a quiet exit 0; `keyrite verify B > /dev/full` is OUTPUT_STDOUT_FAILED on stderr, exit 1.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => stdoutFailed(e));
+
+try {
+  const wanted = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  // Help, a typo or no command: load every group so commander can list them all.
+  const program = await buildProgram(wanted && wanted in GROUPS ? [wanted] : Object.keys(GROUPS));
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    if (e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(0);
+    process.exit(e.exitCode || 2);
+  }
+  fail(e);
+}

@@ -69,7 +69,9 @@ function boundaryBlocks() {
         ...(rule.forbiddenLayers.length
           ? [
               {
-                regex: `^${up}(${layers})(\\/|$)`,
+                // src/shared/share-text.ts is the one pure module the core may import: the share
+                // tokenizer both the decoder and the renderer's word fields must agree on.
+                regex: `^${up}(?!shared\\/share-text$)(${layers})(\\/|$)`,
                 message: `Import boundary: src/${layer} must not import another layer (${rule.forbiddenLayers.map((l) => `src/${l}`).join(', ')}) — ${rule.why}.`,
               },
               {

@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNames = 'chunks/[name]-[hash]' }) {
-  await build({
+  return build({
     entryPoints: typeof entry === 'string' ? [entry] : entry,
     outdir,
     entryNames,
@@ -22,6 +22,7 @@ export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNa
     packages: 'external',
     sourcemap: 'linked',
     logLevel: 'warning',
+    metafile: true, // the list of files written, so a caller can remove what an older build left
     define: { __KEYRITE_VERSION__: JSON.stringify(version) },
     banner: { js: "import { createRequire as __kr_cr } from 'node:module'; const require = __kr_cr(import.meta.url);" },
   });

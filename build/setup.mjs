@@ -14,7 +14,16 @@ const APT = {
   openssl: { check: () => has('openssl') },
   chromium: { check: () => existsSync('/usr/bin/chromium') },
   xvfb: { check: () => has('xvfb-run') },
+  // NSS softokn, the second real PKCS#11 module the integration tests run against.
+  libnss3: { check: () => nssModule() },
+  'libnss3-tools': { check: () => has('certutil') },
+  // Python `cryptography`: tests recover a backup's key the way an outsider would.
+  'python3-cryptography': { check: () => spawnSync('python3', ['-c', 'import cryptography.hazmat.primitives.keywrap'], { stdio: 'ignore' }).status === 0 },
 };
+
+function nssModule() {
+  return ['/usr/lib/x86_64-linux-gnu/libsoftokn3.so', '/usr/lib/aarch64-linux-gnu/libsoftokn3.so', '/usr/lib64/libsoftokn3.so'].some((p) => existsSync(p));
+}
 
 function has(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

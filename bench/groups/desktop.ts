@@ -127,7 +127,7 @@ async function loadTime(work: string, referenceDir: string, quick: boolean): Pro
     const newContext = async (): Promise<BrowserContext> => {
       const context = await b.newContext({ viewport: { width: 1280, height: 800 } });
       await context.exposeBinding('keyriteInvoke', async (_source, channel: unknown, input: unknown) => {
-        if (typeof channel !== 'string' || !(CHANNELS as string[]).includes(channel)) return { ok: false, error: { code: 'IPC_CHANNEL_UNKNOWN', message: 'Unknown channel.' } };
+        if (typeof channel !== 'string' || !(CHANNELS as readonly string[]).includes(channel)) return { ok: false, error: { code: 'IPC_CHANNEL_UNKNOWN', message: 'Unknown channel.' } };
         const t0 = nowMs();
         try {
           return await table[channel as Channel](input);

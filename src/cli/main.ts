@@ -1,13 +1,15 @@
 import { CommanderError } from 'commander';
 import { fail, stdoutFailed } from './io';
-import { buildProgram, GROUPS } from './program';
+import { buildProgram, GLOBAL_VALUE_OPTIONS, GROUPS } from './program';
 
 // Every stdout write fails here, not with a stack trace: `keyrite … | head` closing the pipe early
 // is a quiet exit 0; `keyrite verify B > /dev/full` is OUTPUT_STDOUT_FAILED on stderr, exit 1.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => stdoutFailed(e));
 
 try {
-  const wanted = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  // Skip global options and their values when looking for the command group.
+  const argv = process.argv.slice(2);
+  const wanted = argv.find((a, i) => !a.startsWith('-') && !GLOBAL_VALUE_OPTIONS.includes(argv[i - 1]));
   // Help, a typo or no command: load every group so commander can list them all.
   const program = await buildProgram(wanted && wanted in GROUPS ? [wanted] : Object.keys(GROUPS));
   await program.parseAsync(process.argv);

@@ -20,6 +20,9 @@ export const GROUPS: Record<string, () => Promise<(program: Command) => void>> =
  * columns whatever the terminal, so the help pages written at build time (help-pages.ts) are
  * exactly what commander would print.
  */
+/** Global options that take a value: the command group is the first word that is neither. */
+export const GLOBAL_VALUE_OPTIONS = ['--token', '--module-args'];
+
 export async function buildProgram(groups: readonly string[]): Promise<Command> {
   const program = new Command();
   program
@@ -28,7 +31,21 @@ export async function buildProgram(groups: readonly string[]): Promise<Command> 
     .version(KEYRITE_VERSION)
     .configureHelp({ helpWidth: 80 })
     .showHelpAfterError()
+    .option('--token <uri-or-label>', 'the token to use: a PKCS#11 URI (pkcs11:token=…;serial=…?module-path=…) or a label; same as KEYRITE_TOKEN_URI / KEYRITE_TOKEN_LABEL')
+    .option('--module-args <args>', 'PKCS#11 module initialisation arguments (e.g. NSS: configdir=…); same as KEYRITE_PKCS11_INIT_ARGS')
     .exitOverride();
+  // Global HSM options become the environment every command already reads (resolveHsmConfig).
+  program.hook('preAction', () => {
+    const opts = program.opts<{ token?: string; moduleArgs?: string }>();
+    if (opts.token !== undefined) {
+      if (/^pkcs11:/i.test(opts.token.trim())) process.env.KEYRITE_TOKEN_URI = opts.token;
+      else {
+        process.env.KEYRITE_TOKEN_LABEL = opts.token;
+        delete process.env.KEYRITE_TOKEN_URI;
+      }
+    }
+    if (opts.moduleArgs !== undefined) process.env.KEYRITE_PKCS11_INIT_ARGS = opts.moduleArgs;
+  });
   for (const name of groups) (await GROUPS[name]())(program);
   return program;
 }

@@ -8,6 +8,7 @@
  * Only type-level imports from here reach the renderer bundle; zod itself stays on the node side.
  */
 import { z } from 'zod';
+import { CHANNELS, type Channel } from './channels';
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
@@ -47,8 +48,9 @@ const Mechanism = z.object({
 });
 
 const HsmInfo = z.object({
-  module: z.object({ path: z.string(), manufacturer: z.string(), description: z.string(), cryptokiVersion: z.string(), libraryVersion: z.string() }),
+  module: z.object({ path: z.string(), manufacturer: z.string(), description: z.string(), cryptokiVersion: z.string(), libraryVersion: z.string(), profile: z.string() }),
   selectedToken: z.string(),
+  selectedBy: z.string(),
   demo: z.boolean(),
   tokens: z.array(
     z.object({
@@ -69,6 +71,8 @@ const HsmInfo = z.object({
       minPinLength: z.number(),
       maxPinLength: z.number(),
       mechanisms: z.array(Mechanism),
+      uri: z.string(),
+      selected: z.boolean(),
     }),
   ),
 });
@@ -76,6 +80,10 @@ const HsmInfo = z.object({
 const SettingsValues = z.object({
   modulePath: z.string().nullable(),
   tokenLabel: z.string().nullable(),
+  /** A PKCS#11 URI (RFC 7512) naming the token and module; wins over label and module path. */
+  tokenUri: z.string().nullable(),
+  /** PKCS#11 module initialisation arguments (NSS softokn: configdir=…). */
+  moduleArgs: z.string().nullable(),
   outputFolder: z.string().nullable(),
 });
 const Settings = SettingsValues.extend({
@@ -87,6 +95,8 @@ const Settings = SettingsValues.extend({
 const SettingsPatch = z.strictObject({
   modulePath: z.string().max(4096).nullable().optional(),
   tokenLabel: z.string().max(32, 'A PKCS#11 token label is at most 32 characters.').nullable().optional(),
+  tokenUri: z.string().max(4096).nullable().optional(),
+  moduleArgs: z.string().max(4096).nullable().optional(),
   outputFolder: z.string().max(4096).nullable().optional(),
 });
 
@@ -287,11 +297,10 @@ export const contract = {
   'ceremony:witness': { input: noInput, output: WitnessViewSchema.nullable() },
   /** Print the share on screen (reveal phase only) as a card. The card's words never cross IPC. */
   'share:printCard': { input: z.strictObject({ id }), output: z.object({ index: z.number(), custodian: z.string() }) },
-} as const;
+} as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Contract = typeof contract;
-export type Channel = keyof Contract;
-export const CHANNELS = Object.keys(contract) as Channel[];
+export { CHANNELS, type Channel };
 
 /** Channels the witness window may call: nothing that can change a ceremony or reveal a secret. */
 export const WITNESS_CHANNELS: readonly Channel[] = ['app:info', 'ceremony:witness'];

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { generateKeyPair } from '../../src/core/hsm/keygen';
 import { parseKeyType } from '../../src/core/hsm/key-spec';
 import { Store } from '../../src/core/store/db';
 import { createTestHsm } from '../helpers/softhsm';
+import { runKeyrite } from '../helpers/cli';
 
 /**
  * Canary: a full backup + recovery with a fixed KEYRITE_HOME, then every file written (backup
@@ -18,7 +18,6 @@ import { createTestHsm } from '../helpers/softhsm';
  * for the KEK (raw, hex, base64) and for every share (words, 4-word runs, share bytes).
  * The KEK is obtained the way a quorum would: by combining shares — no debug seam.
  */
-const root = path.join(__dirname, '../..');
 const home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-canary-home-'));
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'keyrite-canary-out-'));
 process.env.KEYRITE_HOME = home;
@@ -78,7 +77,7 @@ beforeAll(async () => {
   }
   // The CLI checks each share against the backup, with the same KEYRITE_HOME.
   for (const s of result.shares) {
-    const r = spawnSync(process.execPath, ['bin/keyrite.mjs', 'share', 'check', '--backup', result.file], { cwd: root, input: s.words.join(' '), encoding: 'utf8', env: { ...process.env, KEYRITE_HOME: home } });
+    const r = runKeyrite(['share', 'check', '--backup', result.file], { input: s.words.join(' '), env: { KEYRITE_HOME: home } });
     expect(r.status, r.stderr).toBe(0);
   }
 });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -8,9 +7,10 @@ import { writeBackupFile, type BackupFile } from '../../src/core/backup/backup-f
 import { issueShares, type IssuedShare } from '../../src/core/backup/issue-shares';
 import { WORDS } from '../../src/core/backup/wordlist';
 import { spkiFingerprint } from '../../src/core/hsm/public-key';
+import { runKeyrite } from '../helpers/cli';
 
 const root = path.join(__dirname, '../..');
-const run = (args: string[], input: string) => spawnSync(process.execPath, ['bin/keyrite.mjs', 'share', 'check', ...args], { cwd: root, input, encoding: 'utf8', env: { ...process.env, KEYRITE_HOME: mkdtempSync(path.join(os.tmpdir(), 'keyrite-home-')) } });
+const run = (args: string[], input: string) => runKeyrite(['share', 'check', ...args], { input, env: { KEYRITE_HOME: mkdtempSync(path.join(os.tmpdir(), 'keyrite-home-')) } });
 
 let file: string;
 let issued: IssuedShare[];

@@ -4,14 +4,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/ceremony';
 import { scanForSecrets } from '../helpers/secrets';
+import { runKeyrite } from '../helpers/cli';
 
 /** The terminal runner as an operator uses it, on a fresh KEYRITE_HOME with the embedded demo token. */
 const home = tempDir('cli-demo-home');
 const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '' };
 
-function keyrite(args: string[], input = '') {
-  return spawnSync(process.execPath, ['bin/keyrite.mjs', ...args], { env, encoding: 'utf8', input, timeout: 120_000 });
-}
+const keyrite = (args: string[], input = '') => runKeyrite(args, { env, input });
 
 describe('keyrite ceremony (demo token)', () => {
   const b = path.join(tempDir('cli-b'), 'b');

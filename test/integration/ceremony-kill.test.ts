@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { loadScript } from '../../src/core/ceremony/script';
 import { connectHsm, type HsmConnection } from '../../src/core/hsm/connect';
 import { PEOPLE, tempDir } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
+import { runKeyrite } from '../helpers/cli';
 
 /**
  * kill -9 at every action step, at the worst moment (the action has touched the HSM or the disk,
@@ -24,9 +24,7 @@ writeFileSync(answers, stringify({
 }));
 const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'kill' };
 
-function keyrite(args: string[], extraEnv: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['bin/keyrite.mjs', ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
-}
+const keyrite = (args: string[], extraEnv: Record<string, string> = {}) => runKeyrite(args, { env: { ...env, ...extraEnv }, timeout: 60_000 });
 
 function events(bundle: string): Array<{ seq: number; type: string; data: Record<string, unknown> }> {
   return readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -41,7 +39,8 @@ afterAll(() => conn?.close());
 
 function killAndResume(script: string, step: string, runArgs: string[], resumeArgs: string[]): string {
   const out = path.join(tempDir('kill-out'), 'bundle');
-  const killed = keyrite(['ceremony', 'run', script, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step });
+  // The seal step's worst moment is inside it: CEREMONY_SEALED committed, no bundle file written yet.
+  const killed = keyrite(['ceremony', 'run', script, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step === 'seal' ? 'seal:committed' : step });
   expect(killed.signal, `${step}: the run should have been killed\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
   const id = /Ceremony (\S+):/.exec(killed.stdout)![1];
   const resumed = keyrite(['ceremony', 'resume', id, '--answers', answers, ...resumeArgs]);

@@ -208,19 +208,20 @@ describe('bad input during a ceremony', () => {
     expect(v.lastError).toMatchObject({ code: 'CEREMONY_CUSTODIAN_COUNT' });
   });
 
-  it('a locked database gives a clear error and loses nothing', async () => {
+  it('a locked database stops the runner with a clear error and loses nothing; the next call resumes', async () => {
     const { s, view } = await startAt('hsm-login');
     const other = new sqlite3.Database(path.join(home, 'keyrite.sqlite'));
     await new Promise<void>((resolve, reject) => other.exec('BEGIN EXCLUSIVE', (e) => (e ? reject(e) : resolve())));
     try {
-      const v = await s.provide(view.ceremonyId, { kind: 'pin', pin: hsm.userPin });
-      expect(v.lastError).toMatchObject({ code: 'STORE_LOCKED' });
-      expect(v.current!.id).toBe('hsm-login');
+      const failed = await s.provide(view.ceremonyId, { kind: 'pin', pin: hsm.userPin }).then(() => null, (e: { code: string; message: string }) => e);
+      expect(failed).toMatchObject({ code: 'STORE_LOCKED' });
+      expect(failed!.message).toContain(`keyrite ceremony resume ${view.ceremonyId}`);
     } finally {
       await new Promise<void>((resolve) => other.exec('ROLLBACK', () => other.close(() => resolve())));
     }
-    const retry = await s.provide(view.ceremonyId, { kind: 'continue' }).catch((e) => e);
-    expect(retry.current?.id ?? retry.code).toBeDefined();
+    const resumed = await s.view(view.ceremonyId);
+    expect(resumed.current!.id).toBe('hsm-login');
+    expect(resumed.lastError).toBeNull();
   });
 });
 
@@ -276,7 +277,9 @@ describe('output medium full while the bundle is written', () => {
       const driver = new AnswersDriver(answersFor(hsm));
       while (view.status === 'running' && !view.lastError) view = await service.provide(view.ceremonyId, driver.next(view)!);
       expect(view.lastError).toMatchObject({ code: 'OUTPUT_DISK_FULL' });
-      expect(view.current!.id).toBe('seal');
+      // The seal is committed before any bundle file is written: sealed, with the bundle still to write.
+      expect(view.status).toBe('sealed');
+      expect(view.lastError!.message).toMatch(/is sealed/);
       execFileSync('mount', ['-o', 'remount,size=2m', mnt]);
       view = await service.provide(view.ceremonyId, { kind: 'continue' });
       expect(view.lastError, JSON.stringify(view.lastError)).toBeNull();

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,14 +8,13 @@ import { Pkcs11Module } from '../../src/core/hsm/pkcs11-module';
 import { tempDir } from '../helpers/ceremony';
 import { faultyPkcs11 } from '../helpers/fault-pkcs11';
 import { createTestHsm } from '../helpers/softhsm';
+import { runKeyrite } from '../helpers/cli';
 
 const hsm = createTestHsm(['errors', 'locking']);
 const opened: Array<{ close(): void }> = [];
 afterAll(() => opened.forEach((c) => c.close()));
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['bin/keyrite.mjs', ...args], { env: { ...process.env, KEYRITE_HOME: tempDir('cli-home'), KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'errors', ...env }, encoding: 'utf8' });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runKeyrite(args, { env: { KEYRITE_HOME: tempDir('cli-home'), KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'errors', ...env } });
 
 describe('PKCS#11 errors a custodian can act on', () => {
   it('wrong PIN: names the token and what it says about attempts left', () => {
@@ -100,7 +98,7 @@ describe('keyrite hsm CLI', () => {
 
   it('hsm info on the embedded demo token creates it on first use', () => {
     const home = tempDir('demo-home');
-    const r = spawnSync(process.execPath, ['bin/keyrite.mjs', 'hsm', 'info'], { env: { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '' }, encoding: 'utf8' });
+    const r = runKeyrite(['hsm', 'info'], { env: { KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '' } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("token 'keyrite-demo'  <- selected");
   });
@@ -120,7 +118,7 @@ describe('keyrite hsm CLI', () => {
     const badModule = cli(['hsm', 'info'], { KEYRITE_PKCS11_MODULE: '/opt/none/lib.so' });
     expect(badModule.status).not.toBe(0);
     expect(badModule.stderr).toContain("'/opt/none/lib.so' does not exist");
-    const noPin = spawnSync(process.execPath, ['bin/keyrite.mjs', 'hsm', 'keygen', '--type', 'ec-p256', '--label', 'z'], { env: { ...process.env, KEYRITE_HOME: tempDir('h'), KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'errors', KEYRITE_PIN: '' }, encoding: 'utf8', input: '' });
+    const noPin = runKeyrite(['hsm', 'keygen', '--type', 'ec-p256', '--label', 'z'], { env: { KEYRITE_HOME: tempDir('h'), KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'errors', KEYRITE_PIN: '' } });
     expect(noPin.status).not.toBe(0);
     expect(noPin.stderr).toContain('PIN_REQUIRED');
   });

@@ -6,24 +6,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectHsm, type HsmConnection } from '../../src/core/hsm/connect';
 import { findKeyPair, generateKeyPair, selfTest } from '../../src/core/hsm/keygen';
 import { KEY_TYPES, parseKeyType } from '../../src/core/hsm/key-spec';
-import { createTestHsm } from '../helpers/softhsm';
+import { createTestModule, TEST_MODULES } from '../helpers/modules';
 
-const hsm = createTestHsm(['keygen']);
-let conn: HsmConnection;
+describe.each(TEST_MODULES)('key generation on %s', (moduleName) => {
+  const hsm = createTestModule(moduleName, ['keygen']);
+  let conn: HsmConnection;
 
-beforeAll(() => {
-  conn = connectHsm(hsm.config('keygen'));
-  conn.session.login(hsm.userPin);
-});
-afterAll(() => conn?.close());
+  beforeAll(() => {
+    conn = connectHsm(hsm.config('keygen'));
+    conn.session.login(hsm.userPin);
+  });
+  afterAll(() => conn?.close());
 
-describe('key generation on SoftHSM', () => {
   it.each(KEY_TYPES)('%s: generated sensitive and local, self-tested, public key accepted by openssl', (type) => {
     const spec = parseKeyType(type);
     const key = generateKeyPair(conn.session, { spec, label: `kg-${type}` });
     expect(key.attributes).toMatchObject({
       token: true, private: true, sensitive: true, alwaysSensitive: true, extractable: false,
-      neverExtractable: true, local: true, sign: true, decrypt: false, unwrap: false, derive: false,
+      neverExtractable: true, local: hsm.reportsLocal, sign: true, decrypt: false, unwrap: false, derive: false,
       publicVerify: true, publicEncrypt: false, publicWrap: false,
     });
     expect(key.publicInfo.bits).toBe(spec.bits);

@@ -12,6 +12,7 @@ import { loadPolicy } from '../../src/core/policy';
 import { Store } from '../../src/core/store/db';
 import { Inventory } from '../../src/core/inventory';
 import { createTestHsm } from '../helpers/softhsm';
+import { runKeyrite } from '../helpers/cli';
 
 const hsm = createTestHsm(['cli-inv']);
 const home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-home-'));
@@ -24,10 +25,7 @@ const env = {
   SOFTHSM2_CONF: process.env.SOFTHSM2_CONF,
 };
 
-function keyrite(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/keyrite.mjs', ...args], { env, encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const keyrite = (...args: string[]) => runKeyrite(args, { env });
 
 /** Generate keys on the token and record them, as a ceremony would; then close everything. */
 async function seed(labels: string[]): Promise<Record<string, string>> {
@@ -113,7 +111,7 @@ describe('keyrite inventory', () => {
     expect(r.stdout).toContain('EC P-384');
   });
 
-  it('--csv opens as RFC 4180 CSV with seed 003 columns first; --out never overwrites', () => {
+  it('--csv opens as RFC 4180 CSV with the legacy key-inventory.csv columns first; --out never overwrites', () => {
     const out = path.join(home, 'inventory.csv');
     expect(keyrite('inventory', '--csv', '--out', out).code).toBe(0);
     const rows = JSON.parse(execFileSync('python3', ['-c', 'import csv,json,sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline="")))))', out]).toString()) as string[][];

@@ -181,7 +181,7 @@ describe('records, flags and lookups', () => {
 });
 
 describe('CSV export', () => {
-  it('starts with seed 003 columns and quotes commas, quotes and newlines (RFC 4180)', async () => {
+  it('starts with the legacy key-inventory.csv columns and quotes commas, quotes and newlines (RFC 4180)', async () => {
     await inv.add(newKey({ id: 'ecp384-2030-01', label: 'root, "primary"\nsecond line', createdAt: '2030-01-02T03:04:05Z' }));
     await inv.addFact('ecp384-2030-01', { kind: 'note', text: '=HYPERLINK("x")' });
     const csv = await inv.toCsv();

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import {
   type EventType, type SealResult, type TranscriptEvent, type TranscriptSigner,
 } from '../../src/core/transcript';
 import { createTestHsm } from '../helpers/softhsm';
+import { runKeyrite } from '../helpers/cli';
 
 const hsm = createTestHsm(['transcript']);
 const work = mkdtempSync(path.join(os.tmpdir(), 'keyrite-transcript-'));
@@ -115,10 +116,7 @@ beforeAll(async () => {
 });
 afterAll(() => conn?.close());
 
-function keyrite(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/keyrite.mjs', ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const keyrite = (...args: string[]) => runKeyrite(args);
 
 describe('transcript key', () => {
   it('is EC P-384, sign only, sensitive and never extractable (cannot be wrapped or backed up)', () => {

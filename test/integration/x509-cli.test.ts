@@ -7,6 +7,7 @@ import { connectHsm } from '../../src/core/hsm/connect';
 import { generateKeyPair } from '../../src/core/hsm/keygen';
 import { parseKeyType } from '../../src/core/hsm/key-spec';
 import { createTestHsm } from '../helpers/softhsm';
+import { runKeyrite } from '../helpers/cli';
 
 const hsm = createTestHsm(['x509-cli']);
 const home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-home-'));
@@ -20,10 +21,7 @@ const env = {
   SOFTHSM2_CONF: process.env.SOFTHSM2_CONF,
 };
 
-function keyrite(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/keyrite.mjs', ...args], { env, encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const keyrite = (...args: string[]) => runKeyrite(args, { env });
 
 function openssl(args: string[]): { status: number; out: string } {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });

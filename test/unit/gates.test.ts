@@ -43,6 +43,7 @@ describe('import boundaries (eslint.config.mjs)', () => {
     { name: 'core → src/main', file: 'src/core/ceremony/actions/probe.ts', code: "import * as m from '../../../main/security';\nexport const a = m;\n" },
     { name: 'core → src/cli', file: 'src/core/probe.ts', code: "import * as m from '../cli/io';\nexport const a = m;\n" },
     { name: 'core → src/shared', file: 'src/core/store/probe.ts', code: "import * as m from '../../shared/ipc-contract';\nexport const a = m;\n" },
+    { name: 'core → src/main under the share tokenizer\'s name', file: 'src/core/backup/probe.ts', code: "import * as m from '../../main/share-text';\nexport const a = m;\n" },
     { name: 'core → src/renderer', file: 'src/core/x509/probe.ts', code: "import * as m from '../../renderer/src/app/hooks';\nexport const a = m;\n" },
     { name: 'renderer → node:fs', file: 'src/renderer/src/screens/Probe.tsx', code: "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;\n" },
     { name: 'renderer → fs (no prefix)', file: 'src/renderer/src/Probe.tsx', code: "import fs from 'fs/promises';\nexport const a = fs;\n" },
@@ -63,6 +64,7 @@ describe('import boundaries (eslint.config.mjs)', () => {
   it.each([
     { name: 'core → its own folders and packages', file: 'src/core/hsm/probe.ts', code: "import { KeyriteError } from '../errors';\nimport * as pkcs11js from 'pkcs11js';\nimport path from 'node:path';\nexport const a = [KeyriteError, pkcs11js, path];\n" },
     { name: 'core → a core folder named like a layer one level down', file: 'src/core/ceremony/actions/probe.ts', code: "import * as m from '../../hsm/errors';\nexport const a = m;\n" },
+    { name: 'core → the shared share tokenizer, and only that', file: 'src/core/backup/probe.ts', code: "import { shareTextWords } from '../../shared/share-text';\nexport const a = shareTextWords;\n" },
     { name: 'main → core and shared', file: 'src/main/ipc/probe.ts', code: "import * as c from '../../core/errors';\nimport * as s from '../../shared/ipc-contract';\nimport { app } from 'electron';\nexport const a = [c, s, app];\n" },
     { name: 'renderer → shared and react', file: 'src/renderer/src/app/probe.ts', code: "import * as s from '../../../shared/ipc-contract';\nimport { useState } from 'react';\nexport const a = [s, useState];\n" },
     { name: 'preload → electron and shared', file: 'src/preload/probe.ts', code: "import { contextBridge } from 'electron';\nimport * as s from '../shared/api';\nexport const a = [contextBridge, s];\n" },

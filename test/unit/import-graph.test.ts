@@ -67,6 +67,18 @@ describe('import graph of src/', () => {
     expect(graph.get('src/core/inventory/inventory.ts')).toContain('src/core/store/key-records.ts');
   });
 
+  it("keeps the preload free of schemas: nothing it imports, directly or not, loads zod", () => {
+    const closure = new Set<string>();
+    const walk = (f: string): void => {
+      if (closure.has(f)) return;
+      closure.add(f);
+      for (const d of graph.get(f) ?? []) walk(d);
+    };
+    walk('src/preload/index.ts');
+    expect([...closure].sort()).toEqual(['src/preload/index.ts', 'src/shared/api.ts', 'src/shared/channels.ts']);
+    for (const f of closure) expect(readFileSync(path.join(ROOT, f), 'utf8')).not.toMatch(/from 'zod'/);
+  });
+
   it('has no circle', () => {
     expect(circles(graph)).toEqual([]);
   });

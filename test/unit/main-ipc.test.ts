@@ -134,6 +134,9 @@ describe('handler table', () => {
     [{ modulePath: os.tmpdir() }, 'SETTINGS_MODULE_NOT_FILE', 'is a folder'],
     [{ outputFolder: 'media/usb' }, 'SETTINGS_PATH_RELATIVE', 'is not an absolute path'],
     [{ outputFolder: '/etc/hostname' }, 'SETTINGS_OUTPUT_NOT_FOLDER', 'is a file, not a folder'],
+    [{ tokenUri: 'pkcs11:token=a;pin-value=1234' }, 'SETTINGS_TOKEN_URI_INVALID', 'carries a PIN'],
+    [{ tokenUri: 'token=a' }, 'SETTINGS_TOKEN_URI_INVALID', 'does not start with "pkcs11:"'],
+    [{ moduleArgs: "configdir='sql:/x'\nflags=" }, 'SETTINGS_MODULE_ARGS_INVALID', 'must be one line'],
   ])('settings:set %j is refused with %s', async (patch, code, text) => {
     const r = await table['settings:set'](patch);
     expect(r.ok).toBe(false);
@@ -156,6 +159,17 @@ describe('handler table', () => {
     ]);
     const cleared = await table['settings:set']({ modulePath: '', tokenLabel: '', outputFolder: '' });
     expect(cleared).toMatchObject({ ok: true, value: { modulePath: null, tokenLabel: null, outputFolder: null, effective: { demo: true, outputFolder: path.join(home, 'bundles') } } });
+  });
+
+  it('a token URI and module arguments are saved and applied: the URI names module and serial', async () => {
+    const lib = path.join(home, 'libsoftokn3.so');
+    writeFileSync(lib, 'not really a library');
+    const uri = `pkcs11:token=nss-a;serial=0000000000000000?module-path=${lib}`;
+    const r = await table['settings:set']({ tokenUri: uri, moduleArgs: "configdir='sql:/srv/nssdb' flags=" });
+    expect(r).toMatchObject({ ok: true, value: { tokenUri: uri, moduleArgs: "configdir='sql:/srv/nssdb' flags=", effective: { modulePath: lib, tokenLabel: 'nss-a', demo: false } } });
+    expect(await services.hsmConfig()).toEqual({ modulePath: lib, tokenLabel: 'nss-a', token: { serial: '0000000000000000' }, initArgs: "configdir='sql:/srv/nssdb' flags=", demo: false });
+    const cleared = await table['settings:set']({ tokenUri: '', moduleArgs: '' });
+    expect(cleared).toMatchObject({ ok: true, value: { tokenUri: null, moduleArgs: null } });
   });
 
   it('environment variables that override the settings are named', async () => {

@@ -17,8 +17,8 @@ async function syntheticBackup(threshold = 3, count = 5): Promise<{ backup: Back
   const { issued, split } = await issueShares(kek, randomBytes(4), { threshold, count, custodians: Array.from({ length: count }, (_, i) => `Custodian ${i + 1}`) });
   const spki = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ type: 'spki', format: 'der' });
   const backup: BackupFile = {
-    formatVersion: 1, keyId: 'ecp384-test', keyLabel: 'test key', ckaId: 'abcd', keyType: 'ec-p384', keyUsage: ['sign'],
-    spkiDer: spki.toString('base64'), spkiSha256: spkiFingerprint(spki), wrapMechanism: 'CKM_AES_KEY_WRAP_PAD', wrapTrust: 'untrusted',
+    formatVersion: 2, keyId: 'ecp384-test', keyLabel: 'test key', ckaId: 'abcd', keyType: 'ec-p384', keyUsage: ['sign'],
+    spkiDer: spki.toString('base64'), spkiSha256: spkiFingerprint(spki), wrapMechanism: 'CKM_AES_KEY_WRAP_KWP', wrapFormat: 'rfc5649', pkcs8Length: 56, wrapTrust: 'untrusted',
     wrappedKey: randomBytes(64).toString('base64'), kek: { algorithm: 'AES-256', kcv: '0011223344556677', kcvMethod: 'aes-cmac' },
     split, ceremonyId: 'cer-1', createdAt: '2025-01-02T03:04:05.000Z',
   };
@@ -54,7 +54,15 @@ describe('backup file', () => {
     ['truncated', (t: string) => t.slice(0, t.length / 2), 'BACKUP_CORRUPT', 'ends too early'],
     ['not JSON', (t: string) => t.replace('"formatVersion"', 'formatVersion'), 'BACKUP_CORRUPT', 'not valid JSON'],
     ['a list', () => '[1,2]', 'BACKUP_CORRUPT', 'a list'],
-    ['version 2', (t: string) => t.replace('"formatVersion": 1', '"formatVersion": 2'), 'BACKUP_VERSION', 'format version 2'],
+    ['version 3', (t: string) => t.replace('"formatVersion": 2', '"formatVersion": 3'), 'BACKUP_VERSION', 'format version 3'],
+    ['v2 without its length', (t: string) => t.replace(/"pkcs8Length": \d+,/, ''), 'BACKUP_INVALID', 'field pkcs8Length is missing'],
+    ['v2 without its format', (t: string) => t.replace(/"wrapFormat": "rfc5649",/, ''), 'BACKUP_INVALID', 'field wrapFormat is missing'],
+    ['other wrap format', (t: string) => t.replace('"rfc5649"', '"rfc3394"'), 'BACKUP_INVALID', 'field wrapFormat'],
+    ['length too short for the blob', (t: string) => t.replace(/"pkcs8Length": \d+/, '"pkcs8Length": 48'), 'BACKUP_INVALID', 'an RFC 5649 blob of 64 bytes cannot carry'],
+    ['length too long for the blob', (t: string) => t.replace(/"pkcs8Length": \d+/, '"pkcs8Length": 57'), 'BACKUP_INVALID', 'field pkcs8Length is 57'],
+    ['unknown mechanism', (t: string) => t.replace('CKM_AES_KEY_WRAP_KWP', 'CKM_AES_KEY_WRAP'), 'BACKUP_INVALID', 'field wrapMechanism'],
+    ['v1 with KWP', (t: string) => t.replace('"formatVersion": 2', '"formatVersion": 1').replace(/"wrapFormat": "rfc5649",/, '').replace(/"pkcs8Length": \d+,/, ''), 'BACKUP_INVALID', 'must be CKM_AES_KEY_WRAP_PAD in format version 1'],
+    ['v1 with a v2 field', (t: string) => t.replace('"formatVersion": 2', '"formatVersion": 1').replace('CKM_AES_KEY_WRAP_KWP', 'CKM_AES_KEY_WRAP_PAD'), 'BACKUP_INVALID', 'exists only from format version 2'],
     ['missing KCV', (t: string) => t.replace(/"kcv": "[0-9a-f]+",/, ''), 'BACKUP_INVALID', 'field kek.kcv'],
     ['bad digest', (t: string) => t.replace(/"digest": "[0-9a-f]{4}/, '"digest": "zzzz'), 'BACKUP_INVALID', 'field split.shares[0].digest'],
     ['SPKI hash wrong', (t: string) => t.replace(/"spkiSha256": "[0-9a-f]/, '"spkiSha256": "0'), 'BACKUP_INVALID', 'field spkiSha256'],
@@ -80,7 +88,14 @@ describe('backup file', () => {
     expect(err(() => readBackupFile(path.join(tmp(), 'nope.json'))).code).toBe('BACKUP_NOT_FOUND');
   });
 
-  it('records format version 1', () => expect(BACKUP_FORMAT_VERSION).toBe(1));
+  it('writes format version 2', () => expect(BACKUP_FORMAT_VERSION).toBe(2));
+
+  it('still reads format version 1 (SoftHSM CKM_AES_KEY_WRAP_PAD, no format or length recorded)', async () => {
+    const { backup } = await syntheticBackup();
+    const { wrapFormat: _f, pkcs8Length: _l, ...rest } = backup;
+    const v1 = { ...rest, formatVersion: 1, wrapMechanism: 'CKM_AES_KEY_WRAP_PAD' };
+    expect(parseBackup(JSON.stringify(v1), 'v1')).toEqual(v1);
+  });
 });
 
 describe('checking shares against the backup (before any KEK exists)', () => {

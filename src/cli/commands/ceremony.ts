@@ -10,6 +10,7 @@ import { readBackupFile } from '../../core/backup/backup-file';
 import { INPUT_LIMITS, readInputText } from '../../core/fs/input-file';
 import { checkOutputDir, checkOutputFile } from '../../core/fs/output-dir';
 import { resolveHsmConfig } from '../../core/hsm/config';
+import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive, promptCancelled } from '../io';
 import { askTerminal } from '../terminal-driver';
@@ -39,8 +40,15 @@ function parseParams(list: string[] = []): Record<string, string> {
   return out;
 }
 
-async function openService(): Promise<CeremonyService> {
-  return CeremonyService.open({ home: keyriteHome(), hsm: resolveHsmConfig() });
+/** The HSM: --token / the environment first, else the answers file's token and module arguments. */
+async function openService(answers: Answers | null = null): Promise<CeremonyService> {
+  const env = { ...process.env };
+  if (answers?.token && !env.KEYRITE_TOKEN_URI && !env.KEYRITE_TOKEN_LABEL) {
+    if (isPkcs11Uri(answers.token)) env.KEYRITE_TOKEN_URI = answers.token;
+    else env.KEYRITE_TOKEN_LABEL = answers.token;
+  }
+  if (answers?.moduleArgs && !env.KEYRITE_PKCS11_INIT_ARGS) env.KEYRITE_PKCS11_INIT_ARGS = answers.moduleArgs;
+  return CeremonyService.open({ home: keyriteHome(), hsm: resolveHsmConfig(env) });
 }
 
 /**
@@ -87,7 +95,21 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
   }
 }
 
+/**
+ * Resuming a sealed ceremony adds nothing to it. If a crash had cut the writing of its bundle
+ * short, loading it wrote the missing files from the store and verified the bundle: say so.
+ * Otherwise there is nothing to resume, and the refusal says where the bundle is.
+ */
+function reportSealed(id: string, outDir: string, written: string[]): void {
+  if (written.length === 0) {
+    throw new KeyriteError('CEREMONY_ALREADY_SEALED', `Ceremony ${id} is sealed and its bundle ${outDir} is complete and verified; nothing can be added after the seal.`, { details: { id } });
+  }
+  process.stdout.write(`Ceremony ${id} was sealed, but its bundle was cut short: wrote ${written.join(', ')} from the store and verified the bundle.\nCeremony ${id} sealed. Bundle: ${outDir}\n`);
+}
+
 function finish(view: CeremonyView): void {
+  // Sealed, but the bundle could not be written: the ceremony is safe in the store, the folder is not done.
+  if (view.status === 'sealed' && view.lastError) throw new KeyriteError(view.lastError.code, view.lastError.message, { details: view.lastError.details });
   if (view.status === 'sealed') return;
   if (view.status === 'aborted') process.exit(1);
   throw new KeyriteError('CEREMONY_INCOMPLETE', `Ceremony ${view.ceremonyId} stopped at step '${view.current?.title ?? '?'}'. Resume it with \`keyrite ceremony resume ${view.ceremonyId}\`.`);
@@ -129,7 +151,7 @@ export function registerCeremonyCommands(program: Command): void {
       if (opts.backup) readBackupFile(opts.backup);
       if (!answers && !isInteractive()) throw needsTerminal();
       const out = checkOutputDir(opts.out ?? defaultOut(loaded.script.id));
-      const service = await openService();
+      const service = await openService(answers);
       try {
         const view = await service.start({ script: loaded.file, outDir: out, parameters, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });
         process.stdout.write(`Ceremony ${view.ceremonyId}: ${view.title}${view.demo ? ' (demo rehearsal)' : ''}\nBundle: ${view.outDir}\n`);
@@ -151,11 +173,15 @@ export function registerCeremonyCommands(program: Command): void {
       try {
         const ceremonyId = id ?? (await service.onlyRunning());
         const runner = await service.runner(ceremonyId);
+        if (runner.ceremonyStatus === 'sealed') {
+          reportSealed(runner.id, runner.outDir, runner.bundleRepaired);
+          return;
+        }
         const answers = unattendedAnswers(opts, runner.script.roles.map((r) => r.id));
         if (answers && opts.drillShares) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
         const view = await service.view(ceremonyId);
         process.stdout.write(`Resuming ceremony ${ceremonyId} at step ${(view.current?.index ?? 0) + 1}: ${view.current?.title ?? '(none)'}\n`);
-        if (view.status !== 'running') throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony ${ceremonyId} is already ${view.status}.`);
+        if (view.status !== 'running') throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony ${ceremonyId} is ${view.status}; an ${view.status} ceremony cannot be resumed.`);
         finish(await drive(service, view, answers));
       } finally {
         await service.close();

@@ -42,7 +42,7 @@ export function formatInventoryTable(keys: InventoryKey[]): string {
 export function registerInventoryCommands(program: Command): void {
   const inventory = program
     .command('inventory')
-    .description('list the key inventory (seed 003 key-inventory.csv with --csv)')
+    .description('list the key inventory (as key-inventory.csv with --csv)')
     .option('--csv', 'print RFC 4180 CSV: id, algorithm, size, created, status, then the rest')
     .option('--out <file>', 'write to this file instead of stdout (never overwrites)')
     .option('--policy <file>', 'key policy for the weak/overdue flags (default: the bundled policy)')

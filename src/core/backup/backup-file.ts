@@ -10,15 +10,22 @@ import { spkiFingerprint } from '../hsm/public-key';
 import { KEY_TYPES } from '../hsm/key-spec';
 import { MAX_SHARES, MIN_THRESHOLD } from './share-codec';
 import { SPLIT_ID_PATTERN } from './split-id';
+import { pkcs8LengthFits, WRAP_FORMAT } from './wrap-format';
 
-export const BACKUP_FORMAT_VERSION = 1;
+/**
+ * Version 2 records the wrap format ("rfc5649") and the exact PKCS#8 length, and allows
+ * CKM_AES_KEY_WRAP_KWP. Version 1 (SoftHSM's CKM_AES_KEY_WRAP_PAD, RFC 5649 over zero-padded
+ * PKCS#8, no length) is still read and restored.
+ */
+export const BACKUP_FORMAT_VERSION = 2;
+export const BACKUP_FORMAT_VERSIONS_READ = [1, 2] as const;
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes * 2} lowercase hex characters`);
 const base64 = z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64');
 
-/** Backup file format version 1 (docs/formats.md, "Backup file"). Nothing in it is secret. */
+/** Backup file format versions 1 and 2 (docs/formats.md, "Backup file"). Nothing in it is secret. */
 export const backupFileSchema = z.strictObject({
-  formatVersion: z.literal(BACKUP_FORMAT_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   keyId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected letters, digits, dot, dash or underscore'),
   keyLabel: z.string().min(1),
   /** CKA_ID of the key, hex (may be empty). */
@@ -28,7 +35,12 @@ export const backupFileSchema = z.strictObject({
   keyUsage: z.tuple([z.literal('sign')]),
   spkiDer: base64,
   spkiSha256: hex(32),
-  wrapMechanism: z.literal('CKM_AES_KEY_WRAP_PAD'),
+  /** The PKCS#11 mechanism the source module wrapped with (it yields RFC 5649 there). */
+  wrapMechanism: z.enum(['CKM_AES_KEY_WRAP_KWP', 'CKM_AES_KEY_WRAP_PAD']),
+  /** Version 2: the blob's format, whichever module made it. */
+  wrapFormat: z.literal(WRAP_FORMAT).optional(),
+  /** Version 2: the blob unwraps to exactly this many bytes of DER PKCS#8, nothing after. */
+  pkcs8Length: z.number().int().positive().optional(),
   wrapTrust: z.enum(['trusted', 'untrusted']),
   wrappedKey: base64,
   kek: z.strictObject({
@@ -92,8 +104,8 @@ export function parseBackup(text: string, source: string): BackupFile {
     throw new KeyriteError('BACKUP_CORRUPT', `Backup file '${source}' is damaged: it holds ${Array.isArray(raw) ? 'a list' : typeof raw}, not a backup record. Use another copy of the backup.`, { details: { file: source, problem: 'not an object' } });
   }
   const version = (raw as Record<string, unknown>).formatVersion;
-  if (typeof version === 'number' && version !== BACKUP_FORMAT_VERSION) {
-    throw new KeyriteError('BACKUP_VERSION', `Backup file '${source}' is in format version ${version}; this Keyrite reads version ${BACKUP_FORMAT_VERSION}. Use the Keyrite release that wrote it.`, { details: { file: source, version, supported: [BACKUP_FORMAT_VERSION] } });
+  if (typeof version === 'number' && !(BACKUP_FORMAT_VERSIONS_READ as readonly number[]).includes(version)) {
+    throw new KeyriteError('BACKUP_VERSION', `Backup file '${source}' is in format version ${version}; this Keyrite reads versions ${BACKUP_FORMAT_VERSIONS_READ.join(' and ')}. Use the Keyrite release that wrote it.`, { details: { file: source, version, supported: [...BACKUP_FORMAT_VERSIONS_READ] } });
   }
   const parsed = backupFileSchema.safeParse(raw);
   if (!parsed.success) {
@@ -109,6 +121,15 @@ export function parseBackup(text: string, source: string): BackupFile {
   b.split.shares.forEach((s, i) => {
     if (s.index !== i + 1) throw invalid(source, `split.shares[${i}].index`, `is ${s.index}; shares must be listed as 1..${b.split.count} in order`);
   });
+  if (b.formatVersion === 1) {
+    if (b.wrapMechanism !== 'CKM_AES_KEY_WRAP_PAD') throw invalid(source, 'wrapMechanism', 'must be CKM_AES_KEY_WRAP_PAD in format version 1');
+    if (b.wrapFormat !== undefined || b.pkcs8Length !== undefined) throw invalid(source, b.wrapFormat !== undefined ? 'wrapFormat' : 'pkcs8Length', 'exists only from format version 2');
+  } else {
+    if (b.wrapFormat === undefined) throw invalid(source, 'wrapFormat', `is missing; format version 2 records it ("${WRAP_FORMAT}")`);
+    if (b.pkcs8Length === undefined) throw invalid(source, 'pkcs8Length', 'is missing; format version 2 records the exact PKCS#8 length');
+    const wrappedLength = Buffer.from(b.wrappedKey, 'base64').length;
+    if (!pkcs8LengthFits(wrappedLength, b.pkcs8Length)) throw invalid(source, 'pkcs8Length', `is ${b.pkcs8Length}, which an RFC 5649 blob of ${wrappedLength} bytes cannot carry`);
+  }
   return b;
 }
 

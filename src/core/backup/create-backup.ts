@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { KeyriteError, zeroize } from '../errors';
 import { findKeyPair, readKeyAttributes } from '../hsm/keygen';
 import { parseKeyType, type KeySpec } from '../hsm/key-spec';
-import { pkcs11js } from '../hsm/pkcs11js';
 import type { PublicKeyInfo } from '../hsm/public-key';
 import type { Handle, HsmSession } from '../hsm/session';
 import { backupFilePath, readBackupFile, writeBackupFile, BACKUP_FORMAT_VERSION, type BackupFile } from './backup-file';
 import type { IdentityProof } from './identity';
-import { immediateBackupCheck, WRAP_MECHANISM } from './immediate-check';
+import { immediateBackupCheck } from './immediate-check';
+import { normalizeWrappedKey, rfc5649Mechanism, WRAP_FORMAT } from './wrap-format';
 import { issueShares, checkSplitPolicy, type IssuedShare } from './issue-shares';
 import { chooseKcvMethod, computeKcv, destroyKek, importKek, importTrustedKek, KEK_BYTES, type KcvMethod, type WrapTrust } from './kek';
 
@@ -20,6 +20,8 @@ export interface BackupResult {
   kcvMethod: KcvMethod;
   wrapTrust: WrapTrust;
   immediateCheck: IdentityProof;
+  /** Zero bytes the module appended after the PKCS#8 and Keyrite removed (re-wrapped exact). */
+  trimmedBytes: number;
 }
 
 export interface CreateBackupOptions {
@@ -40,7 +42,8 @@ export interface CreateBackupOptions {
 }
 
 /**
- * Back up a ceremony key: fresh KEK from the HSM's RNG, KCV, wrap (RFC 5649), split m-of-n,
+ * Back up a ceremony key: fresh KEK from the HSM's RNG, KCV, wrap (RFC 5649 over exact DER
+ * PKCS#8, whichever mechanism yields it on this module), split m-of-n,
  * zeroize, write the backup file atomically, re-read it, then unwrap the re-read blob in the same
  * token and prove it is the same key. The session KEK is destroyed before returning.
  */
@@ -50,8 +53,12 @@ export async function createBackup(session: HsmSession, opts: CreateBackupOption
   const target = backupFilePath(opts.outDir, opts.keyId);
   if (existsSync(target)) throw new KeyriteError('BACKUP_EXISTS', `Backup file '${target}' already exists; Keyrite never overwrites a backup. Choose another output folder or move the old file away first.`, { details: { file: target } });
   const trusted = opts.trustedKek === true;
+  if (trusted && !session.module.profile.trustedWrapKeys) {
+    const profile = session.module.profile;
+    throw new KeyriteError('BACKUP_TRUSTED_KEK_UNSUPPORTED', `${profile.description} cannot create a trusted KEK (CKA_TRUSTED, set by the security officer${profile.soPinSettable ? '' : '; its SO PIN is fixed'}). Generate the key without CKA_WRAP_WITH_TRUSTED and back it up with an ordinary KEK, or use an HSM whose security officer can create trusted keys.`, { details: { profile: profile.name } });
+  }
   if (trusted && !opts.pins) throw new KeyriteError('BACKUP_TRUSTED_KEK_PINS', 'A trusted KEK can only be created by the security officer: the SO PIN and the user PIN are needed for this backup.');
-  session.requireMechanism(pkcs11js.CKM_AES_KEY_WRAP_PAD, 'CKM_AES_KEY_WRAP_PAD', 'wrap the key for backup');
+  const wrap = rfc5649Mechanism(session, 'wrap the key for backup');
   const kcvMethod = chooseKcvMethod(session, opts.kcvMethod);
 
   let pair = findKeyPair(session, opts.keyLabel);
@@ -68,7 +75,7 @@ export async function createBackup(session: HsmSession, opts: CreateBackupOption
     } else {
       kekHandle = importKek(session, kek, { wrap: true, unwrap: true });
     }
-    const wrapped = session.wrapKey(WRAP_MECHANISM, kekHandle, pair.privateKey);
+    const blob = normalizeWrappedKey(kek, session.wrapKey(wrap.mechanism, kekHandle, pair.privateKey), wrap.name);
     const { issued, split } = await issueShares(kek, session.random(4), opts);
     zeroize(kek);
 
@@ -81,9 +88,11 @@ export async function createBackup(session: HsmSession, opts: CreateBackupOption
       keyUsage: ['sign'],
       spkiDer: pair.publicInfo.spkiDer.toString('base64'),
       spkiSha256: pair.publicInfo.fingerprint,
-      wrapMechanism: 'CKM_AES_KEY_WRAP_PAD',
+      wrapMechanism: wrap.name,
+      wrapFormat: WRAP_FORMAT,
+      pkcs8Length: blob.pkcs8Length,
       wrapTrust: trusted ? 'trusted' : 'untrusted',
-      wrappedKey: wrapped.toString('base64'),
+      wrappedKey: blob.wrapped.toString('base64'),
       kek: { algorithm: 'AES-256', kcv, kcvMethod },
       split,
       ceremonyId: opts.ceremonyId,
@@ -92,7 +101,7 @@ export async function createBackup(session: HsmSession, opts: CreateBackupOption
     const file = writeBackupFile(opts.outDir, backup);
     const reread = readBackupFile(file);
     const immediateCheck = checked(() => immediateBackupCheck(session, kekHandle!, reread), file);
-    return { file, backup: reread, shares: issued, kcv, kcvMethod, wrapTrust: backup.wrapTrust, immediateCheck };
+    return { file, backup: reread, shares: issued, kcv, kcvMethod, wrapTrust: backup.wrapTrust, immediateCheck, trimmedBytes: blob.trimmedBytes };
   } finally {
     zeroize(kek);
     destroyKek(session, kekHandle);

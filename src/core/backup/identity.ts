@@ -1,6 +1,7 @@
 import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { pkcs11js, type P11 } from '../hsm/pkcs11js';
-import { KeyriteError } from '../errors';
+import { assertNever, KeyriteError } from '../errors';
+import type { HsmProfile } from '../hsm/profile';
 import { CURVES, parseKeyType, type KeySpec } from '../hsm/key-spec';
 import { spkiFingerprint } from '../hsm/public-key';
 import type { Handle, HsmSession } from '../hsm/session';
@@ -88,10 +89,35 @@ export function publicKeyTemplate(spkiDer: Buffer, spec: KeySpec, label: string,
   ];
 }
 
+/**
+ * Vendor attributes the target module's profile needs on a private-key unwrap (NSS: CKA_NSS_DB
+ * = the EC public point), with values taken from the backup's SPKI.
+ */
+export function vendorUnwrapAttributes(profile: HsmProfile, spec: KeySpec, spkiDer: Buffer): P11.Template {
+  return profile.unwrapAttributes
+    .filter((a) => a.keyTypes.includes(spec.algorithm))
+    .map((a) => {
+      switch (a.value) {
+        case 'ec-point':
+          return { type: a.type, value: ecPoint(spkiDer) };
+        default:
+          return assertNever(a.value, 'unwrap attribute value source');
+      }
+    });
+}
+
+/** The uncompressed EC point (04 ‖ x ‖ y) of an EC SPKI. */
+function ecPoint(spkiDer: Buffer): Buffer {
+  const jwk = createPublicKey({ key: spkiDer, format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  if (!jwk.x || !jwk.y) throw new KeyriteError('BACKUP_INVALID', 'The backup\'s public key is not an EC key, so its point cannot be given to the token.');
+  return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+}
+
 /** Private key template for an unwrapped key: sensitive, never extractable again, sign only. */
-export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer }): P11.Template {
+export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer; vendor?: P11.Template }): P11.Template {
   const A = pkcs11js;
   return [
+    ...(opts.vendor ?? []),
     { type: A.CKA_CLASS, value: A.CKO_PRIVATE_KEY },
     { type: A.CKA_KEY_TYPE, value: spec.algorithm === 'rsa' ? A.CKK_RSA : A.CKK_EC },
     { type: A.CKA_TOKEN, value: opts.token },
@@ -105,6 +131,43 @@ export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: str
     { type: A.CKA_UNWRAP, value: false },
     { type: A.CKA_DERIVE, value: false },
   ];
+}
+
+/**
+ * Read back what the token made of an unwrap template and insist on it: some modules ignore part
+ * of the template (NSS sets CKA_DECRYPT on an unwrapped RSA key). A usage flag the token added is
+ * switched off where the token allows it; anything still wrong is refused (the caller destroys
+ * the key).
+ */
+export function enforceUnwrapTemplate(session: HsmSession, key: Handle, template: P11.Template, where: string): void {
+  const A = pkcs11js;
+  const checked = [A.CKA_SENSITIVE, A.CKA_EXTRACTABLE, A.CKA_SIGN, A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE, A.CKA_PRIVATE];
+  const wanted = new Map(template.filter((a) => checked.includes(a.type) && typeof a.value === 'boolean').map((a) => [a.type, a.value as boolean]));
+  const wrong = (): number[] => {
+    const got = session.getAttributesLenient(key, [...wanted.keys()]);
+    return [...wanted.entries()].filter(([t, v]) => got.get(t) !== undefined && (got.get(t)![0] !== 0) !== v).map(([t]) => t);
+  };
+  let bad = wrong();
+  // Only usage flags may be switched off afterwards; SENSITIVE/EXTRACTABLE/PRIVATE wrong means a broken token.
+  const fixable = bad.filter((t) => [A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE].includes(t) && wanted.get(t) === false);
+  if (fixable.length > 0 && fixable.length === bad.length) {
+    try {
+      session.setAttributes(key, fixable.map((type) => ({ type, value: false })));
+    } catch {
+      // Reported below with the attributes that stayed wrong.
+    }
+    bad = wrong();
+  }
+  if (bad.length > 0) {
+    const names = bad.map((t) => attributeName(t)).join(', ');
+    throw new KeyriteError('BACKUP_RESTORED_ATTRIBUTES', `Token '${session.token.label}' did not give the key unwrapped ${where} the attributes Keyrite asked for (${names} wrong, and the token would not change them). It was destroyed; a restored ceremony key must be sensitive, non-extractable and sign-only.`, { details: { attributes: bad.map((t) => attributeName(t)) } });
+  }
+}
+
+function attributeName(type: number): string {
+  const A = pkcs11js;
+  const names: Record<number, string> = { [A.CKA_SENSITIVE]: 'CKA_SENSITIVE', [A.CKA_EXTRACTABLE]: 'CKA_EXTRACTABLE', [A.CKA_SIGN]: 'CKA_SIGN', [A.CKA_DECRYPT]: 'CKA_DECRYPT', [A.CKA_UNWRAP]: 'CKA_UNWRAP', [A.CKA_DERIVE]: 'CKA_DERIVE', [A.CKA_PRIVATE]: 'CKA_PRIVATE' };
+  return names[type] ?? `0x${type.toString(16)}`;
 }
 
 function derOctetString(content: Buffer): Buffer {

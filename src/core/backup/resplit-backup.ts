@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { KeyriteError, zeroize } from '../errors';
-import { pkcs11js } from '../hsm/pkcs11js';
 import type { Handle, HsmSession } from '../hsm/session';
 import { backupFilePath, readBackupFile, writeBackupFile, type BackupFile } from './backup-file';
 import { checked, checkKeyId, type BackupResult } from './create-backup';
@@ -11,6 +10,7 @@ import { destroyKek, importKek } from './kek';
 import { combineShares } from './share-check';
 import type { DecodedShare } from './share-codec';
 import { formatSplitId } from './split-id';
+import { checkWrappedKey, rfc5649Mechanism } from './wrap-format';
 
 export interface ResplitOptions {
   threshold: number;
@@ -31,12 +31,13 @@ export async function resplitBackup(session: HsmSession, backup: BackupFile, sha
   checkKeyId(backup.keyId);
   const target = backupFilePath(opts.outDir, backup.keyId);
   if (existsSync(target)) throw new KeyriteError('BACKUP_EXISTS', `Backup file '${target}' already exists; Keyrite never overwrites a backup. Write the re-split backup to another output folder.`, { details: { file: target } });
-  session.requireMechanism(pkcs11js.CKM_AES_KEY_WRAP_PAD, 'CKM_AES_KEY_WRAP_PAD', 'check the backup');
+  rfc5649Mechanism(session, 'check the backup');
 
   const kek = await combineShares(backup, shares);
   let kekHandle: Handle | undefined;
   try {
     assertKcv(session, kek, backup);
+    checkWrappedKey(kek, backup);
     kekHandle = importKek(session, kek, { wrap: false, unwrap: true });
     let splitIdRaw = session.random(4);
     while (formatSplitId(splitIdRaw) === backup.split.id) splitIdRaw = session.random(4);
@@ -46,7 +47,7 @@ export async function resplitBackup(session: HsmSession, backup: BackupFile, sha
     const file = writeBackupFile(opts.outDir, next);
     const reread = readBackupFile(file);
     const immediateCheck = checked(() => immediateBackupCheck(session, kekHandle!, reread), file);
-    return { file, backup: reread, shares: issued, kcv: reread.kek.kcv, kcvMethod: reread.kek.kcvMethod, wrapTrust: reread.wrapTrust, immediateCheck };
+    return { file, backup: reread, shares: issued, kcv: reread.kek.kcv, kcvMethod: reread.kek.kcvMethod, wrapTrust: reread.wrapTrust, immediateCheck, trimmedBytes: 0 };
   } finally {
     zeroize(kek);
     destroyKek(session, kekHandle);

@@ -1,11 +1,10 @@
 import { KeyriteError, zeroize } from '../errors';
 import { parseKeyType } from '../hsm/key-spec';
-import { pkcs11js } from '../hsm/pkcs11js';
 import { readPublicKey } from '../hsm/public-key';
 import type { Handle, HsmSession } from '../hsm/session';
 import type { BackupFile } from './backup-file';
-import { assertProof, privateKeyFingerprints, proveIdentity, publicKeyTemplate, unwrapTemplate, type IdentityProof } from './identity';
-import { WRAP_MECHANISM } from './immediate-check';
+import { assertProof, enforceUnwrapTemplate, privateKeyFingerprints, proveIdentity, publicKeyTemplate, unwrapTemplate, vendorUnwrapAttributes, type IdentityProof } from './identity';
+import { checkWrappedKey, rfc5649Mechanism } from './wrap-format';
 import { assertKcv } from './kcv-check';
 import { destroyKek, importKek } from './kek';
 import { combineShares } from './share-check';
@@ -29,7 +28,8 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
   if (existing.length > 0) {
     throw new KeyriteError('HSM_LABEL_EXISTS', `Token '${session.token.label}' already holds ${existing.length} object(s) labelled '${label}'. Keyrite will not restore over it: restore under another label, or into an empty token.`, { details: { label, tokenLabel: session.token.label } });
   }
-  session.requireMechanism(pkcs11js.CKM_AES_KEY_WRAP_PAD, 'CKM_AES_KEY_WRAP_PAD', 'unwrap the backed-up key');
+  // The TARGET module's RFC 5649 mechanism, whatever the source module used: the format is the same.
+  const { mechanism } = rfc5649Mechanism(session, 'unwrap the backed-up key');
   const spec = parseKeyType(backup.keyType);
   const id = Buffer.from(backup.ckaId, 'hex');
 
@@ -39,10 +39,13 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
   let publicKey: Handle | undefined;
   try {
     assertKcv(session, kek, backup);
+    checkWrappedKey(kek, backup);
     kekHandle = importKek(session, kek, { wrap: false, unwrap: true });
     zeroize(kek);
+    const vendor = vendorUnwrapAttributes(session.module.profile, spec, Buffer.from(backup.spkiDer, 'base64'));
+    const template = unwrapTemplate(spec, { token: true, label, id, vendor });
     try {
-      privateKey = session.unwrapKey(WRAP_MECHANISM, kekHandle, Buffer.from(backup.wrappedKey, 'base64'), unwrapTemplate(spec, { token: true, label, id }));
+      privateKey = session.unwrapKey(mechanism, kekHandle, Buffer.from(backup.wrappedKey, 'base64'), template);
     } catch (e) {
       throw new KeyriteError('BACKUP_UNWRAP_FAILED', `The wrapped key in backup '${backup.keyId}' did not unwrap, although the KEK is right (its check value matched): the wrapped key in the file is damaged or was altered. Nothing was created in token '${session.token.label}'; use another copy of the backup file.`, {
         details: { keyId: backup.keyId, tokenLabel: session.token.label, hsmCode: e instanceof KeyriteError ? e.code : null },
@@ -51,6 +54,7 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
     }
     destroyKek(session, kekHandle);
     kekHandle = undefined;
+    enforceUnwrapTemplate(session, privateKey, template, `into token '${session.token.label}'`);
     publicKey = session.createObject(publicKeyTemplate(Buffer.from(backup.spkiDer, 'base64'), spec, label, id), 'create the restored public key');
     const fromToken = readPublicKey(session, publicKey).fingerprint;
     const proof = proveIdentity(session, privateKey, backup, [fromToken, ...privateKeyFingerprints(session, privateKey, spec)]);

@@ -2,6 +2,7 @@ import { KeyriteError } from '../errors';
 import { formatSplitId, splitIdBytes, SPLIT_ID_PATTERN } from './split-id';
 import { CHECK_SYMBOLS, checksumSymbols, checksumValid, findRepairs } from './word-checksum';
 import { closestWords, lookupWord, WORDS } from './wordlist';
+import { shareTextWords } from '../../shared/share-text';
 
 /**
  * Share format version 1 (docs/formats.md, "Share format"):
@@ -66,7 +67,7 @@ export function encodeShare(share: DecodedShare): string[] {
  * Throws SHARE_UNKNOWN_WORD, SHARE_WORD_COUNT, SHARE_CHECKSUM, SHARE_VERSION or SHARE_MALFORMED.
  */
 export function decodeShare(text: string): DecodedShare {
-  const tokens = tokenize(text);
+  const tokens = shareTextWords(text);
   const symbols: number[] = [];
   const unknown: Array<{ position: number; word: string; suggestions: string[] }> = [];
   tokens.forEach((token, i) => {
@@ -147,19 +148,6 @@ function checksumError(symbols: number[]): KeyriteError {
   return new KeyriteError('SHARE_CHECKSUM', `The share's checksum does not match and no single word change explains it: more than one word is wrong. Compare every word with your card and retry.`, {
     details: { kind: 'several', position: null, suggestion: null, candidates: substitutions.length + swaps.length },
   });
-}
-
-function tokenize(text: string): string[] {
-  const out: string[] = [];
-  for (const rawLine of text.normalize('NFKC').toLowerCase().split(/\r?\n/)) {
-    // The header line printed above the words ("share 2 of 5 · needs 3 · split 7F3A-91C2") may be pasted too.
-    if (/^\s*share\s+\d+\s+of\s+\d+\b/.test(rawLine)) continue;
-    for (let token of rawLine.split(/[\s,;·]+/)) {
-      token = token.replace(/^\d+[.):]*/, '').replace(/[.,;:!?]+$/, '');
-      if (token.length > 0) out.push(token);
-    }
-  }
-  return out;
 }
 
 function orList(items: string[]): string {

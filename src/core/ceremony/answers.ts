@@ -5,6 +5,10 @@ import { KeyriteError } from '../errors';
 import type { CeremonyView, Need, StepInput } from './types';
 
 const answersSchema = z.strictObject({
+  /** The token to run on: a PKCS#11 URI (pkcs11:token=…;serial=…?module-path=…) or a label. */
+  token: z.string().min(1).optional(),
+  /** PKCS#11 module initialisation arguments (NSS: configdir=…); not secret. */
+  moduleArgs: z.string().min(1).optional(),
   participants: z.array(z.strictObject({ id: z.string(), name: z.string(), roles: z.array(z.string()).min(1) })).optional(),
   /** Drills and tests only: a PIN in a file is for demo and test tokens. */
   pin: z.string().optional(),

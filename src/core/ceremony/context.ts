@@ -5,7 +5,7 @@ import type { HsmSession } from '../hsm/session';
 import type { KeyPolicy } from '../policy';
 import type { Store } from '../store/db';
 import type { Inventory } from '../inventory';
-import type { EventType, TranscriptEvent } from '../transcript';
+import type { EventType, TranscriptEvent, TranscriptSigner } from '../transcript';
 import type { Parameters } from './parameters';
 import type { InterfaceLister } from './preflight';
 import type { CeremonyScript, ScriptStep } from './script';
@@ -54,6 +54,8 @@ export interface CeremonyState {
   actionState: Record<string, unknown>;
   evidence: Record<string, unknown> | null;
   signoffs: Array<{ personId: string; name: string; role: string }>;
+  /** The transcript key's label, committed before the key is made (so a crash after is recognised). */
+  transcriptKeyAnnounced?: string;
   transcriptKey?: { label: string; spkiSha256: string };
   keys: Record<string, KeyRef>;
   backup?: BackupRef;
@@ -94,8 +96,12 @@ export interface ActionContext {
   person(id: string): Participant;
   /** Every event of this ceremony so far, from the store. */
   events(): Promise<TranscriptEvent[]>;
-  /** Mark the ceremony sealed (the seal action only). */
-  markSealed(sealed: NonNullable<CeremonyState['sealed']>): void;
+  /**
+   * Seal the ceremony (the seal action only): CEREMONY_SEALED, the transcript's signature by
+   * `signer` and the sealed status are committed together, then the bundle is written from the
+   * store. `data` is CEREMONY_SEALED's evidence; the runner adds the event count.
+   */
+  seal(signer: TranscriptSigner, data: Record<string, unknown>): Promise<void>;
 }
 
 /** Secrets held in memory only, for as long as the runner object lives. Lost on restart, by design. */

@@ -6,8 +6,11 @@ import { fileSystemError } from '../fs/fs-errors';
 import { prepareOutputDir } from '../fs/output-dir';
 import { connectHsm, type HsmConnection } from '../hsm/connect';
 import type { HsmSession } from '../hsm/session';
+import { crashPoint } from '../fault';
+import { CeremonyRepository, type CeremonyStatus, type SealRecord } from '../store/ceremonies';
 import type { Store } from '../store/db';
-import { eventLine, makeEvent, type EventType, type TranscriptEvent } from '../transcript';
+import { makeEvent, signTranscript, verifyBundle, writeSealedBundle, type EventType, type TranscriptEvent, type TranscriptSigner, type WrittenBundle } from '../transcript';
+import { hexToPgpWords } from '../transcript/pgp-words';
 import { HANDLERS } from './actions';
 import { shareCardForReveal } from './actions/shares';
 import { killHereForCrashTest } from './fault';
@@ -16,23 +19,9 @@ import { resolveParameters, type Parameters } from './parameters';
 import { roleSpecs, type CeremonyScript, type LoadedScript, type ScriptStep } from './script';
 import type { CeremonyView, Need, Participant, ShareCard, StepInput, StepStatus } from './types';
 
-interface CeremonyRow {
-  id: string;
-  script_id: string;
-  script_version: string;
-  script_sha256: string;
-  script_path: string;
-  title: string;
-  status: 'running' | 'sealed' | 'aborted';
-  current_step: number;
-  parameters: string;
-  state: string;
-  out_dir: string;
-  demo: number;
-  created_at: string;
-}
-
 export interface StartOptions {
+  /** The new ceremony's id (see newCeremonyId); the caller holds its lock before it starts. */
+  id: string;
   loaded: LoadedScript;
   outDir: string;
   parameters?: Record<string, unknown>;
@@ -40,10 +29,26 @@ export interface StartOptions {
   tokenLabel?: string;
 }
 
+/** A new ceremony's id: date, script id and 24 random bits. */
+export function newCeremonyId(now: Date, scriptId: string): string {
+  return `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${scriptId}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The runner as the store last saw it; memory returns to this whenever a step is not saved. */
+interface Committed {
+  state: string;
+  index: number;
+  status: CeremonyStatus;
+  head: TranscriptEvent | null;
+  version: number;
+}
+
 /**
  * The ceremony state machine. A step runs its action (if any), then collects the sign-offs its
  * script asks for, then completes. Every change is written with its transcript events in one
- * sqlite transaction before the runner moves on, so a crash resumes exactly where it stopped.
+ * sqlite transaction (a compare-and-set on the state version) before the runner moves on, so a
+ * crash resumes exactly where it stopped. If a write fails, memory goes back to the last saved
+ * state and the runner stops: nothing more is shown or done until the ceremony is resumed.
  */
 export class CeremonyRunner {
   private head: TranscriptEvent | null;
@@ -51,6 +56,13 @@ export class CeremonyRunner {
   private commitHooks: Array<(tx: Store) => Promise<void>> = [];
   private lastError: CeremonyView['lastError'] = null;
   private readonly secrets: VolatileSecrets = { collected: [] };
+  private readonly repo: CeremonyRepository;
+  private committed: Committed;
+  private halted: KeyriteError | null = null;
+  /** Bundle files a resume of a sealed ceremony had to write (empty: the bundle was complete). */
+  bundleRepaired: string[] = [];
+  /** The seal is committed but writing its bundle failed; 'continue' tries again. */
+  private bundleUnwritten = false;
 
   private constructor(
     private readonly deps: RunnerDeps,
@@ -58,24 +70,26 @@ export class CeremonyRunner {
     readonly script: CeremonyScript,
     readonly params: Parameters,
     private state: CeremonyState,
-    private status: 'running' | 'sealed' | 'aborted',
+    private status: CeremonyStatus,
     private index: number,
     readonly outDir: string,
     readonly demo: boolean,
     head: TranscriptEvent | null,
+    private stateVersion: number,
   ) {
     this.head = head;
+    this.repo = new CeremonyRepository(deps.store);
+    this.committed = this.snapshot();
   }
 
   // ---------------------------------------------------------------- lifecycle
 
   static async start(deps: RunnerDeps, opts: StartOptions): Promise<CeremonyRunner> {
-    const { loaded } = opts;
+    const { loaded, id } = opts;
     const { values, warnings } = resolveParameters(loaded.script, opts.parameters ?? {}, deps.policy);
     const outDir = path.resolve(opts.outDir);
     prepareOutDir(outDir);
     const now = deps.now();
-    const id = `${now.toISOString().slice(0, 10).replace(/-/g, '')}-${loaded.script.id}-${randomBytes(3).toString('hex')}`;
     const state: CeremonyState = {
       tokenLabel: opts.tokenLabel ?? (typeof values.targetToken === 'string' ? values.targetToken : deps.hsm.tokenLabel),
       participants: [],
@@ -88,7 +102,7 @@ export class CeremonyRunner {
       collected: [],
       artifacts: {},
     };
-    const runner = new CeremonyRunner(deps, id, loaded.script, values, state, 'running', 0, outDir, opts.demo === true, null);
+    const runner = new CeremonyRunner(deps, id, loaded.script, values, state, 'running', 0, outDir, opts.demo === true, null, 1);
     runner.state.phase = runner.phaseFor(loaded.script.steps[0]);
     runner.emit('CEREMONY_STARTED', {
       scriptId: loaded.script.id,
@@ -107,32 +121,38 @@ export class CeremonyRunner {
       outDir,
     });
     runner.emitStepStarted();
-    await deps.store.transaction(async (tx) => {
-      await tx.run(
-        `INSERT INTO ceremonies (id, script_id, script_version, script_sha256, script_path, title, status, current_step, parameters, state, out_dir, demo, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'running', 0, ?, ?, ?, ?, ?, ?)`,
-        [id, loaded.script.id, loaded.script.version, loaded.sha256, loaded.file, loaded.script.title, JSON.stringify(values), JSON.stringify(state), outDir, runner.demo ? 1 : 0, now.toISOString(), now.toISOString()],
-      );
-      for (const [i, s] of loaded.script.steps.entries()) {
-        await tx.run('INSERT INTO steps (ceremony_id, idx, step_id, title, status) VALUES (?, ?, ?, ?, ?)', [id, i, s.id, s.title, i === 0 ? 'running' : 'pending']);
-      }
-      await runner.writePending(tx);
-    });
+    const events = runner.chainPending();
+    await deps.store.transaction((tx) =>
+      runner.repo.create(tx, {
+        id, scriptId: loaded.script.id, scriptVersion: loaded.script.version, scriptSha256: loaded.sha256, scriptPath: loaded.file, title: loaded.script.title,
+        parameters: values, state: runner.state, outDir, demo: runner.demo, steps: loaded.script.steps.map((s) => ({ id: s.id, title: s.title })), at: now.toISOString(),
+      }, events),
+    );
+    runner.pending = [];
+    runner.head = events[events.length - 1] ?? null;
+    runner.committed = runner.snapshot();
     await runner.skipInactiveSteps();
     return runner;
   }
 
+  /**
+   * The ceremony as the store has it. A running one records CEREMONY_RESUMED; a sealed one gets
+   * no event (nothing follows the seal) but its bundle is completed from the store if a crash cut
+   * the writing short, and verified.
+   */
   static async load(deps: RunnerDeps, id: string, loadScriptFile: (file: string) => LoadedScript): Promise<CeremonyRunner> {
-    const row = await deps.store.get<CeremonyRow>('SELECT * FROM ceremonies WHERE id = ?', [id]);
+    const repo = new CeremonyRepository(deps.store);
+    const row = await repo.get<CeremonyState>(id);
     if (!row) throw new KeyriteError('CEREMONY_NOT_FOUND', `No ceremony with id '${id}' is in the store. Run \`keyrite ceremony status\` to list ceremonies.`, { details: { id } });
-    const loaded = loadScriptFile(row.script_path);
-    if (loaded.sha256 !== row.script_sha256) {
-      throw new KeyriteError('CEREMONY_SCRIPT_CHANGED', `The script of ceremony '${id}' (${row.script_path}) changed since the ceremony started (SHA-256 ${loaded.sha256.slice(0, 16)}… instead of ${row.script_sha256.slice(0, 16)}…). Restore the original script to resume; a ceremony cannot change its script midway.`, { details: { id } });
+    const loaded = loadScriptFile(row.scriptPath);
+    if (loaded.sha256 !== row.scriptSha256) {
+      throw new KeyriteError('CEREMONY_SCRIPT_CHANGED', `The script of ceremony '${id}' (${row.scriptPath}) changed since the ceremony started (SHA-256 ${loaded.sha256.slice(0, 16)}… instead of ${row.scriptSha256.slice(0, 16)}…). Restore the original script to resume; a ceremony cannot change its script midway.`, { details: { id } });
     }
-    const last = await deps.store.get<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq DESC LIMIT 1', [id]);
-    const head = last ? (JSON.parse(last.line) as TranscriptEvent) : null;
-    const runner = new CeremonyRunner(deps, id, loaded.script, JSON.parse(row.parameters) as Parameters, JSON.parse(row.state) as CeremonyState, row.status, row.current_step, row.out_dir, row.demo === 1, head);
-    if (row.status === 'running' && head?.type !== 'CEREMONY_SEALED') {
+    const head = await repo.lastEvent(id);
+    const runner = new CeremonyRunner(deps, id, loaded.script, row.parameters as Parameters, row.state, row.status, row.currentStep, row.outDir, row.demo, head, row.stateVersion);
+    if (row.status === 'sealed' || head?.type === 'CEREMONY_SEALED') {
+      runner.bundleRepaired = (await runner.writeBundle()).written;
+    } else if (row.status === 'running') {
       runner.emit('CEREMONY_RESUMED', { step: runner.currentStep?.id ?? null, index: runner.index, phase: runner.state.phase });
       await runner.commit();
     }
@@ -153,11 +173,12 @@ export class CeremonyRunner {
     return this.status === 'running' ? this.script.steps[this.index] : undefined;
   }
 
-  get ceremonyStatus(): 'running' | 'sealed' | 'aborted' {
+  get ceremonyStatus(): CeremonyStatus {
     return this.status;
   }
 
   async view(): Promise<CeremonyView> {
+    if (this.halted) throw this.halted;
     const step = this.currentStep;
     let current: CeremonyView['current'] = null;
     let revealedShare: CeremonyView['revealedShare'];
@@ -237,27 +258,58 @@ export class CeremonyRunner {
   async provide(input: StepInput): Promise<CeremonyView> {
     this.lastError = null;
     const step = this.currentStep;
-    if (!step) throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony '${this.id}' is ${this.status}; it takes no more input.`);
+    if (this.halted) throw this.halted;
+    if (!step && this.status === 'sealed' && this.bundleUnwritten && input.kind === 'continue') return this.retryBundle();
+    if (!step) throw this.notRunning('takes no more input');
     try {
       await this.apply(step, input);
     } catch (caught) {
+      // Whatever the step did in memory and did not save is undone: memory is the store again.
+      this.restoreCommitted();
+      if (this.halted) throw this.stop();
       const e = fileSystemError(caught) ?? caught;
       if (!isKeyriteError(e) || errorMeta(e.code).fixedBy === 'developer') throw e;
       this.lastError = { code: e.code, message: e.message, details: e.details };
-      this.pending = [];
-      this.commitHooks = [];
       if (errorMeta(e.code).endsHsmSession) {
         // The token may be gone or reset: drop the session so the next attempt logs in afresh.
         this.secrets.conn?.close();
         this.secrets.conn = undefined;
       }
       // Once CEREMONY_SEALED is in the chain nothing may follow it; the error is shown, not recorded.
-      if (this.head?.type !== 'CEREMONY_SEALED') {
+      if (this.status === 'running') {
         this.emit('ERROR_RECORDED', { step: step.id, code: e.code, message: e.message });
-        await this.commit().catch(() => undefined);
+        try {
+          await this.commit();
+        } catch {
+          throw this.stop();
+        }
       }
     }
     return this.view();
+  }
+
+  /** Sealed, but the bundle could not be written (say, the output medium was full): write it again, no event. */
+  private async retryBundle(): Promise<CeremonyView> {
+    try {
+      this.bundleRepaired = (await this.writeBundle()).written;
+      this.bundleUnwritten = false;
+    } catch (e) {
+      const err = e as KeyriteError;
+      this.lastError = { code: err.code, message: err.message, details: err.details };
+    }
+    return this.view();
+  }
+
+  /** True once a store write failed: the runner does nothing more; the ceremony is resumed from the store. */
+  get isHalted(): boolean {
+    return this.halted !== null;
+  }
+
+  private notRunning(what: string): KeyriteError {
+    if (this.status === 'sealed') {
+      return new KeyriteError('CEREMONY_ALREADY_SEALED', `Ceremony '${this.id}' is sealed and ${what}: nothing can be added after the seal. Its bundle is in ${this.outDir}.`, { details: { id: this.id } });
+    }
+    return new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony '${this.id}' is ${this.status}; it ${what}.`, { details: { id: this.id } });
   }
 
   private async apply(step: ScriptStep, input: StepInput): Promise<void> {
@@ -293,6 +345,8 @@ export class CeremonyRunner {
       outcome = await handler.provide(ctx, input);
     }
     killHereForCrashTest(step.id);
+    // The seal committed the ceremony's end itself.
+    if (this.status === 'sealed') return this.close();
     if (outcome === 'done') await this.actionDone(step);
     else await this.commit();
   }
@@ -347,17 +401,7 @@ export class CeremonyRunner {
   }
 
   private async completeStep(step: ScriptStep): Promise<void> {
-    if (this.status === 'sealed') {
-      // Nothing may follow CEREMONY_SEALED in the chain: the seal step ends the ceremony as it is.
-      this.index = this.script.steps.length;
-      await this.commit(async (tx) => {
-        await tx.run("UPDATE steps SET status = 'done', finished_at = ? WHERE ceremony_id = ? AND status != 'done'", [this.deps.now().toISOString(), this.id]);
-      });
-      this.close();
-      return;
-    }
     this.emit('STEP_COMPLETED', { index: this.index, title: step.title, signoffs: this.state.signoffs.map((s) => `${s.personId}:${s.role}`), evidence: this.state.evidence ?? {} });
-    const finished = this.index;
     this.index += 1;
     this.state.actionState = {};
     this.state.evidence = null;
@@ -367,10 +411,7 @@ export class CeremonyRunner {
       this.state.phase = this.phaseFor(next);
       this.emitStepStarted();
     }
-    await this.commit(async (tx) => {
-      await tx.run("UPDATE steps SET status = 'done', finished_at = ? WHERE ceremony_id = ? AND idx = ?", [this.deps.now().toISOString(), this.id, finished]);
-      if (next) await tx.run("UPDATE steps SET status = 'running', started_at = ? WHERE ceremony_id = ? AND idx = ?", [this.deps.now().toISOString(), this.id, this.index]);
-    });
+    await this.commit();
     await this.skipInactiveSteps();
   }
 
@@ -403,17 +444,19 @@ export class CeremonyRunner {
    */
   async printShareCard(): Promise<ShareCard> {
     const step = this.currentStep;
+    if (this.halted) throw this.halted;
     if (!step) {
       throw new KeyriteError('SHARE_CARD_UNAVAILABLE', `Ceremony '${this.id}' is ${this.status}; a share card can be printed only while a share is shown during its hand-out.`);
     }
     const need = await this.currentNeed(step);
-    const card = await shareCardForReveal(this.context(step), need.kind === 'shareHandout' ? need.phase : null);
+    let card: ShareCard;
     try {
+      card = await shareCardForReveal(this.context(step), need.kind === 'shareHandout' ? need.phase : null);
       await this.commit();
     } catch (e) {
       // Not printed, so not recorded later either.
-      this.pending = [];
-      throw e;
+      this.restoreCommitted();
+      throw this.halted ? this.stop() : e;
     }
     return card;
   }
@@ -424,7 +467,8 @@ export class CeremonyRunner {
    * `checkedIn: false`, so the transcript does not claim a participant decided it.
    */
   async abort(reason: string, personId: string): Promise<CeremonyView> {
-    if (this.status !== 'running') throw new KeyriteError('CEREMONY_NOT_RUNNING', `Ceremony '${this.id}' is already ${this.status}.`);
+    if (this.halted) throw this.halted;
+    if (this.status !== 'running') throw this.notRunning('cannot be aborted');
     if (!reason.trim()) throw new KeyriteError('CEREMONY_ABORT_REASON', 'Say why the ceremony is aborted; the reason goes into the transcript.');
     const checkedIn = this.state.participants.length > 0;
     const person = this.state.participants.find((p) => p.id === personId);
@@ -434,7 +478,11 @@ export class CeremonyRunner {
     if (!personId.trim()) throw new KeyriteError('CEREMONY_PERSON_UNKNOWN', 'Say who decided to abort the ceremony; the name goes into the transcript.');
     this.emit('CEREMONY_ABORTED', { reason: reason.trim(), personId, name: person?.name ?? null, checkedIn: person !== undefined, step: this.currentStep?.id ?? null, index: this.index }, person ? person.id : null);
     this.status = 'aborted';
-    await this.commit();
+    try {
+      await this.commit();
+    } catch {
+      throw this.stop();
+    }
     this.close();
     return this.view();
   }
@@ -443,8 +491,10 @@ export class CeremonyRunner {
 
   connection(): HsmConnection {
     if (!this.secrets.conn) {
+      // A URI's serial/model select the configured token only, not a drill's target token.
+      const token = this.state.tokenLabel === this.deps.hsm.tokenLabel ? this.deps.hsm.token : undefined;
       try {
-        this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel }, { factory: this.deps.pkcs11Factory });
+        this.secrets.conn = connectHsm({ ...this.deps.hsm, tokenLabel: this.state.tokenLabel, token }, { factory: this.deps.pkcs11Factory });
       } catch (e) {
         // Mid-ceremony the token cannot be swapped for another label: say what can be done now.
         if (!isKeyriteError(e, 'HSM_TOKEN_NOT_FOUND')) throw e;
@@ -467,9 +517,12 @@ export class CeremonyRunner {
     this.pending.push({ type, data, actor, step: this.script.steps[this.index]?.id ?? null });
   }
 
-  private async writePending(tx: Store): Promise<void> {
+  /** The pending emits as the next events of the chain (nothing is written; the head does not move). */
+  private chainPending(): TranscriptEvent[] {
+    const out: TranscriptEvent[] = [];
+    let head = this.head;
     for (const p of this.pending) {
-      const event = makeEvent(this.head, {
+      head = makeEvent(head, {
         at: this.deps.now().toISOString(),
         ceremony: this.id,
         step: p.step !== undefined ? p.step : (this.script.steps[this.index]?.id ?? null),
@@ -477,46 +530,116 @@ export class CeremonyRunner {
         type: p.type,
         data: p.data,
       });
-      await tx.run('INSERT INTO events (ceremony_id, seq, line, hash) VALUES (?, ?, ?, ?)', [this.id, event.seq, eventLine(event), event.hash]);
-      this.head = event;
+      out.push(head);
     }
-    this.pending = [];
+    return out;
   }
 
   /**
    * Write pending events, the state, the step index and status, plus any store work, in ONE
-   * transaction. On failure nothing is written and the in-memory state is rolled back.
+   * transaction that only succeeds if nobody saved this ceremony since this runner last did. On
+   * failure nothing is written, memory returns to the last saved state and the runner stops.
    */
   async commit(extra?: (tx: Store) => Promise<void>): Promise<void> {
-    const snapshot = { head: this.head, state: JSON.stringify(this.state), index: this.index, status: this.status };
-    const pendingCopy = [...this.pending];
+    await this.persist(this.chainPending(), extra);
+  }
+
+  private async persist(events: TranscriptEvent[], extra?: (tx: Store) => Promise<void>, seal?: SealRecord): Promise<void> {
+    if (this.halted) throw this.halted;
     const hooks = this.commitHooks;
     this.commitHooks = [];
+    crashPoint('commit:before');
     try {
-      await this.deps.store.transaction(async (tx) => {
-        await this.writePending(tx);
+      this.stateVersion = await this.deps.store.transaction(async (tx) => {
+        const version = await this.repo.save(tx, { id: this.id, expectedVersion: this.stateVersion, events, state: this.state, currentStep: this.index, status: this.status, at: this.deps.now().toISOString() });
+        if (seal) await this.repo.saveSeal(tx, seal);
         for (const hook of hooks) await hook(tx);
         if (extra) await extra(tx);
-        await tx.run('UPDATE ceremonies SET state = ?, current_step = ?, status = ?, updated_at = ? WHERE id = ?', [JSON.stringify(this.state), this.index, this.status, this.deps.now().toISOString(), this.id]);
+        return version;
       });
     } catch (e) {
-      this.head = snapshot.head;
-      this.state = JSON.parse(snapshot.state) as CeremonyState;
-      this.index = snapshot.index;
-      this.status = snapshot.status;
-      this.pending = pendingCopy;
-      throw e;
+      this.restoreCommitted();
+      const cause = isKeyriteError(e) ? e : new KeyriteError('STORE_ERROR', `Keyrite could not save ceremony '${this.id}' (${e instanceof Error ? e.message : String(e)}).`, { cause: e });
+      this.halted = new KeyriteError(cause.code, `${cause.message} Ceremony ${this.id} stopped at its last saved point (${this.whereNow()}); nothing after it was shown or recorded. Fix the problem, then resume with \`keyrite ceremony resume ${this.id}\`.`, { details: { ...(cause.details ?? {}), ceremonyId: this.id, stopped: true }, cause });
+      throw this.halted;
+    }
+    this.pending = [];
+    if (events.length > 0) this.head = events[events.length - 1];
+    this.committed = this.snapshot();
+    crashPoint('commit:after');
+  }
+
+  private snapshot(): Committed {
+    return { state: JSON.stringify(this.state), index: this.index, status: this.status, head: this.head, version: this.stateVersion };
+  }
+
+  /** Back to what the store holds: the state, position and chain head of the last commit. */
+  private restoreCommitted(): void {
+    const c = this.committed;
+    this.state = JSON.parse(c.state) as CeremonyState;
+    this.index = c.index;
+    this.status = c.status;
+    this.head = c.head;
+    this.stateVersion = c.version;
+    this.pending = [];
+    this.commitHooks = [];
+  }
+
+  private whereNow(): string {
+    const step = this.script.steps[this.index];
+    return step ? `step ${this.index + 1} of ${this.script.steps.length}, ${step.title}` : this.status;
+  }
+
+  /** After a failed write: drop every secret and the HSM session; the halted error says how to go on. */
+  private stop(): KeyriteError {
+    this.close();
+    return this.halted!;
+  }
+
+  /**
+   * Seal, phase 1: CEREMONY_SEALED is chained after anything pending, the whole transcript is
+   * signed by the transcript key and the signature checked, then the event, the signature and the
+   * sealed status are committed in ONE transaction. Phase 2 writes the bundle from the store
+   * (writeBundle), which a resume repeats if a crash cut it short. No event ever follows.
+   */
+  async seal(signer: TranscriptSigner, data: Record<string, unknown>): Promise<void> {
+    if (this.status !== 'running') throw this.notRunning('cannot be sealed again');
+    const stored = await this.repo.events(this.id);
+    this.emit('CEREMONY_SEALED', { events: stored.length + this.pending.length + 1, ...data });
+    const fresh = this.chainPending();
+    const signed = await signTranscript([...stored, ...fresh], signer);
+    crashPoint('seal:signed');
+    this.state.sealed = { finalHash: signed.finalHash, finalHashWords: hexToPgpWords(signed.finalHash), keyFingerprintWords: hexToPgpWords(signed.spkiSha256), bundle: this.outDir };
+    this.status = 'sealed';
+    this.index = this.script.steps.length;
+    await this.persist(fresh, undefined, { ceremonyId: this.id, ...signed, sealedAt: this.deps.now().toISOString() });
+    crashPoint('seal:committed');
+    this.bundleUnwritten = true;
+    await this.writeBundle();
+    this.bundleUnwritten = false;
+  }
+
+  /** Seal, phase 2: the bundle's files from the committed seal record, then verified as `keyrite verify` would. */
+  private async writeBundle(): Promise<WrittenBundle> {
+    const seal = await this.repo.seal(this.id);
+    if (!seal) {
+      throw new KeyriteError('CEREMONY_SEAL_UNRECORDED', `Ceremony '${this.id}' ends with CEREMONY_SEALED but the store holds no signature for it (it was sealed by an older Keyrite that did not record one). Its bundle cannot be completed from the store; keep the store and the token for investigation.`, { details: { id: this.id } });
+    }
+    try {
+      const written = await writeSealedBundle({ dir: this.outDir, events: await this.repo.events(this.id), seal });
+      await verifyBundle(this.outDir);
+      return written;
+    } catch (e) {
+      // The cause keeps its own code (OUTPUT_DISK_FULL, BUNDLE_FILE_CHANGED…); the sentence says the seal is safe.
+      const cause = fileSystemError(e) ?? e;
+      const code = isKeyriteError(cause) ? cause.code : 'CEREMONY_BUNDLE_INCOMPLETE';
+      const why = cause instanceof Error ? cause.message : String(cause);
+      throw new KeyriteError(code, `Ceremony '${this.id}' is sealed (its signed transcript is saved), but its bundle in '${this.outDir}' could not be completed: ${why} Fix that, then continue, or run \`keyrite ceremony resume ${this.id}\`, to write the missing files.`, { details: { ...(isKeyriteError(cause) ? cause.details : {}), id: this.id, dir: this.outDir, sealed: true }, cause });
     }
   }
 
   async events(): Promise<TranscriptEvent[]> {
-    const rows = await this.deps.store.all<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq', [this.id]);
-    return rows.map((r) => JSON.parse(r.line) as TranscriptEvent);
-  }
-
-  markSealed(sealed: NonNullable<CeremonyState['sealed']>): void {
-    this.state.sealed = sealed;
-    this.status = 'sealed';
+    return this.repo.events(this.id);
   }
 
   private context(step: ScriptStep): ActionContext {
@@ -551,7 +674,7 @@ export class CeremonyRunner {
         return p;
       },
       events: () => this.events(),
-      markSealed: (sealed) => this.markSealed(sealed),
+      seal: (signer, data) => this.seal(signer, data),
     };
   }
 }

@@ -4,18 +4,16 @@ import { DEMO_SO_PIN, DEMO_USER_PIN, ensureDemoSoftHsm, type HsmConfig } from '.
 import { initSoftHsmToken, softHsmTokenLabels } from '../hsm/softhsm';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
 import { loadPolicy, type KeyPolicy } from '../policy';
+import { CeremonyLock } from '../store/ceremony-lock';
+import { CeremonyRepository } from '../store/ceremonies';
 import { Store } from '../store/db';
 import { Inventory } from '../inventory';
 import type { RunnerDeps } from './context';
 import type { InterfaceLister } from './preflight';
-import { CeremonyRunner } from './runner';
+import { CeremonyRunner, newCeremonyId } from './runner';
 import { listScripts, loadScript, parseScript, readScriptText, type LoadedScript } from './script';
 import { checkCeremonyStart } from './validate';
 import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput } from './types';
-
-function stepTitle(step: { step_id: string; title: string | null } | undefined): string | null {
-  return step ? step.title ?? step.step_id : null;
-}
 
 export const APP_VERSION = process.env.KEYRITE_VERSION ?? '0.1.0';
 
@@ -43,14 +41,23 @@ export interface StartRequest {
  * The ceremony engine's front door, shared by the terminal runner and the desktop app's IPC
  * handlers. Runners live here between calls, so secrets held in memory (a logged-in session,
  * shares being handed out) survive from one input to the next but never reach the store.
+ *
+ * A runner lives here only while this process holds its ceremony's lock (CeremonyLock): taken
+ * before a ceremony is started or loaded, kept until the service closes, so the CLI, the desktop
+ * app and a second window never run one ceremony at once. A runner stopped by a failed store
+ * write is dropped (and its lock given back), so the next call resumes from the store.
  */
 export class CeremonyService {
   private readonly runners = new Map<string, CeremonyRunner>();
+  private readonly locks = new Map<string, CeremonyLock>();
+  private readonly repo: CeremonyRepository;
 
   private constructor(
     readonly deps: RunnerDeps,
     readonly home: string,
-  ) {}
+  ) {
+    this.repo = new CeremonyRepository(deps.store);
+  }
 
   static async open(opts: ServiceOptions): Promise<CeremonyService> {
     const store = await Store.open(storePath(opts.home), { create: !opts.storeMustExist });
@@ -73,23 +80,7 @@ export class CeremonyService {
   }
 
   async listCeremonies(): Promise<CeremonySummary[]> {
-    const rows = await this.deps.store.all<{ id: string; script_id: string; title: string; status: CeremonySummary['status']; current_step: number; out_dir: string; created_at: string; updated_at: string; script_path: string }>(
-      'SELECT id, script_id, title, status, current_step, out_dir, created_at, updated_at, script_path FROM ceremonies ORDER BY created_at DESC',
-    );
-    const counts = await this.deps.store.all<{ ceremony_id: string; n: number }>('SELECT ceremony_id, COUNT(*) AS n FROM steps GROUP BY ceremony_id');
-    const titles = await this.deps.store.all<{ ceremony_id: string; idx: number; step_id: string; title: string | null }>('SELECT ceremony_id, idx, step_id, title FROM steps');
-    return rows.map((r) => ({
-      id: r.id,
-      scriptId: r.script_id,
-      title: r.title,
-      status: r.status,
-      currentStep: r.current_step,
-      stepCount: counts.find((c) => c.ceremony_id === r.id)?.n ?? 0,
-      currentStepTitle: r.status === 'running' ? stepTitle(titles.find((t) => t.ceremony_id === r.id && t.idx === r.current_step)) : null,
-      outDir: r.out_dir,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    }));
+    return this.repo.list();
   }
 
   async start(req: StartRequest): Promise<CeremonyView> {
@@ -108,9 +99,17 @@ export class CeremonyService {
     if (req.drillSharesFile) parameters.drillSharesFile = req.drillSharesFile;
     // Everything is checked before anyone checks in and before the HSM does anything.
     await checkCeremonyStart(loaded, parameters, this.deps);
-    const runner = await CeremonyRunner.start(this.deps, { loaded, outDir: req.outDir, parameters, demo: req.demo });
-    this.runners.set(runner.id, runner);
-    return runner;
+    const id = newCeremonyId(this.deps.now(), loaded.script.id);
+    const lock = await CeremonyLock.acquire(this.repo, id);
+    try {
+      const runner = await CeremonyRunner.start(this.deps, { id, loaded, outDir: req.outDir, parameters, demo: req.demo });
+      this.locks.set(id, lock);
+      this.runners.set(id, runner);
+      return runner;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
   }
 
   /** A rehearsal that restores into a fresh token (a recovery drill) gets it made in the demo store, with the demo PINs. */
@@ -122,29 +121,59 @@ export class CeremonyService {
     if (!softHsmTokenLabels(dir).includes(label)) initSoftHsmToken(dir, label, DEMO_USER_PIN, DEMO_SO_PIN);
   }
 
+  /**
+   * The ceremony's runner, loaded from the store (which records CEREMONY_RESUMED, or completes a
+   * sealed ceremony's bundle) once this process holds its lock; CEREMONY_IN_USE if another does.
+   */
   async runner(id: string): Promise<CeremonyRunner> {
     const existing = this.runners.get(id);
     if (existing) return existing;
-    const runner = await CeremonyRunner.load(this.deps, id, (file) => parseScript(readScriptText(file), file));
-    this.runners.set(id, runner);
-    return runner;
+    const lock = await CeremonyLock.acquire(this.repo, id);
+    try {
+      const runner = await CeremonyRunner.load(this.deps, id, (file) => parseScript(readScriptText(file), file));
+      this.locks.set(id, lock);
+      this.runners.set(id, runner);
+      return runner;
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  /** Run `fn` on the ceremony's runner; a runner that stopped on a failed store write is let go. */
+  private async withRunner<T>(id: string, fn: (runner: CeremonyRunner) => Promise<T>): Promise<T> {
+    const runner = await this.runner(id);
+    try {
+      return await fn(runner);
+    } finally {
+      if (runner.isHalted) await this.release(id);
+    }
+  }
+
+  /** Close a ceremony's runner here and give its lock back, so another process may take it. */
+  async release(id: string): Promise<void> {
+    this.runners.get(id)?.close();
+    this.runners.delete(id);
+    const lock = this.locks.get(id);
+    this.locks.delete(id);
+    await lock?.release();
   }
 
   async view(id: string): Promise<CeremonyView> {
-    return (await this.runner(id)).view();
+    return this.withRunner(id, (r) => r.view());
   }
 
   async provide(id: string, input: StepInput): Promise<CeremonyView> {
-    return (await this.runner(id)).provide(input);
+    return this.withRunner(id, (r) => r.provide(input));
   }
 
   async abort(id: string, reason: string, personId: string): Promise<CeremonyView> {
-    return (await this.runner(id)).abort(reason, personId);
+    return this.withRunner(id, (r) => r.abort(reason, personId));
   }
 
   /** The share on screen as a printable card (reveal phase only); see CeremonyRunner.printShareCard. */
   async shareCard(id: string): Promise<ShareCard> {
-    return (await this.runner(id)).printShareCard();
+    return this.withRunner(id, (r) => r.printShareCard());
   }
 
   /** The one ceremony in progress, for `resume` without an id. */
@@ -156,8 +185,7 @@ export class CeremonyService {
   }
 
   async close(): Promise<void> {
-    for (const r of this.runners.values()) r.close();
-    this.runners.clear();
+    for (const id of [...this.runners.keys()]) await this.release(id);
     await this.deps.store.close();
   }
 }

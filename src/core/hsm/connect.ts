@@ -12,9 +12,9 @@ export interface HsmConnection {
 
 /** Load the module, find the token by label and open a session. Closing undoes all three. */
 export function connectHsm(config: HsmConfig, options: { factory?: Pkcs11Factory } = {}): HsmConnection {
-  const module = Pkcs11Module.open(config.modulePath, options.factory);
+  const module = Pkcs11Module.open(config.modulePath, { factory: options.factory, initArgs: config.initArgs });
   try {
-    const token = findToken(module, config.tokenLabel);
+    const token = findToken(module, { label: config.tokenLabel, ...config.token });
     const session = HsmSession.open(module, token);
     return {
       config,

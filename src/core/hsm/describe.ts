@@ -1,15 +1,22 @@
 import type { HsmConfig } from './config';
 import { keyriteMechanismSupport, type MechanismSupport } from './mechanisms';
 import { Pkcs11Module, type ModuleInfo } from './pkcs11-module';
-import { listTokens, type TokenSummary } from './token';
+import { describeTokenQuery, listTokens, tokenMatches, type TokenSummary } from './token';
+import { formatPkcs11Uri } from './pkcs11-uri';
 
 export interface TokenDescription extends Omit<TokenSummary, 'slot'> {
   mechanisms: MechanismSupport[];
+  /** RFC 7512 URI naming this token (with its module), for settings, answers files and other tools. */
+  uri: string;
+  selected: boolean;
 }
 
 export interface HsmDescription {
-  module: ModuleInfo;
+  module: ModuleInfo & { profile: string };
+  /** The configured token label (empty when the token is chosen by serial/model alone). */
   selectedToken: string;
+  /** How the token is chosen, in words ("labelled 'x' with serial '1234'"). */
+  selectedBy: string;
   demo: boolean;
   tokens: TokenDescription[];
 }
@@ -19,14 +26,20 @@ export interface HsmDescription {
  * and which of the mechanisms Keyrite relies on each token supports. Needs no login.
  */
 export function describeHsm(config: HsmConfig): HsmDescription {
-  const module = Pkcs11Module.open(config.modulePath);
+  const module = Pkcs11Module.open(config.modulePath, { initArgs: config.initArgs });
   try {
+    const query = { label: config.tokenLabel, ...config.token };
     const tokens = listTokens(module).map((token) => {
       // The slot handle is only valid inside this process: it is not part of the description.
       const { slot: _slot, ...rest } = token;
-      return { ...rest, mechanisms: token.present ? keyriteMechanismSupport(module, token) : [] };
+      return {
+        ...rest,
+        mechanisms: token.present ? keyriteMechanismSupport(module, token) : [],
+        uri: formatPkcs11Uri({ token: token.label, serial: token.serial, model: token.model, manufacturer: token.manufacturer, modulePath: config.modulePath }),
+        selected: token.present && token.flags.tokenInitialized && tokenMatches(token, query),
+      };
     });
-    return { module: { ...module.info }, selectedToken: config.tokenLabel, demo: config.demo, tokens };
+    return { module: { ...module.info, profile: module.profile.name }, selectedToken: config.tokenLabel, selectedBy: describeTokenQuery(query), demo: config.demo, tokens };
   } finally {
     module.close();
   }
@@ -37,7 +50,8 @@ export function formatHsmDescription(d: HsmDescription): string {
   const lines: string[] = [];
   lines.push(`Module:   ${d.module.path}`);
   lines.push(`          ${d.module.manufacturer} — ${d.module.description} (library ${d.module.libraryVersion}, Cryptoki ${d.module.cryptokiVersion})`);
-  lines.push(`Selected: token '${d.selectedToken}'${d.demo ? ' (embedded demo token)' : ''}`);
+  lines.push(`          module profile: ${d.module.profile}`);
+  lines.push(`Selected: the token ${d.selectedBy}${d.demo ? ' (embedded demo token)' : ''}`);
   for (const t of d.tokens) {
     lines.push('');
     if (!t.present) {
@@ -49,8 +63,9 @@ export function formatHsmDescription(d: HsmDescription): string {
       lines.push(`Slot ${t.slotId}: uninitialized token (${t.manufacturer} ${t.model}) — initialize it with the vendor's tools before use`);
       continue;
     }
-    lines.push(`Slot ${t.slotId}: token '${t.label}'${t.label === d.selectedToken ? '  <- selected' : ''}`);
+    lines.push(`Slot ${t.slotId}: token '${t.label}'${t.selected ? '  <- selected' : ''}`);
     lines.push(`  serial ${t.serial}, ${t.manufacturer} ${t.model}, firmware ${t.firmware}, hardware ${t.hardware}`);
+    lines.push(`  uri: ${t.uri}`);
     const flags = Object.entries(t.flags).filter(([, v]) => v).map(([k]) => k);
     lines.push(`  flags: ${flags.join(', ') || 'none'}; PIN length ${t.minPinLength}-${t.maxPinLength}`);
     lines.push('  mechanisms:');

@@ -11,3 +11,5 @@ export * from './session';
 export * from './sign';
 export * from './softhsm';
 export * from './token';
+export * from './profile';
+export * from './pkcs11-uri';

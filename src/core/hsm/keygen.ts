@@ -120,7 +120,7 @@ export function generateKeyPair(session: HsmSession, req: KeyGenRequest): Genera
   const pair = session.generateKeyPair(mechanism, publicTemplate, privateTemplate);
   try {
     const attributes = readKeyAttributes(session, pair.privateKey, pair.publicKey);
-    const problems = attributeProblems(attributes, req);
+    const problems = attributeProblems(attributes, { ...req, reportsLocal: session.module.profile.reportsLocal });
     const publicInfo = readPublicKey(session, pair.publicKey);
     if (publicInfo.algorithm !== req.spec.algorithm || publicInfo.bits !== req.spec.bits) {
       problems.push(`the public key is ${publicInfo.algorithm.toUpperCase()}-${publicInfo.bits}, not ${describeKeySpec(req.spec)}`);
@@ -172,7 +172,7 @@ export function readKeyAttributes(session: HsmSession, privateKey: Handle, publi
  * The rules a freshly generated ceremony key must satisfy. `local` and `alwaysSensitive` prove
  * the key was born in the token and never seen in the clear.
  */
-export function attributeProblems(a: KeyAttributeReport, req: { wrappable?: boolean; generated?: boolean }): string[] {
+export function attributeProblems(a: KeyAttributeReport, req: { wrappable?: boolean; generated?: boolean; reportsLocal?: boolean }): string[] {
   const problems: string[] = [];
   const expect = (ok: boolean, text: string): void => {
     if (!ok) problems.push(text);
@@ -181,7 +181,8 @@ export function attributeProblems(a: KeyAttributeReport, req: { wrappable?: bool
   expect(a.private, 'CKA_PRIVATE is false');
   expect(a.sensitive, 'CKA_SENSITIVE is false (the key could be read in the clear)');
   expect(a.alwaysSensitive || req.generated === false, 'CKA_ALWAYS_SENSITIVE is false');
-  expect(a.local || req.generated === false, 'CKA_LOCAL is false (the key was not generated in the token)');
+  // Some modules (NSS) report CKA_LOCAL=false even on keys they generated: their profile says so.
+  expect(a.local || req.generated === false || req.reportsLocal === false, 'CKA_LOCAL is false (the key was not generated in the token)');
   expect(a.sign, 'CKA_SIGN is false');
   expect(!a.decrypt, 'CKA_DECRYPT is true (signing keys must not decrypt)');
   expect(!a.unwrap, 'CKA_UNWRAP is true (signing keys must not unwrap)');

@@ -2,6 +2,7 @@ import { pkcs11js } from './pkcs11js';
 import type { Pkcs11Module } from './pkcs11-module';
 import { ckrCall } from './ckr';
 import type { TokenSummary } from './token';
+import { WRAP_MECHANISMS } from './profile';
 
 /** The mechanisms Keyrite relies on, with what each is for (shown by `keyrite hsm info`). */
 export const KEYRITE_MECHANISMS: ReadonlyArray<{ name: string; code: number; purpose: string; required: boolean }> = [
@@ -11,7 +12,8 @@ export const KEYRITE_MECHANISMS: ReadonlyArray<{ name: string; code: number; pur
   { name: 'CKM_SHA384_RSA_PKCS_PSS', code: pkcs11js.CKM_SHA384_RSA_PKCS_PSS, purpose: 'RSA-PSS signatures', required: false },
   { name: 'CKM_SHA256_RSA_PKCS', code: pkcs11js.CKM_SHA256_RSA_PKCS, purpose: 'RSA PKCS#1 v1.5 signatures', required: false },
   { name: 'CKM_ECDSA', code: pkcs11js.CKM_ECDSA, purpose: 'ECDSA signatures (transcript, certificates)', required: true },
-  { name: 'CKM_AES_KEY_WRAP_PAD', code: pkcs11js.CKM_AES_KEY_WRAP_PAD, purpose: 'KEK-wrapped backup (RFC 5649)', required: true },
+  { name: 'CKM_AES_KEY_WRAP_KWP', code: WRAP_MECHANISMS.CKM_AES_KEY_WRAP_KWP, purpose: 'KEK-wrapped backup (RFC 5649)', required: false },
+  { name: 'CKM_AES_KEY_WRAP_PAD', code: pkcs11js.CKM_AES_KEY_WRAP_PAD, purpose: 'KEK-wrapped backup (RFC 5649 only where the profile says so)', required: false },
   { name: 'CKM_AES_CMAC', code: pkcs11js.CKM_AES_CMAC, purpose: 'KEK check value (preferred)', required: false },
   { name: 'CKM_AES_ECB', code: pkcs11js.CKM_AES_ECB, purpose: 'KEK check value (fallback)', required: false },
 ];

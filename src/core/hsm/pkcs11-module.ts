@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { pkcs11js, type P11 } from './pkcs11js';
 import { KeyriteError } from '../errors';
 import { ckrCall, ckrName } from './ckr';
+import { profileForModule, type HsmProfile } from './profile';
 
 /**
  * The subset of the pkcs11js API Keyrite calls. Tests wrap the real module in a thin proxy that
@@ -16,6 +17,13 @@ interface LoadedModule {
   api: Pkcs11Api;
   refs: number;
   info: ModuleInfo;
+  initArgs: string | undefined;
+}
+
+export interface OpenModuleOptions {
+  factory?: Pkcs11Factory;
+  /** Module initialisation arguments (pReserved of C_Initialize), e.g. NSS's configdir. */
+  initArgs?: string;
 }
 
 export interface ModuleInfo {
@@ -40,16 +48,27 @@ export class Pkcs11Module {
     readonly path: string,
     readonly api: Pkcs11Api,
     readonly info: ModuleInfo,
+    /** What this module does differently (resources/hsm-profiles). */
+    readonly profile: HsmProfile,
   ) {}
 
-  static open(path: string, factory: Pkcs11Factory = defaultFactory): Pkcs11Module {
+  static open(path: string, options: OpenModuleOptions = {}): Pkcs11Module {
     checkModulePath(path);
+    const initArgs = options.initArgs || undefined;
+    const profile = profileForModule(path);
     const existing = loaded.get(path);
     if (existing) {
+      if (existing.initArgs !== initArgs) {
+        // One process can initialize a library once; a second set of arguments would be ignored silently.
+        throw new KeyriteError('HSM_MODULE_INIT_CONFLICT', `The PKCS#11 module '${path}' is already in use in this process with other initialisation arguments. Finish the other operation first, or use the same KEYRITE_PKCS11_INIT_ARGS.`, { details: { path } });
+      }
       existing.refs += 1;
-      return new Pkcs11Module(path, existing.api, existing.info);
+      return new Pkcs11Module(path, existing.api, existing.info, profile);
     }
-    const api = factory();
+    if (profile.init.style === 'library-parameters' && !initArgs) {
+      throw new KeyriteError('HSM_MODULE_INIT_ARGS_MISSING', `The PKCS#11 module '${path}' (${profile.description}) needs initialisation arguments. Set KEYRITE_PKCS11_INIT_ARGS (or the module arguments in the settings)${profile.init.example ? `, for example: ${profile.init.example}` : ''}.`, { details: { path, profile: profile.name } });
+    }
+    const api = (options.factory ?? defaultFactory)();
     try {
       api.load(path);
     } catch (e) {
@@ -60,14 +79,18 @@ export class Pkcs11Module {
       );
     }
     try {
-      api.C_Initialize();
+      if (initArgs) api.C_Initialize({ libraryParameters: initArgs });
+      else api.C_Initialize();
     } catch (e) {
       if (ckrName(e) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
         safe(() => api.close());
+        const hint = initArgs
+          ? `Check the initialisation arguments in KEYRITE_PKCS11_INIT_ARGS or the settings${profile.init.example ? ` (for ${profile.description}: ${profile.init.example})` : ''}`
+          : "Check the module's configuration (for SoftHSM: SOFTHSM2_CONF and its token directory)";
         throw new KeyriteError(
           'HSM_MODULE_INIT_FAILED',
-          `The PKCS#11 module '${path}' loaded but failed to initialize (${shortReason(e)}). Check the module's configuration (for SoftHSM: SOFTHSM2_CONF and its token directory).`,
-          { details: { path }, cause: e },
+          `The PKCS#11 module '${path}' loaded but failed to initialize (${shortReason(e)}). ${hint}.`,
+          { details: { path, profile: profile.name }, cause: e },
         );
       }
     }
@@ -86,8 +109,8 @@ export class Pkcs11Module {
       safe(() => api.close());
       throw e;
     }
-    loaded.set(path, { api, refs: 1, info });
-    return new Pkcs11Module(path, api, info);
+    loaded.set(path, { api, refs: 1, info, initArgs });
+    return new Pkcs11Module(path, api, info, profile);
   }
 
   /** Finalize and unload when this was the last user. Safe to call twice. */

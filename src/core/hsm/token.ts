@@ -2,6 +2,7 @@ import { pkcs11js } from './pkcs11js';
 import { KeyriteError } from '../errors';
 import { ckrCall } from './ckr';
 import type { Pkcs11Module } from './pkcs11-module';
+import type { TokenSelector } from './config';
 
 export interface TokenFlags {
   loginRequired: boolean;
@@ -92,16 +93,69 @@ export function listTokens(module: Pkcs11Module): TokenSummary[] {
   return slots.map((slot) => readToken(module, slot));
 }
 
-/** Tokens are found by label: slot ids are not stable (SoftHSM assigns random ones). */
-export function findToken(module: Pkcs11Module, label: string): TokenSummary {
+/** What identifies the wanted token: its label, and any of serial/model/manufacturer. */
+export interface TokenQuery extends TokenSelector {
+  /** Empty: any label (the token is chosen by the other fields). */
+  label: string;
+}
+
+export function describeTokenQuery(q: TokenQuery): string {
+  const parts: string[] = [];
+  if (q.label) parts.push(`labelled '${q.label}'`);
+  if (q.serial !== undefined) parts.push(`with serial '${q.serial}'`);
+  if (q.model !== undefined) parts.push(`of model '${q.model}'`);
+  if (q.manufacturer !== undefined) parts.push(`made by '${q.manufacturer}'`);
+  return parts.join(' ') || 'of any kind';
+}
+
+export function tokenMatches(t: TokenSummary, q: TokenQuery): boolean {
+  return (q.label === '' || t.label === q.label)
+    && (q.serial === undefined || t.serial === q.serial)
+    && (q.model === undefined || t.model === q.model)
+    && (q.manufacturer === undefined || t.manufacturer === q.manufacturer);
+}
+
+/**
+ * Tokens are found by label (slot ids are not stable: SoftHSM assigns random ones), or by
+ * serial/model where labels are not reliable (some modules rename them, e.g. OpenSC's
+ * "label (UserPIN)"). A plain string is a label.
+ */
+export function findToken(module: Pkcs11Module, query: string | TokenQuery): TokenSummary {
+  const q: TokenQuery = typeof query === 'string' ? { label: query } : query;
+  const desc = describeTokenQuery(q);
   const tokens = listTokens(module).filter((t) => t.present);
-  const matches = tokens.filter((t) => t.label === label);
+  const matches = tokens.filter((t) => tokenMatches(t, q));
   if (matches.length === 1) return matches[0];
   if (matches.length > 1) {
-    throw new KeyriteError('HSM_TOKEN_AMBIGUOUS', `${matches.length} tokens are labelled '${label}' (serials ${matches.map((t) => t.serial).join(', ')}). Relabel one of them or remove it before the ceremony.`, { details: { label } });
+    throw new KeyriteError('HSM_TOKEN_AMBIGUOUS', `${matches.length} tokens ${desc} are present (serials ${matches.map((t) => t.serial || '(none)').join(', ')}; labels ${matches.map((t) => `'${t.label}'`).join(', ')}). Name the token more exactly (a PKCS#11 URI with token= and serial=), or remove one before the ceremony.`, { details: { ...q } });
   }
-  const known = tokens.map((t) => `'${t.label}'`).join(', ') || 'none';
-  throw new KeyriteError('HSM_TOKEN_NOT_FOUND', `No token labelled '${label}' was found in module '${module.path}' (tokens present: ${known}). Insert the token or choose another label.`, { details: { label, present: tokens.map((t) => t.label) } });
+  const known = tokens.map((t) => `'${t.label}' (serial ${t.serial || 'none'})`).join(', ') || 'none';
+  throw new KeyriteError('HSM_TOKEN_NOT_FOUND', `No token ${desc} was found in module '${module.path}' (tokens present: ${known}). Insert the token or choose another one.`, { details: { ...q, present: tokens.map((t) => t.label) } });
+}
+
+/** PKCS#11 token labels are 32 bytes, blank-padded (CK_TOKEN_INFO.label, C_InitToken pLabel). */
+export const TOKEN_LABEL_BYTES = 32;
+
+/**
+ * The label as C_InitToken must receive it: UTF-8, padded with spaces to 32 bytes. pkcs11js
+ * passes the string as given, and modules read 32 bytes regardless (SoftHSM then stores NULs,
+ * tpm2-pkcs11 refuses).
+ */
+export function padTokenLabel(label: string): string {
+  const bytes = Buffer.byteLength(label, 'utf8');
+  if (label.length === 0 || bytes > TOKEN_LABEL_BYTES) {
+    throw new KeyriteError('HSM_TOKEN_LABEL_INVALID', `A token label must be 1 to ${TOKEN_LABEL_BYTES} bytes of UTF-8; '${label}' is ${bytes}. Choose a shorter label.`, { details: { label, bytes } });
+  }
+  if (label !== label.trimEnd()) {
+    throw new KeyriteError('HSM_TOKEN_LABEL_INVALID', `The token label '${label}' ends in spaces, which PKCS#11 uses as padding: the token would report it without them. Remove the trailing spaces.`, { details: { label } });
+  }
+  return label + ' '.repeat(TOKEN_LABEL_BYTES - bytes);
+}
+
+/** Initialize the token in `slot` (C_InitToken) with a padded label. Destroys what the token held. */
+export function initToken(module: Pkcs11Module, slot: Buffer, soPin: string, label: string): void {
+  const padded = padTokenLabel(label);
+  ckrCall({ operation: 'initialize the token', tokenLabel: label }, () => module.api.C_InitToken(slot, soPin, padded));
 }
 
 /** The PIN-counter flags, as a sentence for the "wrong PIN" message. */

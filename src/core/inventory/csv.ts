@@ -1,12 +1,15 @@
 import type { InventoryKey } from './types';
 
 export interface CsvOptions {
-  /** Include the per-key columns after seed 003's five (default true). */
+  /** Include the per-key columns after the five legacy ones (default true). */
   full?: boolean;
 }
 
-/** Seed 003's key-inventory.csv columns come first, in its order, so its tooling keeps working. */
-export const SEED_COLUMNS = ['id', 'algorithm', 'size', 'created', 'status'] as const;
+/**
+ * The five columns of the key-inventory.csv kept by hand before Keyrite (id, algorithm, size,
+ * created, status) come first, in that order, so spreadsheets and scripts built on it keep working.
+ */
+export const LEGACY_COLUMNS = ['id', 'algorithm', 'size', 'created', 'status'] as const;
 export const EXTRA_COLUMNS = [
   'label', 'curve', 'purpose', 'token_label', 'token_serial', 'fingerprint_sha256', 'ceremony_id', 'rotation_due',
   'weak', 'overdue', 'flag_reasons', 'backups', 'certificates', 'facts',
@@ -42,6 +45,6 @@ function row(k: InventoryKey, full: boolean): unknown[] {
 /** The whole inventory as RFC 4180 CSV (CRLF line ends, header row). */
 export function inventoryCsv(keys: InventoryKey[], opts: CsvOptions = {}): string {
   const full = opts.full ?? true;
-  const header = full ? [...SEED_COLUMNS, ...EXTRA_COLUMNS] : [...SEED_COLUMNS];
+  const header = full ? [...LEGACY_COLUMNS, ...EXTRA_COLUMNS] : [...LEGACY_COLUMNS];
   return [csvRecord(header), ...keys.map((k) => csvRecord(row(k, full)))].join('\r\n') + '\r\n';
 }

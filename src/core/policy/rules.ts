@@ -29,7 +29,7 @@ function knownPurpose(policy: KeyPolicy, b: ReportBuilder, purpose: string): pur
   return b.rule('purpose.known', Object.hasOwn(policy.purposes, purpose), 'error', () => `'${purpose}' is not a key purpose. Use one of: ${Object.keys(policy.purposes).join(', ')}.`);
 }
 
-/** Key type and size for a purpose (seed 003 "Key Requirements"; RSA ≥ 3072 for CA keys). */
+/** Key type and size for a purpose (the key policy's key requirements; RSA ≥ 3072 for CA keys). */
 export function checkKeyType(policy: KeyPolicy, req: { type: string; purpose: KeyPurpose }): PolicyReport {
   const b = new ReportBuilder();
   if (!knownPurpose(policy, b, req.purpose)) return b.build();

@@ -79,4 +79,28 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: step titles, so ceremony lists can say where a ceremony stands without its script.
   `ALTER TABLE steps ADD COLUMN title TEXT;`,
+  // 3: one process per ceremony and a two-phase seal. state_version is the compare-and-set
+  // counter every state change checks; state_schema the version of the state JSON's shape;
+  // ceremony_seals holds what the seal committed (signature and public key), so a bundle cut off
+  // by a crash is rewritten from the store alone; ceremony_holders says which process holds a
+  // ceremony (the lock itself is an OS file lock, released by the kernel when the holder dies).
+  `
+  ALTER TABLE ceremonies ADD COLUMN state_version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE ceremonies ADD COLUMN state_schema INTEGER NOT NULL DEFAULT 1;
+  CREATE TABLE ceremony_seals (
+    ceremony_id TEXT PRIMARY KEY REFERENCES ceremonies(id),
+    final_hash TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    public_key_pem TEXT NOT NULL,
+    spki_sha256 TEXT NOT NULL,
+    sealed_at TEXT NOT NULL
+  );
+  CREATE TABLE ceremony_holders (
+    ceremony_id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    program TEXT NOT NULL,
+    since TEXT NOT NULL
+  );
+  `,
 ];

@@ -19,21 +19,26 @@ export interface SealResult {
   files: string[];
 }
 
+/** The signed seal of a transcript: what the engine commits with CEREMONY_SEALED before any bundle file exists. */
+export interface SignedTranscript {
+  finalHash: string;
+  /** DER ECDSA-SHA384 signature over transcript.jsonl. */
+  signature: Buffer;
+  publicKeyPem: string;
+  spkiSha256: string;
+}
+
 /**
- * Seal a ceremony's bundle: transcript.jsonl (the exact bytes hashed and signed),
- * transcript.sig, transcript-key.pem, transcript.html, then SHA256SUMS over every file already in
- * the folder (keys/, backup/, … written earlier by the engine). Each file is written atomically.
- * A bundle is sealed once: an existing transcript.sig is never replaced.
+ * Sign a sealed transcript (its last event is CEREMONY_SEALED) with the ceremony's transcript
+ * key, after checking the chain exactly as verify will read it back, that the signer is the key
+ * TRANSCRIPT_KEY_CREATED recorded, and — outside the HSM — that the signature verifies. Nothing
+ * is written: the caller commits the result, then writes the bundle with writeSealedBundle.
  */
-export async function sealBundle(opts: { dir: string; events: TranscriptEvent[]; signer: TranscriptSigner }): Promise<SealResult> {
-  const { dir, events, signer } = opts;
-  const file = (name: string): string => path.join(dir, name);
-  if (existsSync(file(BUNDLE_FILES.signature)) || existsSync(file(BUNDLE_FILES.sums))) throw alreadySealed(dir);
+export async function signTranscript(events: readonly TranscriptEvent[], signer: TranscriptSigner): Promise<SignedTranscript> {
   const last = events[events.length - 1];
   if (!last || last.type !== 'CEREMONY_SEALED') {
     throw new KeyriteError('TRANSCRIPT_NOT_SEALED', `The transcript cannot be sealed: its last event must be CEREMONY_SEALED, not ${last ? last.type : 'nothing'}.`, { details: { seq: last?.seq ?? 0 } });
   }
-  // Re-check what we are about to sign exactly as verify will read it back.
   const text = transcriptText(events);
   checkSealedChain(parseTranscript(text));
   const keyEvent = events.find((e) => e.type === 'TRANSCRIPT_KEY_CREATED');
@@ -46,35 +51,99 @@ export async function sealBundle(opts: { dir: string; events: TranscriptEvent[];
   if (createHash('sha256').update(spkiDer).digest('hex') !== signer.spkiSha256) {
     throw new KeyriteError('TRANSCRIPT_KEY_MISMATCH', "The signer's public key does not match its own fingerprint.");
   }
-
-  await fs.mkdir(dir, { recursive: true });
   const bytes = Buffer.from(text, 'utf8');
   const signature = await signer.sign(bytes);
+  checkSignature(bytes, signer.publicKeyPem, signature);
+  return { finalHash: last.hash, signature, publicKeyPem: signer.publicKeyPem, spkiSha256: signer.spkiSha256 };
+}
+
+function checkSignature(bytes: Buffer, publicKeyPem: string, signature: Buffer): void {
   // Check the HSM's signature outside the HSM before anyone relies on it.
-  if (!nodeVerify('sha384', bytes, { key: signer.publicKeyPem, dsaEncoding: 'der' }, signature)) {
+  if (!nodeVerify('sha384', bytes, { key: publicKeyPem, dsaEncoding: 'der' }, signature)) {
     throw new KeyriteError('TRANSCRIPT_SIGNATURE_INVALID', 'The HSM returned a transcript signature that does not verify with the transcript key. Nothing was sealed; check the token and retry.');
   }
-  const finalHash = last.hash;
-  await writeFileAtomic(file(BUNDLE_FILES.transcript), bytes);
-  await writeFileAtomic(file(BUNDLE_FILES.key), signer.publicKeyPem.endsWith('\n') ? signer.publicKeyPem : signer.publicKeyPem + '\n');
-  await writeFileAtomic(file(BUNDLE_FILES.html), renderTranscriptHtml(events, { finalHash, keySpkiSha256: signer.spkiSha256 }));
-  try {
-    await writeFileAtomic(file(BUNDLE_FILES.signature), signature, { exclusive: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw alreadySealed(dir);
-    throw e;
+}
+
+/** What writeSealedBundle did: the files it wrote now (empty when the bundle was already complete). */
+export interface WrittenBundle extends SealResult {
+  written: string[];
+}
+
+/**
+ * Write the files of a signed transcript's bundle, each atomically: transcript.jsonl (the exact
+ * bytes signed), transcript-key.pem, transcript.html, transcript.sig, then SHA256SUMS over every
+ * file in the folder (keys/, backup/, … written earlier by the engine). Idempotent, so a seal cut
+ * off by a crash is finished from the store alone (no HSM, no new event): a file already there
+ * must be byte-for-byte what this seal writes (else BUNDLE_FILE_CHANGED — never overwritten), a
+ * missing one is written, and leftovers of an interrupted atomic write are removed first.
+ */
+export async function writeSealedBundle(opts: { dir: string; events: readonly TranscriptEvent[]; seal: SignedTranscript }): Promise<WrittenBundle> {
+  const { dir, events, seal } = opts;
+  const last = events[events.length - 1];
+  if (!last || last.type !== 'CEREMONY_SEALED' || last.hash !== seal.finalHash) {
+    throw new KeyriteError('TRANSCRIPT_NOT_SEALED', `The seal record (final hash ${seal.finalHash.slice(0, 16)}…) does not end this transcript (last event ${last ? `${last.seq} ${last.type}` : 'none'}).`, { details: { seq: last?.seq ?? 0 } });
   }
+  const bytes = Buffer.from(transcriptText(events), 'utf8');
+  checkSignature(bytes, seal.publicKeyPem, seal.signature);
+  await fs.mkdir(dir, { recursive: true });
+  await removeInterruptedWrites(dir);
+  const written: string[] = [];
+  const put = async (name: string, data: Buffer | string): Promise<void> => {
+    const file = path.join(dir, name);
+    const want = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
+    if (existsSync(file)) {
+      if (!(await fs.readFile(file)).equals(want)) throw changedFile(dir, name);
+      return;
+    }
+    try {
+      await writeFileAtomic(file, want, { exclusive: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw changedFile(dir, name);
+      throw e;
+    }
+    written.push(name);
+  };
+  await put(BUNDLE_FILES.transcript, bytes);
+  await put(BUNDLE_FILES.key, seal.publicKeyPem.endsWith('\n') ? seal.publicKeyPem : seal.publicKeyPem + '\n');
+  await put(BUNDLE_FILES.html, renderTranscriptHtml([...events], { finalHash: seal.finalHash, keySpkiSha256: seal.spkiSha256 }));
+  await put(BUNDLE_FILES.signature, seal.signature);
 
   const listed = (await listBundleFiles(dir)).filter((f) => f !== BUNDLE_FILES.sums);
   const entries = [];
   for (const f of listed) entries.push({ file: f, sha256: await sha256File(path.join(dir, f)) });
-  await writeFileAtomic(file(BUNDLE_FILES.sums), formatSha256Sums(entries), { exclusive: true });
+  await put(BUNDLE_FILES.sums, formatSha256Sums(entries));
   return {
-    finalHash,
-    finalHashWords: hexToPgpWords(finalHash),
-    keyFingerprintWords: hexToPgpWords(signer.spkiSha256),
+    finalHash: seal.finalHash,
+    finalHashWords: hexToPgpWords(seal.finalHash),
+    keyFingerprintWords: hexToPgpWords(seal.spkiSha256),
     files: [...listed, BUNDLE_FILES.sums],
+    written,
   };
+}
+
+/** `.name.keyrite-tmp-…` files are Keyrite's own half-written files (see atomic-write.ts): never part of a bundle. */
+async function removeInterruptedWrites(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
+  for (const e of entries) {
+    if (e.isFile() && /^\..+\.keyrite-tmp-[0-9a-f]+$/.test(e.name)) await fs.rm(path.join(e.parentPath ?? dir, e.name), { force: true });
+  }
+}
+
+function changedFile(dir: string, name: string): KeyriteError {
+  return new KeyriteError('BUNDLE_FILE_CHANGED', `'${name}' in the bundle '${dir}' is not the file this ceremony's seal wrote. Keyrite never overwrites a bundle file: move the folder's stray content away, then resume to write the bundle again.`, { details: { file: name, dir } });
+}
+
+/**
+ * Seal a bundle in one go (sign, then write): for transcripts that are not a ceremony in the
+ * store (tests, benchmarks). A bundle is sealed once: an existing transcript.sig is never replaced.
+ */
+export async function sealBundle(opts: { dir: string; events: TranscriptEvent[]; signer: TranscriptSigner }): Promise<SealResult> {
+  const { dir, events, signer } = opts;
+  if (existsSync(path.join(dir, BUNDLE_FILES.signature)) || existsSync(path.join(dir, BUNDLE_FILES.sums))) throw alreadySealed(dir);
+  const seal = await signTranscript(events, signer);
+  if (existsSync(path.join(dir, BUNDLE_FILES.signature))) throw alreadySealed(dir);
+  const { written: _written, ...result } = await writeSealedBundle({ dir, events, seal });
+  return result;
 }
 
 function alreadySealed(dir: string): KeyriteError {

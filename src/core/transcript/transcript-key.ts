@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { AsnEcSignatureFormatter } from '@peculiar/x509';
 import { KeyriteError } from '../errors';
-import { findKeyPair, generateKeyPair, readKeyAttributes, selfTest } from '../hsm/keygen';
+import { attributeProblems, findKeyPair, generateKeyPair, readKeyAttributes, selfTest } from '../hsm/keygen';
 import { parseKeyType } from '../hsm/key-spec';
 import type { HsmSession } from '../hsm/session';
 import { signData } from '../hsm/sign';
@@ -48,6 +48,43 @@ export function createTranscriptKey(session: HsmSession, ceremonyId: string): Cr
     spkiPem: key.publicInfo.keyObject.export({ type: 'spki', format: 'pem' }).toString(),
     spkiSha256: key.publicInfo.fingerprint,
   };
+}
+
+/**
+ * The transcript key a ceremony announced (recorded that it was about to make) but did not get to
+ * record, because the process died in between. It is adopted only if it is exactly what
+ * createTranscriptKey makes: a complete pair, EC P-384, sign-only, sensitive, generated in the
+ * token and never extractable, whose private half signs what its public half verifies. Half a pair
+ * (a crash inside key generation) was never usable by anyone: it is destroyed and null returned,
+ * so the caller makes the key afresh. Anything else is reported, and neither used nor destroyed.
+ */
+export function adoptTranscriptKey(session: HsmSession, ceremonyId: string): CreatedTranscriptKey | null {
+  const label = labelFor(ceremonyId);
+  const publics = session.find({ class: 'public', label });
+  const privates = session.find({ class: 'private', label });
+  const all = session.find({ label });
+  if (all.length !== publics.length + privates.length || publics.length > 1 || privates.length > 1) {
+    throw notExactlyRight(session, label, `${all.length} object(s) carry its label, not one key pair`);
+  }
+  if (all.length === 0) return null;
+  if (publics.length === 0 || privates.length === 0) {
+    for (const h of all) session.destroy(h);
+    return null;
+  }
+  const pair = findKeyPair(session, label);
+  if (pair.publicInfo.algorithm !== 'ec' || pair.publicInfo.curve !== 'P-384') throw notExactlyRight(session, label, 'it is not an EC P-384 key');
+  const problems = attributeProblems(readKeyAttributes(session, pair.privateKey, pair.publicKey), { wrappable: false });
+  if (problems.length > 0) throw notExactlyRight(session, label, problems.join('; '));
+  try {
+    selfTest(session, pair);
+  } catch (cause) {
+    throw notExactlyRight(session, label, `its private half does not sign for its public half (${(cause as Error).message})`);
+  }
+  return { label, spkiPem: pair.publicInfo.keyObject.export({ type: 'spki', format: 'pem' }).toString(), spkiSha256: pair.publicInfo.fingerprint };
+}
+
+function notExactlyRight(session: HsmSession, label: string, why: string): KeyriteError {
+  return new KeyriteError('TRANSCRIPT_KEY_INVALID', `Token '${session.token.label}' holds a transcript key '${label}' that this ceremony announced but cannot adopt: ${why}. Keyrite neither uses nor deletes it; have the security officer examine the token before resuming.`, { details: { label } });
 }
 
 /** The transcript key of a ceremony, found by label, checked to still be a sign-only P-384 key. */

@@ -48,7 +48,7 @@ export class MainServices {
 
   async hsmConfig(): Promise<HsmConfig> {
     const s = await this.settings();
-    return resolveHsmConfig({ ...this.env, KEYRITE_HOME: this.home }, { modulePath: s.modulePath ?? undefined, tokenLabel: s.tokenLabel ?? undefined });
+    return resolveHsmConfig({ ...this.env, KEYRITE_HOME: this.home }, { modulePath: s.modulePath ?? undefined, tokenLabel: s.tokenLabel ?? undefined, tokenUri: s.tokenUri ?? undefined, initArgs: s.moduleArgs ?? undefined });
   }
 
   async outputFolder(): Promise<string> {

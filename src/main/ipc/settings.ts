@@ -2,17 +2,24 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../../core/errors';
 import type { Store } from '../../core/store/db';
+import { parsePkcs11Uri } from '../../core/hsm/pkcs11-uri';
 
 /** The desktop app's saved choices, one row each in the store's `settings` table. */
 export interface SavedSettings {
   modulePath: string | null;
   tokenLabel: string | null;
+  /** A PKCS#11 URI naming the token (and module); wins over the label and module path. */
+  tokenUri: string | null;
+  /** Module initialisation arguments (NSS: configdir=…). Not secret. */
+  moduleArgs: string | null;
   outputFolder: string | null;
 }
 
 const KEYS: Record<keyof SavedSettings, string> = {
   modulePath: 'hsm.modulePath',
   tokenLabel: 'hsm.tokenLabel',
+  tokenUri: 'hsm.tokenUri',
+  moduleArgs: 'hsm.moduleArgs',
   outputFolder: 'output.folder',
 };
 
@@ -20,6 +27,8 @@ const KEYS: Record<keyof SavedSettings, string> = {
 export const SETTINGS_ENV: Partial<Record<keyof SavedSettings, string>> = {
   modulePath: 'KEYRITE_PKCS11_MODULE',
   tokenLabel: 'KEYRITE_TOKEN_LABEL',
+  tokenUri: 'KEYRITE_TOKEN_URI',
+  moduleArgs: 'KEYRITE_PKCS11_INIT_ARGS',
 };
 
 export async function readSettings(store: Store): Promise<SavedSettings> {
@@ -28,6 +37,8 @@ export async function readSettings(store: Store): Promise<SavedSettings> {
   return {
     modulePath: byName.get(KEYS.modulePath) ?? null,
     tokenLabel: byName.get(KEYS.tokenLabel) ?? null,
+    tokenUri: byName.get(KEYS.tokenUri) ?? null,
+    moduleArgs: byName.get(KEYS.moduleArgs) ?? null,
     outputFolder: byName.get(KEYS.outputFolder) ?? null,
   };
 }
@@ -60,6 +71,24 @@ export function validateSettingsPatch(patch: Partial<SavedSettings>, policy: { i
   }
   if (patch.tokenLabel !== undefined) {
     out.tokenLabel = patch.tokenLabel?.trim() || null;
+  }
+  if (patch.tokenUri !== undefined) {
+    const u = patch.tokenUri?.trim() || null;
+    if (u !== null) {
+      try {
+        parsePkcs11Uri(u);
+      } catch (e) {
+        throw new KeyriteError('SETTINGS_TOKEN_URI_INVALID', `${(e as Error).message} Correct the token URI, or clear it to choose the token by label.`, { details: { field: 'tokenUri' }, cause: e });
+      }
+    }
+    out.tokenUri = u;
+  }
+  if (patch.moduleArgs !== undefined) {
+    const a = patch.moduleArgs?.trim() || null;
+    if (a !== null && /[\r\n\0]/.test(a)) {
+      throw new KeyriteError('SETTINGS_MODULE_ARGS_INVALID', 'The module arguments must be one line (no line breaks or NUL characters), as the module reads them, e.g. configdir=\'sql:/srv/nssdb\' certPrefix=\'\' keyPrefix=\'\' secmod=\'secmod.db\' flags=', { details: { field: 'moduleArgs' } });
+    }
+    out.moduleArgs = a;
   }
   if (patch.outputFolder !== undefined) {
     const p = patch.outputFolder?.trim() || null;

@@ -99,7 +99,7 @@ export class E2eApp {
     // Like the main process's sender check: the witness page may only use the witness channels.
     await this.context.exposeBinding('keyriteInvoke', async (source, channel: unknown, input: unknown) => {
       const witness = source.page.url().endsWith('#witness');
-      if (typeof channel !== 'string' || !(CHANNELS as string[]).includes(channel)) {
+      if (typeof channel !== 'string' || !(CHANNELS as readonly string[]).includes(channel)) {
         return { ok: false, error: { code: 'IPC_CHANNEL_UNKNOWN', message: 'Unknown channel.' } };
       }
       if (witness && !WITNESS_CHANNELS.includes(channel as Channel)) {

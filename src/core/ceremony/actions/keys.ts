@@ -2,8 +2,9 @@ import { KeyriteError } from '../../errors';
 import { parseKeyType } from '../../hsm/key-spec';
 import { attributeProblems, findKeyPair, generateKeyPair, readKeyAttributes, selfTest as runSelfTest } from '../../hsm/keygen';
 import type { KeyPurpose } from '../../policy';
+import { crashPoint } from '../../fault';
 import { inventoryKeyType, type KeyStatus } from '../../inventory';
-import { createTranscriptKey, transcriptKeyLabel } from '../../transcript';
+import { adoptTranscriptKey, createTranscriptKey, hsmTranscriptSigner, transcriptKeyLabel } from '../../transcript';
 import { userPinNeed, type ActionContext, type ActionHandler, type KeyRef } from '../context';
 
 /** The alias a step's key goes by (`with: { key: old }`), default 'ceremony'. */
@@ -37,27 +38,40 @@ export const hsmLogin: ActionHandler = {
   },
 };
 
+/**
+ * The ceremony's transcript key, made once. It is announced (its label committed in the state)
+ * before it is made, so after a crash a key found under that label is known to be this ceremony's
+ * own and is adopted if it is exactly right (adoptTranscriptKey); a key found under the label
+ * without an announcement is someone else's, and refused.
+ */
 export async function ensureTranscriptKey(ctx: ActionContext): Promise<void> {
   const session = ctx.session();
   const label = transcriptKeyLabel(ctx.ceremonyId);
-  const existing = session.find({ class: 'private', label });
-  if (existing.length > 0) {
-    const pair = findKeyPair(session, label);
-    if (ctx.state.transcriptKey && ctx.state.transcriptKey.spkiSha256 !== pair.publicInfo.fingerprint) {
-      throw new KeyriteError('CEREMONY_TRANSCRIPT_KEY_CHANGED', `The transcript key '${label}' on the token is not the one this ceremony recorded. Stop and investigate: the token may have been tampered with.`);
+  const recorded = ctx.state.transcriptKey;
+  if (recorded) {
+    if (session.find({ label }).length === 0) {
+      throw new KeyriteError('CEREMONY_TRANSCRIPT_KEY_MISSING', `The transcript key '${label}' this ceremony created is no longer on token '${session.token.label}'. The transcript cannot be sealed; check that the right token is inserted.`);
     }
-    if (!ctx.state.transcriptKey) {
-      ctx.state.transcriptKey = { label, spkiSha256: pair.publicInfo.fingerprint };
-      ctx.emit('TRANSCRIPT_KEY_CREATED', { label, spkiSha256: pair.publicInfo.fingerprint, spkiPem: pair.publicInfo.keyObject.export({ type: 'spki', format: 'pem' }).toString(), tokenLabel: session.token.label, tokenSerial: session.token.serial, reconciled: true });
+    if (hsmTranscriptSigner(session, ctx.ceremonyId).spkiSha256 !== recorded.spkiSha256) {
+      throw new KeyriteError('CEREMONY_TRANSCRIPT_KEY_CHANGED', `The transcript key '${label}' on the token is not the one this ceremony recorded. Stop and investigate: the token may have been tampered with.`);
     }
     return;
   }
-  if (ctx.state.transcriptKey) {
-    throw new KeyriteError('CEREMONY_TRANSCRIPT_KEY_MISSING', `The transcript key '${label}' this ceremony created is no longer on token '${session.token.label}'. The transcript cannot be sealed; check that the right token is inserted.`);
+  let key = null;
+  let reconciled = false;
+  if (ctx.state.transcriptKeyAnnounced === label) {
+    key = adoptTranscriptKey(session, ctx.ceremonyId);
+    reconciled = key !== null;
+  } else {
+    ctx.state.transcriptKeyAnnounced = label;
+    await ctx.checkpoint();
+    crashPoint('transcript-key:announced');
   }
-  const created = createTranscriptKey(session, ctx.ceremonyId);
-  ctx.state.transcriptKey = { label: created.label, spkiSha256: created.spkiSha256 };
-  ctx.emit('TRANSCRIPT_KEY_CREATED', { label: created.label, spkiSha256: created.spkiSha256, spkiPem: created.spkiPem, tokenLabel: session.token.label, tokenSerial: session.token.serial, purpose: 'transcript-signing', usage: ['sign'] });
+  // createTranscriptKey refuses (TRANSCRIPT_KEY_EXISTS) a label that is taken without an announcement.
+  key ??= createTranscriptKey(session, ctx.ceremonyId);
+  crashPoint('transcript-key:created');
+  ctx.state.transcriptKey = { label: key.label, spkiSha256: key.spkiSha256 };
+  ctx.emit('TRANSCRIPT_KEY_CREATED', { label: key.label, spkiSha256: key.spkiSha256, spkiPem: key.spkiPem, tokenLabel: session.token.label, tokenSerial: session.token.serial, purpose: 'transcript-signing', usage: ['sign'], ...(reconciled ? { reconciled: true } : {}) });
   await ctx.checkpoint();
 }
 
@@ -95,13 +109,14 @@ export const generateKey: ActionHandler = {
       // is exactly what this step would have made.
       pair = findKeyPair(session, keyId);
       attributes = readKeyAttributes(session, pair.privateKey, pair.publicKey);
-      const problems = attributeProblems(attributes, { wrappable });
+      const problems = attributeProblems(attributes, { wrappable, reportsLocal: session.module.profile.reportsLocal });
       if (problems.length > 0 || pair.publicInfo.algorithm !== spec.algorithm || pair.publicInfo.bits !== spec.bits) {
         throw new KeyriteError('CEREMONY_KEY_CONFLICT', `Token '${session.token.label}' already holds a key labelled '${keyId}' that this ceremony cannot adopt (${problems.join('; ') || 'different type'}). Investigate before continuing.`, { details: { keyId } });
       }
       reconciled = true;
     } else {
       const generated = generateKeyPair(session, { spec, label: keyId, wrappable, wrapWithTrusted: wrappable && ctx.params.trustedKek === true });
+      crashPoint('key:generated');
       pair = generated;
       attributes = generated.attributes;
     }

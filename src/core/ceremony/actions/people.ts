@@ -1,6 +1,7 @@
 import { KeyriteError } from '../../errors';
 import type { ActionHandler } from '../context';
 import { gatherPreflight } from '../preflight';
+import { describeGaps, mechanismGaps } from '../hsm-requirements';
 import { roleSpecs } from '../script';
 import { quorumShortfalls } from '../validate/quorum';
 import type { Participant } from '../types';
@@ -96,6 +97,14 @@ function collect(ctx: Parameters<ActionHandler['need']>[0]): ReturnType<typeof g
 
 function record(ctx: Parameters<ActionHandler['need']>[0]): 'done' {
   const facts = (ctx.state.actionState.facts as ReturnType<typeof gatherPreflight>) ?? collect(ctx);
+  const session = ctx.connection().session;
+  const gaps = mechanismGaps(session, ctx.script, ctx.params);
+  if (gaps.length > 0) {
+    // Before any key exists: a backup ceremony on a module that cannot wrap (a TPM) stops here.
+    throw new KeyriteError('CEREMONY_MECHANISMS_MISSING', `Token '${session.token.label}' (${session.module.profile.description}, ${ctx.deps.hsm.modulePath}) cannot run this ceremony: it lacks ${describeGaps(gaps)}. Nothing was generated. Run this ceremony on an HSM that offers them; ceremonies that only sign can still run on this token.`, {
+      details: { tokenLabel: session.token.label, profile: session.module.profile.name, missing: gaps },
+    });
+  }
   ctx.emit('PREFLIGHT_RECORDED', { ...facts, override: ctx.state.actionState.override ?? null });
   return 'done';
 }

@@ -1,38 +1,23 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { BUNDLE_FILES, hsmTranscriptSigner, sealBundle, verifyBundle } from '../../transcript';
+import { hsmTranscriptSigner } from '../../transcript';
 import type { ActionHandler } from '../context';
 
 /**
- * CEREMONY_SEALED is the last event; the bundle is then written and signed by the transcript key.
- * After a crash between the two, sealing is completed (or, if the files are all there, checked).
+ * CEREMONY_SEALED is the last event. The runner signs the transcript that ends with it, commits
+ * the event with the signature in one transaction, then writes the bundle from the store; a crash
+ * after that commit is finished by resume without the HSM and without another event.
  */
 export const seal: ActionHandler = {
   requiresLogin: true,
   need: () => null,
   continueMessage: () => 'Seal the transcript: sign it with the transcript key and write the bundle.',
   async run(ctx) {
-    const events = await ctx.events();
-    if (events[events.length - 1]?.type !== 'CEREMONY_SEALED') {
-      ctx.emit('CEREMONY_SEALED', {
-        events: events.length + 1,
-        steps: ctx.script.steps.length,
-        keys: Object.fromEntries(Object.entries(ctx.state.keys).map(([alias, k]) => [alias, { keyId: k.keyId, spkiSha256: k.spkiSha256 }])),
-        artifacts: Object.values(ctx.state.artifacts),
-        transcriptKey: ctx.state.transcriptKey ?? null,
-      });
-      await ctx.checkpoint();
-    }
-    const all = await ctx.events();
-    const dir = ctx.outDir;
-    let result: { finalHash: string; finalHashWords: string[]; keyFingerprintWords: string[] };
-    if (existsSync(path.join(dir, BUNDLE_FILES.signature)) && existsSync(path.join(dir, BUNDLE_FILES.sums))) {
-      const report = await verifyBundle(dir);
-      result = { finalHash: report.finalHash, finalHashWords: report.finalHashWords, keyFingerprintWords: report.transcriptKeyWords ?? [] };
-    } else {
-      result = await sealBundle({ dir, events: all, signer: hsmTranscriptSigner(ctx.session(), ctx.ceremonyId) });
-    }
-    ctx.markSealed({ finalHash: result.finalHash, finalHashWords: result.finalHashWords, keyFingerprintWords: result.keyFingerprintWords, bundle: dir });
+    const signer = hsmTranscriptSigner(ctx.session(), ctx.ceremonyId);
+    await ctx.seal(signer, {
+      steps: ctx.script.steps.length,
+      keys: Object.fromEntries(Object.entries(ctx.state.keys).map(([alias, k]) => [alias, { keyId: k.keyId, spkiSha256: k.spkiSha256 }])),
+      artifacts: Object.values(ctx.state.artifacts),
+      transcriptKey: ctx.state.transcriptKey ?? null,
+    });
     return 'done';
   },
 };

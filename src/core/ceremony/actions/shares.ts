@@ -26,7 +26,7 @@ function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, ext
   ctx.state.actionState.handout = undefined;
   const rel = path.relative(ctx.outDir, result.file);
   ctx.emit('BACKUP_WRITTEN', {
-    keyId: key.keyId, file: rel, sha256: sha256File(result.file), wrapMechanism: b.wrapMechanism, wrapTrust: result.wrapTrust,
+    keyId: key.keyId, file: rel, sha256: sha256File(result.file), wrapMechanism: b.wrapMechanism, wrapFormat: b.wrapFormat ?? null, pkcs8Length: b.pkcs8Length ?? null, wrapTrust: result.wrapTrust,
     kcv: result.kcv, kcvMethod: result.kcvMethod, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count,
     custodians: b.split.shares.map((s) => ({ index: s.index, custodian: s.custodian })), ...extra,
   });

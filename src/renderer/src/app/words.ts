@@ -1,4 +1,5 @@
 import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { shareTextWords } from '../../../shared/share-text';
 
 /** The BIP-39 English list the shares are written in (the same list the core decodes with). */
 export const WORDS: readonly string[] = wordlist;
@@ -22,14 +23,8 @@ export function completions(prefix: string, max = 6): string[] {
   return out;
 }
 
-/** Split typed share text into words the way the core does (spaces, line breaks, numbering). */
-export function splitWords(text: string): string[] {
-  return text
-    .toLowerCase()
-    .split(/\s+/)
-    .map((t) => t.replace(/^\d+[.)]?$/, '').replace(/^\d+[.)]/, ''))
-    .filter((t) => t.length > 0);
-}
+/** Split typed share text into words with the core's own tokenizer (src/shared/share-text.ts). */
+export const splitWords = shareTextWords;
 
 /**
  * The keys shared by every word field with suggestions: ↑/↓ move the highlight, Tab or → take the

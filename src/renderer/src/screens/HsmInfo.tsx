@@ -41,7 +41,7 @@ export function HsmInfo(): React.JSX.Element {
             <div>
               <dt>Selected token</dt>
               <dd>
-                {hsm.data.selectedToken}
+                the token {hsm.data.selectedBy}
                 {hsm.data.demo && <span className="badge demo">embedded demo token</span>}
               </dd>
             </div>
@@ -51,13 +51,14 @@ export function HsmInfo(): React.JSX.Element {
             .map((t) => {
               const missing = t.mechanisms.filter((m) => m.required && !m.supported);
               return (
-                <section key={t.slotId} className={`token card${t.label === hsm.data?.selectedToken ? ' selected' : ''}`} aria-label={`Token ${t.label}`}>
+                <section key={t.slotId} className={`token card${t.selected ? ' selected' : ''}`} aria-label={`Token ${t.label}`}>
                   <h2>
-                    Token “{t.label}” {t.label === hsm.data?.selectedToken && <span className="badge">selected</span>}
+                    Token “{t.label}” {t.selected && <span className="badge">selected</span>}
                   </h2>
                   <p className="meta">
                     Slot {t.slotId} · serial {t.serial} · {t.manufacturer} {t.model} · firmware {t.firmware}
                   </p>
+                  <p className="meta uri">{t.uri}</p>
                   <p className={missing.length > 0 ? 'preflight-fail' : 'preflight-ok'}>
                     {missing.length > 0 ? `Missing mechanisms Keyrite needs: ${missing.map((m) => m.name).join(', ')}. Use another token or module.` : 'Preflight: every mechanism Keyrite needs is supported.'}
                   </p>

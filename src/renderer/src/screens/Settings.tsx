@@ -8,14 +8,14 @@ import { ScreenHeading } from '../components/ScreenHeading';
 /** PKCS#11 module, token and output folder. Empty fields fall back to the demo token and defaults. */
 export function Settings(): React.JSX.Element {
   const loaded = useLoad(() => call(keyrite().settings.get()));
-  const [form, setForm] = useState({ modulePath: '', tokenLabel: '', outputFolder: '' });
+  const [form, setForm] = useState({ modulePath: '', tokenLabel: '', tokenUri: '', moduleArgs: '', outputFolder: '' });
   const [saved, setSaved] = useState(false);
   const [current, setCurrent] = useState(loaded.data);
   const action = useAction();
   useEffect(() => {
     if (!loaded.data) return;
     setCurrent(loaded.data);
-    setForm({ modulePath: loaded.data.modulePath ?? '', tokenLabel: loaded.data.tokenLabel ?? '', outputFolder: loaded.data.outputFolder ?? '' });
+    setForm({ modulePath: loaded.data.modulePath ?? '', tokenLabel: loaded.data.tokenLabel ?? '', tokenUri: loaded.data.tokenUri ?? '', moduleArgs: loaded.data.moduleArgs ?? '', outputFolder: loaded.data.outputFolder ?? '' });
   }, [loaded.data]);
 
   if (loaded.error) return <ErrorPanel error={loaded.error} onRetry={loaded.reload} />;
@@ -28,7 +28,7 @@ export function Settings(): React.JSX.Element {
         e.preventDefault();
         setSaved(false);
         void action.run(async () => {
-          const next = await call(keyrite().settings.set({ modulePath: form.modulePath, tokenLabel: form.tokenLabel, outputFolder: form.outputFolder }));
+          const next = await call(keyrite().settings.set({ modulePath: form.modulePath, tokenLabel: form.tokenLabel, tokenUri: form.tokenUri, moduleArgs: form.moduleArgs, outputFolder: form.outputFolder }));
           setCurrent(next);
           setSaved(true);
         });
@@ -65,6 +65,16 @@ export function Settings(): React.JSX.Element {
           The label of the token to use. In use: {current.effective.tokenLabel ?? 'none'}
           {current.effective.demo ? ' (embedded demo token)' : ''}
         </p>
+      </div>
+      <div className="field">
+        <label htmlFor="token-uri">Token URI</label>
+        <input id="token-uri" value={form.tokenUri} spellCheck={false} placeholder="pkcs11:token=root-ca;serial=4a1b2c3d?module-path=/usr/lib/vendor/libpkcs11.so" onChange={(e) => setForm({ ...form, tokenUri: e.target.value })} />
+        <p className="hint">Optional: a PKCS#11 URI (RFC 7512) naming the token by label, serial or model, and its module. It wins over the module and label above. `keyrite hsm info` prints each token's URI.</p>
+      </div>
+      <div className="field">
+        <label htmlFor="module-args">Module arguments</label>
+        <input id="module-args" value={form.moduleArgs} spellCheck={false} placeholder="configdir='sql:/srv/nssdb' certPrefix='' keyPrefix='' secmod='secmod.db' flags=" onChange={(e) => setForm({ ...form, moduleArgs: e.target.value })} />
+        <p className="hint">Only for modules that need initialisation arguments (NSS softokn). Empty for most HSMs.</p>
       </div>
       <div className="field">
         <label htmlFor="output-folder">Output folder</label>

@@ -27,7 +27,8 @@ export default defineConfig({
     define: { 'process.env.KEYRITE_FAULT_KILL_AT': 'undefined', 'process.env.KEYRITE_FAULT_TRACE': 'undefined' },
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } },
+      // module-probe-child: the utility process that test-loads a PKCS#11 module before it is saved.
+      rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts'), 'module-probe-child': resolve(__dirname, 'src/main/module-probe-child.ts') } },
     },
   },
   preload: {

@@ -1,19 +1,76 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { lstatSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { KeyriteError } from '../core/errors';
+import { fileSystemError } from '../core/fs/fs-errors';
+import { checkInputFile, decodeInputText, INPUT_LIMITS, isShellStreamPath, readInputFile, type InputFileSpec } from '../core/fs/input-file';
+import { checkOutputFile } from '../core/fs/output-dir';
+import type { HsmConfig } from '../core/hsm/config';
 import { normalizePin } from '../core/hsm/pin';
 import { escapeForTerminal } from '../core/text/plain-text';
 
 /** Print a one-line reason on stderr and exit non-zero. Stack traces only with KEYRITE_DEBUG. */
 export function fail(error: unknown): never {
-  const line = error instanceof KeyriteError ? `keyrite: ${error.message} [${error.code}]` : `keyrite: ${error instanceof Error ? error.message : String(error)}`;
-  // Messages can quote what a file held (a label, a name): escaped, so they cannot forge output.
-  process.stderr.write(escapeForTerminal(line.replace(/\s*\n\s*/g, ' ')) + '\n');
-  if (process.env.KEYRITE_DEBUG && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-  process.exit(error instanceof KeyriteError && error.code === 'USAGE' ? 2 : 1);
+  const shown = promptCancelled(error) ?? error;
+  const line = shown instanceof KeyriteError ? `keyrite: ${shown.message} [${shown.code}]` : `keyrite: ${shown instanceof Error ? shown.message : String(shown)}`;
+  try {
+    // Messages can quote what a file held (a label, a name): escaped, so they cannot forge output.
+    process.stderr.write(escapeForTerminal(line.replace(/\s*\n\s*/g, ' ')) + '\n');
+    if (process.env.KEYRITE_DEBUG && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+  } catch {
+    // stderr is gone too; the exit code still tells the story
+  }
+  process.exit(shown instanceof KeyriteError && shown.code === 'USAGE' ? 2 : shown instanceof KeyriteError && shown.code === 'PROMPT_CANCELLED' ? 130 : 1);
+}
+
+/**
+ * Ctrl-C (or a closed terminal) at an @inquirer prompt rejects with ExitPromptError, whose text
+ * ("User force closed the prompt with SIGINT") helps nobody at a ceremony table.
+ */
+export function promptCancelled(error: unknown, ceremonyId?: string): KeyriteError | null {
+  if (!(error instanceof Error) || (error.name !== 'ExitPromptError' && error.name !== 'AbortPromptError')) return null;
+  const resume = ceremonyId
+    ? `Ceremony ${ceremonyId} is kept where it stood; continue it with \`keyrite ceremony resume ${ceremonyId}\`.`
+    : 'Nothing typed at that prompt was used. A ceremony in progress is kept where it stood; continue it with `keyrite ceremony resume`.';
+  return new KeyriteError('PROMPT_CANCELLED', `Stopped at your request (Ctrl-C at the prompt). ${resume}`, { details: { ceremonyId: ceremonyId ?? null }, cause: error });
 }
 
 export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY && process.stdout.isTTY) && process.env.CI !== 'true';
+}
+
+const PIN_FILE: InputFileSpec = { what: 'PIN file', domain: 'PIN_FILE', maxBytes: INPUT_LIMITS.pinFile, allowStreams: true };
+
+/**
+ * The first line of a PIN file, checked like every named input (PIN_FILE_NOT_FOUND,
+ * PIN_FILE_IS_FOLDER, …). A pipe is accepted (`--pin-file <(pass show hsm)`), so the PIN need
+ * never be on a disk. A regular file must be the file itself (not a symbolic link) and readable
+ * by its owner only: a PIN readable by the group or by everyone is a PIN anyone on the
+ * workstation knows. The buffer is zeroized once the line is taken.
+ */
+export function readPinFile(file: string): string {
+  const abs = path.resolve(file);
+  let isLink = false;
+  try {
+    isLink = lstatSync(abs).isSymbolicLink();
+  } catch {
+    // Missing: checkInputFile says so with its own code.
+  }
+  if (isLink && !isShellStreamPath(abs)) {
+    throw new KeyriteError('PIN_FILE_SYMLINK', `The PIN file '${file}' is a symbolic link. Keyrite reads a PIN only from a regular file (or a pipe); point --pin-file at the file itself.`, { details: { file } });
+  }
+  const { stat } = checkInputFile(file, PIN_FILE);
+  if (stat.isFile() && (stat.mode & 0o077) !== 0) {
+    const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+    throw new KeyriteError('PIN_FILE_PERMISSIONS', `The PIN file '${file}' can be read by its group or by others (mode ${mode}). Nothing was read; run \`chmod 600 ${file}\` and try again.`, { details: { file, mode } });
+  }
+  const bytes = readInputFile(file, PIN_FILE);
+  try {
+    const pin = decodeInputText(bytes, file, { what: 'PIN file', domain: 'PIN_FILE' }).split(/\r?\n/)[0];
+    if (!pin) throw new KeyriteError('PIN_FILE_EMPTY', `The PIN file '${file}' is empty (its first line holds the PIN).`, { details: { file } });
+    return pin;
+  } finally {
+    bytes.fill(0);
+  }
 }
 
 /**
@@ -44,42 +101,51 @@ export function readPinIfGiven(options: { pinFile?: string; envName?: string }):
 }
 
 /**
- * A PIN file must be a regular file that only its owner can read: a PIN readable by the group or
- * by everyone is a PIN anyone on the workstation knows. Checked on the opened file (no race).
+ * The PIN for a token, asked only once the token is known to be there: a wrong
+ * KEYRITE_TOKEN_LABEL is HSM_TOKEN_NOT_FOUND before anyone types a PIN for nothing.
  */
-export function readPinFile(file: string): string {
-  let fd: number;
+export async function readTokenPin(config: HsmConfig, pinFile?: string, demoDefault?: string): Promise<string> {
+  const { withHsm } = await import('../core/hsm/connect');
+  await withHsm(config, null, () => undefined);
+  return readPin({ pinFile, prompt: `User PIN for token '${config.tokenLabel}'`, demoDefault });
+}
+
+/**
+ * Everything the CLI prints to stdout goes through here. A full disk (`> /dev/full`), a closed
+ * pipe or a removed medium becomes one coded line on stderr, not a stack trace.
+ */
+export function writeStdout(text: string): void {
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    process.stdout.write(text);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new KeyriteError('PIN_FILE_SYMLINK', `The PIN file '${file}' is a symbolic link. Keyrite reads a PIN only from a regular file; point --pin-file at the file itself.`, { details: { file } });
-    throw new KeyriteError('PIN_FILE_UNREADABLE', `The PIN file '${file}' cannot be read (${code ?? String(e)}). Check the path.`, { details: { file } });
+    stdoutFailed(e);
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new KeyriteError('PIN_FILE_NOT_REGULAR', `The PIN file '${file}' is not a regular file. Keyrite reads a PIN only from a regular file.`, { details: { file } });
-    if ((st.mode & 0o077) !== 0) {
-      const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-      throw new KeyriteError('PIN_FILE_PERMISSIONS', `The PIN file '${file}' can be read by its group or by others (mode ${mode}). Nothing was read; run \`chmod 600 ${file}\` and try again.`, { details: { file, mode } });
-    }
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
+}
+
+/** The one place a failed stdout write is turned into words (sync throw or 'error' event). */
+export function stdoutFailed(e: unknown): never {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'EPIPE') {
+    // `keyrite … | head` closed the pipe on purpose: the reader has what it wanted.
+    process.exit(0);
   }
+  const mapped = fileSystemError(e);
+  const reason = mapped?.code === 'OUTPUT_DISK_FULL' ? 'the disk or device it goes to is full' : `writing failed (${err?.code ?? 'unknown error'})`;
+  fail(new KeyriteError('OUTPUT_STDOUT_FAILED', `Keyrite could not write its output: ${reason}. Nothing was changed; redirect the output to a place with free space and run the command again.`, { details: { errno: err?.code ?? null }, cause: e }));
 }
 
 /** Write to --out FILE (refusing to overwrite) or to stdout. */
 export function emit(text: string, out?: string, options: { overwrite?: boolean } = {}): void {
   if (!out) {
-    process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    writeStdout(text.endsWith('\n') ? text : text + '\n');
     return;
   }
+  checkOutputFile(out, 'output file');
   try {
     writeFileSync(out, text, { flag: options.overwrite ? 'w' : 'wx' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyriteError('OUTPUT_EXISTS', `'${out}' already exists; Keyrite does not overwrite files. Choose another name or remove it first.`);
-    throw e;
+    throw fileSystemError(e) ?? e;
   }
 }
 

@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { disableCoreDumps } from '../core/process/core-dumps';
-import { fail } from './io';
+import { fail, stdoutFailed } from './io';
 import { buildProgram, GLOBAL_VALUE_OPTIONS, GROUPS } from './program';
 
 // First, before a PIN, share or KEK byte can be in memory: a crash must not write them to a core
@@ -11,11 +11,9 @@ try {
   fail(e);
 }
 
-// `keyrite … | head` closes the pipe early; that is not an error worth a stack trace.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+// Every stdout write fails here, not with a stack trace: `keyrite … | head` closing the pipe early
+// is a quiet exit 0; `keyrite verify B > /dev/full` is OUTPUT_STDOUT_FAILED on stderr, exit 1.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => stdoutFailed(e));
 
 try {
   // Skip global options and their values when looking for the command group.

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import path from 'node:path';
-import { app, BrowserWindow, ipcMain, Menu, protocol, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, utilityProcess } from 'electron';
 import { CeremonyService } from '../core/ceremony/service';
 import { keyriteHome } from '../core/config/paths';
 import { disableCoreDumps } from '../core/process/core-dumps';
@@ -14,6 +14,7 @@ import { buildHandlerTable } from './ipc/handlers';
 import { registerIpc } from './ipc/register';
 import { printHtmlFile, printHtmlInMemory } from './print';
 import { MainServices } from './ipc/services';
+import { probeModuleInUtilityProcess } from './module-probe-electron';
 import { APP_ENTRY, hardenSession, hardenWebContents, WITNESS_ENTRY } from './security';
 import { mainWindowOptions, witnessWindowOptions } from './window-options';
 
@@ -21,7 +22,9 @@ import { mainWindowOptions, witnessWindowOptions } from './window-options';
 // is inherited, for the renderer and GPU processes Chromium starts from it.
 disableCoreDumps();
 
-const dev = process.env.KEYRITE_DEV === '1';
+// Development conveniences (DevTools, the default menu, devtools:// requests) exist only in an
+// unpackaged build: KEYRITE_DEV=1 on an installed Keyrite changes nothing.
+const dev = process.env.KEYRITE_DEV === '1' && !app.isPackaged;
 const preload = path.join(__dirname, '../preload/index.js');
 const rendererRoot = path.join(__dirname, '../renderer');
 
@@ -72,6 +75,17 @@ function openWitness(): void {
   witnessWindow = win;
 }
 
+/** The main-process file dialog: the only way a module or script file outside the known places gets in. */
+async function pickFile(kind: 'module' | 'script'): Promise<string | null> {
+  const options = {
+    title: kind === 'module' ? 'Choose the PKCS#11 module (.so) of your HSM' : 'Choose a ceremony script (.yaml)',
+    properties: ['openFile' as const, 'dontAddToRecent' as const],
+    filters: kind === 'module' ? [{ name: 'PKCS#11 module', extensions: ['so'] }] : [{ name: 'Ceremony script', extensions: ['yaml', 'yml'] }],
+  };
+  const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+  return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+}
+
 // Two Keyrite processes would share one store and one HSM session: refuse the second.
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -97,6 +111,8 @@ if (!app.requestSingleInstanceLock()) {
       openWitness,
       printFile: (file) => printHtmlFile(file, { BrowserWindow, session }),
       printHtml: (html) => printHtmlInMemory(html, { BrowserWindow, session }),
+      probeModule: (modulePath) => probeModuleInUtilityProcess(utilityProcess, modulePath),
+      pickFile: (kind) => pickFile(kind),
     });
     registerIpc(ipcMain, table, { isKnownContents: (id) => windows.has(id), isWitnessContents: (id) => witnesses.has(id) });
 

@@ -1,11 +1,12 @@
 /**
  * Printing: a hidden window in its own in-memory session, with no preload, no JavaScript, every
  * request other than the page itself blocked, then the system print dialog. Two sources:
- * - a bundle's transcript.html (the signed bundle's own self-contained HTML, with its own CSP);
+ * - a bundle's transcript.html (the signed bundle's own self-contained HTML, with its own CSP),
+ *   read by main and loaded from a data: URL, never over file://;
  * - a share card, handed over as a string and loaded from a data: URL, so it never touches disk.
  * Errors never repeat the URL (for a card it holds the share's words): only a short reason.
  */
-import { pathToFileURL } from 'node:url';
+import { readInputText } from '../core/fs/input-file';
 import type { BrowserWindow as BrowserWindowType, BrowserWindowConstructorOptions, Session } from 'electron';
 
 export const PRINT_PARTITION = 'keyrite-print';
@@ -53,9 +54,18 @@ async function printUrl(url: string, electron: PrintElectron): Promise<void> {
   }
 }
 
-export function printHtmlFile(file: string, electron: PrintElectron): Promise<void> {
-  return printUrl(pathToFileURL(file).toString(), electron);
+/**
+ * A bundle's transcript.html, read here (kind and size checked like every named input) and
+ * printed from memory like a share card: the print window never gets a file:// URL, so it has
+ * no file origin from which to reach other local files.
+ */
+export async function printHtmlFile(file: string, electron: PrintElectron): Promise<void> {
+  const html = readInputText(file, { what: 'transcript page', domain: 'BUNDLE_HTML', maxBytes: TRANSCRIPT_HTML_MAX_BYTES });
+  return printUrl(htmlDataUrl(html), electron);
 }
+
+/** transcript.html of a ceremony with thousands of events is a few MB; far more is not ours. */
+export const TRANSCRIPT_HTML_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The page as a data: URL (base64, so any byte of the HTML survives). Secret when the page is. */
 export function htmlDataUrl(html: string): string {

@@ -289,11 +289,15 @@ export const contract = {
   'hsm:info': { input: noInput, output: HsmInfo },
   'settings:get': { input: noInput, output: Settings },
   'settings:set': { input: SettingsPatch, output: Settings },
+  /** Main-process file dialog for the PKCS#11 module; only picked files (or known locations) can be saved. */
+  'settings:pickModule': { input: noInput, output: z.object({ path: z.string().nullable() }) },
   'bundle:verify': { input: z.strictObject({ dir: path }), output: BundleVerification },
   'bundle:print': { input: z.strictObject({ dir: path }), output: z.object({ file: z.string() }) },
   'inventory:list': { input: noInput, output: z.array(InventoryKey) },
   'ceremony:scripts': { input: noInput, output: z.array(ScriptSummary) },
   'ceremony:list': { input: noInput, output: z.array(CeremonySummary) },
+  /** Main-process file dialog for a ceremony script file; ceremony:start runs only built-in ids and picked files. */
+  'ceremony:pickScript': { input: noInput, output: z.object({ path: z.string().nullable() }) },
   'ceremony:start': {
     input: z.strictObject({
       script: id,

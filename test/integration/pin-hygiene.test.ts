@@ -86,8 +86,8 @@ describe('PIN sources', () => {
     const link = path.join(dir, 'link.pin');
     symlinkSync(target, link);
     expect(keygen(['--pin-file', link]).stderr).toContain('[PIN_FILE_SYMLINK]');
-    expect(keygen(['--pin-file', dir]).stderr).toContain('[PIN_FILE_NOT_REGULAR]');
-    expect(keygen(['--pin-file', path.join(dir, 'missing.pin')]).stderr).toContain('[PIN_FILE_UNREADABLE]');
+    expect(keygen(['--pin-file', dir]).stderr).toContain('[PIN_FILE_IS_FOLDER]');
+    expect(keygen(['--pin-file', path.join(dir, 'missing.pin')]).stderr).toContain('[PIN_FILE_NOT_FOUND]');
   });
 
   it.each([

@@ -31,6 +31,14 @@ describe('build/electron-builder.yml', () => {
     expect(config.asarUnpack).toEqual(expect.arrayContaining(['node_modules/pkcs11js/**', 'node_modules/sqlite3/**']));
   });
 
+  it('says that the asar-integrity fuse has no effect on the Linux targets, and how integrity is kept there instead', () => {
+    const yml = readFileSync(FILE, 'utf8');
+    expect(yml).toMatch(/No effect on the Linux targets[^\n]*\n[^\n]*\n\s*enableEmbeddedAsarIntegrityValidation: true/);
+    const doc = readFileSync(path.join(ROOT, 'docs/input-checks.md'), 'utf8');
+    expect(doc).toMatch(/on the Linux targets \(AppImage, \.deb\) it has no effect/);
+    expect(doc).toMatch(/dpkg --verify/);
+  });
+
   it("passes electron-builder's configuration schema", async () => {
     const require = createRequire(path.join(ROOT, 'package.json'));
     const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config') as {

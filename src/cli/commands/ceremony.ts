@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AnswersDriver, demoAnswers, driveWithAnswers, loadAnswers, type Answers } from '../../core/ceremony/answers';
@@ -7,6 +6,9 @@ import { listScripts, loadScript } from '../../core/ceremony/script';
 import type { CeremonyView, StepInput } from '../../core/ceremony/types';
 import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
+import { readBackupFile } from '../../core/backup/backup-file';
+import { INPUT_LIMITS, readInputText } from '../../core/fs/input-file';
+import { checkOutputDir } from '../../core/fs/output-dir';
 import { resolveHsmConfig, type HsmConfig } from '../../core/hsm/config';
 import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
@@ -27,7 +29,8 @@ interface RunOptions {
 
 /** A drill shares file: one share per line, words separated by spaces, `#` comment lines allowed. */
 export function readDrillShares(file: string): string[] {
-  return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const text = readInputText(file, { what: 'drill shares file', domain: 'DRILL_SHARES', maxBytes: INPUT_LIMITS.drillShares });
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 }
 
 function parseParams(list: string[] = []): Record<string, string> {
@@ -181,8 +184,11 @@ export function registerCeremonyCommands(program: Command): void {
         if (!writes) throw new KeyriteError('USAGE', `Script '${loaded.script.id}' makes no shares, so --drill-shares-out has nothing to write.`);
         drillSharesFile = path.resolve(opts.drillSharesOut);
       }
+      // Named inputs and the output folder are checked before a ceremony exists, so a wrong path
+      // costs nothing: no ceremony row, no transcript, no HSM session.
+      if (opts.backup) readBackupFile(opts.backup);
       if (!answers && !isInteractive()) throw needsTerminal();
-      const out = path.resolve(opts.out ?? defaultOut(loaded.script.id));
+      const out = checkOutputDir(opts.out ?? defaultOut(loaded.script.id));
       const service = await openService(hsm);
       try {
         const view = await service.start({ script: loaded.file, outDir: out, parameters, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });

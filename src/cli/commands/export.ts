@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { DEMO_USER_PIN, resolveHsmConfig } from '../../core/hsm/config';
+import { DEMO_USER_PIN, resolveHsmConfig, type HsmConfig } from '../../core/hsm/config';
 import { withHsm } from '../../core/hsm/connect';
 import { loadPolicy } from '../../core/policy';
 import { exportPublicKey, issueCsr, issueRootCertificate, loadCertProfile, type ProfileHash } from '../../core/x509';
-import { emit, readPin, usage } from '../io';
+import { checkOutputFile } from '../../core/fs/output-dir';
+import { emit, readTokenPin, usage } from '../io';
 
 type Scheme = 'ecdsa' | 'rsa-pss' | 'rsa-pkcs1';
 
@@ -38,8 +39,13 @@ interface CommonOptions {
   pinFile?: string;
 }
 
-async function pinFor(opts: CommonOptions, tokenLabel: string, demo: boolean): Promise<string> {
-  return readPin({ pinFile: opts.pinFile, prompt: `User PIN for token '${tokenLabel}'`, demoDefault: demo ? DEMO_USER_PIN : undefined });
+/** --out is checked before the HSM is touched: a wrong path costs no PIN and no signature. */
+function checkOut(opts: CommonOptions): void {
+  if (opts.out) checkOutputFile(opts.out, 'output file');
+}
+
+async function pinFor(opts: CommonOptions, config: HsmConfig): Promise<string> {
+  return readTokenPin(config, opts.pinFile, config.demo ? DEMO_USER_PIN : undefined);
 }
 
 export function registerExportCommands(program: Command): void {
@@ -51,6 +57,7 @@ export function registerExportCommands(program: Command): void {
     .requiredOption('--label <label>', 'CKA_LABEL of the key')
     .option('--out <file>', 'write the PEM to this file (never overwrites)')
     .action(async (opts: CommonOptions) => {
+      checkOut(opts);
       const config = resolveHsmConfig();
       // Public objects are readable without login.
       const pub = await withHsm(config, null, ({ session }) => exportPublicKey(session, opts.label));
@@ -70,12 +77,13 @@ export function registerExportCommands(program: Command): void {
     .option('--out <file>', 'write the PEM to this file (never overwrites)')
     .option('--pin-file <file>', 'read the user PIN from this file')
     .action(async (opts: CommonOptions & { subject: string; hash?: string; scheme?: string; profile: string; policy?: string }) => {
+      checkOut(opts);
       const hash = parseHash(opts.hash);
       const scheme = parseScheme(opts.scheme);
       const profile = loadCertProfile(opts.profile);
       const policy = loadPolicy(opts.policy);
       const config = resolveHsmConfig();
-      const pin = await pinFor(opts, config.tokenLabel, config.demo);
+      const pin = await pinFor(opts, config);
       const csr = await withHsm(config, { pin }, ({ session }) => issueCsr(session, { label: opts.label, subject: opts.subject, hash, scheme, profile, policy }));
       emit(csr.pem, opts.out);
     });
@@ -94,6 +102,7 @@ export function registerExportCommands(program: Command): void {
     .option('--out <file>', 'write the PEM to this file (never overwrites)')
     .option('--pin-file <file>', 'read the user PIN from this file')
     .action(async (opts: CommonOptions & { subject: string; days?: string; pathLength?: string; hash?: string; scheme?: string; profile: string; policy?: string }) => {
+      checkOut(opts);
       const profile = loadCertProfile(opts.profile, {
         subject: opts.subject,
         days: parseInteger('--days', opts.days),
@@ -103,7 +112,7 @@ export function registerExportCommands(program: Command): void {
       });
       const policy = loadPolicy(opts.policy);
       const config = resolveHsmConfig();
-      const pin = await pinFor(opts, config.tokenLabel, config.demo);
+      const pin = await pinFor(opts, config);
       const cert = await withHsm(config, { pin }, ({ session }) => issueRootCertificate(session, { label: opts.label, profile, policy }));
       emit(cert.pem, opts.out);
       note([

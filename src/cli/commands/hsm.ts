@@ -6,7 +6,7 @@ import { parseKeyType } from '../../core/hsm/key-spec';
 import { describeHsm, formatHsmDescription } from '../../core/hsm/describe';
 import { KEY_CUSTODIES, type KeyCustody } from '../../core/hsm/templates';
 import { KeyriteError } from '../../core/errors';
-import { readPin } from '../io';
+import { readTokenPin } from '../io';
 
 function parseCustody(text: string): KeyCustody {
   const found = KEY_CUSTODIES.find((c) => c === text);
@@ -38,7 +38,7 @@ export function registerHsmCommands(program: Command): void {
       const spec = parseKeyType(opts.type); // refused before touching the HSM
       const custody = parseCustody(opts.custody ?? (opts.wrappable ? 'wrap-with-trusted' : 'non-extractable'));
       const config = resolveHsmConfig();
-      const pin = await readPin({ pinFile: opts.pinFile, prompt: `User PIN for token '${config.tokenLabel}'`, demoDefault: config.demo ? DEMO_USER_PIN : undefined });
+      const pin = await readTokenPin(config, opts.pinFile, config.demo ? DEMO_USER_PIN : undefined);
       await withHsm(config, { pin }, ({ session }) => {
         const key = generateKeyPair(session, { spec, label: opts.label, custody });
         const tests = selfTest(session, key);

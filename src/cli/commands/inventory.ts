@@ -6,7 +6,7 @@ import { withHsm } from '../../core/hsm/connect';
 import { loadPolicy } from '../../core/policy';
 import { Store } from '../../core/store/db';
 import { Inventory, reconcileInventory, type InventoryKey } from '../../core/inventory';
-import { emit, readPin } from '../io';
+import { emit, readTokenPin } from '../io';
 
 async function withInventory<T>(policyFile: string | undefined, fn: (inventory: Inventory) => Promise<T>): Promise<T> {
   const policy = loadPolicy(policyFile);
@@ -61,7 +61,7 @@ export function registerInventoryCommands(program: Command): void {
     .option('--json', 'print the differences as JSON')
     .action(async (opts: { pinFile?: string; policy?: string; json?: boolean }) => {
       const config = resolveHsmConfig();
-      const pin = await readPin({ pinFile: opts.pinFile, prompt: `User PIN for token '${config.tokenLabel}'`, demoDefault: config.demo ? DEMO_USER_PIN : undefined });
+      const pin = await readTokenPin(config, opts.pinFile, config.demo ? DEMO_USER_PIN : undefined);
       const { drifts, token, count } = await withInventory(opts.policy, async (inv) =>
         withHsm(config, { pin }, async ({ session }) => ({
           drifts: await reconcileInventory(inv, session),

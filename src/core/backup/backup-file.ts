@@ -4,6 +4,8 @@ import canonicalize from 'canonicalize';
 import { z } from 'zod';
 import { KeyriteError } from '../errors';
 import { writeFileAtomicSync } from '../fs/atomic-write';
+import { decodeInputText, INPUT_LIMITS, readInputFile, type InputFileSpec } from '../fs/input-file';
+import { findDuplicateKey } from '../fs/strict-json';
 import { spkiFingerprint } from '../hsm/public-key';
 import { KEY_TYPES } from '../hsm/key-spec';
 import { MAX_LABEL_LENGTH, requireKeyLabel } from '../text/plain-text';
@@ -78,6 +80,14 @@ export function parseBackup(text: string, source: string): BackupFile {
   if (text.trim().length === 0) {
     throw new KeyriteError('BACKUP_CORRUPT', `Backup file '${source}' is empty. Use another copy of the backup.`, { details: { file: source, problem: 'empty' } });
   }
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw new KeyriteError('BACKUP_HAS_BOM', `Backup file '${source}' starts with a byte-order mark (an invisible character, the bytes EF BB BF, that some editors add). Keyrite writes backups without one, so this copy was re-saved by an editor: use an untouched copy of the backup.`, { details: { file: source, problem: 'byte-order mark' } });
+  }
+  // A backup is a JSON object: anything else (a password file, a binary, a note) is not a
+  // damaged backup but the wrong file, and saying "truncated" would send people looking for the rest.
+  if (!/^\s*[{[]/.test(text)) {
+    throw notABackup(source, 'it is not JSON: it does not start with "{"');
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -86,6 +96,11 @@ export function parseBackup(text: string, source: string): BackupFile {
     const truncated = /end of (JSON|data)|Unterminated|Unexpected end/i.test(msg) || !text.trimEnd().endsWith('}');
     const problem = truncated ? `it ends too early (truncated after ${Buffer.byteLength(text)} bytes)` : `it is not valid JSON (${msg})`;
     throw new KeyriteError('BACKUP_CORRUPT', `Backup file '${source}' is damaged: ${problem}. Use another copy of the backup.`, { details: { file: source, problem, truncated }, cause: e });
+  }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate) {
+    const field = duplicate.path ? `${duplicate.path}.${duplicate.key}` : duplicate.key;
+    throw new KeyriteError('BACKUP_DUPLICATE_KEY', `Backup file '${source}' names the field '${field}' twice (line ${duplicate.line}). A backup written by Keyrite never does; this copy was edited, so Keyrite will not guess which value is meant. Use another copy of the backup.`, { details: { file: source, field, line: duplicate.line } });
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new KeyriteError('BACKUP_CORRUPT', `Backup file '${source}' is damaged: it holds ${Array.isArray(raw) ? 'a list' : typeof raw}, not a backup record. Use another copy of the backup.`, { details: { file: source, problem: 'not an object' } });
@@ -124,14 +139,20 @@ function invalid(source: string, field: string, problem: string): KeyriteError {
   return new KeyriteError('BACKUP_INVALID', `Backup file '${source}' is not a valid Keyrite backup: field ${field} ${problem.replace(/^Invalid input: /, '')}. Use another copy of the backup.`, { details: { file: source, field, problem } });
 }
 
+function notABackup(source: string, why: string): KeyriteError {
+  return new KeyriteError('BACKUP_NOT_A_BACKUP', `'${source}' is not a Keyrite backup file (${why}). Check that you named the backup file (backup/<key-id>.backup.json in the ceremony bundle).`, { details: { file: source, problem: why } });
+}
+
+/** Read a backup file a person named: kind, size and encoding are checked before it is parsed. */
 export function readBackupFile(file: string): BackupFile {
+  const spec: InputFileSpec = { what: 'backup file', domain: 'BACKUP', maxBytes: INPUT_LIMITS.backup };
+  const bytes = readInputFile(file, spec);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = decodeInputText(bytes, file, spec);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new KeyriteError('BACKUP_NOT_FOUND', `There is no backup file at '${file}'. Check the path.`, { details: { file }, cause: e });
-    throw new KeyriteError('BACKUP_UNREADABLE', `Keyrite cannot read backup file '${file}' (${code ?? (e as Error).message}).`, { details: { file }, cause: e });
+    if ((e as KeyriteError).code === 'BACKUP_NOT_UTF8') throw notABackup(file, 'it is binary data, not text');
+    throw e;
   }
   return parseBackup(text, file);
 }

@@ -35,6 +35,19 @@ export function demoAnswers(): Answers {
 const missing = (what: string, step: string): KeyriteError =>
   new KeyriteError('ANSWERS_MISSING', `The answers file has no ${what} for step '${step}'. Add it and resume the ceremony.`, { details: { what, step } });
 
+/** The answers file names who signs a step, and none of them can: say who is wrong and why. */
+function wrongSigners(chosen: string[], roles: string[], view: CeremonyView, signed: Set<string>, step: string): KeyriteError {
+  const wanted = roles.join(' or ');
+  const an = /^[aeiou]/i.test(wanted) ? `an ${wanted}` : `a ${wanted}`;
+  const reasons = chosen.map((id) => {
+    const p = view.participants.find((x) => x.id === id);
+    if (!p) return `'${id}' is not a checked-in participant`;
+    if (signed.has(id)) return `${id} has already signed this step`;
+    return `${id} is ${p.roles.join(', ')}, not ${wanted}`;
+  });
+  return new KeyriteError('ANSWERS_SIGNOFF_WRONG_PERSON', `The answers file lists ${chosen.join(', ')} to sign step '${step}', which still needs ${an}, but ${reasons.join('; ')}. List ${an} under signoffs.${step} (or give that person the role under participants).`, { details: { step, listed: chosen, needed: roles, reasons } });
+}
+
 /**
  * Drives a ceremony from an answers file, with no person at the keyboard: for drills, tests and
  * `--demo`. It answers exactly what the runner asks, so it exercises the same path as a person.
@@ -70,6 +83,7 @@ export class AnswersDriver {
           const person = view.participants.find((p) => p.roles.includes(role) && !signed.has(p.id) && (!chosen || chosen.includes(p.id)));
           if (person) return { kind: 'signoff', personId: person.id, role };
         }
+        if (chosen) throw wrongSigners(chosen, Object.keys(need.remaining), view, signed, cur.id);
         throw missing(`sign-off by a ${Object.keys(need.remaining).join(' or ')}`, cur.id);
       }
       case 'shareHandout':
@@ -123,7 +137,9 @@ export async function driveWithAnswers(
       if (!input) return view;
       view = await provide(input);
       if (view.lastError) throw new KeyriteError(view.lastError.code, view.lastError.message, { details: view.lastError.details });
-      if (++guard > 10_000) throw new KeyriteError('INTERNAL_NO_PROGRESS', 'The ceremony made no progress.');
+      // Each input moves the ceremony on; a script's steps and sign-offs are capped (MAX_SCRIPT_STEPS), so
+      // this many inputs means a step keeps asking the same thing.
+      if (++guard > 10_000) throw new KeyriteError('INTERNAL_NO_PROGRESS', `The ceremony asked for more than 10000 inputs at step '${view.current?.id ?? '?'}' without finishing; a step keeps asking for the same thing. Report this with the ceremony id.`);
     }
   } finally {
     driver.forget();

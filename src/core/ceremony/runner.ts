@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError, isKeyriteError } from '../errors';
 import { errorMeta } from '../error-codes';
 import { requirePlainText } from '../text/plain-text';
 import { fileSystemError } from '../fs/fs-errors';
+import { prepareOutputDir } from '../fs/output-dir';
 import { connectHsm, type HsmConnection } from '../hsm/connect';
 import type { HsmSession } from '../hsm/session';
 import { crashPoint } from '../fault';
@@ -377,6 +377,13 @@ export class CeremonyRunner {
     const role = roleHint ? (eligible.includes(roleHint) ? roleHint : undefined) : eligible[0];
     if (!role) {
       const wanted = Object.keys(need.remaining).join(' or ');
+      const an = (w: string): string => (/^[aeiou]/i.test(w) ? `an ${w}` : `a ${w}`);
+      if (roleHint && !person.roles.includes(roleHint)) {
+        throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `${person.name} checked in as ${person.roles.join(', ')}, not as ${roleHint}, so cannot sign off step '${step.title}' as ${roleHint}. ${eligible.length > 0 ? `Sign as ${eligible.join(' or ')} instead.` : `The step still needs ${an(wanted)}.`}`, { details: { personId, roleHint, roles: person.roles, remaining: need.remaining } });
+      }
+      if (roleHint) {
+        throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `Step '${step.title}' has all the ${roleHint} sign-offs it needs; it still needs ${an(wanted)}${eligible.length > 0 ? `, which ${person.name} can give` : ''}.`, { details: { personId, roleHint, roles: person.roles, remaining: need.remaining } });
+      }
       throw new KeyriteError('CEREMONY_SIGNOFF_ROLE', `${person.name} (${person.roles.join(', ')}) cannot sign off step '${step.title}': it still needs a ${wanted}.`, { details: { personId, remaining: need.remaining } });
     }
     const method = signoffMethod(person, act);
@@ -734,13 +741,7 @@ function unexpected(input: StepInput, wanted: string): KeyriteError {
 
 /** `--out DIR` is the bundle itself: created, or refused if it exists and is not empty. */
 function prepareOutDir(dir: string): void {
-  if (existsSync(dir)) {
-    if (readdirSync(dir).length > 0) {
-      throw new KeyriteError('CEREMONY_OUT_NOT_EMPTY', `The output folder '${dir}' is not empty. A ceremony writes its bundle into a new or empty folder; choose another one.`, { details: { dir } });
-    }
-    return;
-  }
-  mkdirSync(dir, { recursive: true });
+  prepareOutputDir(dir, (d) => new KeyriteError('CEREMONY_OUT_NOT_EMPTY', `The output folder '${d}' is not empty. A ceremony writes its bundle into a new or empty folder; choose another one.`, { details: { dir: d } }));
 }
 
 export type { Participant };

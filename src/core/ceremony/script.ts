@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { resolveResource } from '../config/resources';
 import { parseYamlWithSchema } from '../config/yaml-schema';
 import { KeyriteError } from '../errors';
+import { INPUT_LIMITS, readInputText } from '../fs/input-file';
 import type { ActionName, RoleSpec, ScriptSummary, StatementField } from './types';
 import { optionIssues } from './validate/options';
 import { orderIssues } from './validate/order';
@@ -62,6 +63,8 @@ const stepSchema = z.strictObject({
   when: z.string().optional(),
 });
 
+export const MAX_SCRIPT_STEPS = 200;
+
 export const scriptSchema = z
   .strictObject({
     id: slug,
@@ -70,7 +73,8 @@ export const scriptSchema = z
     description: z.string().min(1),
     roles: z.array(roleSchema).min(1),
     parameters: z.record(z.string().regex(/^[a-z][a-zA-Z0-9]*$/, 'parameter names are camelCase'), paramSchema).default({}),
-    steps: z.array(stepSchema).min(1),
+    // A ceremony people sit through has tens of steps; the cap turns a runaway file into a clear error.
+    steps: z.array(stepSchema).min(1).max(MAX_SCRIPT_STEPS, `a ceremony script has at most ${MAX_SCRIPT_STEPS} steps; split the ceremony into several scripts`),
   })
   .superRefine((s, ctx) => {
     const roles = new Map(s.roles.map((r) => [r.id, r]));
@@ -144,11 +148,16 @@ export function ceremoniesDir(): string {
 export function loadScript(idOrPath: string): LoadedScript {
   const looksLikePath = idOrPath.includes('/') || idOrPath.endsWith('.yaml') || idOrPath.endsWith('.yml');
   const file = looksLikePath ? path.resolve(idOrPath) : path.join(ceremoniesDir(), `${idOrPath}.yaml`);
-  if (!existsSync(file)) {
+  if (!looksLikePath && !existsSync(file)) {
     const known = listScripts().map((s) => s.id).join(', ');
-    throw new KeyriteError('SCRIPT_NOT_FOUND', looksLikePath ? `The ceremony script '${file}' does not exist.` : `There is no built-in ceremony '${idOrPath}'. Built-in ceremonies: ${known}.`, { details: { script: idOrPath } });
+    throw new KeyriteError('SCRIPT_NOT_FOUND', `There is no built-in ceremony '${idOrPath}'. Built-in ceremonies: ${known}.`, { details: { script: idOrPath } });
   }
-  return parseScript(readFileSync(file, 'utf8'), file);
+  return parseScript(readScriptText(file), file);
+}
+
+/** A script file's text, after the checks every named input gets (SCRIPT_NOT_FOUND, SCRIPT_IS_FOLDER, …). */
+export function readScriptText(file: string): string {
+  return readInputText(file, { what: 'ceremony script', domain: 'SCRIPT', maxBytes: INPUT_LIMITS.script });
 }
 
 export function listScripts(): ScriptSummary[] {

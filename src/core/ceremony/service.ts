@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { storePath } from '../config/paths';
 import { KeyriteError } from '../errors';
 import { DEMO_SO_PIN, DEMO_USER_PIN, ensureDemoSoftHsm, type HsmConfig } from '../hsm/config';
@@ -13,7 +12,7 @@ import type { RunnerDeps } from './context';
 import { checkDrillSharesTarget } from './drill-shares';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner, newCeremonyId } from './runner';
-import { listScripts, loadScript, parseScript, type LoadedScript } from './script';
+import { listScripts, loadScript, parseScript, readScriptText, type LoadedScript } from './script';
 import { checkCeremonyStart } from './validate';
 import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput } from './types';
 
@@ -134,7 +133,7 @@ export class CeremonyService {
     if (existing) return existing;
     const lock = await CeremonyLock.acquire(this.repo, id);
     try {
-      const runner = await CeremonyRunner.load(this.deps, id, (file) => parseScript(readFileSync(file, 'utf8'), file));
+      const runner = await CeremonyRunner.load(this.deps, id, (file) => parseScript(readScriptText(file), file));
       this.locks.set(id, lock);
       this.runners.set(id, runner);
       return runner;

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { KeyriteError, type ErrorCode } from '../errors';
+import { readInputText, type InputDomain } from '../fs/input-file';
 
 export interface YamlProblem {
   file: string;
@@ -15,6 +15,9 @@ export interface YamlProblem {
  * line and the field path ("steps[3].confirm.witness"), so a person can fix the file by hand.
  */
 export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
+  if (text.length > YAML_LIMITS.maxChars) {
+    throw tooComplex(what, file, `it is ${text.length} characters long, more than the ${YAML_LIMITS.maxChars} Keyrite reads`);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -22,7 +25,17 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
     const line = e.linePos?.[0]?.line ?? (e.pos ? lineCounter.linePos(e.pos[0]).line : null);
     throw problem(errorCode, what, { file, line, field: '(document)', message: `not valid YAML: ${e.message.split('\n')[0]}` });
   }
-  const result = schema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    // Aliases expand on toJS: a few lines of `&a [*b, *b, …]` can become gigabytes (a "billion laughs").
+    value = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+  } catch (e) {
+    if (e instanceof ReferenceError || /alias/i.test((e as Error).message)) {
+      throw tooComplex(what, file, `its aliases (*name) expand too far; write the values out instead of aliasing them`, e);
+    }
+    throw e;
+  }
+  const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => {
     const keys = issue.path as Array<string | number>;
@@ -39,13 +52,17 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
 }
 
 export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new KeyriteError(errorCode, `Cannot read the ${what} '${file}': ${(e as Error).message}.`, { details: { file }, cause: e });
-  }
+  // Missing, a folder, a FIFO, /proc, too large: each its own code (SCRIPT_NOT_FOUND, ANSWERS_IS_FOLDER, …).
+  const domain: InputDomain = errorCode === 'ANSWERS_INVALID' ? 'ANSWERS' : 'SCRIPT';
+  const text = readInputText(file, { what, domain, maxBytes: YAML_LIMITS.maxChars });
   return parseYamlWithSchema(text, file, schema, errorCode, what);
+}
+
+/** Limits on what a YAML input may cost to read; real scripts and answers files are far below them. */
+export const YAML_LIMITS = { maxChars: 1024 * 1024, maxAliasCount: 50 } as const;
+
+function tooComplex(what: string, file: string, why: string, cause?: unknown): KeyriteError {
+  return new KeyriteError('SCRIPT_TOO_COMPLEX', `The ${what} ${file} is refused: ${why}. Fix the file and try again.`, { details: { file, what }, cause });
 }
 
 function problem(code: ErrorCode, what: string, p: YamlProblem, all: YamlProblem[] = [p]): KeyriteError {

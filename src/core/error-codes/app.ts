@@ -11,4 +11,5 @@ export const APP_ERRORS = {
   UI_ERROR: { fixedBy: 'developer', retryable: false, endsHsmSession: false, summary: 'The screen hit a problem (…). Go back to the home screen and retry.' },
   WITNESS_UNAVAILABLE: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'A witness window cannot be opened here. Use the main window on the projector instead (press P for presentation mode).' },
   PROCESS_CORE_DUMPS_ON: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'Keyrite could not turn off core dumps for itself (prlimit: …), so a crash could write secrets to disk. Install util-linux or run Keyrite under `ulimit -c 0`.' },
+  DIALOG_UNAVAILABLE: { fixedBy: 'developer', retryable: false, endsHsmSession: false, summary: 'Choosing a file through the main-process dialog is not available here (no dialog is wired in).' },
 } as const satisfies ErrorTable;

@@ -53,4 +53,6 @@ export const BACKUP_ERRORS = {
   SHARE_VERSION: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'This share is in format version …; this Keyrite reads version … only. Use the Keyrite release that made it — or, if your card says otherwise, check the first word.' },
   SHARE_WORD_COUNT: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'This share has … word…; a Keyrite share has …. …: compare with your card and retry.' },
   WORDLIST_INVALID: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The PGP word list \'…\' is damaged at line …: …. Reinstall Keyrite.' },
+  BACKUP_DUPLICATE_KEY: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'Backup file \'…\' names the field \'…\' twice (line …). A backup written by Keyrite never does; this copy was edited, so Keyrite will not guess which value is meant. Use another copy of the backup.' },
+  BACKUP_NOT_A_BACKUP: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: '\'…\' is not a Keyrite backup file (not JSON text: a password file, binary data, UTF-16). Check that you named the backup file (backup/<key-id>.backup.json in the ceremony bundle).' },
 } as const satisfies ErrorTable;

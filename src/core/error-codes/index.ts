@@ -3,6 +3,7 @@ import { BACKUP_ERRORS } from './backup';
 import { CEREMONY_ERRORS } from './ceremony';
 import { CLI_ERRORS } from './cli';
 import { HSM_ERRORS } from './hsm';
+import { INPUT_ERRORS } from './input';
 import { INTERNAL_ERRORS } from './internal';
 import type { ErrorMeta } from './meta';
 import { STORAGE_ERRORS } from './storage';
@@ -25,6 +26,7 @@ export const ERROR_DOMAINS = [
   { name: 'storage', title: 'Store, output folders, resources and settings', codes: STORAGE_ERRORS },
   { name: 'app', title: 'Desktop app, IPC and printing', codes: APP_ERRORS },
   { name: 'cli', title: 'The keyrite command line', codes: CLI_ERRORS },
+  { name: 'input', title: 'Files named on the command line or in the desktop app', codes: INPUT_ERRORS },
   { name: 'internal', title: "Keyrite's own bugs", codes: INTERNAL_ERRORS },
 ] as const;
 
@@ -37,6 +39,7 @@ export const ERROR_CODES = {
   ...STORAGE_ERRORS,
   ...APP_ERRORS,
   ...CLI_ERRORS,
+  ...INPUT_ERRORS,
   ...INTERNAL_ERRORS,
 } as const;
 

@@ -36,4 +36,5 @@ export const TRANSCRIPT_ERRORS = {
   TRANSCRIPT_SIGNATURE_ENCODING: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'Keyrite could not encode the transcript signature as DER.' },
   TRANSCRIPT_SIGNATURE_INVALID: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The HSM returned a transcript signature that does not verify with the transcript key. Nothing was sealed; check the token and retry.' },
   TRANSCRIPT_TRUNCATED: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The transcript is cut off: line … does not end with a newline, so the file was truncated or appended to. Use the original transcript.jsonl from the sealed bundle.' },
+  BUNDLE_SUMS_LISTS_FOLDER: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'SHA256SUMS lists \'…\', which is a folder in the bundle; SHA256SUMS lists files only. The file was edited: use the bundle\'s original SHA256SUMS.' },
 } as const satisfies ErrorTable;

@@ -1,10 +1,44 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { KeyriteError } from '../errors';
 import { MIGRATIONS } from './migrations';
 
 export type Row = Record<string, unknown>;
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Only a missing file may become a new store. A zero-byte file (a copy that failed, a disk that
+ * lost it) or a file that is not SQLite at all would otherwise be opened as a new, empty store,
+ * hiding every ceremony that was recorded in the real one.
+ */
+function checkExistingStoreFile(file: string): void {
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw storeError(e, file, 'open');
+  }
+  if (st.isSymbolicLink()) st = statSync(file, { throwIfNoEntry: false }) ?? st;
+  if (!st.isFile()) {
+    throw new KeyriteError('STORE_NOT_A_FILE', `The Keyrite store '${file}' is ${st.isDirectory() ? 'a folder' : st.isSymbolicLink() ? 'a link to nothing' : 'not a regular file'}. Check KEYRITE_HOME; Keyrite keeps its store in a regular file.`, { details: { file } });
+  }
+  if (st.size === 0) {
+    throw new KeyriteError('STORE_EMPTY_FILE', `The Keyrite store '${file}' is an empty (zero-byte) file, not a store: the real store was lost or replaced. Restore it from your last copy (or move the empty file away to start a new store on purpose); Keyrite will not start a new store in its place.`, { details: { file } });
+  }
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(SQLITE_HEADER)) {
+    throw new KeyriteError('STORE_NOT_A_STORE', `'${file}' is not a Keyrite store (it is not a SQLite database). Check KEYRITE_HOME; Keyrite will not overwrite it.`, { details: { file } });
+  }
+}
 export type Param = string | number | bigint | null | Buffer;
 
 /**
@@ -28,6 +62,7 @@ export class Store {
     if (!create && !existsSync(file)) {
       throw new KeyriteError('STORE_MISSING', `The Keyrite store '${file}' does not exist. Check KEYRITE_HOME; Keyrite will not start a new, empty store in place of a missing one.`, { details: { file } });
     }
+    checkExistingStoreFile(file);
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
       const mode = sqlite3.OPEN_READWRITE | (create ? sqlite3.OPEN_CREATE : 0) | sqlite3.OPEN_FULLMUTEX;
@@ -44,12 +79,21 @@ export class Store {
       if (check?.quick_check !== 'ok') {
         throw new KeyriteError('STORE_CORRUPT', `The Keyrite store '${file}' is damaged (${check?.quick_check ?? 'no answer'}). Keep the file for investigation and restore it from your last copy; Keyrite will not overwrite it.`, { details: { file } });
       }
+      await store.refuseForeignDatabase();
       await store.migrate();
     } catch (e) {
       await store.close();
       throw e instanceof KeyriteError ? e : storeError(e, file, 'open');
     }
     return store;
+  }
+
+  /** A SQLite database with tables but no schema_version belongs to another program. */
+  private async refuseForeignDatabase(): Promise<void> {
+    const tables = await this.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'");
+    if (tables.length > 0 && !tables.some((t) => t.name === 'schema_version')) {
+      throw new KeyriteError('STORE_FOREIGN', `'${this.file}' is a database of another program (tables ${tables.slice(0, 5).map((t) => t.name).join(', ')}), not a Keyrite store. Check KEYRITE_HOME; Keyrite will not write into it.`, { details: { file: this.file } });
+    }
   }
 
   private async migrate(): Promise<void> {

@@ -118,7 +118,12 @@ export async function verifyBundle(dir: string): Promise<VerifyReport> {
       throw new KeyriteError('BUNDLE_SUMS_INVALID', 'SHA256SUMS lists itself; it covers every other file of the bundle.', { details: { file: BUNDLE_FILES.sums } });
     }
     const digest = digests.get(entry.file);
-    if (!digest) throw missing(entry.file);
+    if (!digest) {
+      if (present.some((f) => f.startsWith(`${entry.file}/`))) {
+        throw new KeyriteError('BUNDLE_SUMS_LISTS_FOLDER', `SHA256SUMS lists '${entry.file}', which is a folder in the bundle; SHA256SUMS lists files only (e.g. '${present.find((f) => f.startsWith(`${entry.file}/`))}'). The file was edited: use the bundle's original SHA256SUMS.`, { details: { file: entry.file } });
+      }
+      throw missing(entry.file);
+    }
     const actual = unwrap(await digest);
     if (actual !== entry.sha256) {
       throw new KeyriteError('BUNDLE_FILE_CHANGED', `'${entry.file}' was changed after the bundle was sealed: its SHA-256 is not the one in SHA256SUMS.`, { details: { file: entry.file, expected: entry.sha256, actual } });

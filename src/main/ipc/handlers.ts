@@ -14,10 +14,13 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { isKeyriteError, KeyriteError } from '../../core/errors';
 import { describeHsm } from '../../core/hsm/describe';
+import { isKnownModulePath } from '../../core/hsm/module-locations';
+import { probeModuleInNodeChild, type ModuleProbeInfo } from '../../core/hsm/module-probe';
 import { loadPolicy } from '../../core/policy';
 import { Inventory } from '../../core/inventory';
 import { verifyBundle } from '../../core/transcript';
 import { CHANNELS, contract, type Channel, type ChannelOutput, type IpcError, type Result } from '../../shared/ipc-contract';
+import { resolveBundleDir } from './confine';
 import { readEvents } from './events';
 import type { MainServices } from './services';
 import { SETTINGS_ENV, validateSettingsPatch } from './settings';
@@ -38,6 +41,18 @@ export interface HandlerDeps {
    * printing is not possible.
    */
   printHtml?: (html: string) => Promise<void>;
+  /**
+   * Test-loads a PKCS#11 module in a child process (C_GetFunctionList, C_Initialize, C_GetInfo)
+   * before settings:set saves it. Default: a plain Node child (tests, the e2e harness); the
+   * desktop app passes an Electron utility process.
+   */
+  probeModule?: (modulePath: string) => Promise<ModuleProbeInfo>;
+  /**
+   * A file dialog shown by the main process. Only paths picked through it (or known module
+   * locations) are accepted as a module or a script: the renderer cannot name a file itself.
+   * Absent where there is no dialog (the handler then says so).
+   */
+  pickFile?: (kind: 'module' | 'script') => Promise<string | null>;
   /** Where unexpected errors go (the main-process log). Never receives inputs. */
   log?: (message: string, error: unknown) => void;
 }
@@ -46,6 +61,17 @@ type Impl = { [C in Channel]: (input: z.output<(typeof contract)[C]['input']>) =
 
 export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
   const { services } = deps;
+  const probeModule = deps.probeModule ?? ((p: string) => probeModuleInNodeChild(p));
+  // Files the administrator chose in a main-process dialog during this run of the app.
+  const picked = { module: new Set<string>(), script: new Set<string>() };
+  const pick = async (kind: 'module' | 'script'): Promise<{ path: string | null }> => {
+    if (!deps.pickFile) throw new KeyriteError('DIALOG_UNAVAILABLE', `Choosing a ${kind === 'module' ? 'PKCS#11 module' : 'ceremony script'} file is not available here.`);
+    const chosen = await deps.pickFile(kind);
+    if (!chosen) return { path: null };
+    const abs = path.resolve(chosen);
+    picked[kind].add(abs);
+    return { path: abs };
+  };
   const log = deps.log ?? ((message, error) => console.error(`[keyrite main] ${message}`, error));
 
   const settingsView = async (): Promise<ChannelOutput<'settings:get'>> => {
@@ -83,9 +109,14 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     'hsm:info': async () => describeHsm(await services.hsmConfig()),
     'settings:get': settingsView,
     'settings:set': async (patch) => {
-      await services.saveSettings(validateSettingsPatch(patch));
+      const checked = validateSettingsPatch(patch, { isAllowedModule: (p) => picked.module.has(p) || isKnownModulePath(p) });
+      // Loaded in a child process first: a file that is not a PKCS#11 library is refused here, not saved.
+      if (checked.modulePath) await probeModule(checked.modulePath);
+      await services.saveSettings(checked);
       return settingsView();
     },
+    'settings:pickModule': () => pick('module'),
+    'ceremony:pickScript': () => pick('script'),
     'bundle:verify': async ({ dir }) => {
       const absolute = path.resolve(dir);
       const r = await verifyBundle(absolute);
@@ -140,7 +171,13 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     'ceremony:scripts': () => services.withEngine((e) => e.listScripts()),
     'ceremony:list': () => services.withEngine((e) => e.listCeremonies()),
     'ceremony:start': async ({ script, outDir, parameters, demo, backupFile }) => {
-      const out = outDir ? path.resolve(outDir) : path.join(await services.outputFolder(), `${script}-${timestamp()}`);
+      // A built-in id, or a file the administrator picked in the main-process dialog; never a
+      // path the renderer made up (any YAML on disk would otherwise be run as a ceremony).
+      const builtIn = /^[a-z0-9][a-z0-9-]*$/.test(script);
+      if (!builtIn && !picked.script.has(path.resolve(script))) {
+        throw new KeyriteError('CEREMONY_SCRIPT_NOT_ALLOWED', `'${script}' is neither a built-in ceremony nor a script file chosen with "Choose script file…". Pick the file through that dialog.`, { details: { script } });
+      }
+      const out = resolveBundleDir(outDir, { outputFolder: await services.outputFolder(), home: services.home, name: `${builtIn ? script : path.basename(script).replace(/\.ya?ml$/, '')}-${timestamp()}` });
       return services.withEngine((e) => e.start({ script, outDir: out, parameters, demo, backupFile: backupFile ? path.resolve(backupFile) : undefined }));
     },
     'ceremony:view': ({ id }) => services.withEngine((e) => e.view(id)),

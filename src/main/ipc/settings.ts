@@ -48,7 +48,7 @@ export async function readSettings(store: Store): Promise<SavedSettings> {
  * Check a change before it is saved, so a wrong path is refused with a sentence now rather than
  * at the start of a ceremony. Empty strings clear a setting.
  */
-export function validateSettingsPatch(patch: Partial<SavedSettings>): Partial<SavedSettings> {
+export function validateSettingsPatch(patch: Partial<SavedSettings>, policy: { isAllowedModule: (absolutePath: string) => boolean }): Partial<SavedSettings> {
   const out: Partial<SavedSettings> = {};
   if (patch.modulePath !== undefined) {
     const p = patch.modulePath?.trim() || null;
@@ -61,6 +61,11 @@ export function validateSettingsPatch(patch: Partial<SavedSettings>): Partial<Sa
       }
       if (!statSync(p).isFile()) {
         throw new KeyriteError('SETTINGS_MODULE_NOT_FILE', `'${p}' is a folder, not a PKCS#11 library. Point to the .so file itself.`, { details: { field: 'modulePath', path: p } });
+      }
+      // The main process loads this file as native code: only known module locations or a file
+      // the administrator picked in the main-process dialog, never any path the renderer sends.
+      if (!policy.isAllowedModule(p)) {
+        throw new KeyriteError('SETTINGS_MODULE_NOT_ALLOWED', `'${p}' is not a known PKCS#11 module location. Use "Choose module file…" to pick your HSM vendor's library, or set KEYRITE_PKCS11_MODULE before starting Keyrite.`, { details: { field: 'modulePath', path: p } });
       }
     }
     out.modulePath = p;

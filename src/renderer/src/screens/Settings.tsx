@@ -43,7 +43,20 @@ export function Settings(): React.JSX.Element {
       <div className="field">
         <label htmlFor="module-path">PKCS#11 module</label>
         <input id="module-path" autoFocus value={form.modulePath} spellCheck={false} placeholder="/usr/lib/vendor/libpkcs11.so (empty: embedded demo token)" onChange={(e) => setForm({ ...form, modulePath: e.target.value })} />
-        <p className="hint">The full path of your HSM vendor's PKCS#11 library. In use: {current.effective.modulePath ?? 'none'}</p>
+        <button
+          type="button"
+          disabled={action.busy}
+          onClick={() =>
+            void action.run(async () => {
+              // The file dialog is main's: only a library picked there (or a known install location) is accepted.
+              const picked = await call(keyrite().settings.pickModule());
+              if (picked.path) setForm((f) => ({ ...f, modulePath: picked.path ?? '' }));
+            })
+          }
+        >
+          Choose module file…
+        </button>
+        <p className="hint">Your HSM vendor's PKCS#11 library: a known install location, or chosen with the button. It is test-loaded before it is saved. In use: {current.effective.modulePath ?? 'none'}</p>
       </div>
       <div className="field">
         <label htmlFor="token-label">Token label</label>

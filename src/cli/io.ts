@@ -41,7 +41,7 @@ export function isInteractive(): boolean {
 const PIN_FILE: InputFileSpec = { what: 'PIN file', domain: 'PIN_FILE', maxBytes: INPUT_LIMITS.pinFile, allowStreams: true };
 
 /**
- * The first line of a PIN file, checked like every named input (PIN_FILE_NOT_FOUND,
+ * The PIN in a PIN file, checked like every named input (PIN_FILE_NOT_FOUND,
  * PIN_FILE_IS_FOLDER, …). A pipe is accepted (`--pin-file <(pass show hsm)`), so the PIN need
  * never be on a disk. A regular file must be the file itself (not a symbolic link) and readable
  * by its owner only: a PIN readable by the group or by everyone is a PIN anyone on the
@@ -59,15 +59,18 @@ export function readPinFile(file: string): string {
     throw new KeyriteError('PIN_FILE_SYMLINK', `The PIN file '${file}' is a symbolic link. Keyrite reads a PIN only from a regular file (or a pipe); point --pin-file at the file itself.`, { details: { file } });
   }
   const { stat } = checkInputFile(file, PIN_FILE);
+  if (stat.isFile() && stat.size === 0) throw new KeyriteError('PIN_FILE_EMPTY', `The PIN file '${file}' is empty (its only line holds the PIN).`, { details: { file } });
   if (stat.isFile() && (stat.mode & 0o077) !== 0) {
     const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
     throw new KeyriteError('PIN_FILE_PERMISSIONS', `The PIN file '${file}' can be read by its group or by others (mode ${mode}). Nothing was read; run \`chmod 600 ${file}\` and try again.`, { details: { file, mode } });
   }
   const bytes = readInputFile(file, PIN_FILE);
   try {
-    const pin = decodeInputText(bytes, file, { what: 'PIN file', domain: 'PIN_FILE' }).split(/\r?\n/)[0];
-    if (!pin) throw new KeyriteError('PIN_FILE_EMPTY', `The PIN file '${file}' is empty (its first line holds the PIN).`, { details: { file } });
-    return pin;
+    // The whole text goes to normalizePin, which drops one trailing newline and refuses a second
+    // line, so a file and the variable follow the same rules.
+    const text = decodeInputText(bytes, file, { what: 'PIN file', domain: 'PIN_FILE' });
+    if (text.replace(/\r?\n$/, '') === '') throw new KeyriteError('PIN_FILE_EMPTY', `The PIN file '${file}' is empty (its only line holds the PIN).`, { details: { file } });
+    return text;
   } finally {
     bytes.fill(0);
   }

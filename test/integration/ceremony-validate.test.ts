@@ -82,7 +82,7 @@ describe('refused before check-in, with nothing done on the HSM or in the store'
       name: 'confirmWords: "four"',
       req: () => ({ script: editedScript('root-key-generation', (t) => t.replace('confirmWords: 4', 'confirmWords: four')) }),
       code: 'SCRIPT_INVALID',
-      message: (file?: string) => `The ceremony script ${file}:${lineOf(rootFile, /confirmWords: 4/)} is invalid at steps[6].with.confirmWords: confirmWords is how many words each custodian re-enters: a whole number from 1 to 24 (given "four"). Fix the file and try again.`,
+      message: (file?: string) => `The ceremony script ${file}:${lineOf(rootFile, /confirmWords: 4/)} is invalid at steps[6].with.confirmWords: confirmWords is how many words each custodian re-enters: a whole number from 1 to 24, or 'all' (given "four"). Fix the file and try again.`,
     },
     {
       name: 'key generation switched by an integer parameter',

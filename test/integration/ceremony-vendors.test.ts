@@ -34,6 +34,7 @@ const runs: Partial<Record<TestModuleName, Run>> = {};
 const answers = (m: TestModule) => ({
   participants: PEOPLE,
   pin: m.userPin,
+  soPin: m.soPin,
   statements: { 'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' }, 'backups-destroyed': { backups: 'shredded', shares: 'BAG-1..5 burned' } },
 });
 
@@ -48,7 +49,8 @@ beforeAll(async () => {
     const service = await openService(home, m.config('root'));
     const bundle = path.join(tempDir(`out-${name}`), 'bundle');
     const shares: string[] = [];
-    const started = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { threshold: 3, count: 5 } });
+    // NSS keeps no CKA_TRUSTED keys, so its root key takes the explicit, policy-permitted untrusted KEK.
+    const started = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { threshold: 3, count: 5, ...(name === 'nss' ? { trustedKek: false } : {}) } });
     const view = await runToEnd(service, started, answers(m), shares);
     runs[name] = { service, home, bundle, view, shares };
   }
@@ -89,13 +91,15 @@ describe.each(['softhsm', 'nss'] as const)('root key ceremony on %s, recovered o
     writeFileSync(answersFile, stringify({
       token: `pkcs11:token=${targetLabel}?module-path=${target.modulePath}`,
       ...(moduleArgs ? { moduleArgs } : {}),
-      ...answers(target),
+      participants: PEOPLE,
+      statements: answers(target).statements,
       // The CLI sees this machine's real interfaces; CI machines are networked.
       preflightOverride: { personId: 'ada', reason: 'test machine, networked CI runner' },
       shares: [run().shares[4], run().shares[0], run().shares[2]],
     }));
     const r = spawnSync(process.execPath, ['bin/keyrite.mjs', 'ceremony', 'run', 'backup-recovery-drill', '--backup', path.join(run().bundle, file), '--answers', answersFile, '--param', `targetToken=${targetLabel}`, '--param', 'destroyDrillCopy=false', '--out', drillOut], {
-      env: { ...process.env, KEYRITE_HOME: tempDir('drill-home'), KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_TOKEN_URI: '', KEYRITE_PKCS11_INIT_ARGS: '', ...(SOFTHSM2_CONF ? { SOFTHSM2_CONF } : {}) },
+      // Not the demo token: the PINs come from the environment (an answers file may not hold them).
+      env: { ...process.env, KEYRITE_HOME: tempDir('drill-home'), KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_TOKEN_URI: '', KEYRITE_PKCS11_INIT_ARGS: '', KEYRITE_PIN: target.userPin, ...(SOFTHSM2_CONF ? { SOFTHSM2_CONF } : {}) },
       encoding: 'utf8', timeout: 120_000,
     });
     expect(r.status, r.stderr + r.stdout).toBe(0);

@@ -10,12 +10,14 @@ import { PEOPLE, answersFor, openService, tempDir } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /** Issue 15: `--drill-shares` neither destroys, follows, widens nor publishes; the seal takes only what the ceremony wrote. */
-const hsm = createTestHsm(['drill', 'drill-inproc']);
+// One token per in-process ceremony: each generates the same root key label on its token.
+const hsm = createTestHsm(['drill', 'drill-inproc', 'swap-inproc']);
 const home = tempDir('drillfile-home');
-const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'drill' };
+// Not the demo token: the PINs come from the environment (an answers file may not hold them).
+const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'drill', KEYRITE_PIN: hsm.userPin, KEYRITE_SO_PIN: hsm.soPin };
 const answers = path.join(tempDir('drillfile-answers'), 'answers.yaml');
 writeFileSync(answers, stringify({
-  participants: PEOPLE, pin: hsm.userPin,
+  participants: PEOPLE,
   preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' },
   statements: { 'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' } },
 }));
@@ -97,7 +99,7 @@ describe('--drill-shares FILE', () => {
 
 describe('a drill shares file swapped for a link mid-ceremony', () => {
   it('is not written through: the share is refused (DRILL_SHARES_EXISTS), the link target untouched', async () => {
-    const service = await openService(tempDir('drillfile-swap-home'), hsm.config('drill-inproc'));
+    const service = await openService(tempDir('drillfile-swap-home'), hsm.config('swap-inproc'));
     const dir = tempDir('drillfile-swap');
     const shares = path.join(dir, 'shares.txt');
     const victim = path.join(dir, 'victim.txt');

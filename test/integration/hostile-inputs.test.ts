@@ -237,7 +237,7 @@ describe('hostile and mistaken inputs: one coded line, the right exit code, noth
     expect(readdirSync(locked)).toEqual([]);
   });
 
-  it('Ctrl-C at a terminal prompt is PROMPT_CANCELLED with how to resume, exit 130; the ceremony is kept', () => {
+  it('Ctrl-C at a ceremony prompt is CEREMONY_INTERRUPTED with how to resume, exit 130; the ceremony is kept', () => {
     const rules = f('ctrl-c.json');
     writeFileSync(rules, JSON.stringify([['full name', '\u0003']]));
     const out = f('o-ctrl-c');
@@ -248,7 +248,7 @@ describe('hostile and mistaken inputs: one coded line, the right exit code, noth
     });
     expect(r.stdout).not.toContain('User force closed');
     const id = /Ceremony (\S+):/.exec(r.stdout)![1];
-    expect(r.stdout).toMatch(new RegExp(`Stopped at your request \\(Ctrl-C at the prompt\\)\\. Ceremony ${id} is kept where it stood; continue it with \`keyrite ceremony resume ${id}\`\\. \\[PROMPT_CANCELLED\\]`));
+    expect(r.stdout).toMatch(new RegExp(`Stopped by Ctrl-C at step 1 \\(Participant check-in\\); the screen was cleared\\. Everything up to the last answer is saved\\. Resume with \`keyrite ceremony resume ${id}\`\\. \\[CEREMONY_INTERRUPTED\\]`));
     expect(r.status).toBe(130);
     const status = JSON.parse(keyrite(['ceremony', 'status', '--json']).stdout) as Array<{ id: string; status: string }>;
     expect(status.find((c) => c.id === id)?.status).toBe('running');

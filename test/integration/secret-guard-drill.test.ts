@@ -20,7 +20,8 @@ import { createTestHsm } from '../helpers/softhsm';
  */
 const hsm = createTestHsm(['guard', 'guard-drill', 'guard-inproc', 'guard-desk']);
 const home = tempDir('guard-home');
-const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'guard' };
+// Not the demo token: the PINs come from the environment (an answers file may not hold them).
+const env = { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: hsm.modulePath, KEYRITE_TOKEN_LABEL: 'guard', KEYRITE_PIN: hsm.userPin, KEYRITE_SO_PIN: hsm.soPin };
 const answersDir = tempDir('guard-answers');
 
 function keyrite(args: string[]) {
@@ -30,7 +31,7 @@ function keyrite(args: string[]) {
 function answersFile(name: string, shares: string[] = []): string {
   const file = path.join(answersDir, `${name}.yaml`);
   writeFileSync(file, stringify({
-    participants: PEOPLE, pin: hsm.userPin,
+    participants: PEOPLE,
     preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' },
     statements: { 'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' } },
     shares,

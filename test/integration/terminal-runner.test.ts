@@ -184,6 +184,8 @@ describe('keyrite ceremony run in a terminal', () => {
         [active('Type your full name or initials to sign'), 'Wren Witness\r'],
         [active('Generate the key now\\?'), 'y\r'],
         [active('Type the token label'), 'keyrite-demo\r'],
+        ["SO PIN for token 'keyrite-demo'", '12345678\r'],
+        ["\\? PIN for token 'keyrite-demo'", '123456\r'],
         ['Make the KEK', '\r'],
         [active('looks away\\.\\s+Ready\\?'), 'y\r'],
         [active('Written down'), '\x03'],

@@ -1,3 +1,4 @@
+import { lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { AnswersDriver, demoAnswers, driveWithAnswers, loadAnswers, type Answers } from '../../core/ceremony/answers';
@@ -8,7 +9,7 @@ import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
 import { readBackupFile } from '../../core/backup/backup-file';
 import { INPUT_LIMITS, readInputText } from '../../core/fs/input-file';
-import { checkOutputDir } from '../../core/fs/output-dir';
+import { checkOutputDir, checkOutputFile } from '../../core/fs/output-dir';
 import { resolveHsmConfig, type HsmConfig } from '../../core/hsm/config';
 import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
@@ -25,6 +26,28 @@ interface RunOptions {
   drillSharesOut?: string;
   backup?: string;
   param?: string[];
+}
+
+/**
+ * Where new drill shares will be written. A path that exists as a file or a link, or whose folder
+ * does not exist yet, is left to the core, which refuses it by name (DRILL_SHARES_EXISTS,
+ * DRILL_SHARES_IN_BUNDLE, …); anything else (a folder, a FIFO, /proc) is refused here with its
+ * OUTPUT_* code.
+ */
+function drillSharesTarget(file: string): string {
+  const st = lstatOrNull(file);
+  if (st && (st.isFile() || st.isSymbolicLink())) return path.resolve(file);
+  // A folder that does not exist yet may be the bundle folder, which the core refuses by name.
+  if (!lstatOrNull(path.dirname(path.resolve(file)))) return path.resolve(file);
+  return checkOutputFile(file, 'drill shares file');
+}
+
+function lstatOrNull(file: string): Stats | null {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
+  }
 }
 
 /** A drill shares file: one share per line, words separated by spaces, `#` comment lines allowed. */
@@ -178,11 +201,11 @@ export function registerCeremonyCommands(program: Command): void {
       if (opts.drillShares) {
         if (reads && answers) answers.shares = [...readDrillShares(opts.drillShares), ...(answers.shares ?? [])];
         // A file that was read is never written: new shares go to a new file (--drill-shares-out).
-        else if (writes) drillSharesFile = path.resolve(opts.drillShares);
+        else if (writes) drillSharesFile = drillSharesTarget(opts.drillShares);
       }
       if (opts.drillSharesOut) {
         if (!writes) throw new KeyriteError('USAGE', `Script '${loaded.script.id}' makes no shares, so --drill-shares-out has nothing to write.`);
-        drillSharesFile = path.resolve(opts.drillSharesOut);
+        drillSharesFile = drillSharesTarget(opts.drillSharesOut);
       }
       // Named inputs and the output folder are checked before a ceremony exists, so a wrong path
       // costs nothing: no ceremony row, no transcript, no HSM session.

@@ -95,10 +95,12 @@ function ecPoint(spkiDer: Buffer): Buffer {
 }
 
 /** Private key template for an unwrapped key: sensitive, never extractable again, sign only. */
-export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer; vendor?: P11.Template }): P11.Template {
+export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer; vendor?: P11.Template; copyableAttribute?: boolean }): P11.Template {
   // CKA_MODIFIABLE is left to the token here: some modules ignore part of an unwrap template and
   // the read-back below switches a usage flag off again, which needs a modifiable object.
-  return [...(opts.vendor ?? []), ...toP11Template(restoredSigningKeyTemplate(spec, opts), { omit: ['modifiable'] })];
+  // CKA_COPYABLE is left out where the module's profile says it fails on it (NSS).
+  const omit: Array<'modifiable' | 'copyable'> = opts.copyableAttribute === false ? ['modifiable', 'copyable'] : ['modifiable'];
+  return [...(opts.vendor ?? []), ...toP11Template(restoredSigningKeyTemplate(spec, opts), { omit })];
 }
 
 /**

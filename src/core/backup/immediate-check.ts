@@ -16,6 +16,7 @@ export function immediateBackupCheck(session: HsmSession, kek: Handle, backup: B
   try {
     copy = session.unwrapKey(mechanism, kek, Buffer.from(backup.wrappedKey, 'base64'), unwrapTemplate(spec, {
       token: false, // session object: gone with the session even if destroy below never runs
+      copyableAttribute: session.module.profile.copyableAttribute,
       label: `${backup.keyLabel} (backup check)`,
       id: Buffer.from(backup.ckaId, 'hex'),
       vendor: vendorUnwrapAttributes(session.module.profile, spec, Buffer.from(backup.spkiDer, 'base64')),

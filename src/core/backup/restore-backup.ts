@@ -44,7 +44,7 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
     kekHandle = importKek(session, kek, { wrap: false, unwrap: true });
     zeroize(kek);
     const vendor = vendorUnwrapAttributes(session.module.profile, spec, Buffer.from(backup.spkiDer, 'base64'));
-    const template = unwrapTemplate(spec, { token: true, label, id, vendor });
+    const template = unwrapTemplate(spec, { token: true, label, id, vendor, copyableAttribute: session.module.profile.copyableAttribute });
     try {
       privateKey = session.unwrapKey(mechanism, kekHandle, Buffer.from(backup.wrappedKey, 'base64'), template);
     } catch (e) {

@@ -102,11 +102,16 @@ export function generateKeyPair(session: HsmSession, req: KeyGenRequest): Genera
 }
 
 /**
- * CKA_COPYABLE is PKCS#11 2.40; a 2.20 token refuses it as an unknown attribute. Such a token has
+ * CKA_COPYABLE is PKCS#11 2.40; a 2.20 token refuses it as an unknown attribute, and NSS softokn
+ * fails the whole generation with CKR_GENERAL_ERROR (its profile says so). Such a token has
  * no C_CopyObject semantics to restrict either, so the pair is generated again without it (the
  * read-back then reports copyable as null, which the transcript records).
  */
 function generateWithOptionalAttributes(session: HsmSession, t: SigningKeyPairTemplates): P11.KeyPair {
+  // A module known to fail on it (its profile says so) is not asked at all.
+  if (session.module.profile.copyableAttribute === false) {
+    return session.generateKeyPair(t.mechanism, toP11Template(t.publicKey), toP11Template(t.privateKey, { omit: ['copyable'] }));
+  }
   try {
     return session.generateKeyPair(t.mechanism, toP11Template(t.publicKey), toP11Template(t.privateKey));
   } catch (e) {

@@ -55,6 +55,8 @@ export const hsmProfileSchema = z.strictObject({
   reportsLocal: z.boolean(),
   /** True where the SO can create CKA_TRUSTED wrapping keys (for CKA_WRAP_WITH_TRUSTED keys). */
   trustedWrapKeys: z.boolean(),
+  /** False where generating a key pair with CKA_COPYABLE in its template fails (NSS: CKR_GENERAL_ERROR). */
+  copyableAttribute: z.boolean().default(true),
 });
 
 export type HsmProfile = z.infer<typeof hsmProfileSchema>;

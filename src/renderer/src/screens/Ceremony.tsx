@@ -47,13 +47,13 @@ function Runner({ view, busy, provide, actionError, clearError, onView }: Runner
   const finished = view.status !== 'running' || !cur || cur.need.kind === 'done';
 
   // A compact fingerprint of where the ceremony stands, so a test (or an observer) can tell that
-  // an input was taken: step, need, hand-out phase, transcript length, last problem.
+  // an input was taken: step, need, hand-out phase (or whose PIN), transcript length, last problem.
   const need = cur?.need;
   const state = [
     view.status,
     cur?.index ?? '',
     need?.kind ?? '',
-    need?.kind === 'shareHandout' ? `${need.shareIndex}.${need.phase}` : need?.kind === 'signoff' ? need.signed.length : need?.kind === 'shareEntry' ? need.accepted.length : '',
+    need?.kind === 'shareHandout' ? `${need.shareIndex}.${need.phase}` : need?.kind === 'signoff' ? need.signed.length : need?.kind === 'shareEntry' ? need.accepted.length : need?.kind === 'pin' ? need.user : '',
     view.chainHead.seq,
     view.lastError?.code ?? '',
   ].join('|');

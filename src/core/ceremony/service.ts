@@ -103,9 +103,14 @@ export class CeremonyService {
     // Everything is checked before anyone checks in and before the HSM does anything.
     await checkCeremonyStart(loaded, parameters, this.deps);
     const id = newCeremonyId(this.deps.now(), loaded.script.id);
+    return this.underLock(id, () => CeremonyRunner.start(this.deps, { id, loaded, outDir: req.outDir, parameters, demo: req.demo }));
+  }
+
+  /** Takes the ceremony's lock, makes its runner, and keeps both; the lock is let go if the runner cannot be made. */
+  private async underLock(id: string, make: () => Promise<CeremonyRunner>): Promise<CeremonyRunner> {
     const lock = await CeremonyLock.acquire(this.repo, id);
     try {
-      const runner = await CeremonyRunner.start(this.deps, { id, loaded, outDir: req.outDir, parameters, demo: req.demo });
+      const runner = await make();
       this.locks.set(id, lock);
       this.runners.set(id, runner);
       return runner;
@@ -131,16 +136,7 @@ export class CeremonyService {
   async runner(id: string): Promise<CeremonyRunner> {
     const existing = this.runners.get(id);
     if (existing) return existing;
-    const lock = await CeremonyLock.acquire(this.repo, id);
-    try {
-      const runner = await CeremonyRunner.load(this.deps, id, (file) => parseScript(readScriptText(file), file));
-      this.locks.set(id, lock);
-      this.runners.set(id, runner);
-      return runner;
-    } catch (e) {
-      await lock.release();
-      throw e;
-    }
+    return this.underLock(id, () => CeremonyRunner.load(this.deps, id, (file) => parseScript(readScriptText(file), file)));
   }
 
   /** Run `fn` on the ceremony's runner; a runner that stopped on a failed store write is let go. */

@@ -34,20 +34,11 @@ export interface CeremonyRecord<S> {
   updatedAt: string;
 }
 
-export interface NewCeremony<S> {
-  id: string;
-  scriptId: string;
-  scriptVersion: string;
-  scriptSha256: string;
-  scriptPath: string;
-  title: string;
-  parameters: Record<string, unknown>;
-  state: S;
-  outDir: string;
-  demo: boolean;
+/** A ceremony about to be stored: the record's fixed fields, its steps, and when it started. */
+export type NewCeremony<S> = Pick<CeremonyRecord<S>, 'id' | 'scriptId' | 'scriptVersion' | 'scriptSha256' | 'scriptPath' | 'title' | 'parameters' | 'state' | 'outDir' | 'demo'> & {
   steps: Array<{ id: string; title: string }>;
   at: string;
-}
+};
 
 /** One committed change of a ceremony: its new events, state, position and status, all or nothing. */
 export interface StateChange<S> {

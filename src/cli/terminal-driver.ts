@@ -70,6 +70,8 @@ export class TerminalDriver {
       }
       case 'continue':
         return need.irreversible ? this.irreversible(p, need) : this.proceed(p, need.message);
+      case 'openpgpConfirm':
+        throw new KeyriteError('INTERNAL_NO_PROGRESS', 'OpenPGP enrolment is not in the terminal runner yet.');
       case 'done':
         return null;
     }

@@ -23,6 +23,9 @@ export const CHANNELS = [
   'ceremony:events',
   'ceremony:witness',
   'share:printCard',
+  'share:pickSealDir',
+  'openpgp:readKeyFile',
+  'ceremony:provideShareFile',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

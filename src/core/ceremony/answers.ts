@@ -106,6 +106,8 @@ export class AnswersDriver {
       }
       case 'continue':
         return { kind: 'continue' };
+      case 'openpgpConfirm':
+        throw new KeyriteError('INTERNAL_NO_PROGRESS', 'OpenPGP enrolment is not in answers files yet.');
       case 'done':
         return null;
     }

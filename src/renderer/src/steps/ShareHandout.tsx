@@ -25,8 +25,8 @@ export function ShareHandout({ need, view, busy, provide, runView }: StepProps<'
     case 'confirm':
       return <Confirm key={key} need={need} view={view} busy={busy} provide={provide} />;
     case 'seal':
-      // Only a sealed hand-out has this phase; without `sealed` there is nothing to show.
-      return <ReshowGate key={key} need={need} view={view} busy={busy} provide={provide} />;
+      // 'seal' comes only with `sealed` (handled above); the core never sends it alone.
+      return <p key={key}>Share {need.shareIndex} is sealed to {need.custodian.name}&apos;s OpenPGP key.</p>;
   }
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useRef, useState } from 'react';
 import { OpenPgpKeyField, rowKeyProblem, type RowKey } from './OpenPgpKeyField';
 import type { StepProps } from './types';
 
@@ -122,7 +122,6 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
             <th scope="col">Name</th>
             <th scope="col">Id</th>
             <th scope="col">Roles</th>
-            <th scope="col">OpenPGP key (optional)</th>
             <th scope="col">
               <span className="visually-hidden">Remove</span>
             </th>
@@ -130,7 +129,8 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
         </thead>
         <tbody>
           {rows.map((row, i) => (
-            <tr key={row.key}>
+            <Fragment key={row.key}>
+            <tr className={row.roles.includes(CUSTODIAN) ? 'has-openpgp' : undefined}>
               <td>{i + 1}</td>
               <td>
                 <input
@@ -164,19 +164,22 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
                   ))}
                 </fieldset>
               </td>
-              <td className="openpgp-cell">
-                {row.roles.includes(CUSTODIAN) ? (
-                  <OpenPgpKeyField person={row.name.trim() || `person ${i + 1}`} value={row.openpgp} refused={refused(row)} disabled={busy} onChange={(k) => update(row.key, { openpgp: k })} />
-                ) : (
-                  <span className="hint">custodians only</span>
-                )}
-              </td>
               <td>
                 <button type="button" className="secondary small" aria-label={`Remove person ${i + 1}`} onClick={() => setRows((rs) => rs.filter((r) => r.key !== row.key))}>
                   Remove
                 </button>
               </td>
             </tr>
+            {row.roles.includes(CUSTODIAN) && (
+              // A custodian's own line under their row: the key, and any refusal of it, full width.
+              <tr className="openpgp-row">
+                <td />
+                <td colSpan={4}>
+                  <OpenPgpKeyField person={row.name.trim() || `person ${i + 1}`} value={row.openpgp} refused={refused(row)} disabled={busy} onChange={(k) => update(row.key, { openpgp: k })} />
+                </td>
+              </tr>
+            )}
+            </Fragment>
           ))}
         </tbody>
       </table>

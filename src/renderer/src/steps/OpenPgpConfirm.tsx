@@ -39,8 +39,7 @@ export function OpenPgpConfirm({ need, view, busy, provide }: StepProps<'openpgp
     >
       <h2>{name}: is this your OpenPGP key?</h2>
       <p>
-        {name} reads the words aloud; everyone can follow on screen and on the witness window. {name} compares the groups with the fingerprint their own device shows (<code>gpg --fingerprint</code> or{' '}
-        <code>gpg --card-status</code>). This key is who {name}&apos;s share will be sealed to: the share is never shown on screen.
+        {name} reads the words aloud while the room follows, and compares the groups with their own device (<code>gpg --fingerprint</code>, <code>gpg --card-status</code>). {name}&apos;s share will be sealed to this key, never shown.
       </p>
       <HashDisplay label={`OpenPGP key fingerprint of ${name}`} hex={need.fingerprint} words={need.fingerprintWords} className="fingerprint-large" />
       <dl className="openpgp-facts">

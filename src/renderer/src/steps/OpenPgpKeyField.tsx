@@ -77,7 +77,7 @@ export function OpenPgpKeyField({ person, value, refused, disabled, onChange }: 
     <div className={`openpgp-key${shown ? ' refused' : ''}`} data-person={person}>
       {value ? (
         <p className="openpgp-loaded">
-          <span aria-hidden="true">🔑</span> Key from <strong>{value.source}</strong>
+          <span className="openpgp-label">OpenPGP key:</span> from <strong>{value.source}</strong> — the share will be sealed to it
           <button ref={removeRef} type="button" className="secondary small" aria-label={`Remove the OpenPGP key of ${person}`} disabled={disabled} onClick={() => { onChange(null); setProblem(null); }}>
             Remove key
           </button>
@@ -99,6 +99,7 @@ export function OpenPgpKeyField({ person, value, refused, disabled, onChange }: 
         </div>
       ) : (
         <div className="actions compact">
+          <span className="openpgp-label">OpenPGP key (optional):</span>
           <button type="button" className="secondary small" aria-label={`Choose the OpenPGP key file of ${person}`} disabled={disabled || picking} onClick={() => void choose()}>
             {picking ? 'Choosing…' : 'Key file…'}
           </button>

@@ -1,3 +1,4 @@
+import type { OpenPgpRecipient } from '../backup/openpgp-recipient';
 import type { HsmConnection } from '../hsm/connect';
 import { DEMO_USER_PIN, type HsmConfig } from '../hsm/config';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
@@ -47,6 +48,15 @@ export interface BackupRef {
 }
 
 /**
+ * A custodian's enrolled OpenPGP key. 'pending' until the custodian confirms the fingerprint;
+ * 'rejected' (not their key) and 'undecryptable' (could not open a sealed share) put the
+ * custodian back on words for the rest of the ceremony.
+ */
+export interface OpenPgpEnrolment extends OpenPgpRecipient {
+  status: 'pending' | 'confirmed' | 'rejected' | 'undecryptable';
+}
+
+/**
  * Everything the runner persists about a ceremony besides events. Evidence and progress only:
  * never a PIN, KEK byte or share word.
  */
@@ -66,6 +76,10 @@ export interface CeremonyState {
   handedOut: number[];
   collected: number[];
   artifacts: Record<string, { path: string; sha256: string }>;
+  /** Custodians' OpenPGP public keys presented at check-in, by person id (public keys only: nothing secret). */
+  openpgp?: Record<string, OpenPgpEnrolment>;
+  /** Sealed share files written for the current split (removed when that split is voided). */
+  sealedFiles?: Array<{ path: string; splitId: string; index: number }>;
   sealed?: { finalHash: string; finalHashWords: string[]; keyFingerprintWords: string[]; bundle: string };
 }
 

@@ -20,7 +20,7 @@ export function SealedHandout(props: StepProps<'shareHandout'>): React.JSX.Eleme
 
 function Recipient({ need }: { need: StepProps<'shareHandout'>['need'] }): React.JSX.Element {
   const s = need.sealed!;
-  return <HashDisplay label={`Sealed to the OpenPGP key of ${need.custodian.name}`} hex={s.recipientFingerprint} className="recipient-fingerprint" />;
+  return <HashDisplay label={`Sealed to the OpenPGP key of ${need.custodian.name}`} hex={s.recipientFingerprint} className="recipient-key" />;
 }
 
 function SealTheShare({ need, busy, provide, runView }: StepProps<'shareHandout'>): React.JSX.Element {
@@ -92,9 +92,16 @@ function ProofOfPossession(props: StepProps<'shareHandout'>): React.JSX.Element 
               <code className="path">{file.dir}</code>
             </dd>
           </div>
+          <div>
+            <dt>Sealed to</dt>
+            <dd>
+              <code className="recipient-fingerprint" data-fingerprint={need.sealed!.recipientFingerprint}>
+                {need.sealed!.fingerprintGroups}
+              </code>
+            </dd>
+          </div>
         </dl>
-        <HashDisplay label="SHA-256 of the file (read aloud; the printed card and the transcript carry it too)" hex={file.sha256} className="sealed-sha256" />
-        <Recipient need={need} />
+        <HashDisplay label="SHA-256 of the file, to read aloud (also on the printed card and in the transcript)" hex={file.sha256} className="sealed-sha256" />
       </div>
       {cannot ? (
         <CannotDecrypt name={name} index={need.shareIndex} busy={busy} onBack={() => setCannot(false)} onConfirm={() => void provide({ kind: 'shareCannotDecrypt' })} />

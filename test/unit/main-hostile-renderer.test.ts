@@ -19,6 +19,8 @@ import { isAllowedRequest } from '../../src/main/security';
 const home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-hostile-main-'));
 const env = { KEYRITE_HOME: home, PATH: process.env.PATH };
 const started: Array<{ script: string; outDir: string }> = [];
+/** What reached the engine's provide (only the input kinds and a sealed share's folder: never secrets here). */
+const provided: Array<{ kind: string; dir?: string; text?: string }> = [];
 const engine: CeremonyEngine = {
   listScripts: () => [],
   listCeremonies: async () => [],
@@ -29,8 +31,9 @@ const engine: CeremonyEngine = {
   view: async () => {
     throw new Error('no');
   },
-  provide: async () => {
-    throw new Error('no');
+  provide: async (_id, input) => {
+    provided.push({ kind: input.kind, ...(input.kind === 'shareSeal' && input.dir !== undefined ? { dir: input.dir } : {}), ...(input.kind === 'share' ? { text: input.text } : {}) });
+    throw Object.assign(new Error('recorded'), { name: 'Recorded' });
   },
   abort: async () => {
     throw new Error('no');
@@ -230,5 +233,72 @@ describe('printing transcript.html and dev-only requests', () => {
       expect(isAllowedRequest(url, { dev: false })).toBe(false);
       expect(isAllowedRequest(url, { dev: true })).toBe(true);
     }
+  });
+});
+
+describe('OpenPGP: key files, sealed-share folders and decrypted share files go through main\'s dialogs', () => {
+  const media = mkdtempSync(path.join(os.tmpdir(), 'keyrite-hostile-media-'));
+  afterAll(() => rmSync(media, { recursive: true, force: true }));
+  const seal = (dir?: string) => ({ id: 'c1', input: dir === undefined ? { kind: 'shareSeal' } : { kind: 'shareSeal', dir } });
+
+  it.each([
+    ['an autostart folder', path.join(os.homedir(), '.config', 'autostart')],
+    ['a relative path', '../../tmp'],
+    ['the bundle-free default, spelled out by the renderer', path.join(media, 'x-sealed-shares')],
+  ])('refuses to seal into %s nobody picked (SHARE_SEAL_DIR), before the engine is asked', async (_n, dir) => {
+    provided.length = 0;
+    const r = await table()['ceremony:provide'](seal(dir));
+    expect(r).toMatchObject({ ok: false, error: { code: 'SHARE_SEAL_DIR' } });
+    expect(provided).toEqual([]);
+  });
+
+  it('passes the default folder (no dir) and a folder picked in the dialog to the core; a cancelled pick adds none', async () => {
+    const t = table();
+    provided.length = 0;
+    await t['ceremony:provide'](seal());
+    nextPick = null;
+    expect(await t['share:pickSealDir']()).toEqual({ ok: true, value: { path: null } });
+    nextPick = media;
+    expect(await t['share:pickSealDir']()).toEqual({ ok: true, value: { path: media } });
+    await t['ceremony:provide'](seal(media));
+    // Picked by this table only: a fresh one (a restarted main) has not seen the pick.
+    const r = await table()['ceremony:provide'](seal(media));
+    expect(r).toMatchObject({ ok: false, error: { code: 'SHARE_SEAL_DIR' } });
+    expect(provided).toEqual([{ kind: 'shareSeal' }, { kind: 'shareSeal', dir: media }]);
+  });
+
+  it('reads a picked public key file; refuses a private key (its text never returned) and a file too large to be a key', async () => {
+    const pub = path.join(media, 'cora.asc');
+    writeFileSync(pub, '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ\n-----END PGP PUBLIC KEY BLOCK-----\n');
+    nextPick = pub;
+    expect(await table()['openpgp:readKeyFile']()).toEqual({ ok: true, value: { path: pub, armored: expect.stringContaining('mDMEZ') } });
+    const priv = path.join(media, 'cora-secret.asc');
+    writeFileSync(priv, '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQdGBGZSECRET\n-----END PGP PRIVATE KEY BLOCK-----\n');
+    nextPick = priv;
+    const r = await table()['openpgp:readKeyFile']();
+    expect(r).toMatchObject({ ok: false, error: { code: 'OPENPGP_KEY_PRIVATE' } });
+    expect(JSON.stringify(r)).not.toContain('lQdGBGZSECRET');
+    const big = path.join(media, 'big.asc');
+    writeFileSync(big, 'x'.repeat(65 * 1024));
+    nextPick = big;
+    expect(await table()['openpgp:readKeyFile']()).toMatchObject({ ok: false, error: { code: 'OPENPGP_KEY_INVALID' } });
+    nextPick = null;
+    expect(await table()['openpgp:readKeyFile']()).toEqual({ ok: true, value: { path: null, armored: null } });
+  });
+
+  it('hands a picked share file\'s text to the core, never back to the renderer; refuses one too large to be a share', async () => {
+    const file = path.join(media, 'share.txt');
+    writeFileSync(file, 'share 1 of 5 · needs 3 · split 7F3A-91C2\nabandon ability able\n');
+    nextPick = file;
+    provided.length = 0;
+    const r = await table()['ceremony:provideShareFile']({ id: 'c1' });
+    expect(provided).toEqual([{ kind: 'share', text: expect.stringContaining('abandon ability able') }]);
+    expect(JSON.stringify(r)).not.toContain('abandon');
+    const big = path.join(media, 'big.txt');
+    writeFileSync(big, 'abandon '.repeat(2000));
+    nextPick = big;
+    provided.length = 0;
+    expect(await table()['ceremony:provideShareFile']({ id: 'c1' })).toMatchObject({ ok: false, error: { code: 'SHARE_FILE_UNREADABLE' } });
+    expect(provided).toEqual([]);
   });
 });

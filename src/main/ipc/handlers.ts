@@ -78,13 +78,13 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
   const { services } = deps;
   const probeModule = deps.probeModule ?? ((p: string) => probeModuleInNodeChild(p));
   // Files the administrator chose in a main-process dialog during this run of the app.
-  const picked = { module: new Set<string>(), script: new Set<string>() };
+  const picked = { module: new Set<string>(), script: new Set<string>(), sealDir: new Set<string>() };
   const pick = async (kind: PickKind): Promise<{ path: string | null }> => {
     if (!deps.pickFile) throw new KeyriteError('DIALOG_UNAVAILABLE', `Choosing ${PICK_WHAT[kind]} is not available here.`);
     const chosen = await deps.pickFile(kind);
     if (!chosen) return { path: null };
     const abs = path.resolve(chosen);
-    if (kind === 'module' || kind === 'script') picked[kind].add(abs);
+    if (kind === 'module' || kind === 'script' || kind === 'sealDir') picked[kind].add(abs);
     return { path: abs };
   };
   const log = deps.log ?? ((message, error) => console.error(`[keyrite main] ${message}`, error));
@@ -196,7 +196,14 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
       return services.withEngine((e) => e.start({ script, outDir: out, parameters, demo, backupFile: backupFile ? path.resolve(backupFile) : undefined }));
     },
     'ceremony:view': ({ id }) => services.withEngine((e) => e.view(id)),
-    'ceremony:provide': ({ id, input }) => services.withEngine((e) => e.provide(id, input)),
+    'ceremony:provide': ({ id, input }) => {
+      // A sealed share goes to the default folder beside the bundle, or to one the administrator
+      // chose in main's folder dialog; never to a folder the (untrusted) renderer names.
+      if (input.kind === 'shareSeal' && input.dir !== undefined && !picked.sealDir.has(path.resolve(input.dir))) {
+        throw new KeyriteError('SHARE_SEAL_DIR', `Keyrite cannot write the sealed share into '${path.resolve(input.dir)}': it was not chosen with "Choose the medium folder…". Choose the custodian's medium there, or leave the default folder.`, { details: { dir: path.resolve(input.dir) } });
+      }
+      return services.withEngine((e) => e.provide(id, input));
+    },
     'ceremony:abort': ({ id, reason, personId }) => services.withEngine((e) => e.abort(id, reason, personId)),
     'ceremony:events': async ({ id }) => readEvents(await services.getStore(), id),
     'share:printCard': async ({ id }) => {

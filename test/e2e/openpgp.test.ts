@@ -334,6 +334,14 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
         await page.keyboard.press('Enter');
         await page.locator('.seal-dir code.path', { hasText: usb }).waitFor();
         await shotSizes('openpgp-sealed-handout-seal', '.sealed-seal');
+        // The witness window: who is up, that the share is sealed (nobody looks away), and the key's words.
+        const witness = await app.newPage('/index.html#witness');
+        await witness.locator('.now-up').waitFor();
+        expect(await witness.locator('.now-up').textContent()).toBe('Now: share 4 of 5 for Cyd Custodian — sealed to their OpenPGP key: it is never on screen, nobody needs to look away.');
+        expect(await witness.locator('.witness-hash figcaption').first().textContent()).toBe('Share 4 sealed to the OpenPGP key of Cyd Custodian');
+        await witness.screenshot({ path: path.join(ARTIFACTS, 'openpgp-witness-sealed.png') });
+        seen.push({ where: 'witness during a sealed hand-out', text: await inPage.bodyText(witness) }, { where: 'witness DOM', text: await witness.content() });
+        await witness.close();
         const s = await runnerState(page);
         await tabTo(page, /^Seal share \d to Cyd Custodian's key and write the file$/);
         await page.keyboard.press('Enter');

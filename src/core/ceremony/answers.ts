@@ -41,7 +41,8 @@ const answersSchema = z.strictObject({
   /** Who signs each step, by step id; otherwise the first eligible people sign. */
   signoffs: z.record(z.string(), z.array(z.string())).optional(),
   statements: z.record(z.string(), z.record(z.string(), z.string())).optional(),
-  shares: z.array(z.string()).optional(),
+  /** Shares for steps that collect them: the text (words, optionally with the header line), or a decrypted sealed-share file. */
+  shares: z.array(z.union([z.string(), z.strictObject({ file: z.string().min(1) })])).optional(),
 });
 
 export type Answers = z.infer<typeof answersSchema>;
@@ -54,10 +55,20 @@ export function loadAnswers(file: string): Answers {
   return {
     ...answers,
     ...(answers.sealedSharesDir ? { sealedSharesDir: at(answers.sealedSharesDir) } : {}),
+    ...(answers.shares ? { shares: answers.shares.map((x) => (typeof x === 'string' ? x : { file: at(x.file)! })) } : {}),
     ...(answers.participants
       ? { participants: answers.participants.map((p) => ({ ...p, ...(p.openpgpKey ? { openpgpKey: at(p.openpgpKey) } : {}), ...(p.openpgpTestSecretKey ? { openpgpTestSecretKey: at(p.openpgpTestSecretKey) } : {}) })) }
       : {}),
   };
+}
+
+/** A decrypted sealed-share file an answers file names: its text goes to the same decoder as typed words. */
+function readShareFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KeyriteError('SHARE_FILE_UNREADABLE', `'${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}). Name the decrypted share file (gpg --decrypt FILE > share.txt).`, { details: { file } });
+  }
 }
 
 /** The armored text of a key file an answers file names. */
@@ -149,7 +160,8 @@ export class AnswersDriver {
       case 'shareEntry': {
         const shares = this.answers.shares ?? [];
         if (this.sharesUsed >= shares.length) throw missing(`share (${need.needed} more needed)`, cur.id);
-        return { kind: 'share', text: shares[this.sharesUsed++] };
+        const given = shares[this.sharesUsed++];
+        return { kind: 'share', text: typeof given === 'string' ? given : readShareFile(given.file) };
       }
       case 'statement': {
         const values = this.answers.statements?.[cur.id];

@@ -55,7 +55,7 @@ function SealTheShare({ need, busy, provide, runView }: StepProps<'shareHandout'
         </p>
         <p aria-labelledby="seal-dir-label">
           <code className="path">{dir ?? sealed.defaultDir}</code>
-          {dir === null && <span className="hint"> (default: inside the ceremony bundle)</span>}
+          {dir === null && <span className="hint"> (the default: a folder beside the bundle, never inside it)</span>}
         </p>
         <button type="button" className="secondary" disabled={busy || picking || !runView} onClick={() => void chooseDir()}>
           {picking ? 'Choosing…' : 'Choose the medium folder…'}

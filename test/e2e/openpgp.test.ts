@@ -22,8 +22,11 @@ const device = mkdtempSync(path.join(os.tmpdir(), 'keyrite-pgp-device-'));
 const bundle = path.join(media, 'root-pgp');
 
 const PEOPLE = ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Cleo Custodian', 'Cyd Custodian', 'Cass Custodian', 'Wren Witness'];
-// Four custodians enrol a key; Cyd cannot decrypt and moves to words, so the final split is 3 of 5 sealed.
+// Five custodians present a key; Cass says at the fingerprint it is not hers and Cyd cannot decrypt,
+// so both move to words and the final split is 3 of 5 sealed.
 const ENROLLED = ['Cora Custodian', 'Carl Custodian', 'Cleo Custodian', 'Cyd Custodian'];
+// Cass presents a key too, but says at the fingerprint that it is not hers: she gets words.
+const PRESENTED = [...ENROLLED, 'Cass Custodian'];
 /** Keys check-in must refuse, made as a careless custodian's gpg would. */
 const HOSTILE = {
   weak: (uid: string) => gpg.makeKey(uid, 'rsa1024', 'rsa1024'),
@@ -141,7 +144,7 @@ async function submitCheckIn(): Promise<string> {
 beforeAll(async () => {
   page = await app.start();
   mkdirSync(usb);
-  for (const name of ENROLLED) {
+  for (const name of PRESENTED) {
     const fingerprint = gpg.makeKey(`${name} <${name.split(' ')[0].toLowerCase()}@example.test>`);
     const armored = gpg.publicKey(fingerprint);
     const file = path.join(usb, `${name.split(' ')[0].toLowerCase()}.asc`);
@@ -211,6 +214,8 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
     expect(await row('Cyd Custodian').locator('.openpgp-loaded').count()).toBe(0);
     await keyFromFile('Cyd Custodian', keys.get('Cyd Custodian')!.file);
     await row('Cyd Custodian').locator('.openpgp-loaded').waitFor();
+    await keyFromFile('Cass Custodian', keys.get('Cass Custodian')!.file);
+    await row('Cass Custodian').locator('.openpgp-loaded').waitFor();
 
     // Keys the core refuses, each with its own code and sentence, on Cleo's row; every other row is kept.
     const hostile: Array<{ kind: 'weak' | 'expired' | 'sign-only' | 'duplicate'; code: string }> = [
@@ -234,7 +239,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
       // The other rows: names, roles and keys as they were.
       const names = await page.locator('.people input[aria-label^="Name of person"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
       expect(names).toEqual(PEOPLE);
-      for (const other of ['Cora Custodian', 'Carl Custodian', 'Cyd Custodian']) expect(await row(other).locator('.openpgp-loaded').count()).toBe(1);
+      for (const other of ['Cora Custodian', 'Carl Custodian', 'Cyd Custodian', 'Cass Custodian']) expect(await row(other).locator('.openpgp-loaded').count()).toBe(1);
       // One key for two custodians names both rows; otherwise only Cleo's is marked.
       expect(await page.locator('.openpgp-key.refused').count()).toBe(h.kind === 'duplicate' ? 2 : 1);
       if (h.kind === 'weak') await shotSizes('openpgp-enrolment', '.openpgp-key.refused');
@@ -302,6 +307,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
       openpgp: { tail, sealedWords: decryptOnDevice },
       onScreen: async (kind) => {
         await record(`screen ${kind}`);
+        if (kind === 'openpgp-confirm' && (await page.locator('.openpgp-confirm h2').textContent())?.startsWith('Cass Custodian')) return 'stop';
         if (kind === 'sealed-seal') {
           const name = /^(.+)'s share is sealed/.exec((await page.locator('#seal-title').textContent()) ?? '')?.[1];
           if (name === 'Cyd Custodian' && !cannotDone) return 'stop';
@@ -327,6 +333,20 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
     for (;;) {
       const stoppedAt = await drive(page, opts);
       if (stoppedAt === 'finished') break;
+      if (stoppedAt === 'openpgp-confirm') {
+        // Cass does not recognise the fingerprint: the key is dropped (recorded), she gets words.
+        await tabTo(page, /^This is not my key…$/);
+        await page.keyboard.press('Enter');
+        await page.locator('.reject-key').waitFor();
+        expect(await focusedText(page)).toBe('Back: it is my key');
+        await app.screenshot(page, 'openpgp-reject-key');
+        const s = await runnerState(page);
+        await tabTo(page, /^Drop this key — Cass Custodian gets words on screen$/, { back: true });
+        await page.keyboard.press('Enter');
+        await waitForChange(page, s);
+        expect((await liveTypes(bundle)).slice(-1)).toEqual(['OPENPGP_KEY_REJECTED']);
+        continue;
+      }
       if (stoppedAt === 'sealed-seal') {
         // Cyd's share goes to the medium the administrator chooses in main's folder dialog.
         app.willPick('sealDir', usb);
@@ -434,7 +454,8 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
     // The transcript: four keys enrolled; two splits; the final one has three sealed shares, each
     // recorded with the file's SHA-256 and the recipient — and no words.
     const ev = events(bundle);
-    expect(ev.filter((e) => e.type === 'PARTICIPANT_CHECKED_IN' && typeof e.data.openpgpFingerprint === 'string').map((e) => e.data.name)).toEqual(ENROLLED);
+    expect(ev.filter((e) => e.type === 'PARTICIPANT_CHECKED_IN' && typeof e.data.openpgpFingerprint === 'string').map((e) => e.data.name)).toEqual(PRESENTED);
+    expect(ev.filter((e) => e.type === 'OPENPGP_KEY_REJECTED').map((e) => e.data.custodian)).toEqual(['Cass Custodian']);
     expect(ev.filter((e) => e.type === 'OPENPGP_KEY_ENROLLED').map((e) => e.data.custodian)).toEqual(ENROLLED);
     expect(ev.filter((e) => e.type === 'OPENPGP_KEY_ENROLLED').map((e) => e.data.fingerprint)).toEqual(ENROLLED.map((n) => keys.get(n)!.fingerprint));
     const backups = ev.filter((e) => e.type === 'BACKUP_WRITTEN');

@@ -90,8 +90,9 @@ export function OpenPgpConfirm({ need, view, busy, provide }: StepProps<'openpgp
             <button type="button" className="danger" disabled={busy} onClick={() => void provide({ kind: 'openpgpReject' })}>
               Drop this key — {name} gets words on screen
             </button>
-            <button type="button" className="secondary" onClick={() => setRejecting(false)}>
-              Back
+            {/* Focus on the safe choice: dropping the key takes a deliberate move. */}
+            <button type="button" className="secondary" autoFocus onClick={() => setRejecting(false)}>
+              Back: it is my key
             </button>
           </div>
         </div>

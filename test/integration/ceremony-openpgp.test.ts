@@ -115,6 +115,30 @@ describe('a root ceremony with three of five custodians on OpenPGP', () => {
   }, 120_000);
 });
 
+describe('share rotation moves custodians between words and OpenPGP', () => {
+  it('Cora (sealed) moves to words, Cyd (words) brings a key; the new split restores nothing old', async () => {
+    const ev = events(bundle);
+    const keyId = ev.find((e) => e.type === 'KEY_GENERATED')!.data.keyId as string;
+    const opened = ev.filter((e) => e.type === 'SHARE_SEALED').map((e) => gpg.decrypt(path.join(sealedDir(), e.data.fileName as string)));
+    // Cyd's new key is local to this test: the other tests enrol c1–c3 only.
+    const c4 = gpg.makeKey('c4 custodian <c4@example.org>');
+    const c4Files = gpg.keyFiles(c4, keyDir, 'c4');
+    const moved = enrolled()!.map((p) => (p.id === 'c1' ? { id: p.id, name: p.name, roles: p.roles } : p.id === 'c4' ? { ...p, openpgpKey: c4Files.publicKey, openpgpTestSecretKey: c4Files.secretKey } : p));
+    const out = path.join(tempDir('pgp-rotate'), 'bundle');
+    const shown: string[] = [];
+    const view = await service.start({ script: 'share-rotation', outDir: out, backupFile: path.join(bundle, 'backup', `${keyId}.backup.json`), parameters: { threshold: 3, count: 5 } });
+    const done = await runToEnd(service, view, answersFor(hsm, { participants: moved, shares: [opened[1], revealed[0], opened[2]] }), shown);
+    expect(done.status).toBe('sealed');
+    const rot = events(out);
+    expect(rot.filter((e) => e.type === 'OPENPGP_KEY_ENROLLED').map((e) => e.data.personId)).toEqual(['c2', 'c3', 'c4']);
+    expect(rot.filter((e) => e.type === 'SHARE_SEALED').map((e) => [e.data.custodian, e.data.recipientFingerprint])).toEqual([['Carl Two', fpr.c2], ['Cleo Three', fpr.c3], ['Cyd Four', c4]]);
+    expect(rot.filter((e) => e.type === 'SHARE_ISSUED').map((e) => e.data.custodian)).toEqual(['Cora One', 'Cass Five']);
+    const newSplit = rot.find((e) => e.type === 'SHARES_RESPLIT')!.data.newSplitId as string;
+    expect(readdirSync(`${out}-sealed-shares`).sort()).toEqual([`c2-${newSplit}-share-2.asc`, `c3-${newSplit}-share-3.asc`, `c4-${newSplit}-share-4.asc`]);
+    expect((await verifyBundle(out)).ok).toBe(true);
+  }, 120_000);
+});
+
 /** Drive with answers until the need is `kind` (answers that stop short of it). */
 async function advanceTo(start: CeremonyView, kind: string, answers: Answers): Promise<CeremonyView> {
   const { AnswersDriver } = await import('../../src/core/ceremony/answers');

@@ -59,6 +59,8 @@ export class TerminalDriver {
       case 'shareEntry': {
         write(`   ${need.accepted.length} of ${need.threshold} shares accepted${need.accepted.length ? ` (${need.accepted.map((a) => `${a.index}: ${a.custodian}`).join(', ')})` : ''}.\n`);
         const words = await enterShareWords(p, 'Next custodian');
+        // A decrypted sealed-share file goes to the core as its text: the same decoder as typed words.
+        if (!Array.isArray(words)) return { kind: 'share', text: readFileSync(words.file, 'utf8') };
         const text = words.join(' ');
         words.fill('');
         return { kind: 'share', text };

@@ -59,6 +59,8 @@ export class TerminalDriver {
       case 'shareEntry': {
         write(`   ${need.accepted.length} of ${need.threshold} shares accepted${need.accepted.length ? ` (${need.accepted.map((a) => `${a.index}: ${a.custodian}`).join(', ')})` : ''}.\n`);
         const words = await enterShareWords(p, 'Next custodian');
+        // A decrypted sealed-share file goes to the core as its text: the same decoder as typed words.
+        if (!Array.isArray(words)) return { kind: 'share', text: readFileSync(words.file, 'utf8') };
         const text = words.join(' ');
         words.fill('');
         return { kind: 'share', text };
@@ -354,9 +356,12 @@ export function interruptedError(view: CeremonyView | null, shareShown: boolean)
   const where = cur ? ` at step ${cur.index + 1} (${cur.title})` : '';
   const resume = view ? `keyrite ceremony resume ${view.ceremonyId}` : 'keyrite ceremony resume';
   const inHandout = cur?.need.kind === 'shareHandout';
-  const voided = inHandout && (shareShown || (cur.need.kind === 'shareHandout' && (cur.need.phase !== 'privacy' || cur.need.shareIndex > 1)));
+  const sealedOnly = !shareShown && cur?.need.kind === 'shareHandout' && cur.need.sealed !== undefined && cur.need.shareIndex === 1;
+  const voided = inHandout && (shareShown || (cur.need.kind === 'shareHandout' && (!['privacy', 'seal'].includes(cur.need.phase) || cur.need.shareIndex > 1)));
   const split = voided
-    ? ' A share was shown, and shares are never stored: this split is now VOID. Every custodian destroys the share written in this run; the resumed ceremony makes a new backup with a new split.'
+    ? sealedOnly
+      ? ' A share was sealed to a file, and shares are never stored: this split is now VOID. The sealed file of this run is removed when the ceremony resumes and makes a new backup with a new split.'
+      : ' A share was handed out, and shares are never stored: this split is now VOID. Every custodian destroys the share written (or sealed file received) in this run; the resumed ceremony makes a new backup with a new split.'
     : inHandout
       ? ' No share was shown yet; the resumed ceremony makes the backup again with a new split.'
       : '';

@@ -17,7 +17,12 @@ export class TestGpg {
 
   /** A primary (sign, cert) key with an optional encryption subkey; returns its fingerprint. */
   makeKey(uid: string, algo = 'ed25519', encrypt: string | null = 'cv25519', extra: string[] = []): string {
-    this.run([...extra, '--quick-gen-key', uid, algo, 'sign,cert', '2y']);
+    try {
+      this.run([...extra, '--quick-gen-key', uid, algo, 'sign,cert', '2y']);
+    } catch {
+      // gpg-agent occasionally fails to start under heavy load (several test files at once); once more.
+      this.run([...extra, '--quick-gen-key', uid, algo, 'sign,cert', '2y']);
+    }
     const fpr = this.run(['--with-colons', '--list-keys', uid]).split('\n').find((l) => l.startsWith('fpr:'))!.split(':')[9];
     if (encrypt) this.run([...extra, '--quick-add-key', fpr, encrypt, 'encr', '2y']);
     return fpr;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeShare, encodeShare } from '../../src/core/backup';
@@ -18,7 +18,7 @@ import { createTestHsm } from '../helpers/softhsm';
  * GnuPG): their shares are sealed to those keys and never shown, opened with plain `gpg
  * --decrypt` (not Keyrite) and used in a recovery drill that restores the same key.
  */
-const hsm = createTestHsm(['root', 'drill', 'fresh', 'refuse']);
+const hsm = createTestHsm(['root', 'drill', 'fresh', 'refuse', 'card']);
 const home = tempDir('pgp-home');
 const gpg = new TestGpg();
 const keyDir = tempDir('pgp-keys');
@@ -115,18 +115,98 @@ describe('a root ceremony with three of five custodians on OpenPGP', () => {
   }, 120_000);
 });
 
+describe('share rotation moves custodians between words and OpenPGP', () => {
+  it('Cora (sealed) moves to words, Cyd (words) brings a key; the new split restores nothing old', async () => {
+    const ev = events(bundle);
+    const keyId = ev.find((e) => e.type === 'KEY_GENERATED')!.data.keyId as string;
+    const opened = ev.filter((e) => e.type === 'SHARE_SEALED').map((e) => gpg.decrypt(path.join(sealedDir(), e.data.fileName as string)));
+    // Cyd's new key is local to this test: the other tests enrol c1–c3 only.
+    const c4 = gpg.makeKey('c4 custodian <c4@example.org>');
+    const c4Files = gpg.keyFiles(c4, keyDir, 'c4');
+    const moved = enrolled()!.map((p) => (p.id === 'c1' ? { id: p.id, name: p.name, roles: p.roles } : p.id === 'c4' ? { ...p, openpgpKey: c4Files.publicKey, openpgpTestSecretKey: c4Files.secretKey } : p));
+    const out = path.join(tempDir('pgp-rotate'), 'bundle');
+    const shown: string[] = [];
+    const view = await service.start({ script: 'share-rotation', outDir: out, backupFile: path.join(bundle, 'backup', `${keyId}.backup.json`), parameters: { threshold: 3, count: 5 } });
+    const done = await runToEnd(service, view, answersFor(hsm, { participants: moved, shares: [opened[1], revealed[0], opened[2]] }), shown);
+    expect(done.status).toBe('sealed');
+    const rot = events(out);
+    expect(rot.filter((e) => e.type === 'OPENPGP_KEY_ENROLLED').map((e) => e.data.personId)).toEqual(['c2', 'c3', 'c4']);
+    expect(rot.filter((e) => e.type === 'SHARE_SEALED').map((e) => [e.data.custodian, e.data.recipientFingerprint])).toEqual([['Carl Two', fpr.c2], ['Cleo Three', fpr.c3], ['Cyd Four', c4]]);
+    expect(rot.filter((e) => e.type === 'SHARE_ISSUED').map((e) => e.data.custodian)).toEqual(['Cora One', 'Cass Five']);
+    const newSplit = rot.find((e) => e.type === 'SHARES_RESPLIT')!.data.newSplitId as string;
+    expect(readdirSync(`${out}-sealed-shares`).sort()).toEqual([`c2-${newSplit}-share-2.asc`, `c3-${newSplit}-share-3.asc`, `c4-${newSplit}-share-4.asc`]);
+    expect((await verifyBundle(out)).ok).toBe(true);
+  }, 120_000);
+});
+
 /** Drive with answers until the need is `kind` (answers that stop short of it). */
-async function advanceTo(start: CeremonyView, kind: string, answers: Answers): Promise<CeremonyView> {
+async function advanceTo(start: CeremonyView, kind: string, answers: Answers, on: CeremonyService = service): Promise<CeremonyView> {
   const { AnswersDriver } = await import('../../src/core/ceremony/answers');
   const driver = new AnswersDriver(answers);
   let view = start;
   while (view.current && view.current.need.kind !== kind) {
     const input = await driver.nextAsync(view);
-    view = await service.provide(view.ceremonyId, input!);
+    view = await on.provide(view.ceremonyId, input!);
     expect(view.lastError).toBeNull();
   }
   return view;
 }
+
+describe('the sealed hand-out refuses what does not fit it', () => {
+  it('no folder inside the bundle or missing, no reveal, a card only once written — and that card has no words', async () => {
+    const s = await openService(tempDir('pgp-card-home'), hsm.config('card'));
+    try {
+      const out = path.join(tempDir('pgp-card'), 'bundle');
+      let view = await s.start({ script: 'root-key-generation', outDir: out, parameters: { threshold: 3, count: 5 } });
+      view = await advanceTo(view, 'shareHandout', answersFor(hsm, { participants: enrolled() }), s);
+      const need = view.current!.need;
+      if (need.kind !== 'shareHandout') throw new Error(need.kind);
+      expect(need).toMatchObject({ phase: 'seal', shareIndex: 1, sealed: { recipientFingerprint: fpr.c1, defaultDir: `${out}-sealed-shares` } });
+      expect(need.sealed!.file).toBeUndefined();
+      await expect(s.shareCard(view.ceremonyId)).rejects.toMatchObject({ code: 'SHARE_CARD_UNAVAILABLE' });
+      const tries: Array<[StepInput, string]> = [
+        [{ kind: 'shareSeal', dir: path.join(out, 'backup') }, 'SHARE_SEAL_DIR'],
+        [{ kind: 'shareSeal', dir: path.join(tempDir('pgp-card-x'), 'not-mounted') }, 'SHARE_SEAL_DIR'],
+        [{ kind: 'shareAck' }, 'CEREMONY_INPUT_UNEXPECTED'],
+        [{ kind: 'shareReshow' }, 'CEREMONY_INPUT_UNEXPECTED'],
+        [{ kind: 'shareCannotDecrypt' }, 'CEREMONY_INPUT_UNEXPECTED'],
+        [{ kind: 'shareConfirm', words: ['abandon'] }, 'CEREMONY_INPUT_UNEXPECTED'],
+      ];
+      for (const [input, code] of tries) expect((await s.provide(view.ceremonyId, input)).lastError?.code, JSON.stringify(input)).toBe(code);
+      const medium = tempDir('pgp-card-medium');
+      view = await s.provide(view.ceremonyId, { kind: 'shareSeal', dir: medium });
+      expect(view.lastError).toBeNull();
+      const sealed = view.current!.need;
+      if (sealed.kind !== 'shareHandout' || !sealed.sealed?.file) throw new Error('not sealed');
+      expect(sealed.phase).toBe('confirm');
+      expect(sealed.confirmPositions).toHaveLength(4);
+      expect(view.revealedShare).toBeUndefined();
+      const words = gpg.decrypt(sealed.sealed.file.path).trim().split('\n').pop()!.split(' ');
+      const card = await s.shareCard(view.ceremonyId);
+      expect(card.html).toContain(sealed.sealed.file.sha256);
+      expect(card.html).toContain(sealed.sealed.file.name);
+      for (const w of words.slice(5)) expect(card.html).not.toMatch(new RegExp(`\\b${w}\\b`));
+      // A wrong read-back names the file to check again.
+      const wrong = await s.provide(view.ceremonyId, { kind: 'shareConfirm', words: sealed.confirmPositions!.map(() => 'zoo') });
+      expect(wrong.lastError?.code).toBe('SHARE_CONFIRM_MISMATCH');
+      expect(wrong.lastError?.message).toContain(sealed.sealed.file.name);
+      const right = await s.provide(view.ceremonyId, { kind: 'shareConfirm', words: sealed.confirmPositions!.map((p) => words[p].slice(0, 4).toUpperCase()) });
+      expect(right.lastError).toBeNull();
+      const next = right.current!.need;
+      expect(next).toMatchObject({ kind: 'shareHandout', shareIndex: 2, phase: 'seal' });
+      const ev = (await new CeremonyRepository(s.deps.store).events(view.ceremonyId)) as Ev[];
+      // A file already there under the name share 2 would get is refused, never overwritten.
+      const split = ev.find((e) => e.type === 'BACKUP_WRITTEN')!.data.splitId as string;
+      writeFileSync(path.join(medium, `c2-${split}-share-2.asc`), 'someone else\'s file');
+      expect((await s.provide(view.ceremonyId, { kind: 'shareSeal', dir: medium })).lastError?.code).toBe('SHARE_SEAL_EXISTS');
+      expect(readFileSync(path.join(medium, `c2-${split}-share-2.asc`), 'utf8')).toBe('someone else\'s file');
+      expect(ev.find((e) => e.type === 'SHARE_CARD_PRINTED')!.data).toMatchObject({ index: 1, sealed: true, sha256: sealed.sealed.file.sha256 });
+      await s.abort(view.ceremonyId, 'test ends here after share 1', 'ada');
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
+});
 
 describe('a custodian who cannot decrypt', () => {
   it('voids the split (recorded), removes its sealed files, and gets words in a fresh split', async () => {

@@ -19,8 +19,8 @@ import { isAllowedRequest } from '../../src/main/security';
 const home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-hostile-main-'));
 const env = { KEYRITE_HOME: home, PATH: process.env.PATH };
 const started: Array<{ script: string; outDir: string }> = [];
-/** What reached the engine's provide (only the input kinds and a sealed share's folder: never secrets here). */
-const provided: Array<{ kind: string; dir?: string; text?: string }> = [];
+/** What reached the engine's provide: the input kind and a sealed share's folder. */
+const provided: Array<{ kind: string; dir?: string }> = [];
 const engine: CeremonyEngine = {
   listScripts: () => [],
   listCeremonies: async () => [],
@@ -32,7 +32,7 @@ const engine: CeremonyEngine = {
     throw new Error('no');
   },
   provide: async (_id, input) => {
-    provided.push({ kind: input.kind, ...(input.kind === 'shareSeal' && input.dir !== undefined ? { dir: input.dir } : {}), ...(input.kind === 'share' ? { text: input.text } : {}) });
+    provided.push({ kind: input.kind, ...(input.kind === 'shareSeal' && input.dir !== undefined ? { dir: input.dir } : {}) });
     throw Object.assign(new Error('recorded'), { name: 'Recorded' });
   },
   abort: async () => {
@@ -236,7 +236,7 @@ describe('printing transcript.html and dev-only requests', () => {
   });
 });
 
-describe('OpenPGP: key files, sealed-share folders and decrypted share files go through main\'s dialogs', () => {
+describe('ceremony:provide shareSeal — where a sealed share may be written (key and share files: main-openpgp-channels.test.ts)', () => {
   const media = mkdtempSync(path.join(os.tmpdir(), 'keyrite-hostile-media-'));
   afterAll(() => rmSync(media, { recursive: true, force: true }));
   const seal = (dir?: string) => ({ id: 'c1', input: dir === undefined ? { kind: 'shareSeal' } : { kind: 'shareSeal', dir } });
@@ -265,40 +265,5 @@ describe('OpenPGP: key files, sealed-share folders and decrypted share files go 
     const r = await table()['ceremony:provide'](seal(media));
     expect(r).toMatchObject({ ok: false, error: { code: 'SHARE_SEAL_DIR' } });
     expect(provided).toEqual([{ kind: 'shareSeal' }, { kind: 'shareSeal', dir: media }]);
-  });
-
-  it('reads a picked public key file; refuses a private key (its text never returned) and a file too large to be a key', async () => {
-    const pub = path.join(media, 'cora.asc');
-    writeFileSync(pub, '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ\n-----END PGP PUBLIC KEY BLOCK-----\n');
-    nextPick = pub;
-    expect(await table()['openpgp:readKeyFile']()).toEqual({ ok: true, value: { path: pub, armored: expect.stringContaining('mDMEZ') } });
-    const priv = path.join(media, 'cora-secret.asc');
-    writeFileSync(priv, '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQdGBGZSECRET\n-----END PGP PRIVATE KEY BLOCK-----\n');
-    nextPick = priv;
-    const r = await table()['openpgp:readKeyFile']();
-    expect(r).toMatchObject({ ok: false, error: { code: 'OPENPGP_KEY_PRIVATE' } });
-    expect(JSON.stringify(r)).not.toContain('lQdGBGZSECRET');
-    const big = path.join(media, 'big.asc');
-    writeFileSync(big, 'x'.repeat(65 * 1024));
-    nextPick = big;
-    expect(await table()['openpgp:readKeyFile']()).toMatchObject({ ok: false, error: { code: 'OPENPGP_KEY_INVALID' } });
-    nextPick = null;
-    expect(await table()['openpgp:readKeyFile']()).toEqual({ ok: true, value: { path: null, armored: null } });
-  });
-
-  it('hands a picked share file\'s text to the core, never back to the renderer; refuses one too large to be a share', async () => {
-    const file = path.join(media, 'share.txt');
-    writeFileSync(file, 'share 1 of 5 · needs 3 · split 7F3A-91C2\nabandon ability able\n');
-    nextPick = file;
-    provided.length = 0;
-    const r = await table()['ceremony:provideShareFile']({ id: 'c1' });
-    expect(provided).toEqual([{ kind: 'share', text: expect.stringContaining('abandon ability able') }]);
-    expect(JSON.stringify(r)).not.toContain('abandon');
-    const big = path.join(media, 'big.txt');
-    writeFileSync(big, 'abandon '.repeat(2000));
-    nextPick = big;
-    provided.length = 0;
-    expect(await table()['ceremony:provideShareFile']({ id: 'c1' })).toMatchObject({ ok: false, error: { code: 'SHARE_FILE_UNREADABLE' } });
-    expect(provided).toEqual([]);
   });
 });

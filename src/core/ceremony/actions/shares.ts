@@ -335,7 +335,8 @@ export async function shareCardForReveal(ctx: ActionContext, phase: string | nul
     throw new KeyriteError('SHARE_CARD_NOT_ALLOWED', `The script does not allow printed share cards in step '${ctx.step.title}'. The custodian writes the share down by hand.`, { details: { step: ctx.step.id } });
   }
   const issued = ctx.secrets.issued;
-  const h = issued ? handout(ctx) : undefined;
+  // After the last hand-out the list stays (blank words) with nobody left to hand out to.
+  const h = issued && (ctx.state.actionState.handout || issued.some((s) => !ctx.state.handedOut.includes(s.index))) ? handout(ctx) : undefined;
   const current = issued && h ? issued.find((s) => s.index === h.current) : undefined;
   const sealingKey = current ? sealingKeyFor(ctx, current) : null;
   if (current && h && sealingKey) {

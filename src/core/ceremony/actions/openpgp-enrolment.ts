@@ -77,9 +77,19 @@ export function confirmFingerprint(ctx: ActionContext, input: { kind: 'openpgpCo
   }, person.id);
 }
 
+/**
+ * The custodian a share was made for. Shares are numbered in check-in order of the custodians
+ * (the split takes them in that order), so the index finds the person even when two custodians
+ * share a name — which matters once a share is sealed to that person's key.
+ */
+export function custodianOf(ctx: ActionContext, share: { index: number; custodian: string }): Participant | undefined {
+  const byIndex = ctx.state.participants.filter((p) => p.roles.includes('custodian'))[share.index - 1];
+  return byIndex?.name === share.custodian ? byIndex : ctx.state.participants.find((p) => p.name === share.custodian);
+}
+
 /** The confirmed key a custodian's share is sealed to, or null: that custodian receives words. */
-export function sealingKeyFor(ctx: ActionContext, custodianName: string): OpenPgpEnrolment | null {
-  const person = ctx.state.participants.find((p) => p.name === custodianName);
+export function sealingKeyFor(ctx: ActionContext, share: { index: number; custodian: string }): OpenPgpEnrolment | null {
+  const person = custodianOf(ctx, share);
   const e = person ? ctx.state.openpgp?.[person.id] : undefined;
   return e?.status === 'confirmed' ? e : null;
 }

@@ -13,7 +13,7 @@ import type { ActionContext, ActionHandler, KeyRef } from '../context';
 import { appendDrillShare, startDrillSharesFile } from '../drill-shares';
 import type { ShareCard } from '../types';
 import { keyAlias, keyRef } from './keys';
-import { sealingKeyFor } from './openpgp-enrolment';
+import { custodianOf, sealingKeyFor } from './openpgp-enrolment';
 import { defaultSealDir, removeVoidSealedFiles, renderSealedShareCardHtml, writeSealedShare, type SealedFile } from './sealed-handout';
 
 const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -142,8 +142,8 @@ interface HandoutState {
 }
 
 /** The first phase of a custodian's hand-out: sealed to their confirmed OpenPGP key, or words on screen. */
-function firstPhase(ctx: ActionContext, custodian: string): HandoutState['phase'] {
-  return sealingKeyFor(ctx, custodian) ? 'seal' : 'privacy';
+function firstPhase(ctx: ActionContext, share: { index: number; custodian: string }): HandoutState['phase'] {
+  return sealingKeyFor(ctx, share) ? 'seal' : 'privacy';
 }
 
 /**
@@ -176,8 +176,8 @@ export const handOutShares: ActionHandler = {
     }
     const h = handout(ctx);
     const share = ctx.secrets.issued.find((s) => s.index === h.current)!;
-    const custodian = ctx.state.participants.find((p) => p.name === share.custodian) ?? { id: share.custodian, name: share.custodian, roles: ['custodian'] };
-    const key = sealingKeyFor(ctx, share.custodian);
+    const custodian = custodianOf(ctx, share) ?? { id: share.custodian, name: share.custodian, roles: ['custodian'] };
+    const key = sealingKeyFor(ctx, share);
     return {
       kind: 'shareHandout', custodian, shareIndex: share.index, of: backup.count, phase: h.phase,
       header: h.phase === 'privacy' ? undefined : share.header,
@@ -210,8 +210,8 @@ export const handOutShares: ActionHandler = {
     }
     const h = handout(ctx);
     const share = issued.find((s) => s.index === h.current)!;
-    const custodianId = ctx.state.participants.find((p) => p.name === share.custodian)?.id ?? null;
-    const sealingKey = sealingKeyFor(ctx, share.custodian);
+    const custodianId = custodianOf(ctx, share)?.id ?? null;
+    const sealingKey = sealingKeyFor(ctx, share);
     if (sealingKey) {
       if (input.kind === 'shareSeal' && h.phase === 'seal') {
         h.sealedFile = await writeSealedShare(ctx, share, sealingKey, custodianId ?? share.custodian, input.dir);
@@ -291,7 +291,7 @@ export const handOutShares: ActionHandler = {
       ctx.secrets.blankIssuedWords();
       return 'done';
     }
-    ctx.state.actionState.handout = { current: next.index, phase: firstPhase(ctx, next.custodian) };
+    ctx.state.actionState.handout = { current: next.index, phase: firstPhase(ctx, next) };
     return 'pending';
   },
 };
@@ -335,9 +335,10 @@ export async function shareCardForReveal(ctx: ActionContext, phase: string | nul
     throw new KeyriteError('SHARE_CARD_NOT_ALLOWED', `The script does not allow printed share cards in step '${ctx.step.title}'. The custodian writes the share down by hand.`, { details: { step: ctx.step.id } });
   }
   const issued = ctx.secrets.issued;
-  const h = issued ? handout(ctx) : undefined;
+  // After the last hand-out the list stays (blank words) with nobody left to hand out to.
+  const h = issued && (ctx.state.actionState.handout || issued.some((s) => !ctx.state.handedOut.includes(s.index))) ? handout(ctx) : undefined;
   const current = issued && h ? issued.find((s) => s.index === h.current) : undefined;
-  const sealingKey = current ? sealingKeyFor(ctx, current.custodian) : null;
+  const sealingKey = current ? sealingKeyFor(ctx, current) : null;
   if (current && h && sealingKey) {
     // A sealed share's card: once the file is written, with its hash and never the words.
     if (!h.sealedFile) throw new KeyriteError('SHARE_CARD_UNAVAILABLE', `The card for sealed share ${current.index} can be printed once the sealed file is written.`, { details: { step: ctx.step.id, phase } });
@@ -358,7 +359,7 @@ function handout(ctx: ActionContext): HandoutState {
   const saved = ctx.state.actionState.handout as HandoutState | undefined;
   if (saved) return { ...saved };
   const first = ctx.secrets.issued!.find((s) => !ctx.state.handedOut.includes(s.index))!;
-  return { current: first.index, phase: firstPhase(ctx, first.custodian) };
+  return { current: first.index, phase: firstPhase(ctx, first) };
 }
 
 /**

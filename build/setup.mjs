@@ -23,6 +23,8 @@ const APT = {
   jq: { check: () => has('jq') },
   // Custodians' OpenPGP keys in the tests are made, and sealed shares opened, by real GnuPG.
   gnupg: { check: () => has('gpg') && has('gpgconf') },
+  // `ss` lets the core-dump test wait until a child has read its stdin instead of sleeping.
+  iproute2: { check: () => has('ss') },
 };
 
 function nssModule() {

@@ -60,6 +60,8 @@ ${s.appVersion ? fact('Keyrite version', esc(s.appVersion)) : ''}
 
 ${witnessBox(info.finalHash, finalWords, info.keySpkiSha256, keyWords, events.length)}
 
+${parametersSection(events)}
+
 <section>
 <h2>Participants</h2>
 ${s.participants.length === 0 ? '<p>No participant checked in.</p>' : `<table class="grid">
@@ -116,6 +118,26 @@ and the transcript key fingerprint with this paper copy. This page is a renderin
 
 function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/**
+ * The parameters the ceremony started with (CEREMONY_STARTED), as the Parameters page and the
+ * terminal runner showed them, and the policy warnings given for them: what the witnesses sign
+ * says which key type, m-of-n, subject and validity were chosen.
+ */
+function parametersSection(events: TranscriptEvent[]): string {
+  const started = events.find((e) => e.type === 'CEREMONY_STARTED');
+  const params = started?.data.parameters;
+  if (!params || typeof params !== 'object') return '';
+  const entries = Object.entries(params as Record<string, unknown>);
+  const warnings = Array.isArray(started.data.policyWarnings) ? (started.data.policyWarnings as unknown[]).filter((w): w is string => typeof w === 'string') : [];
+  return `<section class="parameters">
+<h2>Parameters</h2>
+${entries.length === 0 ? '<p>This ceremony has no parameters.</p>' : `<table class="facts">
+${entries.map(([name, v]) => fact(name, value(v))).join('\n')}
+</table>`}
+${warnings.length > 0 ? `<p><strong>Policy warnings at the start:</strong></p><ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
+</section>`;
 }
 
 function fact(label: string, html: string): string {

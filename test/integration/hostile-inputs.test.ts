@@ -4,7 +4,7 @@ import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFi
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
-import { answersFor, openService, tempDir } from '../helpers/ceremony';
+import { answersFor, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -267,7 +267,7 @@ describe('sign-off messages that say exactly what is wrong (real SoftHSM)', () =
   it('a witness signing with the role hint officer is told they checked in as witness, not officer', async () => {
     const service = await openService(tempDir('hostile-signoff-home'), hsm.config('root'));
     try {
-      let view = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('hostile-signoff-out'), 'b') });
+      let view = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('hostile-signoff-out'), 'b'), parameters: ROOT_SUBJECT });
       const driver = new AnswersDriver(answersFor(hsm));
       while (view.current && view.current.id !== 'hsm-login') view = await service.provide(view.ceremonyId, driver.next(view)!);
       view = await service.provide(view.ceremonyId, { kind: 'pin', pin: hsm.userPin });

@@ -6,7 +6,7 @@ import { AnswersDriver, driveWithAnswers } from '../../src/core/ceremony/answers
 import type { StepInput } from '../../src/core/ceremony/types';
 import { formatSha256Sums, listBundleFiles, sha256File } from '../../src/core/transcript/sha256sums';
 import { verifyBundle } from '../../src/core/transcript';
-import { answersFor, openService, tempDir } from '../helpers/ceremony';
+import { answersFor, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -21,7 +21,7 @@ const auditorCheck = /<!-- auditor-check:start -->\n```bash\n([\s\S]*?)```\n<!--
 beforeAll(async () => {
   const service = await openService(tempDir('html-home'), hsm.config('html'));
   try {
-    const start = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: {} });
+    const start = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { ...ROOT_SUBJECT } });
     const done = await driveWithAnswers(start, (input: StepInput) => service.provide(start.ceremonyId, input), new AnswersDriver(answersFor(hsm)));
     expect(done.status).toBe('sealed');
   } finally {

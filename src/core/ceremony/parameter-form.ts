@@ -75,7 +75,7 @@ export function describeParameters(script: CeremonyScript, given: Record<string,
   for (const issue of issues) {
     const name = fieldOf(issue.path);
     // A step's certificate profile refused for the subject or days it was given: shown on that field.
-    const field = fields.find((f) => f.name === name) ?? stepField(issue.message, fields);
+    const field = fields.find((f) => f.name === name) ?? (issue.path[0] === 'steps' ? stepField(issue.message, fields) : undefined);
     const p = { code: issue.code ?? 'CEREMONY_PARAMETER_INVALID', message: issue.message };
     if (field) field.problems.push(p);
     else problems.push(p);

@@ -239,9 +239,9 @@ describe('hostile and mistaken inputs: one coded line, the right exit code, noth
 
   it('Ctrl-C at a ceremony prompt is CEREMONY_INTERRUPTED with how to resume, exit 130; the ceremony is kept', () => {
     const rules = f('ctrl-c.json');
-    writeFileSync(rules, JSON.stringify([['full name', '\u0003']]));
+    writeFileSync(rules, JSON.stringify([['Start with these parameters', 'y\r'], ['full name', '\u0003']]));
     const out = f('o-ctrl-c');
-    const r = spawnSync('python3', ['test/helpers/pty-driver.py', rules, '--', process.execPath, 'bin/keyrite.mjs', 'ceremony', 'run', 'root-key-generation', '--out', out], {
+    const r = spawnSync('python3', ['test/helpers/pty-driver.py', rules, '--', process.execPath, 'bin/keyrite.mjs', 'ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--out', out], {
       // A person at a terminal: CI=true (as on CI) would make Keyrite refuse to prompt.
       env: { ...baseEnv, CI: '' },
       encoding: 'utf8',

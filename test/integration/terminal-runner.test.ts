@@ -122,7 +122,7 @@ describe('keyrite ceremony run in a terminal', () => {
     expect(firstTable).toBeGreaterThanOrEqual(0);
     expect(firstTable).toBeLessThan(checkIn);
     // Each value says where it came from and the limits of script and policy together.
-    expect(text).toMatch(/✓ keyType\s+ec-p256 · from the script/);
+    expect(text).toMatch(/✓ keyType\s+ec-p256\s+· from the script/);
     expect(text.replace(/\s+/g, ' ')).toContain('limits: exactly 2 · script exactly 2 · policy: at least 2, at most the share count (2)');
     expect(text.replace(/\s+/g, ' ')).toContain('limits: allowed by the key policy for intermediate-signing: rsa-3072, rsa-4096, ec-p256, ec-p384, ec-p521');
     // The refused type: marked on its line with the rule and code, and the ceremony could not start.

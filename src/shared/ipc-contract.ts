@@ -285,6 +285,7 @@ const ParameterField = z.object({
   type: z.enum(['keyType', 'integer', 'string', 'boolean', 'subject', 'keyId', 'tokenLabel', 'file']),
   description: z.string(),
   required: z.boolean(),
+  optional: z.boolean(),
   value: z.union([z.string(), z.number(), z.boolean()]).nullable(),
   source: z.enum(['given', 'default', 'demo', 'none']),
   min: z.number().optional(),

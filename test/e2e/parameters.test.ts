@@ -22,14 +22,16 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => app.close());
 
-async function shotSizes(name: string, presentation: boolean): Promise<void> {
+/** Screenshots with `selector` scrolled to the top of the window (the parameters, or the first refused one). */
+async function shotSizes(name: string, presentation: boolean, selector: string): Promise<void> {
+  const scroll = `document.querySelector(${JSON.stringify(selector)}).scrollIntoView({ block: 'start' })`;
   for (const size of SIZES) {
     await page.setViewportSize(size);
-    await page.evaluate('window.scrollTo(0, 0)');
+    await page.evaluate(scroll);
     await app.screenshot(page, `${name}-${size.width}`);
     if (presentation) {
       await setPresentation(page, true);
-      await page.evaluate('window.scrollTo(0, 0)');
+      await page.evaluate(scroll);
       await app.screenshot(page, `${name}-${size.width}-presentation`);
       await setPresentation(page, false);
     }
@@ -75,7 +77,7 @@ describe('Parameters page before check-in', () => {
     // The drill-only shares file is not a desktop field.
     expect(await field('drillSharesFile').count()).toBe(0);
     expect(await startButton().isEnabled()).toBe(true);
-    await shotSizes('parameters', true);
+    await shotSizes('parameters', true, 'fieldset.parameters');
     await page.setViewportSize(SIZES[0]);
     const r = (await page.evaluate('({ sw: document.documentElement.scrollWidth, w: innerWidth })')) as { sw: number; w: number };
     expect(r.sw, 'no horizontal scroll at 1024×768').toBeLessThanOrEqual(r.w);
@@ -96,7 +98,7 @@ describe('Parameters page before check-in', () => {
     await page.locator('#param-days').fill('20000');
     await field('days').locator('.inline-error').waitFor();
     expect(await field('days').locator('.inline-error').textContent()).toMatch(/at most 9131 days/);
-    await shotSizes('parameters-error', false);
+    await shotSizes('parameters-error', false, '.field.parameter.has-problem');
     await page.setViewportSize(SIZES[0]);
     const r = (await page.evaluate('({ sw: document.documentElement.scrollWidth, w: innerWidth })')) as { sw: number; w: number };
     expect(r.sw, 'no horizontal scroll at 1024×768 with errors shown').toBeLessThanOrEqual(r.w);

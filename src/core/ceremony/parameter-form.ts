@@ -12,6 +12,8 @@ export interface ParameterField {
   type: ParamType;
   description: string;
   required: boolean;
+  /** May be left empty: not required, and neither a default nor a rehearsal value fills it. */
+  optional: boolean;
   /** What the field holds now: the value given, else the script's default (a rehearsal: its demo value). */
   value: ParamValue | null;
   /** Where that value came from, so the page can say "from the script" instead of hiding it. */
@@ -61,7 +63,7 @@ export function describeParameters(script: CeremonyScript, given: Record<string,
     const raw = withDemo[name] ?? spec.default;
     const source: ParameterField['source'] = given[name] !== undefined ? 'given' : withDemo[name] !== undefined ? 'demo' : spec.default !== undefined ? 'default' : 'none';
     const value = raw === undefined || raw === '' ? null : (checked.values[name] ?? (raw as ParamValue));
-    const field: ParameterField = { name, type: spec.type, description: spec.description, required: spec.required === true, value, source, problems: [] };
+    const field: ParameterField = { name, type: spec.type, description: spec.description, required: spec.required === true, optional: spec.required !== true && spec.default === undefined && spec.demo === undefined, value, source, problems: [] };
     if (spec.type === 'integer') Object.assign(field, integerLimits(script, name, checked.values, policy));
     if (spec.type === 'keyType') {
       field.purpose = spec.purpose ?? 'root-signing';

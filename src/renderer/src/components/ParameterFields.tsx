@@ -37,7 +37,7 @@ export function ParameterFields({ form, edited, onChange }: Props): React.JSX.El
       <legend>
         <h2>Parameters</h2>
       </legend>
-      <p className="hint">Recorded in the transcript as shown here. Values marked “from the script” are the script's defaults: read each one aloud before you start.</p>
+      <p className="hint">Recorded in the transcript as shown. “From the script” marks a script default: read each value aloud before you start.</p>
       {shown.map((f) => (
         <Field key={f.name} field={f} value={edited[f.name] ?? f.value ?? ''} edited={f.name in edited} onChange={(v) => onChange(f.name, v)} />
       ))}
@@ -97,9 +97,10 @@ function Field({ field: f, value, edited, onChange }: { field: ParameterFieldDat
     <div className={`field parameter${bad ? ' has-problem' : ''}`} data-parameter={f.name}>
       <label htmlFor={id}>
         {label}
-        {f.required ? '' : <span className="optional"> (optional)</span>}
+        {f.optional && <span className="optional"> (optional)</span>}
         {!edited && f.source === 'default' && <span className="source"> · from the script</span>}
         {!edited && f.source === 'demo' && <span className="source demo"> · rehearsal value</span>}
+        {f.limits && <span className="description"> — {f.description}</span>}
       </label>
       <div className="parameter-row">
         {control}
@@ -107,7 +108,6 @@ function Field({ field: f, value, edited, onChange }: { field: ParameterFieldDat
           {f.limits ?? f.description}
         </span>
       </div>
-      {f.limits && <p className="hint">{f.description}</p>}
       {f.type === 'subject' && f.rdns && (
         <ol className="rdns" aria-label="Subject as the certificate will hold it">
           {f.rdns.map((rdn, i) => (

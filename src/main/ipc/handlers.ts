@@ -181,7 +181,9 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     'ceremony:list': () => services.withEngine((e) => e.listCeremonies()),
     'ceremony:parameters': async ({ script, parameters, demo }) => {
       allowedScript(script);
-      return services.withEngine((e) => e.describeParameters(script, parameters, { demo }));
+      // Checked as ceremony:start will use it: a relative backup file is taken from main's working folder.
+      const given = typeof parameters.backupFile === 'string' && parameters.backupFile ? { ...parameters, backupFile: path.resolve(parameters.backupFile) } : parameters;
+      return services.withEngine((e) => e.describeParameters(script, given, { demo }));
     },
     'ceremony:start': async ({ script, outDir, parameters, demo, backupFile }) => {
       const builtIn = allowedScript(script);

@@ -298,6 +298,7 @@ const ParameterField = z.object({
 });
 const ParameterForm = z.object({
   fields: z.array(ParameterField),
+  profiles: z.array(z.object({ step: z.string(), profile: z.string(), purpose: z.string().nullable(), summary: z.string().nullable() })),
   values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   warnings: z.array(z.string()),
   problems: z.array(FieldProblem),

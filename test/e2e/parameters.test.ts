@@ -74,6 +74,7 @@ describe('Parameters page before check-in', () => {
     expect(await field('count').locator('.limits').textContent()).toBe('2 to 16 · script 2 to 16 · policy: at most 16 shares');
     expect(await field('days').locator('.limits').textContent()).toBe('1 to 9131 · script at least 1 · policy: at most 9131 days for root-signing');
     expect(await page.locator('#param-threshold').getAttribute('max')).toBe('5');
+    expect(await page.locator('.profiles li[data-profile="root-ca"]').textContent()).toBe('Self-signed root certificate: root-ca · root-signing');
     // The drill-only shares file is not a desktop field.
     expect(await field('drillSharesFile').count()).toBe(0);
     expect(await startButton().isEnabled()).toBe(true);

@@ -67,6 +67,14 @@ describe('describeParameters: the Parameters page and the terminal runner show w
     expect(field(bad, 'subject').problems[0].message).toMatch(/two-letter ISO 3166 country code/);
   });
 
+  it('names the certificate profiles the script\'s certificate steps use (fixed by the script, shown with the parameters)', () => {
+    const form = describeParameters(root, { subject: SUBJECT }, policy);
+    expect(form.profiles.map((u) => u.profile)).toEqual(['root-ca', 'csr']);
+    expect(form.profiles[0]).toMatchObject({ step: 'Self-signed root certificate', purpose: 'root-signing' });
+    const { script: rotation } = loadScript('key-rotation');
+    expect(describeParameters(rotation, {}, policy).profiles.map((u) => u.profile)).toContain('cross-cert');
+  });
+
   it('an unknown parameter name is a page-level problem, never silently dropped', () => {
     const form = describeParameters(root, { subject: SUBJECT, colour: 'red' }, policy);
     expect(form.ok).toBe(false);

@@ -1,6 +1,7 @@
 import { isKeyriteError } from '../errors';
 import { KEY_TYPES } from '../hsm/key-spec';
 import { checkKeyType, type KeyPolicy, type KeyPurpose } from '../policy';
+import { loadCertProfile } from '../x509';
 import { parseSubject } from '../x509/subject';
 import { checkParameters, type ParamValue } from './parameters';
 import type { CeremonyScript, ParamType } from './script';
@@ -33,8 +34,19 @@ export interface ParameterField {
   problems: Array<{ code: string; message: string }>;
 }
 
+/** A certificate profile a step of the script uses (fixed by the script, shown next to the parameters it takes). */
+export interface ProfileUse {
+  step: string;
+  profile: string;
+  purpose: string | null;
+  /** The profile's extensions in words, e.g. "CA, path length 1, hash SHA-384". */
+  summary: string | null;
+}
+
 export interface ParameterForm {
   fields: ParameterField[];
+  /** The certificate profiles the script's certificate steps use. */
+  profiles: ProfileUse[];
   /** The values the ceremony would be started with (only those that resolved). */
   values: Record<string, ParamValue>;
   /** Policy warnings (e.g. "3 of 6 is not a majority"): shown, recorded, never blocking. */
@@ -82,7 +94,26 @@ export function describeParameters(script: CeremonyScript, given: Record<string,
     if (field) field.problems.push(p);
     else problems.push(p);
   }
-  return { fields, values: checked.values, warnings: checked.warnings, problems, ok: issues.length === 0 };
+  return { fields, profiles: profileUses(script), values: checked.values, warnings: checked.warnings, problems, ok: issues.length === 0 };
+}
+
+/** Which certificate profile each certificate step loads (as stepValueIssues does), and what it says. */
+function profileUses(script: CeremonyScript): ProfileUse[] {
+  const uses: ProfileUse[] = [];
+  for (const step of script.steps) {
+    if (step.action !== 'issueRootCert' && step.action !== 'issueCrossCert' && step.action !== 'issueCsr') continue;
+    const name = step.action === 'issueCsr' ? 'csr' : typeof step.with?.profile === 'string' ? step.with.profile : step.action === 'issueRootCert' ? 'root-ca' : 'cross-cert';
+    try {
+      const p = loadCertProfile(name);
+      const bits = [p.pathLength !== undefined ? `path length ${p.pathLength}` : null, p.hash ? `hash ${p.hash}` : null, p.scheme ?? null].filter((b): b is string => b !== null);
+      uses.push({ step: step.title, profile: name, purpose: p.purpose, summary: bits.length > 0 ? bits.join(', ') : null });
+    } catch (e) {
+      // A profile that cannot be read is refused by the start check, with its own code and field.
+      if (!isKeyriteError(e)) throw e;
+      uses.push({ step: step.title, profile: name, purpose: null, summary: null });
+    }
+  }
+  return uses;
 }
 
 /**

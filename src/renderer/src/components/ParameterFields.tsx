@@ -41,6 +41,20 @@ export function ParameterFields({ form, edited, onChange }: Props): React.JSX.El
       {shown.map((f) => (
         <Field key={f.name} field={f} value={edited[f.name] ?? f.value ?? ''} edited={f.name in edited} onChange={(v) => onChange(f.name, v)} />
       ))}
+      {form.profiles.length > 0 && (
+        <div className="field parameter profiles">
+          <span className="label">Certificate profiles (fixed by the script)</span>
+          <ul>
+            {form.profiles.map((u) => (
+              <li key={u.step} data-profile={u.profile}>
+                {u.step}: <code>{u.profile}</code>
+                {u.purpose ? ` · ${u.purpose}` : ''}
+                {u.summary ? ` · ${u.summary}` : ''}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {form.problems.length > 0 && (
         <ul className="form-problem parameter-problems" role="alert">
           {form.problems.map((p, i) => (

@@ -16,6 +16,7 @@ describe('describeParameters: the Parameters page and the terminal runner show w
     expect(real.ok).toBe(false);
     expect(field(real, 'subject')).toMatchObject({ value: null, source: 'none', required: true });
     expect(field(real, 'subject').problems).toEqual([expect.objectContaining({ code: 'CEREMONY_PARAMETER_MISSING' })]);
+    expect(field(real, 'subject').problems[0].message).toBe("Ceremony 'root-key-generation' needs parameter 'subject' (Subject of the root certificate). A real ceremony names it (only a rehearsal uses 'CN=Keyrite Demo Root CA, O=Keyrite'): give --param subject=… , set it on the Parameters page, or put it under parameters in the answers file.");
     const rehearsal = describeParameters(root, {}, policy, { demo: true });
     expect(rehearsal.ok).toBe(true);
     expect(field(rehearsal, 'subject')).toMatchObject({ value: 'CN=Keyrite Demo Root CA, O=Keyrite', source: 'demo' });

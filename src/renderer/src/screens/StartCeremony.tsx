@@ -29,6 +29,9 @@ export function StartCeremony({ script }: { script: string }): React.JSX.Element
   const needsBackup = /recovery|drill|rotation|destruction/.test(script);
   const [edited, setEdited] = useState<Record<string, ParamInput>>({});
   const [form, setForm] = useState<ParameterFormData | null>(null);
+  // The inputs the form's verdict is about: a verdict on older inputs (typing is faster than the
+  // check) never disables Start, since submitting checks again anyway.
+  const [formFor, setFormFor] = useState('');
   const [formError, setFormError] = useState<ApiError | null>(null);
   const asked = useRef(0);
   const given = (): Record<string, ParamInput> => {
@@ -37,21 +40,24 @@ export function StartCeremony({ script }: { script: string }): React.JSX.Element
     return g;
   };
   const check = async (): Promise<ParameterFormData> => call(keyrite().ceremony.parameters({ script, parameters: given(), demo: rehearsal }));
+  const inputsKey = JSON.stringify([script, edited, backupFile.trim(), rehearsal]);
   // Live validation: each change is checked by the core (the answer to the latest change wins).
   useEffect(() => {
     const n = ++asked.current;
+    const key = inputsKey;
     const t = setTimeout(() => {
       check().then(
         (f) => {
           if (n !== asked.current) return;
           setForm(f);
+          setFormFor(key);
           setFormError(null);
         },
         (e) => n === asked.current && setFormError(asApiError(e)),
       );
     }, 150);
     return () => clearTimeout(t);
-  }, [script, JSON.stringify(edited), backupFile, rehearsal]);
+  }, [inputsKey]);
 
   if (scripts.error) return <ErrorPanel error={scripts.error} onRetry={scripts.reload} />;
   if (!scripts.data || !settings.data || !info.data) return <Loading what="the ceremony" />;
@@ -66,6 +72,7 @@ export function StartCeremony({ script }: { script: string }): React.JSX.Element
           // Checked once more as submitted: a value typed a moment ago is never started unchecked.
           const fresh = await check();
           setForm(fresh);
+          setFormFor(inputsKey);
           if (!fresh.ok) return;
           const parameters = Object.fromEntries(Object.entries(fresh.values).filter(([name]) => !HIDDEN_PARAMETERS.has(name)));
           const view = await call(
@@ -115,7 +122,7 @@ export function StartCeremony({ script }: { script: string }): React.JSX.Element
       {action.error && <ErrorPanel error={action.error} noHome title="The ceremony did not start" />}
       <div className="actions">
         {/* Disabled only on a known refusal: while a check runs, Enter still submits (and submit checks again). */}
-        <button type="submit" disabled={action.busy || form?.ok === false}>
+        <button type="submit" disabled={action.busy || (form?.ok === false && formFor === inputsKey)}>
           {action.busy ? 'Starting…' : 'Start the ceremony'}
         </button>
         <button type="button" className="secondary" onClick={() => navigate({ screen: 'home' })}>

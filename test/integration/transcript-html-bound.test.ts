@@ -54,7 +54,7 @@ describe('transcript.html bound to the signed chain', () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const last = JSON.parse(readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8').trim().split('\n').at(-1)!);
     expect(r.stdout.trim().split('\n').at(-1)).toBe(last.hash);
-    expect(last.data.htmlFormat).toBe(1);
+    expect(last.data.htmlFormat).toBe(2);
   });
 
   it('a participant renamed in transcript.html, SHA256SUMS recomputed: verify fails with TRANSCRIPT_HTML_MISMATCH', async () => {

@@ -69,7 +69,7 @@ describe('one-time transcript key', () => {
     }
     expect(tokenObjects(label)).toBe(2);
     const sealedEvent = readFileSync(path.join(out, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
-    expect(sealedEvent).toMatchObject({ type: 'CEREMONY_SEALED', data: { transcriptKeyAfterSeal: 'destroyed', htmlFormat: 1 } });
+    expect(sealedEvent).toMatchObject({ type: 'CEREMONY_SEALED', data: { transcriptKeyAfterSeal: 'destroyed', htmlFormat: 2 } });
     expect((await verifyBundle(out)).ceremony).toBe(id);
 
     // Nobody may mistake the surviving key for a harmless one.

@@ -7,7 +7,10 @@ import { stepOutcome, summarizeTranscript, type StepOutcome } from './summary';
  * signed transcript and requires the same bytes, so any change to this file's output must bump
  * it (and keep the old layout renderable for bundles already sealed). CEREMONY_SEALED records it.
  */
-export const TRANSCRIPT_HTML_FORMAT = 1;
+export const TRANSCRIPT_HTML_FORMAT = 2;
+
+/** Layouts this Keyrite can render: 1 (no Parameters section) for bundles sealed before version 2. */
+export const TRANSCRIPT_HTML_FORMATS: readonly number[] = [1, 2];
 
 /**
  * transcript.html: the printable record witnesses sign. A pure function of the events (the final
@@ -15,7 +18,7 @@ export const TRANSCRIPT_HTML_FORMAT = 1;
  * no locale, no environment, so verify can rebuild it byte for byte. Self-contained: no scripts, no external
  * resources (a CSP meta tag forbids them), inline CSS only, laid out for A4/Letter paper.
  */
-export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string }): string {
+export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string; format?: number }): string {
   const parts: string[] = [];
   writeTranscriptHtml(events, info, (part) => parts.push(part));
   return parts.join('');
@@ -26,7 +29,8 @@ export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHas
  * a 100k-event ceremony is ~44 MB of text (two-byte in V8, for its dashes): nesting it in template
  * strings copied it several times over, so verify compares the pieces as they come instead.
  */
-export function writeTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string }, write: (part: string) => void): void {
+export function writeTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string; format?: number }, write: (part: string) => void): void {
+  const format = info.format ?? TRANSCRIPT_HTML_FORMAT;
   const s = summarizeTranscript(events);
   const finalWords = hexToPgpWords(info.finalHash);
   const keyWords = hexToPgpWords(info.keySpkiSha256);
@@ -75,7 +79,7 @@ ${s.appVersion ? fact('Keyrite version', esc(s.appVersion)) : ''}
 
 ${witnessBox(info.finalHash, finalWords, info.keySpkiSha256, keyWords, events.length)}
 
-${parametersSection(events)}
+${format >= 2 ? parametersSection(events) : ''}
 
 <section>
 <h2>Participants</h2>

@@ -21,6 +21,8 @@ const APT = {
   'python3-cryptography': { check: () => spawnSync('python3', ['-c', 'import cryptography.hazmat.primitives.keywrap'], { stdio: 'ignore' }).status === 0 },
   // The auditor's standard-tools check of a bundle (docs/formats.md) uses jq; a test runs it verbatim.
   jq: { check: () => has('jq') },
+  // `ss` lets the core-dump test wait until a child has read its stdin instead of sleeping.
+  iproute2: { check: () => has('ss') },
 };
 
 function nssModule() {

@@ -5,7 +5,7 @@ import type { HsmSession } from '../hsm/session';
 import type { KeyCustody } from '../hsm/templates';
 import type { KeyPolicy } from '../policy';
 import type { Store } from '../store/db';
-import type { Inventory } from '../inventory';
+import type { BackupRef, Inventory } from '../inventory';
 import type { EventType, TranscriptEvent, TranscriptSigner } from '../transcript';
 import type { Parameters } from './parameters';
 import type { InterfaceLister } from './preflight';
@@ -36,13 +36,12 @@ export interface KeyRef {
   custody?: KeyCustody;
 }
 
-export interface BackupRef {
-  file: string;
+/**
+ * The backup this ceremony made or re-split, as its later steps need it: the fields the inventory
+ * records of every backup (inventory's `BackupRef`), plus the key it protects and the KEK's check value.
+ */
+export interface CeremonyBackup extends Pick<BackupRef, 'file' | 'splitId' | 'threshold' | 'count' | 'custodians'> {
   keyId: string;
-  splitId: string;
-  threshold: number;
-  count: number;
-  custodians: string[];
   kcv: string;
 }
 
@@ -62,7 +61,7 @@ export interface CeremonyState {
   transcriptKeyAnnounced?: string;
   transcriptKey?: { label: string; spkiSha256: string };
   keys: Record<string, KeyRef>;
-  backup?: BackupRef;
+  backup?: CeremonyBackup;
   handedOut: number[];
   collected: number[];
   artifacts: Record<string, { path: string; sha256: string }>;

@@ -5,6 +5,7 @@
  * and forgets (never stored, never in events, never echoed back in a view).
  */
 import type { ErrorCode } from '../error-codes';
+import type { CeremonyListRow } from '../store/ceremonies';
 
 export type ActionName =
   | 'preflight' | 'checkIn' | 'hsmLogin' | 'generateKey' | 'selfTest' | 'createBackup'
@@ -122,18 +123,8 @@ export interface ShareCard {
   custodian: string;
 }
 
-export interface CeremonySummary {
-  id: string;
-  scriptId: string;
-  title: string;
-  status: 'running' | 'sealed' | 'aborted';
-  currentStep: number;
-  stepCount: number;
-  currentStepTitle: string | null;
-  outDir: string;
-  createdAt: string;
-  updatedAt: string;
-}
+/** A ceremony in the list: the store's row as it is (one shape, so the two cannot drift). */
+export type CeremonySummary = CeremonyListRow;
 
 export interface ScriptSummary {
   id: string;

@@ -144,7 +144,7 @@ describe('share cards where the script does not allow them', () => {
     const own = await openService(tempDir('nocards-home'), hsm.config('nocards'));
     try {
       const driver = new AnswersDriver(answersFor(hsm));
-      let v = await own.start({ script: file, outDir: path.join(tempDir('nocards-out'), 'bundle'), parameters: { threshold: 3, count: 5 } });
+      let v = await own.start({ script: file, outDir: path.join(tempDir('nocards-out'), 'bundle'), parameters: { ...ROOT_SUBJECT, threshold: 3, count: 5 } });
       for (let guard = 0; guard < 300 && !handout('reveal')(v); guard++) v = await own.provide(v.ceremonyId, driver.next(v)!);
       expect(v.revealedShare).toBeDefined();
       expect(v.current!.need).toMatchObject({ kind: 'shareHandout', phase: 'reveal', shareCards: false });

@@ -16,6 +16,7 @@ export const CHANNELS = [
   'ceremony:scripts',
   'ceremony:list',
   'ceremony:pickScript',
+  'ceremony:parameters',
   'ceremony:start',
   'ceremony:view',
   'ceremony:provide',

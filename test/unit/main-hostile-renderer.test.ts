@@ -24,6 +24,10 @@ const provided: Array<{ kind: string; dir?: string }> = [];
 const engine: CeremonyEngine = {
   listScripts: () => [],
   listCeremonies: async () => [],
+  describeParameters: (script) => {
+    started.push({ script, outDir: '(parameters only)' });
+    throw Object.assign(new Error('recorded'), { name: 'Recorded' });
+  },
   start: async (req) => {
     started.push({ script: req.script, outDir: req.outDir });
     throw Object.assign(new Error('recorded'), { name: 'Recorded' });
@@ -163,6 +167,27 @@ describe('ceremony:start — which script runs and where the bundle goes', () =>
     started.length = 0;
     const r = await table()['ceremony:start']({ script, demo: true });
     expect(r).toMatchObject({ ok: false, error: { code: 'CEREMONY_SCRIPT_NOT_ALLOWED' } });
+    expect(started).toEqual([]);
+  });
+
+  it.each([
+    ['an absolute path', '/tmp/evil.yaml'],
+    ['a relative path', '../../tmp/evil.yaml'],
+  ])('ceremony:parameters refuses %s that was not picked (CEREMONY_SCRIPT_NOT_ALLOWED): no YAML on disk is read', async (_n, script) => {
+    started.length = 0;
+    const r = await table()['ceremony:parameters']({ script, parameters: {} });
+    expect(r).toMatchObject({ ok: false, error: { code: 'CEREMONY_SCRIPT_NOT_ALLOWED' } });
+    expect(started).toEqual([]);
+  });
+
+  it.each([
+    ['a parameter name that is not camelCase', { 'Key Type': 'ec-p384' }],
+    ['a value longer than 200 characters', { subject: `CN=${'x'.repeat(300)}` }],
+    ['a nested object', { subject: { cn: 'x' } }],
+  ])('ceremony:parameters refuses %s (IPC_INPUT_INVALID) before the engine is asked', async (_n, parameters) => {
+    started.length = 0;
+    const r = await table()['ceremony:parameters']({ script: 'root-key-generation', parameters });
+    expect(r).toMatchObject({ ok: false, error: { code: 'IPC_INPUT_INVALID' } });
     expect(started).toEqual([]);
   });
 

@@ -29,6 +29,9 @@ const failing = (err: unknown | (() => unknown)): CeremonyEngine => {
   listCeremonies: async () => {
     throw e();
   },
+  describeParameters: () => {
+    throw e();
+  },
   start: async () => {
     throw e();
   },

@@ -87,6 +87,15 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     if (kind === 'module' || kind === 'script' || kind === 'sealDir') picked[kind].add(abs);
     return { path: abs };
   };
+  // A built-in id, or a file the administrator picked in the main-process dialog; never a path
+  // the renderer made up (any YAML on disk would otherwise be read as a ceremony). True: built in.
+  const allowedScript = (script: string): boolean => {
+    const builtIn = /^[a-z0-9][a-z0-9-]*$/.test(script);
+    if (!builtIn && !picked.script.has(path.resolve(script))) {
+      throw new KeyriteError('CEREMONY_SCRIPT_NOT_ALLOWED', `'${script}' is neither a built-in ceremony nor a script file chosen with "Choose script file…". Pick the file through that dialog.`, { details: { script } });
+    }
+    return builtIn;
+  };
   const log = deps.log ?? ((message, error) => console.error(`[keyrite main] ${message}`, error));
 
   const settingsView = async (): Promise<ChannelOutput<'settings:get'>> => {
@@ -185,13 +194,14 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     },
     'ceremony:scripts': () => services.withEngine((e) => e.listScripts()),
     'ceremony:list': () => services.withEngine((e) => e.listCeremonies()),
+    'ceremony:parameters': async ({ script, parameters, demo }) => {
+      allowedScript(script);
+      // Checked as ceremony:start will use it: a relative backup file is taken from main's working folder.
+      const given = typeof parameters.backupFile === 'string' && parameters.backupFile ? { ...parameters, backupFile: path.resolve(parameters.backupFile) } : parameters;
+      return services.withEngine((e) => e.describeParameters(script, given, { demo }));
+    },
     'ceremony:start': async ({ script, outDir, parameters, demo, backupFile }) => {
-      // A built-in id, or a file the administrator picked in the main-process dialog; never a
-      // path the renderer made up (any YAML on disk would otherwise be run as a ceremony).
-      const builtIn = /^[a-z0-9][a-z0-9-]*$/.test(script);
-      if (!builtIn && !picked.script.has(path.resolve(script))) {
-        throw new KeyriteError('CEREMONY_SCRIPT_NOT_ALLOWED', `'${script}' is neither a built-in ceremony nor a script file chosen with "Choose script file…". Pick the file through that dialog.`, { details: { script } });
-      }
+      const builtIn = allowedScript(script);
       const out = resolveBundleDir(outDir, { outputFolder: await services.outputFolder(), home: services.home, name: `${builtIn ? script : path.basename(script).replace(/\.ya?ml$/, '')}-${timestamp()}` });
       return services.withEngine((e) => e.start({ script, outDir: out, parameters, demo, backupFile: backupFile ? path.resolve(backupFile) : undefined }));
     },

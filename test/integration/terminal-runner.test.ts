@@ -243,7 +243,7 @@ describe('keyrite ceremony run in a terminal', () => {
     const line = /^keyrite: Stopped by Ctrl-C[^\n]*$/m;
     expect(after).toMatch(line);
     expect(after.match(line)![0]).toMatch(
-      /^keyrite: Stopped by Ctrl-C at step \d+ \([^)]+\); the screen was cleared\. Everything up to the last answer is saved\. A share was shown, and shares are never stored: this split is now VOID\. Every custodian destroys the share written in this run; the resumed ceremony makes a new backup with a new split\. Resume with `keyrite ceremony resume [\w-]+`\. \[CEREMONY_INTERRUPTED\]$/,
+      /^keyrite: Stopped by Ctrl-C at step \d+ \([^)]+\); the screen was cleared\. Everything up to the last answer is saved\. A share was handed out, and shares are never stored: this split is now VOID\. Every custodian destroys the share written \(or sealed file received\) in this run; the resumed ceremony makes a new backup with a new split\. Resume with `keyrite ceremony resume [\w-]+`\. \[CEREMONY_INTERRUPTED\]$/,
     );
     // …and nothing else on screen holds a word of the share.
     const rest = after.replace(line, '');

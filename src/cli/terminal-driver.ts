@@ -246,14 +246,7 @@ export class TerminalDriver {
     }
     // Read-back: the words typed are cleared from the screen afterwards; the right ones are kept
     // when the core says which were wrong, so only those are asked again.
-    const positions = need.confirmPositions ?? [];
-    const key = `${need.shareIndex}:${positions.join(',')}`;
-    if (this.readBack?.key !== key) {
-      this.forget();
-      this.readBack = { key, words: positions.map(() => '') };
-    }
-    const wrong = new Set(((view.lastError?.code === 'SHARE_CONFIRM_MISMATCH' ? view.lastError.details?.positions : undefined) as number[] | undefined) ?? []);
-    const words = this.readBack.words;
+    const { positions, words, wrong } = this.readBackState(need, view);
     write(`   ${who}: read words back from your card (type 'show' to see the share again — the room looks away again, and it is recorded).\n`);
     for (const [i, pos] of positions.entries()) {
       if (words[i] && (wrong.size === 0 ? false : !wrong.has(pos + 1))) continue;
@@ -267,6 +260,21 @@ export class TerminalDriver {
     }
     write(CLEAR_SCREEN_AND_SCROLLBACK);
     return { kind: 'shareConfirm', words: [...words] };
+  }
+
+  /**
+   * The words typed back so far for this share and the positions asked: kept across a mismatch
+   * so that only the words the core marks wrong (`wrong`, 1-based) are asked again.
+   */
+  private readBackState(need: Extract<Need, { kind: 'shareHandout' }>, view: CeremonyView): { positions: number[]; words: string[]; wrong: Set<number> } {
+    const positions = need.confirmPositions ?? [];
+    const key = `${need.shareIndex}:${positions.join(',')}`;
+    if (this.readBack?.key !== key) {
+      this.forget();
+      this.readBack = { key, words: positions.map(() => '') };
+    }
+    const wrong = new Set(((view.lastError?.code === 'SHARE_CONFIRM_MISMATCH' ? view.lastError.details?.positions : undefined) as number[] | undefined) ?? []);
+    return { positions, words: this.readBack.words, wrong };
   }
 
   /**
@@ -284,14 +292,7 @@ export class TerminalDriver {
     const file = sealed.file!;
     write(`\n   Sealed share for ${who}: ${file.path}\n   SHA-256 ${file.sha256}\n   Recipient ${sealed.fingerprintGroups}\n`);
     write(`   ${who} decrypts it on their own device (e.g. gpg --decrypt ${file.name}) and reads words back; type 'cannot' if it does not decrypt.\n`);
-    const positions = need.confirmPositions ?? [];
-    const key = `${need.shareIndex}:${positions.join(',')}`;
-    if (this.readBack?.key !== key) {
-      this.forget();
-      this.readBack = { key, words: positions.map(() => '') };
-    }
-    const wrong = new Set(((view.lastError?.code === 'SHARE_CONFIRM_MISMATCH' ? view.lastError.details?.positions : undefined) as number[] | undefined) ?? []);
-    const words = this.readBack.words;
+    const { positions, words, wrong } = this.readBackState(need, view);
     for (const [i, pos] of positions.entries()) {
       if (words[i] && (wrong.size === 0 ? false : !wrong.has(pos + 1))) continue;
       const typed = (await p.input({ message: `${who}, enter word ${pos + 1} of your decrypted share:`, validate: (v) => (v.trim() ? true : 'Type the word from your decrypted file.') })).trim().toLowerCase();

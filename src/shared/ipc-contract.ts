@@ -157,7 +157,8 @@ const ActionName = z.enum([
   'recordStatement', 'resplitShares', 'updateKeyStatus', 'seal',
 ]);
 const StepSummary = z.object({ index: z.number(), id: z.string(), title: z.string(), action: ActionName.nullable(), status: z.enum(['pending', 'running', 'done', 'aborted']) });
-const StatementField = z.object({ id: z.string(), label: z.string(), kind: z.enum(['text', 'serial', 'sha256', 'person']), required: z.boolean() });
+const BagRow = z.object({ shareIndex: z.number(), custodian: z.string(), custodianId: z.string().nullable() });
+const StatementField = z.object({ id: z.string(), label: z.string(), kind: z.enum(['text', 'serial', 'sha256', 'person', 'bags']), required: z.boolean(), rows: z.array(BagRow).optional() });
 const Signer = z.object({ personId: z.string(), name: z.string(), role: z.string() });
 
 const Need = z.discriminatedUnion('kind', [

@@ -154,8 +154,31 @@ function stepBlock(n: number, id: string, title: string, scriptSay: string, evs:
 <p class="small">Step id <code>${esc(id)}</code></p>
 ${say ? `<blockquote class="say">${esc(say).replace(/\n/g, '<br>')}</blockquote>` : ''}
 ${signOffs.length > 0 ? `<p><strong>Sign-offs</strong></p><ul class="signoffs">${signOffs.join('')}</ul>` : ''}
-${eventTable(evs)}
+${custodyTables(evs)}${eventTable(evs)}
 </article>`;
+}
+
+/**
+ * The chain of custody a bags statement records: which bag holds which share, held by whom.
+ * Only for events that carry it (and no new CSS), so transcripts sealed before it existed render
+ * byte for byte as they did.
+ */
+function custodyTables(evs: TranscriptEvent[]): string {
+  return evs
+    .filter((e) => e.type === 'STATEMENT_RECORDED' && Array.isArray(e.data.bags))
+    .map((e) => {
+      const rows = (e.data.bags as Array<Record<string, unknown>>).map((b) => `<tr><td><code>${esc(String(b.bag))}</code></td><td>${esc(String(b.shareIndex))}</td><td>${esc(String(b.custodian))}</td><td>&nbsp;</td></tr>`);
+      const split = typeof e.data.splitId === 'string' ? ` of split <code>${esc(e.data.splitId)}</code>` : '';
+      return `<p><strong>Chain of custody: sealed share bags</strong> (event #${e.seq}; shares${split})</p>
+<table class="grid custody">
+<thead><tr><th>Bag serial</th><th>Share</th><th>Custodian</th><th>Bag checked intact (initials)</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>
+`;
+    })
+    .join('');
 }
 
 function eventTable(evs: TranscriptEvent[]): string {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { SERIAL_HINT, SERIAL_PATTERN } from '../../../shared/serial-rule';
 import type { StepProps } from './types';
 
@@ -23,6 +23,26 @@ export function Statement({ need, view, busy, provide }: StepProps<'statement'>)
   const [values, setValues] = useState<Record<string, string>>(() => Object.fromEntries(need.fields.map((f) => [f.id, ''])));
   const [bags, setBags] = useState<Record<number, string>>({});
   const [problem, setProblem] = useState<string | null>(null);
+  const inputs = useRef(new Map<number, HTMLInputElement>());
+  const [focusRow, setFocusRow] = useState<number | null>(null);
+  useEffect(() => {
+    if (focusRow !== null) inputs.current.get(focusRow)?.focus();
+  }, [focusRow]);
+  /**
+   * A space, comma or semicolon ends a serial: what follows goes to the next rows (a list read
+   * out or pasted, or a scanner that ends each serial with a space), and focus follows it.
+   */
+  const typeBag = (rows: BagRow[], j: number, value: string) => {
+    if (!/[\s,;]/.test(value)) return setBags({ ...bags, [rows[j].shareIndex]: value });
+    const next = { ...bags };
+    let k = j;
+    value.split(/[\s,;]+/).forEach((piece, n) => {
+      if (n > 0) k++;
+      if (k < rows.length) next[rows[k].shareIndex] = piece;
+    });
+    setBags(next);
+    setFocusRow(rows[Math.min(k, rows.length - 1)].shareIndex);
+  };
   // The row the core refused (details.row is its share index), marked until it is retyped.
   const refusedRow = typeof view.lastError?.details?.row === 'number' ? view.lastError.details.row : null;
   const [retyped, setRetyped] = useState<{ code: string; row: number } | null>(null);
@@ -32,10 +52,10 @@ export function Statement({ need, view, busy, provide }: StepProps<'statement'>)
     const out: Record<string, string> = {};
     for (const f of need.fields) {
       if (f.kind === 'bags' && f.rows) {
-        const missing = f.rows.find((r) => !(bags[r.shareIndex] ?? '').trim());
-        if (missing) return setProblem(`Type the bag serial for share ${missing.shareIndex} (${missing.custodian}).`);
         const bad = f.rows.map((r) => [r, bagProblem(f.rows!, bags, r)] as const).find(([, p]) => p);
         if (bad) return setProblem(`Share ${bad[0].shareIndex} (${bad[0].custodian}): ${bad[1]}`);
+        const missing = f.rows.find((r) => !(bags[r.shareIndex] ?? '').trim());
+        if (missing) return setProblem(`Type the bag serial for share ${missing.shareIndex} (${missing.custodian}).`);
         out[f.id] = f.rows.map((r) => bags[r.shareIndex].trim()).join(' ');
         continue;
       }
@@ -84,8 +104,12 @@ export function Statement({ need, view, busy, provide }: StepProps<'statement'>)
                           value={bags[r.shareIndex] ?? ''}
                           autoComplete="off"
                           spellCheck={false}
+                          ref={(el) => {
+                            if (el) inputs.current.set(r.shareIndex, el);
+                            else inputs.current.delete(r.shareIndex);
+                          }}
                           onChange={(e) => {
-                            setBags({ ...bags, [r.shareIndex]: e.target.value });
+                            typeBag(f.rows!, j, e.target.value);
                             if (marked && view.lastError) setRetyped({ code: view.lastError.message, row: r.shareIndex });
                           }}
                         />

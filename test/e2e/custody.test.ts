@@ -1,0 +1,114 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
+import { E2eApp, setPresentation } from './helpers/harness';
+import { checkIn, drive, focusedText, runnerState, tabTo, waitForChange } from './helpers/keyboard-driver';
+
+// Chain of custody in the built renderer over the real core and the demo SoftHSM token: bag
+// serials per share, the printable ceremony script and blank share card, Settings testing the
+// module, Verify saying what to do after tampering.
+const app = new E2eApp();
+let page: Awaited<ReturnType<E2eApp['start']>>;
+const media = mkdtempSync(path.join(os.tmpdir(), 'keyrite-custody-'));
+const PEOPLE = ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Cleo Custodian', 'Cyd Custodian', 'Cass Custodian', 'Wren Witness'];
+const CUSTODIANS = PEOPLE.slice(2, 7);
+const SIZES = [
+  { width: 1024, height: 768 },
+  { width: 1280, height: 800 },
+];
+let bundle = '';
+
+beforeAll(async () => {
+  page = await app.start();
+}, 120_000);
+afterAll(() => app.close());
+
+// The page's width, and the elements that reach past the window (to name what overflows).
+const WIDEST = `(() => ({ sw: document.documentElement.scrollWidth, w: innerWidth,
+  wide: [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1).slice(-4).map((e) => e.tagName + '.' + e.className) }))()`;
+
+/** Screenshots at 1024×768 and 1280×800, normal and presentation; the page never overflows sideways. */
+async function shotSizes(name: string, show?: string): Promise<void> {
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    for (const presentation of [false, true]) {
+      await setPresentation(page, presentation);
+      await page.evaluate('window.scrollTo(0, 0)');
+      // What the screenshot is about, scrolled into view.
+      if (show) await page.locator(show).last().scrollIntoViewIfNeeded();
+      await app.screenshot(page, `${name}-${size.width}${presentation ? '-presentation' : ''}`);
+      const r = (await page.evaluate(WIDEST)) as { sw: number; w: number; wide: string[] };
+      expect(r.sw, `${name} at ${size.width}${presentation ? ' (presentation)' : ''} overflows sideways: ${r.wide.join(', ')}`).toBeLessThanOrEqual(r.w);
+    }
+    await setPresentation(page, false);
+  }
+  await page.setViewportSize(SIZES[1]);
+}
+
+async function startFromHome(title: string, outDir: string): Promise<void> {
+  await tabTo(page, /^Ceremonies$/);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
+  await tabTo(page, new RegExp(`^Start ${title}$`));
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: `Start: ${title}` }).waitFor();
+  expect(await focusedText(page)).toBe('Bundle folder');
+  await page.keyboard.type(outDir);
+  await page.keyboard.press('Enter');
+  await page.locator('.runner').waitFor({ timeout: 60_000 });
+}
+
+describe('bag serials: one row per share, on its custodian\'s row', () => {
+  it('pre-fills share and custodian, refuses a bag used twice on its row, and records the mapping', async () => {
+    await page.locator('h1').waitFor();
+    bundle = path.join(media, 'root');
+    await startFromHome('Root key generation', bundle);
+    await checkIn(page, PEOPLE, []);
+    const revealed = new Map<number, string[]>();
+    const stopped = await drive(page, { pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN, revealed, onScreen: async (kind) => (kind === 'statement' ? 'stop' : undefined) });
+    expect(stopped).toBe('statement');
+    const rows = page.locator('.bag-rows tbody tr');
+    expect(await rows.count()).toBe(5);
+    for (const [i, name] of CUSTODIANS.entries()) {
+      expect(await rows.nth(i).locator('td').nth(0).textContent()).toBe(`${i + 1} of 5`);
+      expect(await rows.nth(i).locator('td').nth(1).textContent()).toBe(name);
+    }
+    // Focus is on share 1's row; one serial per row, Tab to the next.
+    expect(await focusedText(page)).toBe('Bag serial for share 1 (Cora Custodian)');
+    for (const [i, serial] of ['TEB-2001', 'TEB-2002', 'TEB-2003'].entries()) {
+      await page.keyboard.type(serial);
+      await page.keyboard.press('Tab');
+      expect(await focusedText(page)).toBe(`Bag serial for share ${i + 2} (${CUSTODIANS[i + 1]})`);
+    }
+    await shotSizes('bag-serials', '.statement .actions');
+
+    // Share 4 typed with share 2's bag: marked on that row at once, and Record refuses.
+    await page.keyboard.type('teb-2002');
+    const row4 = page.locator('.bag-row[data-share="4"]');
+    await row4.locator('.inline-error').waitFor();
+    expect(await row4.getAttribute('class')).toContain('bad');
+    expect(await row4.locator('.inline-error').textContent()).toBe('Same bag as share 2 (Carl Custodian): every share has its own bag.');
+    await page.keyboard.press('Enter');
+    expect(await page.locator('.statement .form-problem').textContent()).toBe('Share 4 (Cyd Custodian): Same bag as share 2 (Carl Custodian): every share has its own bag.');
+    await shotSizes('bag-serials-error', '.statement .form-problem');
+
+    // Fix only that row; a space moves on to the next row (a list read out or scanned).
+    await page.locator('#bag-4').fill('');
+    await page.locator('#bag-4').focus();
+    await page.keyboard.type('TEB-2004 TEB-2005');
+    expect(await page.locator('#bag-5').inputValue()).toBe('TEB-2005');
+    expect(await page.locator('#bag-1').inputValue()).toBe('TEB-2001');
+    const before = await runnerState(page);
+    await page.keyboard.press('Enter');
+    await waitForChange(page, before);
+    expect((await runnerState(page)).split('|')[5]).toBe('');
+    expect(await drive(page, { pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN, revealed })).toBe('finished');
+
+    const events = readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+    const st = events.find((e) => e.type === 'STATEMENT_RECORDED')!;
+    expect(st.data.bags).toEqual(CUSTODIANS.map((custodian, i) => ({ bag: `TEB-200${i + 1}`, shareIndex: i + 1, custodian, custodianId: expect.any(String) })));
+    expect(readFileSync(path.join(bundle, 'transcript.html'), 'utf8')).toContain('<tr><td><code>TEB-2004</code></td><td>4</td><td>Cyd Custodian</td>');
+  }, 300_000);
+});

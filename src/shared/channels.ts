@@ -10,6 +10,7 @@ export const CHANNELS = [
   'settings:get',
   'settings:set',
   'settings:pickModule',
+  'settings:testModule',
   'bundle:verify',
   'bundle:print',
   'inventory:list',

@@ -292,6 +292,19 @@ export const contract = {
   'settings:set': { input: SettingsPatch, output: Settings },
   /** Main-process file dialog for the PKCS#11 module; only picked files (or known locations) can be saved. */
   'settings:pickModule': { input: noInput, output: z.object({ path: z.string().nullable() }) },
+  /** Load a module in a child process and list its tokens, without saving anything. */
+  'settings:testModule': {
+    input: z.strictObject({ modulePath: z.string().min(1, 'Enter the path of the PKCS#11 module.').max(4096) }),
+    output: z.object({
+      modulePath: z.string(),
+      manufacturer: z.string(),
+      description: z.string(),
+      cryptokiVersion: z.string(),
+      libraryVersion: z.string(),
+      tokens: z.array(z.object({ label: z.string(), serial: z.string(), model: z.string(), manufacturer: z.string() })),
+      tokenError: z.string().optional(),
+    }),
+  },
   'bundle:verify': { input: z.strictObject({ dir: path }), output: BundleVerification },
   'bundle:print': { input: z.strictObject({ dir: path }), output: z.object({ file: z.string() }) },
   'inventory:list': { input: noInput, output: z.array(InventoryKey) },

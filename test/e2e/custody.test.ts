@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
+import { findSoftHsmModule } from '../../src/core/hsm/softhsm';
 import { E2eApp, setPresentation } from './helpers/harness';
 import { checkIn, drive, focusedText, runnerState, tabTo, waitForChange } from './helpers/keyboard-driver';
 
@@ -111,4 +112,40 @@ describe('bag serials: one row per share, on its custodian\'s row', () => {
     expect(st.data.bags).toEqual(CUSTODIANS.map((custodian, i) => ({ bag: `TEB-200${i + 1}`, shareIndex: i + 1, custodian, custodianId: expect.any(String) })));
     expect(readFileSync(path.join(bundle, 'transcript.html'), 'utf8')).toContain('<tr><td><code>TEB-2004</code></td><td>4</td><td>Cyd Custodian</td>');
   }, 300_000);
+});
+
+describe('Settings test the module before saving it', () => {
+  it('lists the tokens of a real module; refuses a non-PKCS#11 file with its code and saves nothing', async () => {
+    await tabTo(page, /^Settings$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+
+    // A real module: loaded in a child process, its tokens listed (the demo token's module).
+    const real = findSoftHsmModule();
+    await page.getByLabel('PKCS#11 module').fill(real);
+    await page.getByRole('button', { name: 'Test module' }).click();
+    const tested = page.locator('.module-test');
+    await tested.waitFor();
+    expect(await tested.textContent()).toMatch(/Loaded: .*SoftHSM/);
+    expect(await page.locator('.module-tokens tbody tr').count()).toBeGreaterThanOrEqual(1);
+
+    // A file that is not a PKCS#11 library, picked in the (main-process) dialog: refused on test and on save.
+    const fake = path.join(media, 'libvendor-pkcs11.so');
+    writeFileSync(fake, '\x7fELF not really a library');
+    app.nextPick = fake;
+    await page.getByRole('button', { name: 'Choose module file…' }).click();
+    await expect.poll(() => page.getByLabel('PKCS#11 module').inputValue()).toBe(fake);
+    await page.getByRole('button', { name: 'Test module' }).click();
+    const refused = page.locator('.error-panel');
+    await refused.waitFor();
+    expect(await refused.getAttribute('data-code')).toBe('SETTINGS_MODULE_NOT_PKCS11');
+    expect(await refused.locator('.error-message').textContent()).toContain(`'${fake}' did not load as a PKCS#11 module`);
+    await shotSizes('settings-module-refused', '.settings .error-panel');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(async () => page.locator('.error-panel').last().getAttribute('data-code')).toBe('SETTINGS_MODULE_NOT_PKCS11');
+    expect(await page.getByText('Settings saved.').count()).toBe(0);
+    const saved = await app.invoke('settings:get');
+    expect(saved).toMatchObject({ ok: true, value: { modulePath: null } });
+    app.nextPick = null;
+  }, 120_000);
 });

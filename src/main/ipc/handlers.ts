@@ -116,6 +116,12 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
       return settingsView();
     },
     'settings:pickModule': () => pick('module'),
+    'settings:testModule': async ({ modulePath }) => {
+      // The same checks as saving (an allowed location, a file), then the same child-process load.
+      const checked = validateSettingsPatch({ modulePath }, { isAllowedModule: (p) => picked.module.has(p) || isKnownModulePath(p) });
+      if (!checked.modulePath) throw new KeyriteError('SETTINGS_MODULE_MISSING', 'Enter the path of the PKCS#11 module to test.', { details: { field: 'modulePath' } });
+      return { modulePath: checked.modulePath, ...(await probeModule(checked.modulePath)) };
+    },
     'ceremony:pickScript': () => pick('script'),
     'bundle:verify': async ({ dir }) => {
       const absolute = path.resolve(dir);

@@ -36,6 +36,8 @@ export class E2eApp {
   readonly calls: Array<{ page: 'main' | 'witness'; channel: string }> = [];
   readonly consoleErrors: string[] = [];
   witnessOpens = 0;
+  /** What the main-process file dialog "picks" next (null: the person cancels it). */
+  nextPick: string | null = null;
   /** Channels whose calls wait until released (see hold()). */
   private readonly held = new Map<string, Promise<void>>();
   readonly printed: Array<{ file: string; pdf: string }> = [];
@@ -81,6 +83,7 @@ export class E2eApp {
           await ctx.close();
         }
       },
+      pickFile: async () => this.nextPick,
       log: () => undefined,
     });
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,4 +148,38 @@ describe('Settings test the module before saving it', () => {
     expect(saved).toMatchObject({ ok: true, value: { modulePath: null } });
     app.nextPick = null;
   }, 120_000);
+});
+
+describe('Verify: what to do after tampering; the demo token flagged', () => {
+  it('a bundle made on the demo token verifies with DEMO first', async () => {
+    await tabTo(page, /^Verify a bundle$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Verify a bundle' }).waitFor();
+    await page.keyboard.type(bundle);
+    await page.keyboard.press('Enter');
+    await page.locator('.verified').waitFor();
+    expect(await page.locator('.verified .demo-banner').textContent()).toMatch(/^DEMO/);
+  }, 60_000);
+
+  it('a changed event: names transcript.jsonl and the event, keep the evidence, whom to call', async () => {
+    const copy = path.join(mkdtempSync(path.join(os.tmpdir(), 'keyrite-tampered-')), 'bundle');
+    cpSync(bundle, copy, { recursive: true });
+    const file = path.join(copy, 'transcript.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('"STATEMENT_RECORDED"'));
+    lines[at] = lines[at].replace('TEB-2003', 'TEB-2999');
+    writeFileSync(file, lines.join('\n'));
+    await page.getByLabel('Bundle folder').fill(copy);
+    await page.getByLabel('Bundle folder').press('Enter');
+    await page.locator('.error-panel').waitFor();
+    expect(await page.locator('.error-panel').getAttribute('data-code')).toBe('TRANSCRIPT_EVENT_HASH');
+    const next = page.locator('.next-steps li');
+    expect(await next.count()).toBe(5);
+    expect(await next.nth(1).textContent()).toBe(`The problem is in transcript.jsonl (event ${at + 1}) in ${copy}.`);
+    expect(await next.nth(2).textContent()).toMatch(/^Keep this copy as evidence/);
+    expect(await next.nth(4).textContent()).toContain('Call the ceremony administrator and the security officer');
+    await shotSizes('verify-tampered-next', '.next-steps');
+    // Nothing was changed by verifying: the evidence is as it was left.
+    expect(readFileSync(file, 'utf8')).toBe(lines.join('\n'));
+  }, 60_000);
 });

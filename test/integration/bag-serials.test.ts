@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
@@ -87,5 +87,28 @@ describe('sealing the share cards in root key generation', () => {
     // verify renders transcript.html again from the signed events and requires the same bytes.
     const r = runKeyrite(['verify', bundle]);
     expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('a tampered copy: verify names the file and event, says keep the evidence and whom to call', () => {
+    const copy = path.join(tempDir('bags-tampered'), 'bundle');
+    cpSync(bundle, copy, { recursive: true });
+    const file = path.join(copy, 'transcript.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('"STATEMENT_RECORDED"'));
+    lines[at] = lines[at].replace('TEB-0103', 'TEB-0999');
+    writeFileSync(file, lines.join('\n'));
+    const r = runKeyrite(['verify', copy]);
+    expect(r.status).not.toBe(0);
+    expect(r.errorCode).toBe('TRANSCRIPT_EVENT_HASH');
+    const advice = r.stderr.slice(r.stderr.indexOf('What to do next'));
+    expect(advice).toContain(`The problem is in transcript.jsonl (event ${at + 1}) in ${copy}.`);
+    expect(advice).toMatch(/Keep this copy as evidence: do not open it in an editor/);
+    expect(advice).toContain('Call the ceremony administrator and the security officer who signed the paper transcript, and give them the error code TRANSCRIPT_EVENT_HASH.');
+    // The reason with its code is still the last line.
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/\[TRANSCRIPT_EVENT_HASH\]$/);
+    // Not a real bundle (no folder): no tamper advice, just the reason.
+    const none = runKeyrite(['verify', path.join(copy, 'nope')]);
+    expect(none.errorCode).toBe('BUNDLE_NOT_FOUND');
+    expect(none.stderr).not.toContain('What to do next');
   });
 });

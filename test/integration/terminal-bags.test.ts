@@ -87,4 +87,10 @@ describe('bag serials in the terminal runner', () => {
     ]);
     expect(events.filter((e) => e.type === 'ERROR_RECORDED')).toEqual([]);
   });
+
+  it('verify of a bundle made on the demo token says DEMO first', () => {
+    const v = spawnSync(process.execPath, ['bin/keyrite.mjs', 'verify', bundle], { encoding: 'utf8', env: { ...process.env, KEYRITE_HOME: home } });
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout.split('\n')[0]).toBe('DEMO — this ceremony ran on the demo token: a rehearsal. Nothing in it is a real key; do not trust or publish it.');
+  });
 });

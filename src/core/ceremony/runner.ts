@@ -106,7 +106,9 @@ export class CeremonyRunner {
       collected: [],
       artifacts: {},
     };
-    const runner = new CeremonyRunner(deps, id, loaded.script, values, state, 'running', 0, outDir, opts.demo === true, null, 1);
+    // Anything made on the demo token is a rehearsal, whatever was asked: it is flagged everywhere
+    // (transcript, transcript.html, verify), so no one mistakes its keys for real ones.
+    const runner = new CeremonyRunner(deps, id, loaded.script, values, state, 'running', 0, outDir, opts.demo === true || deps.hsm.demo === true, null, 1);
     runner.state.phase = runner.phaseFor(loaded.script.steps[0]);
     runner.emit('CEREMONY_STARTED', {
       scriptId: loaded.script.id,

@@ -17,6 +17,7 @@ export const CHANNELS = [
   'ceremony:scripts',
   'ceremony:list',
   'ceremony:pickScript',
+  'ceremony:printScript',
   'ceremony:start',
   'ceremony:view',
   'ceremony:provide',

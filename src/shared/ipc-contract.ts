@@ -312,6 +312,8 @@ export const contract = {
   'ceremony:list': { input: noInput, output: z.array(CeremonySummary) },
   /** Main-process file dialog for a ceremony script file; ceremony:start runs only built-in ids and picked files. */
   'ceremony:pickScript': { input: noInput, output: z.object({ path: z.string().nullable() }) },
+  /** Print a built-in ceremony script for before the ceremony (checkbox, time, initials per line). */
+  'ceremony:printScript': { input: z.strictObject({ script: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a built-in ceremony id').max(64) }), output: z.object({ scriptId: z.string(), version: z.string(), sha256: z.string() }) },
   'ceremony:start': {
     input: z.strictObject({
       script: id,

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
 import { findSoftHsmModule } from '../../src/core/hsm/softhsm';
+import { loadScript } from '../../src/core/ceremony/script';
+import { renderScriptHtml } from '../../src/core/ceremony/script-html';
 import { E2eApp, setPresentation } from './helpers/harness';
 import { checkIn, drive, focusedText, runnerState, tabTo, waitForChange } from './helpers/keyboard-driver';
 
@@ -181,5 +183,32 @@ describe('Verify: what to do after tampering; the demo token flagged', () => {
     await shotSizes('verify-tampered-next', '.next-steps');
     // Nothing was changed by verifying: the evidence is as it was left.
     expect(readFileSync(file, 'utf8')).toBe(lines.join('\n'));
+  }, 60_000);
+});
+
+describe('printable ceremony script, before the ceremony', () => {
+  it('Print script on the ceremony choice prints every step with a checkbox, time and initials', async () => {
+    await tabTo(page, /^Ceremonies$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
+    const before = app.printedCards.length;
+    await tabTo(page, /^Print the script of Root key generation$/);
+    await page.keyboard.press('Enter');
+    await page.locator('.print-sent').first().waitFor();
+    expect(app.printedCards.length).toBe(before + 1);
+    const loaded = loadScript('root-key-generation');
+    const printed = app.printedCards.at(-1)!.text;
+    expect(printed).toContain('root-key-generation version 1');
+    for (const step of loaded.script.steps) expect(printed).toContain(step.title);
+    expect(printed.match(/☐/g)!.length).toBeGreaterThanOrEqual(loaded.script.steps.length);
+    await shotSizes('ceremony-script-printed', '.print-sent');
+    // The printed page itself, as the printer gets it.
+    const paper = await app.context.newPage();
+    await paper.setContent(renderScriptHtml(loaded));
+    for (const size of SIZES) {
+      await paper.setViewportSize(size);
+      await app.screenshot(paper, `ceremony-script-printed-page-${size.width}`);
+    }
+    await paper.close();
   }, 60_000);
 });

@@ -14,6 +14,8 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { isKeyriteError, KeyriteError } from '../../core/errors';
 import { describeHsm } from '../../core/hsm/describe';
+import { loadScript } from '../../core/ceremony/script';
+import { renderScriptHtml } from '../../core/ceremony/script-html';
 import { isKnownModulePath } from '../../core/hsm/module-locations';
 import { probeModuleInNodeChild, type ModuleProbeInfo } from '../../core/hsm/module-probe';
 import { loadPolicy } from '../../core/policy';
@@ -176,6 +178,12 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     },
     'ceremony:scripts': () => services.withEngine((e) => e.listScripts()),
     'ceremony:list': () => services.withEngine((e) => e.listCeremonies()),
+    'ceremony:printScript': async ({ script }) => {
+      const loaded = loadScript(script);
+      if (!deps.printHtml) throw new KeyriteError('PRINT_UNAVAILABLE', `Printing is not available here. Run \`keyrite ceremony script ${script} --html FILE\` and print FILE.`);
+      await deps.printHtml(renderScriptHtml(loaded));
+      return { scriptId: loaded.script.id, version: loaded.script.version, sha256: loaded.sha256 };
+    },
     'ceremony:start': async ({ script, outDir, parameters, demo, backupFile }) => {
       // A built-in id, or a file the administrator picked in the main-process dialog; never a
       // path the renderer made up (any YAML on disk would otherwise be run as a ceremony).

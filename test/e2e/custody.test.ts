@@ -6,6 +6,7 @@ import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
 import { findSoftHsmModule } from '../../src/core/hsm/softhsm';
 import { loadScript } from '../../src/core/ceremony/script';
 import { renderScriptHtml } from '../../src/core/ceremony/script-html';
+import { renderBlankShareCardHtml } from '../../src/core/backup/blank-share-card';
 import { E2eApp, setPresentation } from './helpers/harness';
 import { checkIn, drive, focusedText, runnerState, tabTo, waitForChange } from './helpers/keyboard-driver';
 
@@ -211,4 +212,18 @@ describe('printable ceremony script, before the ceremony', () => {
     }
     await paper.close();
   }, 60_000);
+
+  it('the blank share card has the same 3×11 column grid as the share on screen', async () => {
+    const paper = await app.context.newPage();
+    await paper.setContent(renderBlankShareCardHtml({ splitId: '7F3A-91C2', index: 2, count: 5, custodian: 'Carl Custodian' }));
+    // Column-wise like the screen and the printed card: the first row reads 1, 12, 23.
+    const firstRow = await paper.locator('.grid ol li:first-child .n').allTextContents();
+    expect(firstRow).toEqual(['1.', '12.', '23.']);
+    expect(await paper.locator('.grid li').count()).toBe(33);
+    for (const size of SIZES) {
+      await paper.setViewportSize(size);
+      await app.screenshot(paper, `share-card-blank-${size.width}`);
+    }
+    await paper.close();
+  });
 });

@@ -28,7 +28,7 @@ const EVENTS_PER_STEP = 5;
 export async function run(opts: { quick: boolean }): Promise<Row[]> {
   const dir = benchDir('store');
   try {
-    return [await append(dir, opts.quick), await resume(dir, opts.quick)];
+    return [await append(dir, opts.quick), ...(await resume(dir, opts.quick))];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -123,7 +123,7 @@ async function append(dir: string, quick: boolean): Promise<Row> {
   }
 }
 
-async function resume(dir: string, quick: boolean): Promise<Row> {
+async function resume(dir: string, quick: boolean): Promise<Row[]> {
   const sides: Array<{ name: string; events: number; home: string; hsm: HsmConfig; id: string; conf: string }> = [];
   for (const [name, events] of [['long', 100_000], ['short', 78]] as const) {
     const home = path.join(dir, `home-${name}`);
@@ -159,22 +159,41 @@ async function resume(dir: string, quick: boolean): Promise<Row> {
   const r = stats(samples.get('short')!);
   const ratio = ratioOf(k, r);
   const med = (name: string, part: 'open' | 'view'): number => stats(split.get(name)![part]).median;
-  return {
-    id: '5b',
-    group: 'Store',
-    name: 'resume a ceremony with 100k events in its chain',
-    keyrite: { label: 'open + view, 100k-event chain', unit: 'ms', stats: k },
-    reference: { label: 'open + view, 78-event chain (a real demo ceremony)', unit: 'ms', stats: r },
-    ratio,
-    target: '< 1 s (proposed)',
-    checks: [belowCheck(k.median, 1000, 'ms')],
-    notes: [
-      `CeremonyService.open (Store.open: pragmas, PRAGMA quick_check, migrations; policy) then view(id) (CeremonyRunner.load: the ceremony row, the chain head by primary key, a CEREMONY_RESUMED event committed). Medians: open ${med('long', 'open').toFixed(1)} ms vs ${med('short', 'open').toFixed(1)} ms, load+view ${med('long', 'view').toFixed(1)} ms vs ${med('short', 'view').toFixed(1)} ms.`,
-      'The 100k events were inserted in bulk for the set-up (a valid chain made with makeEvent). The issue sets no target; < 1 s is the budget proposed here (resuming after a crash should feel immediate).',
-      `Loading the ceremony does not depend on the chain's length (it reads the chain head by primary key), but opening the store does: Store.open runs PRAGMA quick_check, which reads the whole database file (${mib(storePath(sides[0].home))} MiB with 100k events), hence the ratio of ${ratio.toFixed(1)} against the 78-event store.`,
-    ],
-    why: `opening the store runs PRAGMA quick_check, which reads the whole database file (the 100k-event store is ${mib(storePath(sides[0].home))} MiB): open takes ${med('long', 'open').toFixed(0)} ms against ${med('short', 'open').toFixed(0)} ms, while loading the ceremony itself (${med('long', 'view').toFixed(1)} ms vs ${med('short', 'view').toFixed(1)} ms) does not depend on the chain's length`,
-  };
+  const openLong = stats(split.get('long')!.open);
+  const openShort = stats(split.get('short')!.open);
+  const openRatio = ratioOf(openLong, openShort);
+  const size = mib(storePath(sides[0].home));
+  return [
+    {
+      id: '5b',
+      group: 'Store',
+      name: 'resume a ceremony with 100k events in its chain',
+      keyrite: { label: 'open + view, 100k-event chain', unit: 'ms', stats: k },
+      reference: { label: 'open + view, 78-event chain (a real demo ceremony)', unit: 'ms', stats: r },
+      ratio,
+      target: '< 1 s (proposed)',
+      checks: [belowCheck(k.median, 1000, 'ms')],
+      notes: [
+        `CeremonyService.open (Store.open: pragmas, schema, migrations; policy) then view(id) (CeremonyRunner.load: the ceremony row, the chain head by primary key with its line re-hashed and checked against its row, a CEREMONY_RESUMED event committed). Medians: open ${med('long', 'open').toFixed(1)} ms vs ${med('short', 'open').toFixed(1)} ms, load+view ${med('long', 'view').toFixed(1)} ms vs ${med('short', 'view').toFixed(1)} ms.`,
+        'The 100k events were inserted in bulk for the set-up (a valid chain made with makeEvent). The issue sets no target; < 1 s is the budget proposed here (resuming after a crash should feel immediate).',
+      ],
+      why: `open takes ${med('long', 'open').toFixed(0)} ms against ${med('short', 'open').toFixed(0)} ms and loading the ceremony ${med('long', 'view').toFixed(1)} ms vs ${med('short', 'view').toFixed(1)} ms on this (loaded) machine`,
+    },
+    {
+      id: '5c',
+      group: 'Store',
+      name: `Store.open of a 100k-event store (${size} MiB) vs a 78-event one`,
+      keyrite: { label: 'CeremonyService.open, 100k-event store', unit: 'ms', stats: openLong },
+      reference: { label: 'CeremonyService.open, 78-event store', unit: 'ms', stats: openShort },
+      ratio: openRatio,
+      target: 'ratio ≤ 1.5 (open does not grow with the store)',
+      checks: [ratioCheck(openRatio, 1.5)],
+      notes: [
+        `The open half of 5b, measured in the same interleaved rounds. Store.open no longer runs PRAGMA quick_check (which read all ${size} MiB, 7.5× a small store's open in commit 0292519): it reads the header and the schema; the chain head a ceremony builds on is checked when the ceremony is loaded, and Store.checkIntegrity() runs the whole-file check on demand.`,
+      ],
+      why: `opening took ${openLong.median.toFixed(1)} ms against ${openShort.median.toFixed(1)} ms; nothing in Store.open reads the events any more, so the difference is noise on this shared machine (or the page cache: the 100k-event file is ${size} MiB)`,
+    },
+  ];
 }
 
 function mib(file: string): string {

@@ -16,6 +16,12 @@ export const GROUPS: Record<string, () => Promise<(program: Command) => void>> =
 };
 
 /**
+ * Command groups that never hold a PIN, a share or KEK bytes: `verify` reads a sealed bundle, a
+ * public record. Only these may skip turning core dumps off (src/cli/main.ts).
+ */
+export const NO_SECRET_GROUPS: readonly string[] = ['verify'];
+
+/**
  * The `keyrite` program with the named command groups registered. Help is wrapped at 80
  * columns whatever the terminal, so the help pages written at build time (help-pages.ts) are
  * exactly what commander would print.

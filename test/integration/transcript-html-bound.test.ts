@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AnswersDriver, driveWithAnswers } from '../../src/core/ceremony/answers';
 import type { StepInput } from '../../src/core/ceremony/types';
@@ -107,5 +108,67 @@ describe('transcript.html bound to the signed chain', () => {
     const a = audit(dir);
     expect(a.status).not.toBe(0);
     expect(a.stdout + a.stderr).toMatch(/backup\/\S+\.backup\.json: FAILED/);
+  });
+  // verify compares transcript.html piece by piece as it renders (StreamingByteCompare): wherever a
+  // byte changes — in any batch, on a multi-byte character, at the very end — it is refused, and
+  // the error names that byte and its line.
+  it('a byte changed anywhere in transcript.html (seeded) is refused at that byte and line', async () => {
+    const original = readFileSync(path.join(bundle, 'transcript.html'));
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: original.length - 1 }), fc.integer({ min: 1, max: 255 }), async (pos, xor) => {
+        const dir = await forged((d) => {
+          const changed = Buffer.from(original);
+          changed[pos] ^= xor;
+          writeFileSync(path.join(d, 'transcript.html'), changed);
+        });
+        let line = 1;
+        for (let i = 0; i < pos; i++) if (original[i] === 0x0a) line++;
+        await expect(verifyBundle(dir)).rejects.toMatchObject({ code: 'TRANSCRIPT_HTML_MISMATCH', details: { file: 'transcript.html', byte: pos, line } });
+      }),
+      { seed: 1818, numRuns: 25 },
+    );
+  });
+
+  it('transcript.html cut short or extended (seeded) is refused where the bytes end', async () => {
+    const original = readFileSync(path.join(bundle, 'transcript.html'));
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: original.length - 1 }), fc.boolean(), async (pos, cut) => {
+        const dir = await forged((d) => {
+          writeFileSync(path.join(d, 'transcript.html'), cut ? original.subarray(0, pos) : Buffer.concat([original, Buffer.from('x'.repeat((pos % 7) + 1))]));
+        });
+        await expect(verifyBundle(dir)).rejects.toMatchObject({ code: 'TRANSCRIPT_HTML_MISMATCH', details: { byte: cut ? pos : original.length } });
+      }),
+      { seed: 1819, numRuns: 15 },
+    );
+  });
+
+  it('transcript.jsonl with a byte flipped or two lines swapped (seeded) is refused, never verified', async () => {
+    const original = readFileSync(path.join(bundle, 'transcript.jsonl'));
+    const lines = original.toString('utf8').trimEnd().split('\n');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.record({ kind: fc.constant('flip' as const), a: fc.nat({ max: original.length - 1 }), b: fc.integer({ min: 1, max: 255 }) }),
+          fc.record({ kind: fc.constant('swap' as const), a: fc.nat({ max: lines.length - 1 }), b: fc.nat({ max: lines.length - 1 }) }),
+        ),
+        async (m) => {
+          fc.pre(m.kind === 'flip' || lines[m.a] !== lines[m.b]);
+          const dir = await forged((d) => {
+            let changed: Buffer;
+            if (m.kind === 'flip') {
+              changed = Buffer.from(original);
+              changed[m.a] ^= m.b;
+            } else {
+              const l = [...lines];
+              [l[m.a], l[m.b]] = [l[m.b], l[m.a]];
+              changed = Buffer.from(l.join('\n') + '\n');
+            }
+            writeFileSync(path.join(d, 'transcript.jsonl'), changed);
+          });
+          await expect(verifyBundle(dir)).rejects.toMatchObject({ code: expect.stringMatching(/^(TRANSCRIPT|BUNDLE)_[A-Z_]+$/) });
+        },
+      ),
+      { seed: 1820, numRuns: 25 },
+    );
   });
 });

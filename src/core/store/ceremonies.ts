@@ -1,5 +1,6 @@
 import { KeyriteError } from '../errors';
 import { eventLine } from '../transcript/event';
+import { readEventLine } from '../transcript/parse';
 import type { TranscriptEvent } from '../transcript/event-types';
 import { crashPoint } from '../fault';
 import type { Store } from './db';
@@ -144,9 +145,24 @@ export class CeremonyRepository {
     };
   }
 
+  /**
+   * The head of the ceremony's chain, checked: the next event links to it, so a damaged tail row
+   * would poison everything recorded after. This is the store's integrity check where it matters
+   * (Store.open no longer reads the whole file): it costs the same for any store size.
+   */
   async lastEvent(id: string): Promise<TranscriptEvent | null> {
-    const last = await this.store.get<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq DESC LIMIT 1', [id]);
-    return last ? (JSON.parse(last.line) as TranscriptEvent) : null;
+    const last = await this.store.get<{ seq: number; line: string; hash: string }>('SELECT seq, line, hash FROM events WHERE ceremony_id = ? ORDER BY seq DESC LIMIT 1', [id]);
+    if (!last) return null;
+    let e: TranscriptEvent;
+    try {
+      e = readEventLine(last.line, last.seq, last.seq);
+    } catch (cause) {
+      throw tailDamaged(this.store.file, id, last.seq, (cause as Error).message, cause);
+    }
+    if (e.seq !== last.seq || e.hash !== last.hash || e.ceremony !== id) {
+      throw tailDamaged(this.store.file, id, last.seq, `its row says seq ${last.seq} and hash ${last.hash.slice(0, 16)}…, its event says seq ${e.seq}, hash ${e.hash.slice(0, 16)}… of ceremony '${e.ceremony}'`);
+    }
+    return e;
   }
 
   async events(id: string): Promise<TranscriptEvent[]> {
@@ -245,6 +261,10 @@ export class CeremonyRepository {
   async clearHolder(id: string, pid: number, since: string): Promise<void> {
     await this.store.run('DELETE FROM ceremony_holders WHERE ceremony_id = ? AND pid = ? AND since = ?', [id, pid, since]);
   }
+}
+
+function tailDamaged(file: string, id: string, seq: number, why: string, cause?: unknown): KeyriteError {
+  return new KeyriteError('STORE_CORRUPT', `The last recorded event (${seq}) of ceremony '${id}' in the Keyrite store '${file}' is damaged: ${why}. Keep the file for investigation and restore it from your last copy; Keyrite will not record anything after a damaged event.`, { details: { file, id, seq }, cause });
 }
 
 export function stateConflict(id: string): KeyriteError {

@@ -75,10 +75,10 @@ export class Store {
       await store.exec('PRAGMA journal_mode = WAL');
       await store.exec('PRAGMA synchronous = FULL');
       await store.exec('PRAGMA foreign_keys = ON');
-      const check = await store.get<{ quick_check: string }>('PRAGMA quick_check');
-      if (check?.quick_check !== 'ok') {
-        throw new KeyriteError('STORE_CORRUPT', `The Keyrite store '${file}' is damaged (${check?.quick_check ?? 'no answer'}). Keep the file for investigation and restore it from your last copy; Keyrite will not overwrite it.`, { details: { file } });
-      }
+      // No whole-file quick_check here: it reads every page, so opening a store of 100k events
+      // took 7.5× as long as a small one. Reading the schema (below) proves the header and the
+      // schema pages; a ceremony's own chain tail is checked when it is loaded
+      // (CeremonyRepository.lastEvent), and checkIntegrity() runs the whole-file check on demand.
       await store.refuseForeignDatabase();
       await store.migrate();
     } catch (e) {
@@ -86,6 +86,17 @@ export class Store {
       throw e instanceof KeyriteError ? e : storeError(e, file, 'open');
     }
     return store;
+  }
+
+  /**
+   * The whole-file check (PRAGMA quick_check: every page, every index entry), on demand: its cost
+   * grows with the store, so it is not part of open().
+   */
+  async checkIntegrity(): Promise<void> {
+    const check = await this.get<{ quick_check: string }>('PRAGMA quick_check');
+    if (check?.quick_check !== 'ok') {
+      throw new KeyriteError('STORE_CORRUPT', `The Keyrite store '${this.file}' is damaged (${check?.quick_check ?? 'no answer'}). Keep the file for investigation and restore it from your last copy; Keyrite will not overwrite it.`, { details: { file: this.file } });
+    }
   }
 
   /** A SQLite database with tables but no schema_version belongs to another program. */

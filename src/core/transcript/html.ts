@@ -16,6 +16,17 @@ export const TRANSCRIPT_HTML_FORMAT = 1;
  * resources (a CSP meta tag forbids them), inline CSS only, laid out for A4/Letter paper.
  */
 export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string }): string {
+  const parts: string[] = [];
+  writeTranscriptHtml(events, info, (part) => parts.push(part));
+  return parts.join('');
+}
+
+/**
+ * The same bytes as renderTranscriptHtml, handed to `write` in order, piece by piece. The record of
+ * a 100k-event ceremony is ~44 MB of text (two-byte in V8, for its dashes): nesting it in template
+ * strings copied it several times over, so verify compares the pieces as they come instead.
+ */
+export function writeTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string }, write: (part: string) => void): void {
   const s = summarizeTranscript(events);
   const finalWords = hexToPgpWords(info.finalHash);
   const keyWords = hexToPgpWords(info.keySpkiSha256);
@@ -27,13 +38,17 @@ export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHas
     else byStep.set(e.step, [e]);
   }
   const known = new Set(s.steps.map((st) => st.id));
-  const stepBlocks = s.steps.map((st, i) => stepBlock(i + 1, st.id, st.title, st.say, byStep.get(st.id) ?? [], st.status));
+  const stepBlocks: Array<() => void> = s.steps.map((st, i) => () => writeStepBlock(write, i + 1, st.id, st.title, st.say, byStep.get(st.id) ?? [], st.status));
   // Steps that happened but are not in the script's list (should not occur; never hide them).
   let extra = s.steps.length;
-  for (const [id, evs] of byStep) if (!known.has(id)) stepBlocks.push(stepBlock(++extra, id, id, '', evs, stepOutcome(evs, id)));
+  for (const [id, evs] of byStep) {
+    if (known.has(id)) continue;
+    const n = ++extra;
+    stepBlocks.push(() => writeStepBlock(write, n, id, id, '', evs, stepOutcome(evs, id)));
+  }
 
   const outcome = s.outcome === 'sealed' ? 'Sealed' : s.outcome === 'aborted' ? 'Aborted (transcript sealed as evidence)' : 'Not sealed';
-  return `<!DOCTYPE html>
+  write(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -82,12 +97,20 @@ ${s.keys.map((k) => `<tr><td><code>${esc(k.keyId)}</code></td><td>${esc(k.label 
 
 <section>
 <h2>Ceremony events outside the steps</h2>
-${eventTable(outside)}
+`);
+  writeEventTable(write, outside);
+  write(`
 </section>
 
 <section>
 <h2>Steps</h2>
-${stepBlocks.length > 0 ? stepBlocks.join('\n') : '<p>The script lists no steps.</p>'}
+`);
+  if (stepBlocks.length === 0) write('<p>The script lists no steps.</p>');
+  for (const [i, block] of stepBlocks.entries()) {
+    if (i > 0) write('\n');
+    block();
+  }
+  write(`
 </section>
 
 <section class="signatures">
@@ -111,10 +134,14 @@ and the transcript key fingerprint with this paper copy. This page is a renderin
 </footer>
 </body>
 </html>
-`;
+`);
 }
 
+const NEEDS_ESCAPE = /[&<>"']/;
+
 function esc(text: string): string {
+  // Most texts (times, types, hex, ids) need no escaping: test once instead of replacing five times.
+  if (!NEEDS_ESCAPE.test(text)) return text;
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
@@ -141,7 +168,7 @@ words three, so a skipped or swapped word is heard at once.</p>
 </section>`;
 }
 
-function stepBlock(n: number, id: string, title: string, scriptSay: string, evs: TranscriptEvent[], status: StepOutcome): string {
+function writeStepBlock(write: (part: string) => void, n: number, id: string, title: string, scriptSay: string, evs: TranscriptEvent[], status: StepOutcome): void {
   const started = [...evs].reverse().find((e) => e.type === 'STEP_STARTED');
   const say = typeof started?.data.say === 'string' ? started.data.say : scriptSay;
   const signOffs = evs.filter((e) => e.type === 'STEP_CONFIRMED').map((e) => {
@@ -149,13 +176,16 @@ function stepBlock(n: number, id: string, title: string, scriptSay: string, evs:
     const role = typeof e.data.role === 'string' ? ` (${e.data.role})` : '';
     return `<li>${esc(who)}${esc(role)} — ${esc(e.at)}</li>`;
   });
-  return `<article class="step">
+  write(`<article class="step">
 <h3>Step ${n}. ${esc(title)} <span class="status ${status.replace(/ /g, '-')}">${esc(status)}</span></h3>
 <p class="small">Step id <code>${esc(id)}</code></p>
 ${say ? `<blockquote class="say">${esc(say).replace(/\n/g, '<br>')}</blockquote>` : ''}
 ${signOffs.length > 0 ? `<p><strong>Sign-offs</strong></p><ul class="signoffs">${signOffs.join('')}</ul>` : ''}
-${custodyTables(evs)}${eventTable(evs)}
-</article>`;
+`);
+  const custody = custodyTables(evs);
+  if (custody) write(custody);
+  writeEventTable(write, evs);
+  write('\n</article>');
 }
 
 /**
@@ -181,14 +211,21 @@ ${rows.join('\n')}
     .join('');
 }
 
-function eventTable(evs: TranscriptEvent[]): string {
-  if (evs.length === 0) return '<p class="small">No events.</p>';
-  return `<table class="grid events">
+function writeEventTable(write: (part: string) => void, evs: TranscriptEvent[]): void {
+  if (evs.length === 0) {
+    write('<p class="small">No events.</p>');
+    return;
+  }
+  write(`<table class="grid events">
 <thead><tr><th>#</th><th>Time (UTC)</th><th>Event</th><th>By</th><th>Evidence</th></tr></thead>
 <tbody>
-${evs.map((e) => `<tr><td>${e.seq}</td><td>${esc(e.at).replace('T', 'T<wbr>')}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.actor ?? 'Keyrite')}</td><td>${evidence(e)}</td></tr>`).join('\n')}
+`);
+  for (const [i, e] of evs.entries()) {
+    write(`${i > 0 ? '\n' : ''}<tr><td>${e.seq}</td><td>${esc(e.at).replace('T', 'T<wbr>')}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.actor ?? 'Keyrite')}</td><td>${evidence(e)}</td></tr>`);
+  }
+  write(`
 </tbody>
-</table>`;
+</table>`);
 }
 
 /** Each event's data, compactly. Long script texts already shown elsewhere are summarized. */

@@ -34,6 +34,17 @@ export function parseTranscript(text: string): TranscriptEvent[] {
 
 function parseLine(line: string, lineNo: number, previous: TranscriptEvent | null): TranscriptEvent {
   const expectedSeq = previous ? previous.seq + 1 : 1;
+  const e = readEventLine(line, lineNo, expectedSeq);
+  linkEvent(e, lineNo, previous);
+  return e;
+}
+
+/**
+ * One line on its own: JSON, an event's shape, canonical form and its own hash — everything but
+ * the link to its neighbours (linkEvent), so lines can be checked in any order or in parallel.
+ * `expectedSeq` only names the event in errors when the line holds no usable seq.
+ */
+export function readEventLine(line: string, lineNo: number, expectedSeq: number): TranscriptEvent {
   if (line.length === 0) {
     throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Line ${lineNo} of the transcript is blank; a transcript has exactly one event per line and no blank lines.`, { details: { line: lineNo, seq: expectedSeq } });
   }
@@ -77,6 +88,13 @@ function parseLine(line: string, lineNo: number, previous: TranscriptEvent | nul
   if (computed !== e.hash) {
     throw new KeyriteError('TRANSCRIPT_EVENT_HASH', `Event ${e.seq} (line ${lineNo}, ${e.type}) does not match its own hash: its content was changed after it was recorded.`, { details: { ...seqDetails(), expected: e.hash, computed } });
   }
+  return e;
+}
+
+/** The chain rules between an event (checked by readEventLine) and the one before it. */
+export function linkEvent(e: TranscriptEvent, lineNo: number, previous: { seq: number; hash: string; ceremony: string } | null): void {
+  const expectedSeq = previous ? previous.seq + 1 : 1;
+  const seqDetails = (): { line: number; seq: number } => ({ line: lineNo, seq: e.seq });
   if (e.seq !== expectedSeq) {
     throw new KeyriteError('TRANSCRIPT_SEQ', `Line ${lineNo} holds event ${e.seq} where event ${expectedSeq} was expected: events were removed, repeated or reordered.`, { details: { ...seqDetails(), expectedSeq } });
   }
@@ -87,7 +105,6 @@ function parseLine(line: string, lineNo: number, previous: TranscriptEvent | nul
   if (previous && e.ceremony !== previous.ceremony) {
     throw new KeyriteError('TRANSCRIPT_CEREMONY_MISMATCH', `Event ${e.seq} (line ${lineNo}) belongs to ceremony '${e.ceremony}', but the transcript is ceremony '${previous.ceremony}'.`, { details: seqDetails() });
   }
-  return e;
 }
 
 /**

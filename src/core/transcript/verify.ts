@@ -5,7 +5,8 @@ import path from 'node:path';
 import { KeyriteError } from '../errors';
 import { BUNDLE_FILES, type TranscriptEvent } from './event-types';
 import { checkSealedChain, parseTranscript } from './parse';
-import { renderTranscriptHtml, TRANSCRIPT_HTML_FORMAT } from './html';
+import { writeTranscriptHtml, TRANSCRIPT_HTML_FORMAT } from './html';
+import { StreamingByteCompare } from './byte-compare';
 import { hexToPgpWords } from './pgp-words';
 import { checkBundlePath, listBundleFiles, parseSha256Sums } from './sha256sums';
 import { summarizeTranscript, type KeySummary } from './summary';
@@ -177,12 +178,15 @@ async function checkPrintableRecord(dir: string, events: TranscriptEvent[], last
   if (format !== TRANSCRIPT_HTML_FORMAT) {
     throw new KeyriteError('TRANSCRIPT_HTML_FORMAT_UNSUPPORTED', `The bundle's transcript.html was made in layout version ${String(format)}; this Keyrite renders version ${TRANSCRIPT_HTML_FORMAT} only, so it cannot check the printable record. Verify with the Keyrite release that sealed it; transcript.jsonl and its signature are checked above.`, { details: { file: BUNDLE_FILES.html, format } });
   }
-  const expected = Buffer.from(renderTranscriptHtml(events, { finalHash: last.hash, keySpkiSha256: String(keySpkiSha256) }), 'utf8');
   const actual = await fs.readFile(path.join(dir, BUNDLE_FILES.html));
-  if (!actual.equals(expected)) {
-    let at = 0;
-    while (at < actual.length && at < expected.length && actual[at] === expected[at]) at++;
-    const line = expected.subarray(0, at).toString('utf8').split('\n').length;
+  // Compared piece by piece as it is rendered: the whole expected text is never built.
+  const compare = new StreamingByteCompare(actual);
+  writeTranscriptHtml(events, { finalHash: last.hash, keySpkiSha256: String(keySpkiSha256) }, compare.write);
+  const at = compare.firstDifference();
+  if (at !== -1) {
+    // The bytes before `at` are the same in both, so the line is counted in the file itself.
+    let line = 1;
+    for (let i = actual.indexOf(0x0a); i !== -1 && i < at; i = actual.indexOf(0x0a, i + 1)) line++;
     throw new KeyriteError('TRANSCRIPT_HTML_MISMATCH', `${BUNDLE_FILES.html} is not the printable record of the signed ${BUNDLE_FILES.transcript}: it differs from line ${line} on (byte ${at}). It was edited after sealing; read the record from ${BUNDLE_FILES.transcript}, or regenerate the printout from it.`, { details: { file: BUNDLE_FILES.html, byte: at, line } });
   }
 }

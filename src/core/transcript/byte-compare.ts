@@ -1,0 +1,47 @@
+/**
+ * Compares text handed over piece by piece with a buffer, without building the whole text:
+ * pieces are gathered into ~64K-character batches, each encoded into one reused scratch buffer
+ * and compared in place. `firstDifference()` is the byte offset of the first difference (a length
+ * difference counts, at the shorter length) or -1 when the bytes are the same.
+ */
+export class StreamingByteCompare {
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private offset = 0;
+  private differsAt = -1;
+  private scratch = Buffer.allocUnsafe(256 * 1024);
+
+  constructor(private readonly actual: Buffer) {}
+
+  write = (part: string): void => {
+    if (this.differsAt !== -1) return;
+    this.pending.push(part);
+    this.pendingChars += part.length;
+    if (this.pendingChars >= 64 * 1024) this.flush();
+  };
+
+  firstDifference(): number {
+    this.flush();
+    if (this.differsAt === -1 && this.offset !== this.actual.length) this.differsAt = Math.min(this.offset, this.actual.length);
+    return this.differsAt;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0 || this.differsAt !== -1) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingChars = 0;
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (this.scratch.length < text.length * 3) this.scratch = Buffer.allocUnsafe(text.length * 3);
+    const n = this.scratch.write(text, 0, 'utf8');
+    const avail = Math.max(0, Math.min(n, this.actual.length - this.offset));
+    if (this.scratch.compare(this.actual, this.offset, this.offset + avail, 0, avail) !== 0) {
+      let i = 0;
+      while (this.scratch[i] === this.actual[this.offset + i]) i++;
+      this.differsAt = this.offset + i;
+    } else if (avail < n) {
+      this.differsAt = this.actual.length;
+    }
+    this.offset += n;
+  }
+}

@@ -1,0 +1,50 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { StreamingByteCompare } from '../../src/core/transcript/byte-compare';
+
+/** The streamed comparison says exactly what comparing the whole encoded text would say. */
+function reference(expected: string, actual: Buffer): number {
+  const e = Buffer.from(expected, 'utf8');
+  if (e.equals(actual)) return -1;
+  let at = 0;
+  while (at < e.length && at < actual.length && e[at] === actual[at]) at++;
+  return at;
+}
+
+// Pieces of text with multi-byte characters (the record's dashes and middots, and astral ones),
+// some long enough to cross the 64K-character batch boundary.
+const piece = fc.oneof(
+  { weight: 5, arbitrary: fc.string({ unit: fc.constantFrom('a', '<', '\n', '—', '·', 'é', '😀'), maxLength: 40 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 20_000, max: 70_000 }).map((n) => '—x'.repeat(n)) },
+);
+
+describe('StreamingByteCompare', () => {
+  it('agrees with a whole-buffer comparison for equal, changed, cut and extended bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 30 }),
+        fc.oneof(
+          fc.constant({ kind: 'same' as const, at: 0, byte: 0 }),
+          fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+          fc.record({ kind: fc.constant('cut' as const), at: fc.nat(), byte: fc.constant(0) }),
+          fc.record({ kind: fc.constant('extend' as const), at: fc.nat({ max: 5 }), byte: fc.integer({ min: 0, max: 255 }) }),
+        ),
+        (pieces, change) => {
+          const text = pieces.join('');
+          const bytes = Buffer.from(text, 'utf8');
+          let actual = bytes;
+          if (change.kind === 'flip' && bytes.length > 0) {
+            actual = Buffer.from(bytes);
+            actual[change.at % bytes.length] = change.byte;
+          }
+          if (change.kind === 'cut') actual = bytes.subarray(0, bytes.length === 0 ? 0 : change.at % bytes.length);
+          if (change.kind === 'extend') actual = Buffer.concat([bytes, Buffer.alloc(change.at + 1, change.byte)]);
+          const c = new StreamingByteCompare(actual);
+          for (const p of pieces) c.write(p);
+          expect(c.firstDifference()).toBe(reference(text, actual));
+        },
+      ),
+      { seed: 18, numRuns: 300 },
+    );
+  });
+});

@@ -100,15 +100,16 @@ describe('sealing the share cards in root key generation', () => {
     const r = runKeyrite(['verify', copy]);
     expect(r.status).not.toBe(0);
     expect(r.errorCode).toBe('TRANSCRIPT_EVENT_HASH');
-    const advice = r.stderr.slice(r.stderr.indexOf('What to do next'));
+    const advice = r.stdout.slice(r.stdout.indexOf('What to do next'));
     expect(advice).toContain(`The problem is in transcript.jsonl (event ${at + 1}) in ${copy}.`);
     expect(advice).toMatch(/Keep this copy as evidence: do not open it in an editor/);
     expect(advice).toContain('Call the ceremony administrator and the security officer who signed the paper transcript, and give them the error code TRANSCRIPT_EVENT_HASH.');
-    // The reason with its code is still the last line.
-    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/\[TRANSCRIPT_EVENT_HASH\]$/);
+    // stderr is still the one-line reason with its code.
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(/\[TRANSCRIPT_EVENT_HASH\]$/);
     // Not a real bundle (no folder): no tamper advice, just the reason.
     const none = runKeyrite(['verify', path.join(copy, 'nope')]);
     expect(none.errorCode).toBe('BUNDLE_NOT_FOUND');
-    expect(none.stderr).not.toContain('What to do next');
+    expect(none.stdout).not.toContain('What to do next');
   });
 });

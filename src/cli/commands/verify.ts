@@ -15,9 +15,9 @@ export function registerVerifyCommands(program: Command): void {
       try {
         report = await verifyBundle(bundle);
       } catch (e) {
-        // What to do next goes first; the one-line reason with its code stays the last line.
+        // What to do next goes to stdout; stderr keeps its one-line reason with the code.
         const advice = isKeyriteError(e) && Array.isArray(e.details.advice) ? (e.details.advice as string[]) : [];
-        if (advice.length > 0 && !opts.json) process.stderr.write(`THE BUNDLE DID NOT VERIFY. What to do next:\n${advice.map((a, i) => `  ${i + 1}. ${escapeForTerminal(a)}`).join('\n')}\n`);
+        if (advice.length > 0 && !opts.json) process.stdout.write(`THE BUNDLE DID NOT VERIFY. What to do next:\n${advice.map((a, i) => `  ${i + 1}. ${escapeForTerminal(a)}`).join('\n')}\n`);
         throw e;
       }
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));

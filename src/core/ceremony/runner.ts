@@ -106,9 +106,7 @@ export class CeremonyRunner {
       collected: [],
       artifacts: {},
     };
-    // Anything made on the demo token is a rehearsal, whatever was asked: it is flagged everywhere
-    // (transcript, transcript.html, verify), so no one mistakes its keys for real ones.
-    const runner = new CeremonyRunner(deps, id, loaded.script, values, state, 'running', 0, outDir, opts.demo === true || deps.hsm.demo === true, null, 1);
+    const runner = new CeremonyRunner(deps, id, loaded.script, values, state, 'running', 0, outDir, opts.demo === true, null, 1);
     runner.state.phase = runner.phaseFor(loaded.script.steps[0]);
     runner.emit('CEREMONY_STARTED', {
       scriptId: loaded.script.id,
@@ -123,6 +121,9 @@ export class CeremonyRunner {
       roles: roleSpecs(loaded.script),
       appVersion: deps.appVersion,
       demo: runner.demo,
+      // Run on the embedded demo token (a rehearsal or not): its keys are never real ones, and
+      // transcript.html and verify flag the bundle as DEMO.
+      demoToken: deps.hsm.demo === true,
       tokenLabel: state.tokenLabel,
       outDir,
     });

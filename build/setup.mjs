@@ -21,6 +21,10 @@ const APT = {
   'python3-cryptography': { check: () => spawnSync('python3', ['-c', 'import cryptography.hazmat.primitives.keywrap'], { stdio: 'ignore' }).status === 0 },
   // The auditor's standard-tools check of a bundle (docs/formats.md) uses jq; a test runs it verbatim.
   jq: { check: () => has('jq') },
+  // Custodians' OpenPGP keys in the tests are made, and sealed shares opened, by real GnuPG.
+  gnupg: { check: () => has('gpg') && has('gpgconf') },
+  // `ss` lets the core-dump test wait until a child has read its stdin instead of sleeping.
+  iproute2: { check: () => has('ss') },
 };
 
 function nssModule() {

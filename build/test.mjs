@@ -8,7 +8,7 @@ import path from 'node:path';
 import { GATES } from './gates.mjs';
 import { ensureAptPackages, ensureNodeModules, root, run } from './setup.mjs';
 
-ensureAptPackages(['softhsm2', 'opensc', 'openssl', 'chromium', 'xvfb', 'libnss3', 'libnss3-tools', 'python3-cryptography', 'jq']);
+ensureAptPackages(['softhsm2', 'opensc', 'openssl', 'chromium', 'xvfb', 'libnss3', 'libnss3-tools', 'python3-cryptography', 'jq', 'iproute2', 'gnupg']);
 ensureNodeModules();
 
 const env = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import type * as Inquirer from '@inquirer/prompts';
 import { decodeShare, SHARE_WORDS } from '../core/backup/share-codec';
 import { closestWords, lookupWord, WORDS } from '../core/backup/wordlist';
@@ -20,6 +22,19 @@ export function completionHint(typed: string): string {
   return full && full !== t ? `${typed}${full.slice(t.length)} ✓` : full ? `${typed} ✓` : typed;
 }
 
+/** 'file PATH' at the first word: the custodian hands over the file their own device decrypted. */
+const FILE_ANSWER = /^\s*file\s+/i;
+
+function shareFileProblem(file: string): string | true {
+  try {
+    const st = statSync(path.resolve(file));
+    if (!st.isFile()) return `'${file}' is not a file.`;
+    return st.size <= 8 * 1024 ? true : `'${file}' is ${st.size} bytes: too large to be a share. Name the decrypted file (gpg --decrypt FILE > share.txt).`;
+  } catch {
+    return `There is no file '${file}'. Check the medium is mounted and the path.`;
+  }
+}
+
 function wordProblem(token: string): string | true {
   if (completeWord(token)) return true;
   const t = token.trim().toLowerCase();
@@ -35,16 +50,20 @@ function wordProblem(token: string): string | true {
  * check that names the wrong word before anything is sent. The screen and scrollback are cleared
  * once the share is submitted. The words array is zeroized by the caller after use.
  */
-export async function enterShareWords(p: Prompts, who: string, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<string[]> {
+export async function enterShareWords(p: Prompts, who: string, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<string[] | { file: string }> {
   const words: string[] = [];
-  out(`   ${who}: type your share one word at a time (${SHARE_WORDS} words, 4 letters are enough; 'back' redoes the previous word).\n`);
+  out(`   ${who}: type your share one word at a time (${SHARE_WORDS} words, 4 letters are enough; 'back' redoes the previous word), or 'file PATH' for a decrypted sealed-share file.\n`);
   while (words.length < SHARE_WORDS) {
     const n = words.length + 1;
     const typed = await p.input({
       message: `Word ${n} of ${SHARE_WORDS}:`,
-      transformer: (v: string, { isFinal }: { isFinal: boolean }) => (isFinal ? completeWord(v) ?? v : completionHint(v)),
-      validate: (v: string) => (v.trim().toLowerCase() === 'back' ? (words.length > 0 ? true : 'There is no previous word yet.') : wordProblem(v)),
+      transformer: (v: string, { isFinal }: { isFinal: boolean }) => (FILE_ANSWER.test(v) ? v : isFinal ? completeWord(v) ?? v : completionHint(v)),
+      validate: (v: string) => {
+        if (n === 1 && FILE_ANSWER.test(v)) return shareFileProblem(v.trim().replace(FILE_ANSWER, ''));
+        return v.trim().toLowerCase() === 'back' ? (words.length > 0 ? true : 'There is no previous word yet.') : wordProblem(v);
+      },
     });
+    if (n === 1 && FILE_ANSWER.test(typed)) return { file: path.resolve(typed.trim().replace(FILE_ANSWER, '')) };
     if (typed.trim().toLowerCase() === 'back') {
       words.pop();
       continue;

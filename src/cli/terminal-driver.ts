@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type * as Inquirer from '@inquirer/prompts';
 import type { CeremonyView, Need, Participant, RoleSpec, StepInput } from '../core/ceremony';
 import { initials } from '../core/ceremony/signoff-act';
@@ -26,7 +28,7 @@ export function roleBound(r: Pick<RoleSpec, 'min' | 'max'>): string {
  * (so one bad row is fixed, not the whole list retyped) and the read-back words that were right.
  */
 export class TerminalDriver {
-  private draft: Participant[] = [];
+  private draft: Array<Participant & { keyFile?: string }> = [];
   private readBack: { key: string; words: string[] } | null = null;
   /** The statement being typed (bag serials per share index), kept while the core refuses a row. */
   private statementDraft: { key: string; values: Record<string, string>; bags: Record<string, Record<number, string>> } | null = null;
@@ -60,6 +62,8 @@ export class TerminalDriver {
       case 'shareEntry': {
         write(`   ${need.accepted.length} of ${need.threshold} shares accepted${need.accepted.length ? ` (${need.accepted.map((a) => `${a.index}: ${a.custodian}`).join(', ')})` : ''}.\n`);
         const words = await enterShareWords(p, 'Next custodian');
+        // A decrypted sealed-share file goes to the core as its text: the same decoder as typed words.
+        if (!Array.isArray(words)) return { kind: 'share', text: readFileSync(words.file, 'utf8') };
         const text = words.join(' ');
         words.fill('');
         return { kind: 'share', text };
@@ -68,6 +72,8 @@ export class TerminalDriver {
         return this.statement(p, need, view);
       case 'continue':
         return need.irreversible ? this.irreversible(p, need) : this.proceed(p, need.message);
+      case 'openpgpConfirm':
+        return this.confirmFingerprint(p, need);
       case 'done':
         return null;
     }
@@ -120,7 +126,7 @@ export class TerminalDriver {
     write(`${wrapWords(`Roles: ${roles.map((r) => `${r.id} (${r.title}): ${roleBound(r)}`).join('; ')}.`, '   ')}\n`);
     if (view.lastError && this.draft.length > 0) write('   The list is kept: remove or add the rows the message is about.\n');
     for (;;) {
-      if (this.draft.length > 0) write(`${this.draft.map((x, i) => `   ${String(i + 1).padStart(2)}. ${x.name} (${x.id}): ${x.roles.join(', ')}`).join('\n')}\n`);
+      if (this.draft.length > 0) write(`${this.draft.map((x, i) => `   ${String(i + 1).padStart(2)}. ${x.name} (${x.id}): ${x.roles.join(', ')}${x.keyFile ? ` · OpenPGP key ${x.keyFile}` : ''}`).join('\n')}\n`);
       const problems = roleProblems(roles, this.draft);
       const name = (await p.input({
         message: `Participant ${this.draft.length + 1} full name (empty to finish; 'remove N' removes row N):`,
@@ -157,9 +163,52 @@ export class TerminalDriver {
           return unknown.length ? `'${unknown[0]}' is not a role of this ceremony (${roles.map((r) => r.id).join(', ')}).` : true;
         },
       });
-      this.draft.push({ id, name, roles: [...new Set(roleList.split(',').map((r) => r.trim()).filter(Boolean))] });
+      const personRoles = [...new Set(roleList.split(',').map((r) => r.trim()).filter(Boolean))];
+      const keyFile = personRoles.includes('custodian') ? await this.askKeyFile(p, name) : undefined;
+      this.draft.push({ id, name, roles: personRoles, ...(keyFile ? { keyFile } : {}) });
     }
-    return { kind: 'participants', participants: this.draft.map((x) => ({ ...x, roles: [...x.roles] })) };
+    return {
+      kind: 'participants',
+      participants: this.draft.map(({ keyFile, ...x }) => ({ ...x, roles: [...x.roles], ...(keyFile ? { openpgpKey: readFileSync(keyFile, 'utf8') } : {}) })),
+    };
+  }
+
+  /** A custodian may bring an OpenPGP public key (a file on removable media): their share is then sealed to it. */
+  private async askKeyFile(p: Prompts, name: string): Promise<string | undefined> {
+    const file = (await p.input({
+      message: `${name}'s OpenPGP public key file (.asc), to receive the share sealed instead of shown (empty: words on screen):`,
+      validate: (v) => {
+        const t = v.trim();
+        if (!t) return true;
+        try {
+          const st = statSync(path.resolve(t));
+          if (!st.isFile()) return `'${t}' is not a file.`;
+          return st.size <= 64 * 1024 ? true : `'${t}' is ${st.size} bytes: too large for a public key (export it with gpg --export --armor KEYID).`;
+        } catch {
+          return `There is no file '${t}'. Check the medium is mounted and the path.`;
+        }
+      },
+    })).trim();
+    return file ? path.resolve(file) : undefined;
+  }
+
+  /** The fingerprint in groups and as words, read aloud; the custodian types its tail from their own device. */
+  private async confirmFingerprint(p: Prompts, need: Extract<Need, { kind: 'openpgpConfirm' }>): Promise<StepInput> {
+    const who = need.custodian.name;
+    write(`\n   ${who}'s OpenPGP key: ${need.userIds.join('; ') || '(no user id)'} · ${need.algorithm}${need.expires ? ` · expires ${need.expires.slice(0, 10)}` : ''}\n`);
+    write(`   Fingerprint: ${need.fingerprintGroups}\n`);
+    write(`${wrapWords(`Read aloud: ${need.fingerprintWords.join(' ')}`, '   ')}\n`);
+    write(`   ${who} compares it with their own device (gpg --fingerprint, or the card).\n`);
+    const typed = (await p.input({
+      message: `${who}, type the last ${need.tailLength} hex digits of the fingerprint as YOUR device shows them ('reject' if this is not your key):`,
+      validate: (v) => {
+        const t = v.trim().toLowerCase();
+        if (t === 'reject') return true;
+        return /^[0-9a-f\s:]+$/.test(t) && t.replace(/[\s:]/g, '').length === need.tailLength ? true : `Type ${need.tailLength} hex digits (0–9, A–F), or 'reject'.`;
+      },
+    })).trim();
+    if (typed.toLowerCase() === 'reject') return { kind: 'openpgpReject' };
+    return { kind: 'openpgpConfirm', typed };
   }
 
   // ------------------------------------------------------------------ sign-off
@@ -202,6 +251,7 @@ export class TerminalDriver {
 
   private async handout(p: Prompts, need: Extract<Need, { kind: 'shareHandout' }>, view: CeremonyView): Promise<StepInput> {
     const who = need.custodian.name;
+    if (need.sealed) return this.sealedHandout(p, need, need.sealed, view);
     if (need.phase === 'privacy') {
       for (;;) {
         const ready = await p.confirm({ message: `Share ${need.shareIndex} of ${need.of} for ${who}. Everyone except ${who} looks away. Ready?`, default: false });
@@ -245,6 +295,44 @@ export class TerminalDriver {
         write(CLEAR_SCREEN_AND_SCROLLBACK);
         this.forget();
         return { kind: 'shareReshow' };
+      }
+      words[i] = typed;
+    }
+    write(CLEAR_SCREEN_AND_SCROLLBACK);
+    return { kind: 'shareConfirm', words: [...words] };
+  }
+
+  /**
+   * A share sealed to the custodian's OpenPGP key: never on this screen. The file is written to the
+   * folder given (the custodian's medium), then the custodian decrypts it on their own device and
+   * types back the words asked for — or says they cannot, which voids the split (recorded).
+   */
+  private async sealedHandout(p: Prompts, need: Extract<Need, { kind: 'shareHandout' }>, sealed: NonNullable<Extract<Need, { kind: 'shareHandout' }>['sealed']>, view: CeremonyView): Promise<StepInput> {
+    const who = need.custodian.name;
+    if (need.phase === 'seal') {
+      write(`\n   Share ${need.shareIndex} of ${need.of} for ${who} is sealed to their OpenPGP key ${sealed.fingerprintGroups}. It is never shown.\n`);
+      const dir = (await p.input({ message: `Folder for ${who}'s sealed share (their removable medium):`, default: sealed.defaultDir, validate: (v) => (v.trim() ? true : 'Type a folder.') })).trim();
+      return path.resolve(dir) === path.resolve(sealed.defaultDir) ? { kind: 'shareSeal' } : { kind: 'shareSeal', dir: path.resolve(dir) };
+    }
+    const file = sealed.file!;
+    write(`\n   Sealed share for ${who}: ${file.path}\n   SHA-256 ${file.sha256}\n   Recipient ${sealed.fingerprintGroups}\n`);
+    write(`   ${who} decrypts it on their own device (e.g. gpg --decrypt ${file.name}) and reads words back; type 'cannot' if it does not decrypt.\n`);
+    const positions = need.confirmPositions ?? [];
+    const key = `${need.shareIndex}:${positions.join(',')}`;
+    if (this.readBack?.key !== key) {
+      this.forget();
+      this.readBack = { key, words: positions.map(() => '') };
+    }
+    const wrong = new Set(((view.lastError?.code === 'SHARE_CONFIRM_MISMATCH' ? view.lastError.details?.positions : undefined) as number[] | undefined) ?? []);
+    const words = this.readBack.words;
+    for (const [i, pos] of positions.entries()) {
+      if (words[i] && (wrong.size === 0 ? false : !wrong.has(pos + 1))) continue;
+      const typed = (await p.input({ message: `${who}, enter word ${pos + 1} of your decrypted share:`, validate: (v) => (v.trim() ? true : 'Type the word from your decrypted file.') })).trim().toLowerCase();
+      if (typed === 'cannot') {
+        this.forget();
+        const sure = await p.confirm({ message: `${who} cannot decrypt the file? This split becomes void, every share handed out so far is destroyed, and a new split is made (${who} then receives words on screen).`, default: false });
+        if (sure) return { kind: 'shareCannotDecrypt' };
+        return this.sealedHandout(p, need, sealed, view);
       }
       words[i] = typed;
     }
@@ -301,9 +389,12 @@ export function interruptedError(view: CeremonyView | null, shareShown: boolean)
   const where = cur ? ` at step ${cur.index + 1} (${cur.title})` : '';
   const resume = view ? `keyrite ceremony resume ${view.ceremonyId}` : 'keyrite ceremony resume';
   const inHandout = cur?.need.kind === 'shareHandout';
-  const voided = inHandout && (shareShown || (cur.need.kind === 'shareHandout' && (cur.need.phase !== 'privacy' || cur.need.shareIndex > 1)));
+  const sealedOnly = !shareShown && cur?.need.kind === 'shareHandout' && cur.need.sealed !== undefined && cur.need.shareIndex === 1;
+  const voided = inHandout && (shareShown || (cur.need.kind === 'shareHandout' && (!['privacy', 'seal'].includes(cur.need.phase) || cur.need.shareIndex > 1)));
   const split = voided
-    ? ' A share was shown, and shares are never stored: this split is now VOID. Every custodian destroys the share written in this run; the resumed ceremony makes a new backup with a new split.'
+    ? sealedOnly
+      ? ' A share was sealed to a file, and shares are never stored: this split is now VOID. The sealed file of this run is removed when the ceremony resumes and makes a new backup with a new split.'
+      : ' A share was handed out, and shares are never stored: this split is now VOID. Every custodian destroys the share written (or sealed file received) in this run; the resumed ceremony makes a new backup with a new split.'
     : inHandout
       ? ' No share was shown yet; the resumed ceremony makes the backup again with a new split.'
       : '';

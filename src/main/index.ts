@@ -10,7 +10,7 @@ import { CeremonyService } from '../core/ceremony/service';
 import { keyriteHome } from '../core/config/paths';
 import { disableCoreDumps } from '../core/process/core-dumps';
 import { handleAppProtocol, registerAppScheme } from './app-protocol';
-import { buildHandlerTable } from './ipc/handlers';
+import { buildHandlerTable, type PickKind } from './ipc/handlers';
 import { registerIpc } from './ipc/register';
 import { printHtmlFile, printHtmlInMemory } from './print';
 import { MainServices } from './ipc/services';
@@ -76,15 +76,19 @@ function openWitness(): void {
 }
 
 /** The main-process file dialog: the only way a module or script file outside the known places gets in. */
-async function pickFile(kind: 'module' | 'script'): Promise<string | null> {
-  const options = {
-    title: kind === 'module' ? 'Choose the PKCS#11 module (.so) of your HSM' : 'Choose a ceremony script (.yaml)',
-    properties: ['openFile' as const, 'dontAddToRecent' as const],
-    filters: kind === 'module' ? [{ name: 'PKCS#11 module', extensions: ['so'] }] : [{ name: 'Ceremony script', extensions: ['yaml', 'yml'] }],
-  };
+async function pickFile(kind: PickKind): Promise<string | null> {
+  const options = PICK_DIALOGS[kind];
   const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
   return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
 }
+
+const PICK_DIALOGS: Record<PickKind, Electron.OpenDialogOptions> = {
+  module: { title: 'Choose the PKCS#11 module (.so) of your HSM', properties: ['openFile', 'dontAddToRecent'], filters: [{ name: 'PKCS#11 module', extensions: ['so'] }] },
+  script: { title: 'Choose a ceremony script (.yaml)', properties: ['openFile', 'dontAddToRecent'], filters: [{ name: 'Ceremony script', extensions: ['yaml', 'yml'] }] },
+  openpgpKey: { title: 'Choose the custodian\'s OpenPGP public key (.asc)', properties: ['openFile', 'dontAddToRecent'], filters: [{ name: 'OpenPGP public key', extensions: ['asc', 'pub', 'txt', 'gpg'] }, { name: 'All files', extensions: ['*'] }] },
+  shareFile: { title: 'Choose the decrypted share file', properties: ['openFile', 'dontAddToRecent'] },
+  sealDir: { title: 'Choose the folder (removable medium) for the sealed share', properties: ['openDirectory', 'createDirectory', 'dontAddToRecent'] },
+};
 
 // Two Keyrite processes would share one store and one HSM session: refuse the second.
 if (!app.requestSingleInstanceLock()) {

@@ -25,6 +25,9 @@ export const CHANNELS = [
   'ceremony:events',
   'ceremony:witness',
   'share:printCard',
+  'share:pickSealDir',
+  'openpgp:readKeyFile',
+  'ceremony:provideShareFile',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

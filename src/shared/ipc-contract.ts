@@ -149,6 +149,11 @@ const ParticipantInput = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,31}$/, 'A person id is 1–32 lowercase letters, digits, dots, dashes or underscores (e.g. "alice").'),
   name: z.string().trim().min(1, 'Enter the person\'s name.').max(100),
   roles: z.array(z.string().min(1).max(64)).min(1, 'Give every person at least one role.').max(8),
+  /**
+   * A custodian's armored OpenPGP public key (pasted, or read by `openpgp:readKeyFile`): their
+   * share is then sealed to it, never shown. Checked (and refused with an OPENPGP_* code) by the core.
+   */
+  openpgpKey: z.string().min(1).max(65536).optional(),
 });
 const RoleSpec = z.object({ id: z.string(), title: z.string(), min: z.number(), max: z.number() });
 const ActionName = z.enum([
@@ -171,11 +176,38 @@ const Need = z.discriminatedUnion('kind', [
     custodian: Participant,
     shareIndex: z.number(),
     of: z.number(),
-    phase: z.enum(['privacy', 'reveal', 'confirm']),
+    /** Words on screen: privacy → reveal → confirm. Sealed (`sealed` present): seal → confirm, words never shown. */
+    phase: z.enum(['privacy', 'reveal', 'confirm', 'seal']),
     header: z.string().optional(),
     confirmPositions: z.array(z.number()).optional(),
     /** The script allows printing a share card during the reveal (`with: { shareCards: true }`). */
     shareCards: z.boolean().optional(),
+    /** The custodian's share is sealed to their OpenPGP key (see SealedHandout in src/core/ceremony/types.ts). */
+    sealed: z
+      .object({
+        recipientFingerprint: z.string(),
+        fingerprintGroups: z.string(),
+        defaultDir: z.string(),
+        file: z.object({ name: z.string(), path: z.string(), dir: z.string(), sha256: z.string() }).optional(),
+      })
+      .optional(),
+  }),
+  /**
+   * Check-in: an enrolled custodian confirms their OpenPGP key's fingerprint (read aloud from the
+   * words, compared on their own device) by typing its last `tailLength` hex digits, or rejects it.
+   * See OpenPgpConfirmNeed in src/core/ceremony/types.ts.
+   */
+  z.object({
+    kind: z.literal('openpgpConfirm'),
+    custodian: Participant,
+    fingerprint: z.string(),
+    fingerprintGroups: z.string(),
+    fingerprintWords: z.array(z.string()),
+    userIds: z.array(z.string()),
+    algorithm: z.string(),
+    expires: z.string().nullable(),
+    tailLength: z.number(),
+    remaining: z.number(),
   }),
   z.object({ kind: z.literal('shareEntry'), accepted: z.array(z.object({ index: z.number(), custodian: z.string() })), needed: z.number(), threshold: z.number(), splitId: z.string() }),
   z.object({ kind: z.literal('statement'), fields: z.array(StatementField) }),
@@ -203,6 +235,14 @@ export const StepInputSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('shareAck') }),
   z.strictObject({ kind: z.literal('shareReshow') }),
   z.strictObject({ kind: z.literal('shareConfirm'), words: z.array(z.string().max(64)).min(1).max(64) }),
+  /** Sealed hand-out: encrypt the share to the custodian's key and write it into `dir` (default: the need's defaultDir). */
+  z.strictObject({ kind: z.literal('shareSeal'), dir: path.optional() }),
+  /** Sealed hand-out: the custodian cannot decrypt the file; the split is made afresh (recorded). */
+  z.strictObject({ kind: z.literal('shareCannotDecrypt') }),
+  /** Check-in: the last tailLength hex digits of the fingerprint, as the custodian's own device shows them. */
+  z.strictObject({ kind: z.literal('openpgpConfirm'), typed: z.string().max(200) }),
+  /** Check-in: "this is not my key"; the custodian gets words on screen instead. */
+  z.strictObject({ kind: z.literal('openpgpReject') }),
   z.strictObject({ kind: z.literal('share'), text: z.string().min(1, 'Enter the share words.').max(4000) }),
   z.strictObject({ kind: z.literal('statement'), values: z.record(z.string().max(64), z.string().max(2000)) }),
   z.strictObject({ kind: z.literal('continue') }),
@@ -335,8 +375,26 @@ export const contract = {
     output: z.object({ chainHead: z.object({ seq: z.number(), hash: z.string() }), events: z.array(TranscriptEvent) }),
   },
   'ceremony:witness': { input: noInput, output: WitnessViewSchema.nullable() },
-  /** Print the share on screen (reveal phase only) as a card. The card's words never cross IPC. */
+  /**
+   * Print the share on screen (reveal phase only) as a card. The card's words never cross IPC.
+   * For a sealed share (phase 'confirm', file written) the card has split id, index and the
+   * ciphertext's SHA-256, never words.
+   */
   'share:printCard': { input: z.strictObject({ id }), output: z.object({ index: z.number(), custodian: z.string() }) },
+  /**
+   * Main-process dialog for a custodian's armored OpenPGP public key file (≤ 64 KB). Returns its
+   * text for the participants input (public, not secret); a private key block is refused
+   * (OPENPGP_KEY_PRIVATE) and never crosses IPC. `path: null` when cancelled.
+   */
+  'openpgp:readKeyFile': { input: noInput, output: z.object({ path: z.string().nullable(), armored: z.string().nullable() }) },
+  /** Main-process directory dialog for where a sealed share file is written (the `shareSeal` dir). */
+  'share:pickSealDir': { input: noInput, output: z.object({ path: z.string().nullable() }) },
+  /**
+   * Recovery from a decrypted sealed-share file: main shows a file dialog, reads the file (≤ 8 KB)
+   * and provides its text to the current shareEntry as `{ kind: 'share', text }` — the share text
+   * never crosses IPC. `picked: false` when cancelled; problems appear as `view.lastError`.
+   */
+  'ceremony:provideShareFile': { input: z.strictObject({ id }), output: z.object({ picked: z.boolean(), view: CeremonyViewSchema }) },
 } as const satisfies { [C in Channel]: { input: z.ZodType; output: z.ZodType } };
 
 export type Contract = typeof contract;

@@ -34,9 +34,16 @@ describe('the real Electron app', () => {
       expect(await win.evaluate('typeof window.keyrite.app.info')).toBe('function');
       expect(await win.evaluate('typeof window.require')).toBe('undefined');
       expect(await win.evaluate('typeof window.process')).toBe('undefined');
-      // Navigation away from the app is refused by the main process.
+      // Navigation away from the app is refused by the main process: wait for the attempt to reach
+      // it (will-navigate, after the app's own handler has refused it), then the page is unchanged.
+      type Seen = { navigationAttempts?: string[] };
+      await app.evaluate(({ BrowserWindow }) => {
+        const seen = globalThis as Seen;
+        seen.navigationAttempts = [];
+        BrowserWindow.getAllWindows()[0].webContents.on('will-navigate', (_e, url) => seen.navigationAttempts!.push(url));
+      });
       await win.evaluate("location.href = 'https://example.com/'");
-      await new Promise((r) => setTimeout(r, 500));
+      await expect.poll(() => app.evaluate(() => (globalThis as Seen).navigationAttempts)).toEqual(['https://example.com/']);
       expect(win.url()).toBe(APP_ENTRY);
       expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
       const info = await win.evaluate('window.keyrite.app.info()');

@@ -4,17 +4,40 @@
 usage: pty-driver.py RULES.json -- command args...
 RULES.json: [[regex, reply], ...], answered in order: once the output received since the last
 reply matches the next regex, its reply is typed. "{asked}" in a reply is the word of the share
-last shown on screen ("  7. word") whose number the active prompt asks for ("? … enter word 7"). "\\r" is
+last shown on screen ("  7. word") whose number the active prompt asks for ("? … enter word 7");
+"{decrypted}" is that word of the sealed share file last named on screen, opened with plain
+`gpg --decrypt` (GNUPGHOME from the environment), as the custodian's own device would. "\\r" is
 Enter. Everything the program printed is written to stdout at the end; exit status is the
 program's.
 """
-import json, os, pty, re, select, sys, time
+import json, os, pty, re, select, subprocess, sys, termios, time
 
 rules = [(re.compile(r, re.S), reply) for r, reply in json.load(open(sys.argv[1]))]
 cmd = sys.argv[sys.argv.index('--') + 1:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp(cmd[0], cmd)
+
+def reading_keys(fd):
+    # A prompt reads key by key: the terminal is in raw mode (no ICANON) while it waits.
+    return not (termios.tcgetattr(fd)[3] & termios.ICANON)
+
+
+def wait_for_prompt(fd, limit=3.0):
+    """Wait until the program reads keys, so a reply is not typed into a line it is not reading yet.
+    Returns what it printed meanwhile. A reply meant for no prompt (Ctrl-C between prompts) is typed
+    after `limit` seconds."""
+    out = b''
+    until = time.time() + limit
+    while not reading_keys(fd) and time.time() < until:
+        r, _, _ = select.select([fd], [], [], 0.01)
+        if r:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    return out
+
 
 seen, pending, words, step, awaiting = b'', b'', [], 0, False
 deadline = time.time() + float(os.environ.get("PTY_DRIVER_TIMEOUT", "100"))
@@ -44,11 +67,19 @@ while time.time() < deadline:
         if len(shown) >= 12:
             words = [w for _, w in sorted((int(n), w) for n, w in shown)]
         if step < len(rules) and rules[step][0].search(text):
-            time.sleep(0.15)
+            seen += wait_for_prompt(fd)
             reply = rules[step][1]
             if '{asked}' in reply:
                 n = int(re.findall(r'\?\s[^\n]*enter word (\d+)', text)[-1])
                 reply = reply.replace('{asked}', words[n - 1])
+            if '{decrypted}' in reply:
+                # The custodian's own device: plain gpg (GNUPGHOME from the environment) opens the
+                # sealed file named on screen; the word asked for is taken from its last line.
+                allseen = re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', seen.decode('utf8', 'replace'))
+                sealed = re.findall(r'Sealed share for [^:\n]+: (\S+)', allseen)[-1]
+                opened = subprocess.run(['gpg', '--batch', '--decrypt', sealed], capture_output=True, text=True, check=True).stdout
+                n = int(re.findall(r'\?\s[^\n]*enter word (\d+)', text)[-1])
+                reply = reply.replace('{decrypted}', opened.strip().split('\n')[-1].split()[n - 1])
             os.write(fd, reply.encode())
             pending = b''
             awaiting = True

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { CeremonyRunner } from '../../src/core/ceremony/runner';
 import { parseScript } from '../../src/core/ceremony/script';
@@ -247,8 +247,7 @@ describe('one process per ceremony (issue 13, item 4)', () => {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // 'Resuming' is printed once the CLI holds the ceremony; a loaded machine may take a while.
-    for (let i = 0; i < 2400 && !stdout.includes('Resuming'); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(stdout, stderr).toContain('Resuming');
+    await vi.waitFor(() => expect(stdout, stderr).toContain('Resuming'), { timeout: 120_000, interval: 50 });
     child.kill('SIGSTOP');
     const desktop = new MainServices(home, { ...env }, (opts) => CeremonyService.open({ ...opts, interfaces: AIR_GAPPED }));
     const table2 = buildHandlerTable({ services: desktop, appVersion: 'test', log: () => undefined });

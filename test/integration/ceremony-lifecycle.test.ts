@@ -90,6 +90,30 @@ describe('key lifecycle ceremonies', () => {
     expect(events(drill).find((e) => e.type === 'IDENTITY_PROVEN')!.data).toMatchObject({ fingerprintMatches: true, signatureVerified: true });
   });
 
+  it('drills the backup of a retiring key: the drill copy is destroyed and the key stays retiring', async () => {
+    expect((await service.deps.inventory.get(root.keyId))!.status).toBe('retiring');
+    const before = await service.deps.inventory.history(root.keyId);
+    const drill = out('life-drill-retiring');
+    const view = await service.start({ script: 'backup-recovery-drill', outDir: drill, backupFile: path.join(root.dir, 'backup', `${root.keyId}.backup.json`), parameters: { targetToken: 'life-drill' } });
+    const done = await runToEnd(service, view, answersFor(hsm, { shares: root.shares.slice(0, 3) }));
+    expect(done.lastError).toBeNull();
+    expect(done.status).toBe('sealed');
+    const ev = events(drill);
+    expect(ev.find((e) => e.type === 'IDENTITY_PROVEN')!.data).toMatchObject({ keyId: root.keyId, fingerprintMatches: true, signatureVerified: true });
+    expect(ev.find((e) => e.type === 'KEY_DESTROYED')!.data).toMatchObject({ keyId: root.keyId, tokenLabel: 'life-drill' });
+    expect(ev.filter((e) => e.type === 'KEY_STATUS_CHANGED')).toEqual([]);
+    expect((await service.deps.inventory.get(root.keyId))!.status).toBe('retiring');
+    expect(await service.deps.inventory.history(root.keyId)).toEqual(before);
+    // The drill copy is gone from the drill token; the original is still on its own token.
+    for (const [token, left] of [['life-drill', 0], ['life', 1]] as const) {
+      const conn = connectHsm(hsm.config(token));
+      conn.session.login(hsm.userPin);
+      expect(conn.session.find({ label: root.keyId, class: 'private' }).length, token).toBe(left);
+      conn.close();
+    }
+    await verifyBundle(drill);
+  });
+
   it('destroys the old key under quorum after the key is shown by fingerprint; absence verified, inventory updated', async () => {
     const dir = out('life-destroy');
     let view = await service.start({ script: 'key-destruction', outDir: dir, parameters: { keyId: root.keyId, reason: 'compromised' } });

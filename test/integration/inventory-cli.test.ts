@@ -93,7 +93,7 @@ describe('keyrite policy', () => {
     writeFileSync(bad, readFileSync(resolveResource('policies/default.yaml'), 'utf8').replace('maxCount: 16', 'maxCount: many'));
     const r = keyrite('policy', 'show', '--policy', bad);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`The key policy '${bad}' is invalid at line \\d+, field 'shares.maxCount'.*\\[POLICY_INVALID\\]`));
+    expect(r.stderr).toMatch(new RegExp(`The key policy ${bad}:\\d+ is invalid at shares.maxCount: .*\\[POLICY_INVALID\\]`));
   });
 });
 

@@ -23,6 +23,22 @@ function makeKey(uid: string, algo: string, encrypt: string | null, extra: strin
   return gpg(['--armor', '--export', fpr]);
 }
 
+/**
+ * A key made "in 2010", in a GnuPG home of its own: with today's keys in the keyring, gpg's
+ * trustdb check at a faked time sees keys from the future and may fail the run.
+ */
+function expiredKey(): string {
+  const saved = home;
+  home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-gpg-past-'));
+  try {
+    return makeKey('Eve Expired <eve@example.org>', 'ed25519', 'cv25519', ['--faked-system-time', '20100101T000000']);
+  } finally {
+    spawnSync('gpgconf', ['--homedir', home, '--kill', 'all']);
+    rmSync(home, { recursive: true, force: true });
+    home = saved;
+  }
+}
+
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -70,7 +86,7 @@ describe('a custodian\'s OpenPGP key', () => {
   it.each([
     ['a signing-only key', () => makeKey('Sid Signonly <sid@example.org>', 'ed25519', null), 'OPENPGP_KEY_NO_ENCRYPTION'],
     ['an RSA-1024 key', () => makeKey('Wes Weak <wes@example.org>', 'rsa1024', 'rsa1024'), 'OPENPGP_KEY_WEAK'],
-    ['an expired key', () => makeKey('Eve Expired <eve@example.org>', 'ed25519', 'cv25519', ['--faked-system-time', '20100101T000000']), 'OPENPGP_KEY_EXPIRED'],
+    ['an expired key', () => expiredKey(), 'OPENPGP_KEY_EXPIRED'],
     ['a private key', () => gpg(['--armor', '--export-secret-keys', 'cora@example.org']), 'OPENPGP_KEY_PRIVATE'],
     ['garbage', () => '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nbm90IGEga2V5\n-----END PGP PUBLIC KEY BLOCK-----\n', 'OPENPGP_KEY_INVALID'],
     ['an empty paste', () => '', 'OPENPGP_KEY_INVALID'],

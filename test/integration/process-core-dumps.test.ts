@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { coreLimitIsZero } from '../../src/core/process/core-dumps';
 import { tempDir } from '../helpers/ceremony';
 
@@ -26,13 +26,25 @@ async function crashWhileHolding(child: ChildProcess): Promise<{ signal: NodeJS.
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   child.stdin!.write(`${CANARY}\n`);
-  // Long enough for a cold CLI start on a loaded machine to have read its stdin.
-  await new Promise((r) => setTimeout(r, 2500));
+  // The words are in the process once it has read them from the pipe, however long a cold start takes.
+  await vi.waitFor(() => expect(unreadStdin(child.pid!)).toBe(0), { timeout: 25_000, interval: 25 });
   const limits = readFileSync(`/proc/${child.pid}/limits`, 'utf8');
   process.kill(child.pid!, 'SIGSEGV');
   const signal = await exited;
   expect(stderr).not.toContain('keyrite:');
   return { signal, limits };
+}
+
+/**
+ * Bytes waiting unread on a process's stdin. Node gives a child a Unix socket as its stdin pipe;
+ * `ss` shows that socket's receive queue, found by the inode /proc names for fd 0.
+ */
+function unreadStdin(pid: number): number {
+  const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/0`))?.[1];
+  if (!inode) throw new Error(`stdin of ${pid} is not the socket the test spawned it with`);
+  const row = execFileSync('ss', ['-xanH'], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[5] === inode);
+  if (!row) throw new Error(`no socket ${inode} in ss -x`);
+  return Number(row[2]);
 }
 
 const cores = (dir: string): string[] => readdirSync(dir).filter((f) => f.startsWith('core')).map((f) => path.join(dir, f));

@@ -96,6 +96,16 @@ describe('ceremony script validation', () => {
       expected: [{ line: 25, field: 'steps[6].with.status', message: 'status is a key status: one of active, retiring, archived, destroyed, compromised (given "retired")' }],
     },
     {
+      name: "'unchanged' on updateKeyStatus (only a destroyed copy leaves the status as it was)",
+      steps: [...valid.slice(0, 6), '  - { id: status, title: Status, say: Mark it., action: updateKeyStatus, with: { status: unchanged } }', S.seal],
+      expected: [{ line: 25, field: 'steps[6].with.status', message: 'status is a key status: one of active, retiring, archived, destroyed, compromised (given "unchanged")' }],
+    },
+    {
+      name: 'a destroyKey status that does not exist',
+      steps: [...valid.slice(0, 6), '  - { id: destroy, title: Destroy, say: Destroy it., action: destroyKey, with: { status: gone } }', S.seal],
+      expected: [{ line: 25, field: 'steps[6].with.status', message: 'status is a key status (one of active, retiring, archived, destroyed, compromised) or \'unchanged\' (given "gone")' }],
+    },
+    {
       name: 'when: naming an integer parameter (the step would be skipped silently)',
       steps: [S.checkIn, S.login, '  - { id: generate, title: Generate, say: Generate., action: generateKey, when: copies }', S.backup, S.handOut, S.cert, S.seal],
       expected: [

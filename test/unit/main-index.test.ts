@@ -83,7 +83,8 @@ beforeAll(async () => {
   expect(rec.privileged).toHaveBeenCalledTimes(1);
   expect(rec.handle).not.toHaveBeenCalled();
   rec.readyResolve();
-  await new Promise((r) => setTimeout(r, 50));
+  // The ready handler ends by opening the main window: wait for that, not for a guessed time.
+  await vi.waitFor(() => expect(rec.windows).toHaveLength(1));
 });
 
 describe('main process wiring (electron mocked)', () => {

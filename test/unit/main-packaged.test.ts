@@ -62,7 +62,8 @@ beforeAll(async () => {
   process.env.KEYRITE_DEV = '1';
   await import('../../src/main/index');
   rec.readyResolve();
-  await new Promise((r) => setTimeout(r, 50));
+  // The ready handler ends by opening the main window: wait for that, not for a guessed time.
+  await vi.waitFor(() => expect(rec.windows).toHaveLength(1));
 });
 
 describe('packaged app with KEYRITE_DEV=1 (electron mocked)', () => {

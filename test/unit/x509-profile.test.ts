@@ -47,12 +47,12 @@ describe('certificate profiles (resources/profiles)', () => {
   });
 
   it.each([
-    ['an unknown field', GOOD + 'colour: blue\n', "unknown field 'colour'"],
-    ['a misspelt extension', GOOD.replace('subjectKeyIdentifier', 'subjectKeyId'), "at 'extensions"],
-    ['a bad hash', GOOD + 'hash: MD5\n', "at 'hash'"],
-    ['a bad key usage', GOOD.replace('cRLSign]', 'crlSign]'), "at 'extensions.keyUsage.usages.1'"],
-    ['days as text', GOOD.replace('days: 10', 'days: ten'), "at 'days'"],
-    ['a negative pathLength', GOOD + 'pathLength: -1\n', "at 'pathLength'"],
+    ['an unknown field', GOOD + 'colour: blue\n', "p.yaml:11 is invalid at colour: unknown field 'colour'"],
+    ['a misspelt extension', GOOD.replace('subjectKeyIdentifier', 'subjectKeyId'), 'at extensions.subjectKeyId: unknown field'],
+    ['a bad hash', GOOD + 'hash: MD5\n', 'p.yaml:11 is invalid at hash: '],
+    ['a bad key usage', GOOD.replace('cRLSign]', 'crlSign]'), 'p.yaml:8 is invalid at extensions.keyUsage.usages[1]: '],
+    ['days as text', GOOD.replace('days: 10', 'days: ten'), 'p.yaml:5 is invalid at days: '],
+    ['a negative pathLength', GOOD + 'pathLength: -1\n', 'p.yaml:11 is invalid at pathLength: '],
     ['broken YAML', 'version: 1\n  name: [', 'not valid YAML'],
     ['a duplicate key', GOOD + 'days: 11\n', 'not valid YAML'],
   ])('%s → X509_PROFILE_INVALID', (_name, text, message) => {

@@ -1,6 +1,7 @@
 import { lstatSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { withDemoOpenPgpKeys } from '../demo-openpgp';
 import { AnswersDriver, demoAnswers, driveWithAnswers, loadAnswers, type Answers } from '../../core/ceremony/answers';
 import { CeremonyService } from '../../core/ceremony/service';
 import { listScripts, loadScript } from '../../core/ceremony/script';
@@ -27,6 +28,7 @@ interface RunOptions {
   drillSharesOut?: string;
   backup?: string;
   param?: string[];
+  demoOpenpgp?: string;
 }
 
 /**
@@ -206,12 +208,20 @@ export function registerCeremonyCommands(program: Command): void {
     .option('--param <name=value...>', 'set a script parameter')
     .option('--pin-file <file>', 'unattended runs: the user PIN, from a file only its owner can read (or KEYRITE_PIN)')
     .option('--so-pin-file <file>', 'unattended runs: the security officer PIN for a trusted KEK (or KEYRITE_SO_PIN)')
+    .option('--demo-openpgp <n>', 'with --demo: the first N custodians bring throw-away OpenPGP keys and get their shares sealed')
     .action(async (scriptArg: string, opts: RunOptions) => {
       const loaded = loadScript(scriptArg);
       // The token may come from the answers file; whether it is the demo token decides whether
       // that file may hold a PIN.
       const hsm = hsmFor(opts.answers ? loadAnswers(opts.answers) : null);
-      const answers = unattendedAnswers(opts, loaded.script.roles.map((r) => r.id), hsm);
+      let answers = unattendedAnswers(opts, loaded.script.roles.map((r) => r.id), hsm);
+      if (opts.demoOpenpgp !== undefined) {
+        const n = Number(opts.demoOpenpgp);
+        if (!opts.demo || !answers || !Number.isInteger(n) || n < 1 || n > 16) throw new KeyriteError('USAGE', '--demo-openpgp N goes with --demo, and N is a number of custodians from 1 to 16.');
+        const made = await withDemoOpenPgpKeys(answers, n);
+        answers = made.answers;
+        process.stdout.write(`Demo OpenPGP keys (throw-away, rehearsal only): ${made.dir}\n`);
+      }
       const parameters: Record<string, unknown> = { ...(answers?.parameters ?? {}), ...parseParams(opts.param) };
       let drillSharesFile: string | undefined;
       const reads = loaded.script.steps.some((s) => s.action === 'collectShares' || s.action === 'restoreBackup' || s.action === 'resplitShares');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEMO_USER_PIN, resolveHsmConfig } from '../../core/hsm/config';
 import { withHsm } from '../../core/hsm/connect';
 import { generateKeyPair, selfTest } from '../../core/hsm/keygen';
-import { parseKeyType } from '../../core/hsm/key-spec';
+import { KEY_TYPES, parseKeyType } from '../../core/hsm/key-spec';
 import { describeHsm, formatHsmDescription } from '../../core/hsm/describe';
 import { KEY_CUSTODIES, type KeyCustody } from '../../core/hsm/templates';
 import { KeyriteError } from '../../core/errors';
@@ -29,7 +29,7 @@ export function registerHsmCommands(program: Command): void {
   hsm
     .command('keygen')
     .description('generate a key pair in the token and self-test it (for operators\' tests)')
-    .requiredOption('--type <type>', 'rsa-2048 | rsa-3072 | rsa-4096 | ec-p256 | ec-p384 | ec-p521')
+    .requiredOption('--type <type>', KEY_TYPES.join(' | '))
     .requiredOption('--label <label>', 'CKA_LABEL of the new key')
     .option('--wrappable', 'generate it for backup: extractable only under a trusted KEK (CKA_WRAP_WITH_TRUSTED)')
     .option('--custody <custody>', `how the key may leave the token: ${KEY_CUSTODIES.join(' | ')} (default non-extractable)`)

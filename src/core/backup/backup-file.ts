@@ -8,6 +8,7 @@ import { decodeInputText, INPUT_LIMITS, readInputFile, type InputFileSpec } from
 import { findDuplicateKey } from '../fs/strict-json';
 import { spkiFingerprint } from '../hsm/public-key';
 import { KEY_TYPES } from '../hsm/key-spec';
+import { BACKUP_KEY_ID_RE } from '../keys/key-types';
 import { MAX_LABEL_LENGTH, requireKeyLabel } from '../text/plain-text';
 import { MAX_SHARES, MIN_THRESHOLD } from './share-codec';
 import { SPLIT_ID_PATTERN } from './split-id';
@@ -27,7 +28,7 @@ const base64 = z.string().min(1).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base6
 /** Backup file format versions 1 and 2 (docs/formats.md, "Backup file"). Nothing in it is secret. */
 export const backupFileSchema = z.strictObject({
   formatVersion: z.union([z.literal(1), z.literal(2)]),
-  keyId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected letters, digits, dot, dash or underscore'),
+  keyId: z.string().regex(BACKUP_KEY_ID_RE, 'expected letters, digits, dot, dash or underscore'),
   // Becomes CKA_LABEL on restore: the same rule as a label typed by a person.
   keyLabel: z.string().min(1).refine(isValidKeyLabel, { message: `must be a key label of at most ${MAX_LABEL_LENGTH} letters, digits, spaces and . _ - : @ + ( ), without '..' or control characters` }),
   /** CKA_ID of the key, hex (may be empty). */

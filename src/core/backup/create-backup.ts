@@ -3,6 +3,7 @@ import { KeyriteError, zeroize } from '../errors';
 import { findKeyPair, readKeyAttributes } from '../hsm/keygen';
 import { parseKeyType, type KeySpec } from '../hsm/key-spec';
 import type { PublicKeyInfo } from '../hsm/public-key';
+import { BACKUP_KEY_ID_RE, keyTypeName } from '../keys/key-types';
 import type { Handle, HsmSession } from '../hsm/session';
 import { backupFilePath, readBackupFile, writeBackupFile, BACKUP_FORMAT_VERSION, type BackupFile } from './backup-file';
 import type { IdentityProof } from './identity';
@@ -121,13 +122,13 @@ export function checked<T>(fn: () => T, file: string): T {
 }
 
 export function checkKeyId(keyId: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(keyId)) {
+  if (!BACKUP_KEY_ID_RE.test(keyId)) {
     throw new KeyriteError('BACKUP_KEY_ID_INVALID', `Key id '${keyId}' cannot name a backup file: use letters, digits, dot, dash or underscore.`, { details: { keyId } });
   }
 }
 
 function keySpecOf(info: PublicKeyInfo): KeySpec {
-  return parseKeyType(info.algorithm === 'rsa' ? `rsa-${info.bits}` : `ec-p${info.bits}`);
+  return parseKeyType(keyTypeName(info));
 }
 
 function checkWrappable(session: HsmSession, privateKey: Handle, publicKey: Handle, label: string, trusted: boolean): void {

@@ -1,4 +1,5 @@
 import { KeyriteError } from '../errors';
+import { bytesToElevenBits, ELEVEN_BITS, elevenBitsToBytes } from '../text/eleven-bit';
 import { formatSplitId, splitIdBytes, SPLIT_ID_PATTERN } from './split-id';
 import { CHECK_SYMBOLS, checksumSymbols, checksumValid, findRepairs } from './word-checksum';
 import { closestWords, lookupWord, WORDS } from './wordlist';
@@ -18,7 +19,7 @@ export const MIN_THRESHOLD = 2;
 export const MAX_SHARES = 16;
 const PAYLOAD_BYTES = 8 + SHAMIR_SHARE_BYTES;
 const DATA_SYMBOLS = SHARE_WORDS - CHECK_SYMBOLS;
-const PAD_BITS = DATA_SYMBOLS * 11 - PAYLOAD_BYTES * 8;
+const PAD_BITS = DATA_SYMBOLS * ELEVEN_BITS - PAYLOAD_BYTES * 8;
 
 /** One decoded share. `share` is secret (it is a point of the KEK polynomial): zeroize it after use. */
 export interface DecodedShare {
@@ -155,38 +156,13 @@ function orList(items: string[]): string {
 }
 
 function bytesToSymbols(bytes: Uint8Array): number[] {
-  const symbols: number[] = [];
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 11) {
-      symbols.push((acc >> (bits - 11)) & 0x7ff);
-      bits -= 11;
-      acc &= (1 << bits) - 1;
-    }
-  }
-  if (bits > 0) symbols.push((acc << (11 - bits)) & 0x7ff);
-  acc = 0;
+  const symbols = bytesToElevenBits(bytes);
   if (symbols.length !== DATA_SYMBOLS) throw new KeyriteError('INTERNAL_SHARE_LAYOUT', 'Share payload has the wrong size.');
   return symbols;
 }
 
 function symbolsToBytes(symbols: number[]): { bytes: Buffer; padding: number } {
-  const bytes = Buffer.alloc(PAYLOAD_BYTES);
-  let acc = 0;
-  let bits = 0;
-  let n = 0;
-  for (const s of symbols) {
-    acc = (acc << 11) | s;
-    bits += 11;
-    while (bits >= 8 && n < PAYLOAD_BYTES) {
-      bytes[n++] = (acc >> (bits - 8)) & 0xff;
-      bits -= 8;
-      acc &= (1 << bits) - 1;
-    }
-  }
-  if (bits !== PAD_BITS) throw new KeyriteError('INTERNAL_SHARE_LAYOUT', 'Share payload has the wrong size.');
-  return { bytes, padding: acc };
+  const { bytes, leftoverBits, leftover } = elevenBitsToBytes(symbols, PAYLOAD_BYTES);
+  if (leftoverBits !== PAD_BITS) throw new KeyriteError('INTERNAL_SHARE_LAYOUT', 'Share payload has the wrong size.');
+  return { bytes, padding: leftover };
 }

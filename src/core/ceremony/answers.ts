@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as openpgp from 'openpgp';
 import { z } from 'zod';
 import { loadYamlWithSchema } from '../config/yaml-schema';
 import { resolveResource } from '../config/resources';
@@ -9,7 +12,26 @@ const answersSchema = z.strictObject({
   token: z.string().min(1).optional(),
   /** PKCS#11 module initialisation arguments (NSS: configdir=…); not secret. */
   moduleArgs: z.string().min(1).optional(),
-  participants: z.array(z.strictObject({ id: z.string(), name: z.string(), roles: z.array(z.string()).min(1) })).optional(),
+  participants: z
+    .array(
+      z.strictObject({
+        id: z.string(),
+        name: z.string(),
+        roles: z.array(z.string()).min(1),
+        /** A custodian's armored OpenPGP public key file (relative to the answers file): their share is sealed to it. */
+        openpgpKey: z.string().min(1).optional(),
+        /**
+         * Drills and tests only: an unprotected armored private TEST key (relative to the answers file) with which
+         * the driver opens the sealed share for the proof of possession, as the custodian's card would.
+         */
+        openpgpTestSecretKey: z.string().min(1).optional(),
+        /** Drills and tests only: this custodian says they cannot decrypt their sealed share (a fresh split follows). */
+        openpgpCannotDecrypt: z.boolean().optional(),
+      }),
+    )
+    .optional(),
+  /** Where sealed shares are written (default: beside the bundle, `<out>-sealed-shares`). */
+  sealedSharesDir: z.string().min(1).optional(),
   /** The demo token only (its PINs are public); other tokens: KEYRITE_PIN / --pin-file. */
   pin: z.string().optional(),
   /** The demo token only; the security officer's PIN for a trusted KEK. */
@@ -19,13 +41,43 @@ const answersSchema = z.strictObject({
   /** Who signs each step, by step id; otherwise the first eligible people sign. */
   signoffs: z.record(z.string(), z.array(z.string())).optional(),
   statements: z.record(z.string(), z.record(z.string(), z.string())).optional(),
-  shares: z.array(z.string()).optional(),
+  /** Shares for steps that collect them: the text (words, optionally with the header line), or a decrypted sealed-share file. */
+  shares: z.array(z.union([z.string(), z.strictObject({ file: z.string().min(1) })])).optional(),
 });
 
 export type Answers = z.infer<typeof answersSchema>;
 
 export function loadAnswers(file: string): Answers {
-  return loadYamlWithSchema(file, answersSchema, 'ANSWERS_INVALID', 'answers file');
+  const answers = loadYamlWithSchema(file, answersSchema, 'ANSWERS_INVALID', 'answers file');
+  // Key files and the sealed-share folder are named relative to the answers file, like a script's.
+  const dir = path.dirname(path.resolve(file));
+  const at = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(dir, p));
+  return {
+    ...answers,
+    ...(answers.sealedSharesDir ? { sealedSharesDir: at(answers.sealedSharesDir) } : {}),
+    ...(answers.shares ? { shares: answers.shares.map((x) => (typeof x === 'string' ? x : { file: at(x.file)! })) } : {}),
+    ...(answers.participants
+      ? { participants: answers.participants.map((p) => ({ ...p, ...(p.openpgpKey ? { openpgpKey: at(p.openpgpKey) } : {}), ...(p.openpgpTestSecretKey ? { openpgpTestSecretKey: at(p.openpgpTestSecretKey) } : {}) })) }
+      : {}),
+  };
+}
+
+/** A decrypted sealed-share file an answers file names: its text goes to the same decoder as typed words. */
+function readShareFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KeyriteError('SHARE_FILE_UNREADABLE', `'${file}' cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}). Name the decrypted share file (gpg --decrypt FILE > share.txt).`, { details: { file } });
+  }
+}
+
+/** The armored text of a key file an answers file names. */
+function readKeyFile(file: string, personId: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KeyriteError('ANSWERS_INVALID', `The answers file names '${file}' as an OpenPGP key of '${personId}', but it cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'}).`, { details: { file, personId } });
+  }
 }
 
 export function demoAnswers(): Answers {
@@ -65,7 +117,13 @@ export class AnswersDriver {
     switch (need.kind) {
       case 'participants':
         if (!this.answers.participants) throw missing('participants', cur.id);
-        return { kind: 'participants', participants: this.answers.participants };
+        return {
+          kind: 'participants',
+          participants: this.answers.participants.map((p) => ({ id: p.id, name: p.name, roles: p.roles, ...(p.openpgpKey ? { openpgpKey: readKeyFile(p.openpgpKey, p.id) } : {}) })),
+        };
+      case 'openpgpConfirm':
+        // An answers file stands for the custodian reading their own device: the tail as shown.
+        return { kind: 'openpgpConfirm', typed: need.fingerprint.slice(-need.tailLength) };
       case 'preflightOverride':
         if (!this.answers.preflightOverride) throw missing('preflight override (a network interface is up)', cur.id);
         return { kind: 'preflightOverride', ...this.answers.preflightOverride };
@@ -87,6 +145,11 @@ export class AnswersDriver {
         throw missing(`sign-off by a ${Object.keys(need.remaining).join(' or ')}`, cur.id);
       }
       case 'shareHandout':
+        if (need.sealed) {
+          if (need.phase === 'seal') return { kind: 'shareSeal', ...(this.answers.sealedSharesDir ? { dir: this.answers.sealedSharesDir } : {}) };
+          if (this.custodian(need.custodian.id)?.openpgpCannotDecrypt) return { kind: 'shareCannotDecrypt' };
+          throw new KeyriteError('INTERNAL_NO_SHARE', 'A sealed share is read back with nextAsync (it must be decrypted first).');
+        }
         if (need.phase === 'privacy') return { kind: 'shareAck' };
         if (need.phase === 'reveal') {
           if (!view.revealedShare) throw new KeyriteError('INTERNAL_NO_SHARE', 'The share to hand out is not in memory.');
@@ -97,7 +160,8 @@ export class AnswersDriver {
       case 'shareEntry': {
         const shares = this.answers.shares ?? [];
         if (this.sharesUsed >= shares.length) throw missing(`share (${need.needed} more needed)`, cur.id);
-        return { kind: 'share', text: shares[this.sharesUsed++] };
+        const given = shares[this.sharesUsed++];
+        return { kind: 'share', text: typeof given === 'string' ? given : readShareFile(given.file) };
       }
       case 'statement': {
         const values = this.answers.statements?.[cur.id];
@@ -109,6 +173,26 @@ export class AnswersDriver {
       case 'done':
         return null;
     }
+  }
+
+  /**
+   * As `next`, and for the proof of possession of a sealed share: open the file with the
+   * custodian's test key (as their card would) and type back the words asked for.
+   */
+  async nextAsync(view: CeremonyView): Promise<StepInput | null> {
+    const need = view.current?.need;
+    if (view.status !== 'running' || need?.kind !== 'shareHandout' || !need.sealed || need.phase !== 'confirm' || !need.sealed.file) return this.next(view);
+    const who = this.custodian(need.custodian.id);
+    if (who?.openpgpCannotDecrypt) return { kind: 'shareCannotDecrypt' };
+    if (!who?.openpgpTestSecretKey) throw missing(`test secret key (openpgpTestSecretKey) of custodian '${need.custodian.id}' to open their sealed share`, view.current!.id);
+    const words = (await decryptWithTestKey(need.sealed.file.path, readKeyFile(who.openpgpTestSecretKey, who.id))).trim().split('\n').pop()!.trim().split(/\s+/);
+    const asked = (need.confirmPositions ?? []).map((p) => words[p] ?? '');
+    words.fill('');
+    return { kind: 'shareConfirm', words: asked };
+  }
+
+  private custodian(id: string): NonNullable<Answers['participants']>[number] | undefined {
+    return this.answers.participants?.find((p) => p.id === id);
   }
 
   /** Forget the shares it wrote down (they were only needed for re-entry). */
@@ -132,7 +216,7 @@ export async function driveWithAnswers(
   let guard = 0;
   try {
     for (;;) {
-      const input = driver.next(view);
+      const input = await driver.nextAsync(view);
       await hooks.onView?.(view, input);
       if (!input) return view;
       view = await provide(input);
@@ -144,4 +228,12 @@ export async function driveWithAnswers(
   } finally {
     driver.forget();
   }
+}
+
+/** Drills and tests: a sealed share opened with an unprotected test key (a real custodian uses their own device). */
+async function decryptWithTestKey(file: string, armoredKey: string): Promise<string> {
+  const key = await openpgp.readPrivateKey({ armoredKey });
+  const message = await openpgp.readMessage({ armoredMessage: readFileSync(file, 'utf8') });
+  const { data } = await openpgp.decrypt({ message, decryptionKeys: key });
+  return String(data);
 }

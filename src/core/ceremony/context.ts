@@ -1,3 +1,4 @@
+import type { OpenPgpRecipient } from '../backup/openpgp-recipient';
 import type { HsmConnection } from '../hsm/connect';
 import { DEMO_USER_PIN, type HsmConfig } from '../hsm/config';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
@@ -5,7 +6,7 @@ import type { HsmSession } from '../hsm/session';
 import type { KeyCustody } from '../hsm/templates';
 import type { KeyPolicy } from '../policy';
 import type { Store } from '../store/db';
-import type { Inventory } from '../inventory';
+import type { BackupRef, Inventory } from '../inventory';
 import type { EventType, TranscriptEvent, TranscriptSigner } from '../transcript';
 import type { Parameters } from './parameters';
 import type { InterfaceLister } from './preflight';
@@ -36,14 +37,22 @@ export interface KeyRef {
   custody?: KeyCustody;
 }
 
-export interface BackupRef {
-  file: string;
+/**
+ * The backup this ceremony made or re-split, as its later steps need it: the fields the inventory
+ * records of every backup (inventory's `BackupRef`), plus the key it protects and the KEK's check value.
+ */
+export interface CeremonyBackup extends Pick<BackupRef, 'file' | 'splitId' | 'threshold' | 'count' | 'custodians'> {
   keyId: string;
-  splitId: string;
-  threshold: number;
-  count: number;
-  custodians: string[];
   kcv: string;
+}
+
+/**
+ * A custodian's enrolled OpenPGP key. 'pending' until the custodian confirms the fingerprint;
+ * 'rejected' (not their key) and 'undecryptable' (could not open a sealed share) put the
+ * custodian back on words for the rest of the ceremony.
+ */
+export interface OpenPgpEnrolment extends OpenPgpRecipient {
+  status: 'pending' | 'confirmed' | 'rejected' | 'undecryptable';
 }
 
 /**
@@ -62,10 +71,14 @@ export interface CeremonyState {
   transcriptKeyAnnounced?: string;
   transcriptKey?: { label: string; spkiSha256: string };
   keys: Record<string, KeyRef>;
-  backup?: BackupRef;
+  backup?: CeremonyBackup;
   handedOut: number[];
   collected: number[];
   artifacts: Record<string, { path: string; sha256: string }>;
+  /** Custodians' OpenPGP public keys presented at check-in, by person id (public keys only: nothing secret). */
+  openpgp?: Record<string, OpenPgpEnrolment>;
+  /** Sealed share files written for the current split (removed when that split is voided). */
+  sealedFiles?: Array<{ path: string; splitId: string; index: number }>;
   sealed?: { finalHash: string; finalHashWords: string[]; keyFingerprintWords: string[]; bundle: string };
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isKeyriteError, KeyriteError } from '../errors';
 import { parseKeyType } from '../hsm/key-spec';
+import { isKeyId, KEY_ID_EXAMPLE } from '../keys/key-types';
 import { checkKeyCustody, checkKeyType, checkShareThreshold, checkValidity, mergeReports, type KeyPolicy, type PolicyReport } from '../policy';
 import { escapeForTerminal, requirePlainText } from '../text/plain-text';
 import { parseSubject } from '../x509/subject';
@@ -110,7 +111,7 @@ function coerce(scriptId: string, name: string, type: CeremonyScript['parameters
     case 'tokenLabel': {
       const s = String(raw).trim();
       if (!s) bad('must not be empty');
-      if (type === 'keyId' && !/^[a-z0-9]+-\d{4}-\d{2,}$/.test(s)) bad(`must be a key id such as ecp384-2026-01, not '${s}'`);
+      if (type === 'keyId' && !isKeyId(s)) bad(`must be a key id such as ${KEY_ID_EXAMPLE}, not '${s}'`);
       return s;
     }
   }

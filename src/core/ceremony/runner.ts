@@ -343,7 +343,7 @@ export class CeremonyRunner {
       if (input.kind !== 'continue') throw unexpected(input, 'continue');
       outcome = handler.run ? await handler.run(ctx) : 'done';
     } else {
-      if (input.kind !== need.kind && !(need.kind === 'shareHandout' && (input.kind === 'shareAck' || input.kind === 'shareConfirm' || input.kind === 'shareReshow')) && !(need.kind === 'shareEntry' && input.kind === 'share')) {
+      if (input.kind !== need.kind && !(need.kind === 'shareHandout' && (input.kind === 'shareAck' || input.kind === 'shareConfirm' || input.kind === 'shareReshow' || input.kind === 'shareSeal' || input.kind === 'shareCannotDecrypt')) && !(need.kind === 'openpgpConfirm' && input.kind === 'openpgpReject') && !(need.kind === 'shareEntry' && input.kind === 'share')) {
         throw unexpected(input, need.kind);
       }
       if (!handler.provide) throw new KeyriteError('INTERNAL_NO_PROVIDE', `Action ${step.action} cannot take input.`);

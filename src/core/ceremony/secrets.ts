@@ -3,6 +3,7 @@ import { encodeShare, type DecodedShare } from '../backup/share-codec';
 import { zeroize } from '../errors';
 import type { HsmConnection } from '../hsm/connect';
 import { SecretGuard, type TranscriptEvent } from '../transcript';
+import { shareTextWords } from '../../shared/share-text';
 import type { StepInput } from './types';
 
 /**
@@ -86,7 +87,9 @@ export class CeremonySecrets {
   /** A person's input may itself be secret (PIN, share words): the guard learns it before anything is recorded. */
   noteInput(input: StepInput): void {
     if (input.kind === 'pin') this.guard.addPin(input.pin);
-    else if (input.kind === 'share') this.guard.addShareWords([input.text]);
+    // The words only, as the decoder reads them: the header line of a decrypted share file
+    // ("share 2 of 5 · … · split 7F3A-91C2") is evidence every event may carry, not a secret.
+    else if (input.kind === 'share') this.guard.addShareWords(shareTextWords(input.text));
   }
 
   /** For the backup functions' `watchKek`: the KEK is seen while it exists, never kept. */

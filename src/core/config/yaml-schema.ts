@@ -11,8 +11,10 @@ export interface YamlProblem {
 }
 
 /**
- * Parse a YAML document and validate it with a zod schema. Every failure names the file, the
- * line and the field path ("steps[3].confirm.witness"), so a person can fix the file by hand.
+ * The one YAML loader: ceremony scripts, answers files, HSM module profiles, key policies and
+ * certificate profiles all come through here. Parse a YAML document and validate it with a zod
+ * schema. Every failure names the file, the line and the field path ("steps[3].confirm.witness"),
+ * so a person can fix the file by hand; every problem is listed at once.
  */
 export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
   if (text.length > YAML_LIMITS.maxChars) {
@@ -23,7 +25,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const line = e.linePos?.[0]?.line ?? (e.pos ? lineCounter.linePos(e.pos[0]).line : null);
-    throw problem(errorCode, what, { file, line, field: '(document)', message: `not valid YAML: ${e.message.split('\n')[0]}` });
+    throw yamlFileError(errorCode, what, { file, line, field: '(document)', message: `not valid YAML: ${e.message.split('\n')[0]}` });
   }
   let value: unknown;
   try {
@@ -37,7 +39,9 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
   }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => {
+  // A misspelt field is both unknown and missing; the unknown one is what the author must fix, so it goes first.
+  const ordered = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+  const issues = ordered.map((issue) => {
     const keys = issue.path as Array<string | number>;
     const unknown = issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys ?? [] : [];
     const fullPath = unknown.length > 0 ? [...keys, unknown[0]] : keys;
@@ -48,7 +52,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: str
       message: unknown.length > 0 ? `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}` : issue.message,
     };
   });
-  throw problem(errorCode, what, issues[0], issues);
+  throw yamlFileError(errorCode, what, issues[0], issues);
 }
 
 export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
@@ -65,18 +69,25 @@ function tooComplex(what: string, file: string, why: string, cause?: unknown): K
   return new KeyriteError('SCRIPT_TOO_COMPLEX', `The ${what} ${file} is refused: ${why}. Fix the file and try again.`, { details: { file, what }, cause });
 }
 
-function problem(code: ErrorCode, what: string, p: YamlProblem, all: YamlProblem[] = [p]): KeyriteError {
-  const where = p.line ? `${p.file}:${p.line}` : p.file;
+/**
+ * The error for a problem found in a YAML file, after parsing too (a policy that contradicts
+ * itself): "The <what> <file>:<line> <verb> <field>: <message>. Fix the file and try again."
+ */
+export function yamlFileError(code: ErrorCode, what: string, p: YamlProblem, all: YamlProblem[] = [p], verb = 'is invalid at'): KeyriteError {
   // Every problem at once, so one edit fixes them all; the first stays in the opening sentence.
-  const more = all.length > 1 ? ` ${all.length - 1} more problem${all.length > 2 ? 's' : ''}:\n${all.slice(1).map((q) => `  ${q.line ? `${q.file}:${q.line}` : q.file} ${q.field}: ${q.message}`).join('\n')}` : '';
-  return new KeyriteError(code, `The ${what} ${where} is invalid at ${p.field}: ${p.message}. Fix the file and try again.${more}`, { details: { file: p.file, line: p.line, field: p.field, problems: all } });
+  const more = all.length > 1 ? ` ${all.length - 1} more problem${all.length > 2 ? 's' : ''}:\n${all.slice(1).map((q) => `  ${where(q)} ${q.field}: ${q.message}`).join('\n')}` : '';
+  return new KeyriteError(code, `The ${what} ${where(p)} ${verb} ${p.field}: ${p.message}. Fix the file and try again.${more}`, { details: { file: p.file, line: p.line, field: p.field, problems: all } });
+}
+
+function where(p: YamlProblem): string {
+  return p.line ? `${p.file}:${p.line}` : p.file;
 }
 
 /**
  * Line numbers of a YAML text by field path, for problems found after parsing (a parameter value
  * the real parser refuses, a step out of order): the deepest existing node along the path.
  */
-export function yamlLineFinder(text: string): (path: ReadonlyArray<string | number>) => number | null {
+export function yamlLineFinder(text: string): (path: ReadonlyArray<string | number>) => number {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   return (path) => lineOf(doc.contents as Node | null, path, lineCounter);
@@ -91,10 +102,10 @@ export function formatPath(path: ReadonlyArray<string | number | symbol>): strin
   return out || '(document)';
 }
 
-/** The line of the deepest node along `path` that exists in the document. */
-function lineOf(root: Node | null, path: ReadonlyArray<string | number>, lc: LineCounter): number | null {
+/** The line of the deepest node along `path` that exists in the document (line 1 for an empty one). */
+function lineOf(root: Node | null, path: ReadonlyArray<string | number>, lc: LineCounter): number {
   let node: unknown = root;
-  let best: number | null = rangeLine(root, lc);
+  let best: number = rangeLine(root, lc) ?? 1;
   for (const key of path) {
     if (isMap(node)) {
       const pair = node.items.find((it) => (it.key as { value?: unknown })?.value === key);

@@ -80,8 +80,8 @@ export const CEREMONY_ERRORS = {
   PIN_FILE_SYMLINK: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: "The PIN file '…' is a symbolic link. Point --pin-file at the file itself." },
   PIN_INVALID: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'The PIN contains a control character, a second line or a leading or trailing space. Nothing was sent to the token, so no PIN attempt was used.' },
   PIN_REQUIRED: { fixedBy: 'custodian', retryable: true, endsHsmSession: false, summary: 'A PIN is needed but no terminal is attached. Set KEYRITE_PIN or pass --pin-file FILE.' },
-  POLICY_CONTRADICTION: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The key policy \'…\' contradicts itself at line …, field \'…\': …. Fix the file.' },
-  POLICY_INVALID: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The key policy \'…\' is not valid YAML at line …: …. Fix the file.' },
+  POLICY_CONTRADICTION: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The key policy …:<line> contradicts itself at <field>: …. Fix the file and try again.' },
+  POLICY_INVALID: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The key policy …:<line> is invalid at <field>: <problem>. Fix the file and try again. (every problem is listed with line and field path)' },
   POLICY_MISSING: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'Cannot read the key policy \'…\' (…). Check the path.' },
   POLICY_VIOLATION: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'SHA-1 is forbidden for signatures: it is broken. Use SHA-256, SHA-384 or SHA-512. (rule sig.hash.forbidden)' },
   SCRIPT_INVALID: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The ceremony script … is invalid at <field>: <problem>. Fix the file and try again. (every problem is listed with line and field path)' },
@@ -91,5 +91,5 @@ export const CEREMONY_ERRORS = {
   CEREMONY_OUT_OUTSIDE: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'The bundle folder \'…\' would be outside the output folder \'…\'. Give a plain folder name, or a full path on the export medium.' },
   CEREMONY_OUT_SYSTEM_FOLDER: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'The bundle folder \'…\' is inside a system folder or Keyrite\'s own data folder. Choose a folder on the export medium or under the output folder.' },
   CEREMONY_SCRIPT_NOT_ALLOWED: { fixedBy: 'administrator', retryable: true, endsHsmSession: false, summary: '\'…\' is neither a built-in ceremony nor a script file chosen with "Choose script file…" in the desktop app. Pick the file through that dialog.' },
-  SCRIPT_TOO_COMPLEX: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The ceremony script or answers file \'…\' is refused: longer than 1 MiB, or its aliases (*name) expand too far. Write the values out and try again.' },
+  SCRIPT_TOO_COMPLEX: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The ceremony script, answers file, key policy or certificate profile \'…\' is refused: longer than 1 MiB, or its aliases (*name) expand too far. Write the values out and try again.' },
 } as const satisfies ErrorTable;

@@ -8,7 +8,7 @@ export const X509_ERRORS = {
   X509_CROSS_SAME_KEY: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Keys \'…\' and \'…\' are the same key; a cross-certificate certifies a new key with an old one.' },
   X509_ISSUER_MISMATCH: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The certificate given for the issuer (subject \'…\') is not for key \'…\': its public key differs. Give the certificate of key \'…\'.' },
   X509_PRIVATE_KEY_MISSING: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Key \'…\' has no private key on token \'…\'. …' },
-  X509_PROFILE_INVALID: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The certificate profile \'…\' is not valid YAML: …. Fix the file.' },
+  X509_PROFILE_INVALID: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'The certificate profile …:<line> is invalid at <field>: <problem>. Fix the file and try again. (every problem is listed with line and field path)' },
   X509_PROFILE_NOT_FOUND: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: '\'…\' is not a certificate profile name. Use root-ca, cross-cert or csr, or give the path of a profile file.' },
   X509_SIGNER_MISUSE: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'The HSM signer was asked to sign with a key it does not hold. This is a bug in Keyrite; report it.' },
   X509_SUBJECT_INVALID: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The subject \'…\' is not a valid distinguished name: …. Write it as "CN=Example Root CA, O=Example, C=NL".' },

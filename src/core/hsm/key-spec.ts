@@ -1,4 +1,5 @@
 import { KeyriteError } from '../errors';
+import { describeKeyType, keyTypeName, readKeyType } from '../keys/key-types';
 
 /**
  * The key types Keyrite can generate. Parsed and refused before anything touches the HSM.
@@ -32,31 +33,22 @@ export const CURVES: Record<EcCurve, CurveInfo> = {
 
 export const KEY_TYPES: readonly KeyType[] = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384', 'ec-p521'];
 
+/** A key type Keyrite can generate, read with the one reader (src/core/keys/key-types.ts); anything else is refused. */
 export function parseKeyType(input: string): KeySpec {
-  const t = input.trim().toLowerCase();
-  const rsa = /^rsa-?(\d+)$/.exec(t);
-  if (rsa) {
-    const bits = Number(rsa[1]);
-    if (bits === 2048 || bits === 3072 || bits === 4096) return { type: `rsa-${bits}`, algorithm: 'rsa', bits };
+  const read = readKeyType(input);
+  if (read?.algorithm === 'rsa') {
+    const bits = read.bits;
+    if (bits === 2048 || bits === 3072 || bits === 4096) return { type: keyTypeName(read) as KeyType, algorithm: 'rsa', bits };
     throw new KeyriteError('KEY_TYPE_UNSUPPORTED', `RSA-${bits} is not supported: Keyrite generates RSA keys of 2048, 3072 or 4096 bits only.`, { details: { input } });
   }
-  const ec = /^(?:ec-?)?(?:p-?|secp|prime)(\d+)(?:r1|v1)?$/.exec(t);
-  if (ec) {
-    const n = Number(ec[1]);
-    if (n === 256 || n === 384 || n === 521) {
-      const curve = `P-${n}` as EcCurve;
-      return { type: `ec-p${n}` as KeyType, algorithm: 'ec', curve, bits: n };
-    }
+  if (read?.algorithm === 'ec') {
+    const n = read.bits;
+    if (n === 256 || n === 384 || n === 521) return { type: keyTypeName(read) as KeyType, algorithm: 'ec', curve: read.curve as EcCurve, bits: n };
     throw new KeyriteError('KEY_TYPE_UNSUPPORTED', `Curve P-${n} is not supported: Keyrite generates EC keys on P-256, P-384 or P-521 only.`, { details: { input } });
   }
   throw new KeyriteError('KEY_TYPE_UNSUPPORTED', `Unknown key type '${input}'. Use one of: ${KEY_TYPES.join(', ')}.`, { details: { input } });
 }
 
-/** The short algorithm tag used in key ids: `rsa3072`, `ecp384`. */
-export function keyIdTag(spec: KeySpec): string {
-  return spec.type.replace('-', '');
-}
-
 export function describeKeySpec(spec: KeySpec): string {
-  return spec.algorithm === 'rsa' ? `RSA-${spec.bits}` : `EC ${spec.curve}`;
+  return describeKeyType(spec);
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { pkcs11js, type P11 } from './pkcs11js';
 import { assertNever, isKeyriteError, KeyriteError } from '../errors';
 import { requireKeyLabel } from '../text/plain-text';
+import { describeKeyType } from '../keys/key-types';
 import { describeKeySpec, type KeySpec } from './key-spec';
 import { readPublicKey, type PublicKeyInfo } from './public-key';
 import { attrBool, type Handle, type HsmSession } from './session';
@@ -84,7 +85,7 @@ export function generateKeyPair(session: HsmSession, req: KeyGenRequest): Genera
     const problems = attributeProblems(attributes, { custody, reportsLocal: session.module.profile.reportsLocal });
     const publicInfo = readPublicKey(session, pair.publicKey);
     if (publicInfo.algorithm !== req.spec.algorithm || publicInfo.bits !== req.spec.bits) {
-      problems.push(`the public key is ${publicInfo.algorithm.toUpperCase()}-${publicInfo.bits}, not ${describeKeySpec(req.spec)}`);
+      problems.push(`the public key is ${describeKeyType(publicInfo)}, not ${describeKeySpec(req.spec)}`);
     }
     if (problems.length > 0) {
       throw new KeyriteError('HSM_KEY_ATTRIBUTES_WRONG', `Token '${session.token.label}' generated a key that does not match what Keyrite asked for: ${problems.join('; ')}. The key was destroyed unused.`, { details: { problems, attributes } });

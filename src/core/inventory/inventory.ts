@@ -4,6 +4,7 @@ import type { Store } from '../store/db';
 import { KeyRecords, type KeyRecord } from '../store/key-records';
 import { inventoryCsv, type CsvOptions } from './csv';
 import { keyFlags } from './flags';
+import { formatKeyId, KEY_ID_EXAMPLE } from '../keys/key-types';
 import { KEY_ID_RE, inventoryKeyType, keyIdTagFor } from './key-id';
 import { statusTransitionAllowed } from './lifecycle';
 import { KEY_STATUSES, type BackupRef, type CertRef, type ExpectedAttributes, type Fact, type InventoryKey, type KeyStatus, type NewInventoryKey, type StatusChange } from './types';
@@ -38,12 +39,12 @@ export class Inventory {
       const m = KEY_ID_RE.exec(id);
       if (m && m[1] === tag && Number(m[2]) === year) max = Math.max(max, Number(m[3]));
     }
-    return `${prefix}${String(max + 1).padStart(2, '0')}`;
+    return formatKeyId(tag, year, max + 1);
   }
 
   async add(key: NewInventoryKey, tx?: Store): Promise<void> {
     if (!KEY_ID_RE.test(key.id)) {
-      throw new KeyriteError('KEY_ID_INVALID', `'${key.id}' is not a key id. Key ids look like ecp384-2026-01 (<alg>-<year>-<nn>); use allocateKeyId.`, { details: { id: key.id } });
+      throw new KeyriteError('KEY_ID_INVALID', `'${key.id}' is not a key id. Key ids look like ${KEY_ID_EXAMPLE} (<alg>-<year>-<nn>); use allocateKeyId.`, { details: { id: key.id } });
     }
     const tag = keyIdTagFor(inventoryKeyType({ algorithm: key.algorithm, size: key.size, curve: key.curve ?? null }));
     if (KEY_ID_RE.exec(key.id)![1] !== tag) {

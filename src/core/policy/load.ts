@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { resolveResource } from '../config/resources';
+import { formatPath, parseYamlWithSchema, yamlFileError, yamlLineFinder } from '../config/yaml-schema';
 import { KeyriteError } from '../errors';
 import { KEY_PURPOSES, policySchema, type KeyPolicy, type PolicyDocument } from './schema';
 
 type PathSeg = string | number;
 
 export const DEFAULT_POLICY_RESOURCE = 'policies/default.yaml';
+const POLICY_WHAT = 'key policy';
 
 /**
  * Load and validate a key policy (default: the bundled resources/policies/default.yaml).
@@ -29,63 +30,13 @@ export function loadPolicy(file?: string): KeyPolicy {
 
 /** Validate policy text; `file` is used in messages and as the policy's source. */
 export function parsePolicy(text: string, file: string): KeyPolicy {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0];
-    const line = lineCounter.linePos(err.pos[0]).line;
-    const problem = err.message.split('\n')[0];
-    throw new KeyriteError('POLICY_INVALID', `The key policy '${file}' is not valid YAML at line ${line}: ${problem}. Fix the file.`, { details: { file, line, field: null, problems: [{ line, field: null, message: problem }] } });
-  }
-  const parsed = policySchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    // A misspelt field is both unknown and missing; the unknown one is what the author must fix.
-    const issues = [...parsed.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
-    const problems = issues.map((issue) => {
-      // An unknown key is reported on its parent object; point at the key itself.
-      const extra = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-      const at = extra === undefined ? issue.path : [...issue.path, extra];
-      const segs = at.map((s) => (typeof s === 'symbol' ? String(s) : s));
-      const message = issue.code === 'unrecognized_keys' ? `unknown field '${extra}'` : issue.message;
-      return { line: lineOf(doc, lineCounter, segs), field: fieldName(segs), message };
-    });
-    const first = problems[0];
-    throw new KeyriteError('POLICY_INVALID', `The key policy '${file}' is invalid at line ${first.line}, field '${first.field}': ${first.message}. Fix the file.`, { details: { file, line: first.line, field: first.field, problems } });
-  }
-  const contradiction = findContradiction(parsed.data);
+  const policy = parseYamlWithSchema(text, file, policySchema, 'POLICY_INVALID', POLICY_WHAT);
+  const contradiction = findContradiction(policy);
   if (contradiction) {
-    const line = lineOf(doc, lineCounter, contradiction.path);
-    const field = fieldName(contradiction.path);
-    throw new KeyriteError('POLICY_CONTRADICTION', `The key policy '${file}' contradicts itself at line ${line}, field '${field}': ${contradiction.message}. Fix the file.`, { details: { file, line, field } });
+    const line = yamlLineFinder(text)(contradiction.path);
+    throw yamlFileError('POLICY_CONTRADICTION', POLICY_WHAT, { file, line, field: formatPath(contradiction.path), message: contradiction.message }, undefined, 'contradicts itself at');
   }
-  return { ...parsed.data, source: { file, sha256: createHash('sha256').update(text).digest('hex') } };
-}
-
-function fieldName(segs: PathSeg[]): string {
-  return segs.length === 0 ? '(document)' : segs.map((s) => (typeof s === 'number' ? `[${s}]` : s)).join('.').replace(/\.\[/g, '[');
-}
-
-/** The 1-based line of the deepest node on `segs` that exists (a key's own line when it exists). */
-function lineOf(doc: Document, counter: LineCounter, segs: PathSeg[]): number {
-  let node: unknown = doc.contents;
-  let offset = (doc.contents as YamlNode | null)?.range?.[0] ?? 0;
-  for (const seg of segs) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === seg);
-      if (!pair) break;
-      const keyNode = pair.key as YamlNode;
-      if (keyNode.range) offset = keyNode.range[0];
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item = node.items[seg] as YamlNode | undefined;
-      if (!item) break;
-      if (item.range) offset = item.range[0];
-      node = item;
-    } else {
-      break;
-    }
-  }
-  return counter.linePos(offset).line;
+  return { ...policy, source: { file, sha256: createHash('sha256').update(text).digest('hex') } };
 }
 
 function findContradiction(p: PolicyDocument): { path: PathSeg[]; message: string } | undefined {

@@ -1,25 +1,9 @@
+import { readKeyType } from '../keys/key-types';
 import type { KeyPolicy, KeyPurpose } from './schema';
 import { KEY_USAGES } from './schema';
 import { ReportBuilder, type PolicyReport } from './report';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** A requested key type, parsed loosely so weak types (rsa-1024, ec-p192) reach the rules instead of a parse error. */
-export type ParsedKeyType =
-  | { algorithm: 'rsa'; bits: number }
-  | { algorithm: 'ec'; curve: string; bits: number }
-  | { algorithm: 'aes'; bits: number };
-
-export function parsePolicyKeyType(type: string): ParsedKeyType | undefined {
-  const t = type.trim().toLowerCase();
-  const rsa = /^rsa-?(\d+)$/.exec(t);
-  if (rsa) return { algorithm: 'rsa', bits: Number(rsa[1]) };
-  const ec = /^(?:ec-?)?(?:p-?|secp|prime)(\d+)(?:r1|v1)?$/.exec(t);
-  if (ec) return { algorithm: 'ec', curve: `P-${Number(ec[1])}`, bits: Number(ec[1]) };
-  const aes = /^aes-?(\d+)$/.exec(t);
-  if (aes) return { algorithm: 'aes', bits: Number(aes[1]) };
-  return undefined;
-}
 
 function isCaPurpose(purpose: KeyPurpose): boolean {
   return purpose === 'root-signing' || purpose === 'intermediate-signing';
@@ -34,7 +18,8 @@ export function checkKeyType(policy: KeyPolicy, req: { type: string; purpose: Ke
   const b = new ReportBuilder();
   if (!knownPurpose(policy, b, req.purpose)) return b.build();
   const p = policy.purposes[req.purpose];
-  const parsed = parsePolicyKeyType(req.type);
+  // Read loosely, so weak types (rsa-1024, ec-p192) reach the rules instead of a parse error.
+  const parsed = readKeyType(req.type);
   if (!b.rule('key.type.known', parsed !== undefined, 'error', () => `'${req.type}' is not a key type Keyrite knows. Write it as rsa-3072, ec-p384 or aes-256.`) || !parsed) {
     return b.build();
   }

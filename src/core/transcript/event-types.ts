@@ -41,6 +41,10 @@ export const EVENT_TYPES = [
   'SHARE_CARD_PRINTED',
   'SHARE_RESHOW_REQUESTED',
   'SHARE_REDISPLAYED',
+  'OPENPGP_KEY_ENROLLED',
+  'OPENPGP_KEY_REJECTED',
+  'SHARE_SEALED',
+  'SHARE_UNDECRYPTABLE',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -1,5 +1,6 @@
 import { KeyriteError } from '../errors';
 import type { PublicKeyInfo } from '../hsm/public-key';
+import { describeKeyType, keyTypeName } from '../keys/key-types';
 import { defaultSignatureAlgorithm, type SignatureAlgorithm, type SignatureScheme } from '../hsm/sign';
 import type { Algorithm } from './webcrypto-types';
 
@@ -52,9 +53,9 @@ export function webCryptoAlgorithm(alg: SignatureAlgorithm, key: PublicKeyInfo):
 
 /** The policy's key-type string for a public key: 'rsa-3072', 'ec-p384'. */
 export function policyKeyType(key: PublicKeyInfo): string {
-  return key.algorithm === 'rsa' ? `rsa-${key.bits}` : `ec-p${key.bits}`;
+  return keyTypeName(key);
 }
 
 export function describeKey(key: PublicKeyInfo): string {
-  return key.algorithm === 'rsa' ? `RSA-${key.bits}` : `EC ${key.curve}`;
+  return describeKeyType(key);
 }

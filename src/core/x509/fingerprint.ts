@@ -1,5 +1,6 @@
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { spkiFingerprint } from '../hsm/public-key';
+import { bytesToElevenBits } from '../text/eleven-bit';
 
 /**
  * A public key's identity as people compare it: SHA-256 of the SPKI DER.
@@ -15,7 +16,6 @@ export interface Fingerprint {
 
 /** Six BIP-39 words carry the first 66 bits of the digest: enough to catch a swapped key by voice. */
 export const FINGERPRINT_WORD_COUNT = 6;
-const BITS_PER_WORD = 11;
 
 export function fingerprintFromHex(hex: string): Fingerprint {
   const digest = Buffer.from(hex, 'hex');
@@ -32,13 +32,5 @@ export function colonHex(bytes: Buffer): string {
 
 /** Word i is the big-endian 11-bit group starting at bit 11·i of the digest (BIP-39 English list). */
 export function digestWords(digest: Buffer, count: number): string[] {
-  let bits = 0n;
-  for (const byte of digest) bits = (bits << 8n) | BigInt(byte);
-  const total = digest.length * 8;
-  const words: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const shift = BigInt(total - BITS_PER_WORD * (i + 1));
-    words.push(wordlist[Number((bits >> shift) & 0x7ffn)]);
-  }
-  return words;
+  return bytesToElevenBits(digest).slice(0, count).map((g) => wordlist[g]);
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { resolveResource } from '../config/resources';
+import { parseYamlWithSchema } from '../config/yaml-schema';
 import { isKeyriteError, KeyriteError } from '../errors';
 import type { ProfileHash } from './algorithm';
 
@@ -76,22 +76,9 @@ export function profileFile(name: string): string {
   }
 }
 
-/** Parse and validate profile text; problems name the file and the field. */
+/** Parse and validate profile text; problems name the file, the line and the field path. */
 export function parseCertProfile(text: string, file: string): CertProfile {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const reason = doc.errors[0].message.split('\n')[0];
-    throw new KeyriteError('X509_PROFILE_INVALID', `The certificate profile '${file}' is not valid YAML: ${reason}. Fix the file.`, { details: { file, field: null } });
-  }
-  const parsed = profileSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const extra = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-    const field = [...issue.path, ...(extra === undefined ? [] : [extra])].map(String).join('.') || '(document)';
-    const message = extra === undefined ? issue.message : `unknown field '${extra}'`;
-    throw new KeyriteError('X509_PROFILE_INVALID', `The certificate profile '${file}' is invalid at '${field}': ${message}. Fix the file.`, { details: { file, field } });
-  }
-  const { version: _v, name: _n, description: _d, ...profile } = parsed.data;
+  const { version: _v, name: _n, description: _d, ...profile } = parseYamlWithSchema(text, file, profileSchema, 'X509_PROFILE_INVALID', 'certificate profile');
   return profile;
 }
 

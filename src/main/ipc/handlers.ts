@@ -9,7 +9,7 @@
  * only in the main-process log.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { isKeyriteError, KeyriteError } from '../../core/errors';
@@ -54,10 +54,25 @@ export interface HandlerDeps {
    * locations) are accepted as a module or a script: the renderer cannot name a file itself.
    * Absent where there is no dialog (the handler then says so).
    */
-  pickFile?: (kind: 'module' | 'script') => Promise<string | null>;
+  pickFile?: (kind: PickKind) => Promise<string | null>;
   /** Where unexpected errors go (the main-process log). Never receives inputs. */
   log?: (message: string, error: unknown) => void;
 }
+
+/** What a main-process dialog picks: a module or script file, a custodian's OpenPGP key file, a decrypted share file, a directory for sealed shares. */
+export type PickKind = 'module' | 'script' | 'openpgpKey' | 'shareFile' | 'sealDir';
+
+const PICK_WHAT: Record<PickKind, string> = {
+  module: 'a PKCS#11 module file',
+  script: 'a ceremony script file',
+  openpgpKey: 'an OpenPGP public key file',
+  shareFile: 'a decrypted share file',
+  sealDir: 'a folder for sealed shares',
+};
+/** An armored public key with a few subkeys is a few KB; enrolOpenPgpKey refuses more than 64 KB. */
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+/** A share's text (header line and 33 words) is well under 1 KB. */
+const MAX_SHARE_FILE_BYTES = 8 * 1024;
 
 type Impl = { [C in Channel]: (input: z.output<(typeof contract)[C]['input']>) => Promise<ChannelOutput<C>> };
 
@@ -66,12 +81,12 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
   const probeModule = deps.probeModule ?? ((p: string) => probeModuleInNodeChild(p));
   // Files the administrator chose in a main-process dialog during this run of the app.
   const picked = { module: new Set<string>(), script: new Set<string>() };
-  const pick = async (kind: 'module' | 'script'): Promise<{ path: string | null }> => {
-    if (!deps.pickFile) throw new KeyriteError('DIALOG_UNAVAILABLE', `Choosing a ${kind === 'module' ? 'PKCS#11 module' : 'ceremony script'} file is not available here.`);
+  const pick = async (kind: PickKind): Promise<{ path: string | null }> => {
+    if (!deps.pickFile) throw new KeyriteError('DIALOG_UNAVAILABLE', `Choosing ${PICK_WHAT[kind]} is not available here.`);
     const chosen = await deps.pickFile(kind);
     if (!chosen) return { path: null };
     const abs = path.resolve(chosen);
-    picked[kind].add(abs);
+    if (kind === 'module' || kind === 'script') picked[kind].add(abs);
     return { path: abs };
   };
   const log = deps.log ?? ((message, error) => console.error(`[keyrite main] ${message}`, error));
@@ -211,6 +226,23 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
       }
       return { index: card.index, custodian: card.custodian };
     },
+    'openpgp:readKeyFile': async () => {
+      const { path: file } = await pick('openpgpKey');
+      if (!file) return { path: null, armored: null };
+      const armored = readSmallTextFile(file, MAX_KEY_FILE_BYTES, 'OPENPGP_KEY_INVALID', 'an OpenPGP public key');
+      // A private key never crosses into the renderer (nor is kept): refused here, as the core would.
+      if (/-----BEGIN PGP PRIVATE KEY BLOCK-----/.test(armored)) {
+        throw new KeyriteError('OPENPGP_KEY_PRIVATE', `'${path.basename(file)}' holds a PRIVATE key. Never hand Keyrite (or anyone) a private key: export the public key only (gpg --export --armor KEYID), and consider this private key exposed.`);
+      }
+      return { path: file, armored };
+    },
+    'share:pickSealDir': () => pick('sealDir'),
+    'ceremony:provideShareFile': async ({ id }) => {
+      const { path: file } = await pick('shareFile');
+      if (!file) return { picked: false, view: await services.withEngine((e) => e.view(id)) };
+      const text = readSmallTextFile(file, MAX_SHARE_FILE_BYTES, 'SHARE_FILE_UNREADABLE', 'a decrypted share');
+      return { picked: true, view: await services.withEngine((e) => e.provide(id, { kind: 'share', text })) };
+    },
     'ceremony:witness': () =>
       services.withEngine(async (e) => {
         // The running ceremony; once it is sealed, the sealed one stays the room's reference (its
@@ -281,4 +313,16 @@ function plainDetails(details: Record<string, unknown>): Record<string, unknown>
 
 function timestamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** A picked file read whole, if it is small enough to be what it claims (no cause kept: a share file's text is secret). */
+function readSmallTextFile(file: string, max: number, code: 'OPENPGP_KEY_INVALID' | 'SHARE_FILE_UNREADABLE', what: string): string {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    throw new KeyriteError(code, `'${path.basename(file)}' cannot be read. Choose the file again.`, { details: { file: path.basename(file) } });
+  }
+  if (size > max) throw new KeyriteError(code, `'${path.basename(file)}' is ${size} bytes, too large to be ${what} (at most ${max / 1024} KB). Choose the right file.`, { details: { file: path.basename(file), size } });
+  return readFileSync(file, 'utf8');
 }

@@ -185,7 +185,8 @@ export async function inventoryKeyRef(ctx: ActionContext, param: string, alias: 
 
 /**
  * Destroy a key identified by fingerprint, after the quorum approved it (signoffFirst in the
- * script), then verify it is gone and update the inventory.
+ * script), then verify it is gone and update the inventory: to `with.status` (default destroyed),
+ * or not at all with `status: unchanged` when the object destroyed is a copy.
  */
 export const destroyKey: ActionHandler = {
   requiresLogin: true,
@@ -219,8 +220,9 @@ export const destroyKey: ActionHandler = {
     const left = session.find({ label: ref.label });
     if (left.length > 0) throw new KeyriteError('CEREMONY_KEY_STILL_PRESENT', `After destruction, ${left.length} object(s) labelled '${ref.label}' are still on the token. Do not sign off; investigate the HSM.`);
     ctx.emit('KEY_ABSENCE_VERIFIED', { keyId: ref.keyId, label: ref.label, tokenLabel: session.token.label, searchedBy: 'label' });
-    const to = String(ctx.step.with?.status ?? 'destroyed') as KeyStatus;
-    await setStatus(ctx, ref.keyId, to, `destroyed in ceremony ${ctx.ceremonyId}`);
+    const to = String(ctx.step.with?.status ?? 'destroyed');
+    // 'unchanged': what was destroyed is a copy (a drill's restored key); the inventoried key lives on as it was.
+    if (to !== 'unchanged') await setStatus(ctx, ref.keyId, to as KeyStatus, `destroyed in ceremony ${ctx.ceremonyId}`);
     ctx.state.evidence = { keyId: ref.keyId, destroyed: true, absenceVerified: true };
     return 'done';
   },

@@ -6,6 +6,7 @@ import { gatherPreflight } from '../preflight';
 import { describeGaps, mechanismGaps } from '../hsm-requirements';
 import { bagRows, parseBagSerials, type BagRecord } from '../bag-serials';
 import { roleSpecs } from '../script';
+import { confirmFingerprint, enrolPresentedKeys, fingerprintConfirmNeed } from './openpgp-enrolment';
 import { quorumShortfalls } from '../validate/quorum';
 import type { Participant } from '../types';
 
@@ -16,8 +17,12 @@ const MAX_STATEMENT_LENGTH = 2000;
 /** Participants check in with their roles; counts are checked against the script's role bounds. */
 export const checkIn: ActionHandler = {
   requiresLogin: false,
-  need: (ctx) => ({ kind: 'participants', roles: checkInRoles(ctx) }),
+  need: (ctx) => (ctx.state.participants.length > 0 ? fingerprintConfirmNeed(ctx) : null) ?? { kind: 'participants', roles: checkInRoles(ctx) },
   async provide(ctx, input) {
+    if (input.kind === 'openpgpConfirm' || input.kind === 'openpgpReject') {
+      confirmFingerprint(ctx, input);
+      return fingerprintConfirmNeed(ctx) ? 'pending' : 'done';
+    }
     if (input.kind !== 'participants') return 'pending';
     const list = validateParticipants(ctx.script.roles, input.participants);
     const count = ctx.params.count;
@@ -32,10 +37,13 @@ export const checkIn: ActionHandler = {
     if (shortfalls.length > 0) {
       throw new KeyriteError('CEREMONY_QUORUM_INFEASIBLE', `These people cannot give every sign-off this ceremony needs: ${shortfalls.map((s) => s.message).join('; ')}. Check in the missing people now (nothing has been done yet), or stop and fix the script's quorum.`, { details: { shortfalls } });
     }
+    const keys = await enrolPresentedKeys(ctx, input.participants, list);
     ctx.state.participants = list;
-    for (const p of list) ctx.emit('PARTICIPANT_CHECKED_IN', { personId: p.id, name: p.name, roles: p.roles }, p.id);
-    ctx.state.evidence = { participants: list.map((p) => `${p.name} (${p.roles.join(', ')})`) };
-    return 'done';
+    ctx.state.openpgp = keys;
+    for (const p of list) ctx.emit('PARTICIPANT_CHECKED_IN', { personId: p.id, name: p.name, roles: p.roles, ...(keys[p.id] ? { openpgpFingerprint: keys[p.id].fingerprint } : {}) }, p.id);
+    ctx.state.evidence = { participants: list.map((p) => `${p.name} (${p.roles.join(', ')})${keys[p.id] ? ` · OpenPGP ${keys[p.id].fingerprintGroups}` : ''}`) };
+    // Each enrolled custodian confirms their key's fingerprint before the check-in is complete.
+    return fingerprintConfirmNeed(ctx) ? 'pending' : 'done';
   },
 };
 

@@ -13,6 +13,8 @@ import type { ActionContext, ActionHandler, KeyRef } from '../context';
 import { appendDrillShare, startDrillSharesFile } from '../drill-shares';
 import type { ShareCard } from '../types';
 import { keyAlias, keyRef } from './keys';
+import { custodianOf, sealingKeyFor } from './openpgp-enrolment';
+import { defaultSealDir, removeVoidSealedFiles, renderSealedShareCardHtml, writeSealedShare, type SealedFile } from './sealed-handout';
 
 const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -20,7 +22,7 @@ function custodians(ctx: ActionContext): string[] {
   return ctx.state.participants.filter((p) => p.roles.includes('custodian')).map((p) => p.name);
 }
 
-async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, extra: Record<string, unknown>): Promise<void> {
+async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, given: Record<string, unknown>): Promise<void> {
   const b = result.backup;
   // A new split voids the earlier one: the drill file starts again (created exclusively the first
   // time). First, so that a refusal here changes nothing else (the backup is then remade on retry).
@@ -34,6 +36,9 @@ async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRe
     }
   }
   ctx.secrets.holdIssued(result.shares);
+  // Sealed files of an earlier split of this ceremony are void with it.
+  const removedSealed = removeVoidSealedFiles(ctx, b.split.id);
+  const extra = removedSealed.length > 0 ? { ...given, removedSealedFiles: removedSealed } : given;
   ctx.state.backup = { file: result.file, keyId: key.keyId, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), kcv: result.kcv };
   ctx.state.handedOut = [];
   ctx.state.actionState.handout = undefined;
@@ -127,10 +132,18 @@ function drillFile(ctx: ActionContext): string | null {
 
 interface HandoutState {
   current: number;
-  phase: 'privacy' | 'reveal' | 'confirm';
+  /** Words on screen: privacy → reveal → confirm. Sealed to an OpenPGP key: seal → confirm. */
+  phase: 'privacy' | 'reveal' | 'confirm' | 'seal';
   positions?: number[];
   /** How many times this share was asked for again (each re-show goes through the privacy gate). */
   reshows?: number;
+  /** The sealed share file, once written (sealed hand-outs only). */
+  sealedFile?: SealedFile;
+}
+
+/** The first phase of a custodian's hand-out: sealed to their confirmed OpenPGP key, or words on screen. */
+function firstPhase(ctx: ActionContext, share: { index: number; custodian: string }): HandoutState['phase'] {
+  return sealingKeyFor(ctx, share) ? 'seal' : 'privacy';
 }
 
 /**
@@ -152,19 +165,25 @@ export const handOutShares: ActionHandler = {
       // First say why (the split is void), then ask the security officer for the new trusted KEK.
       const pinNeed = trustedPinNeed(ctx);
       if (pinNeed && ctx.state.actionState.voidAcknowledged === true) return pinNeed;
+      const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
+      const why = fresh
+        ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}, so split ${backup.splitId} is void: every share of it already handed out must be destroyed, and ${fresh.custodian} receives words on screen this time.`
+        : `Keyrite stopped while shares of split ${backup.splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed.`;
       return {
         kind: 'continue',
-        message: `Keyrite stopped while shares of split ${backup.splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed. Continue to make a new backup with a new split${pinNeed ? ' (the security officer then enters the SO PIN for its trusted KEK)' : ''}.`,
+        message: `${why} Continue to make a new backup with a new split${pinNeed ? ' (the security officer then enters the SO PIN for its trusted KEK)' : ''}.`,
       };
     }
     const h = handout(ctx);
     const share = ctx.secrets.issued.find((s) => s.index === h.current)!;
-    const custodian = ctx.state.participants.find((p) => p.name === share.custodian) ?? { id: share.custodian, name: share.custodian, roles: ['custodian'] };
+    const custodian = custodianOf(ctx, share) ?? { id: share.custodian, name: share.custodian, roles: ['custodian'] };
+    const key = sealingKeyFor(ctx, share);
     return {
       kind: 'shareHandout', custodian, shareIndex: share.index, of: backup.count, phase: h.phase,
       header: h.phase === 'privacy' ? undefined : share.header,
       confirmPositions: h.phase === 'confirm' ? h.positions : undefined,
       shareCards: shareCardsAllowed(ctx),
+      ...(key ? { sealed: { recipientFingerprint: key.fingerprint, fingerprintGroups: key.fingerprintGroups, defaultDir: defaultSealDir(ctx), file: h.sealedFile } } : {}),
     };
   },
   async run(ctx) {
@@ -177,7 +196,9 @@ export const handOutShares: ActionHandler = {
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
     const result = await backupWithPins(ctx, key);
-    await recordBackup(ctx, result, key, { supersedes: superseded, reason: 'shares lost when Keyrite stopped during hand-out' });
+    const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
+    await recordBackup(ctx, result, key, { supersedes: superseded, reason: fresh ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}` : 'shares lost when Keyrite stopped during hand-out' });
+    ctx.state.actionState.freshSplit = undefined;
     return 'pending';
   },
   async provide(ctx, input) {
@@ -189,7 +210,23 @@ export const handOutShares: ActionHandler = {
     }
     const h = handout(ctx);
     const share = issued.find((s) => s.index === h.current)!;
-    const custodianId = ctx.state.participants.find((p) => p.name === share.custodian)?.id ?? null;
+    const custodianId = custodianOf(ctx, share)?.id ?? null;
+    const sealingKey = sealingKeyFor(ctx, share);
+    if (sealingKey) {
+      if (input.kind === 'shareSeal' && h.phase === 'seal') {
+        h.sealedFile = await writeSealedShare(ctx, share, sealingKey, custodianId ?? share.custodian, input.dir);
+        h.phase = 'confirm';
+        h.positions = confirmPositions(share.words.length, ctx.step.with?.confirmWords);
+        ctx.state.actionState.handout = { ...h };
+        return 'pending';
+      }
+      if (input.kind === 'shareCannotDecrypt' && h.phase === 'confirm') return cannotDecrypt(ctx, share, sealingKey, h, custodianId);
+      if (input.kind !== 'shareConfirm' || h.phase !== 'confirm') {
+        throw new KeyriteError('CEREMONY_INPUT_UNEXPECTED', `Share ${share.index} is sealed to ${share.custodian}'s OpenPGP key and is never shown: ${h.phase === 'seal' ? 'write the sealed file first' : `${share.custodian} decrypts the file and types back the words asked for, or says they cannot decrypt it`}.`, { details: { index: share.index, phase: h.phase } });
+      }
+    } else if (input.kind === 'shareSeal' || input.kind === 'shareCannotDecrypt') {
+      throw new KeyriteError('SHARE_CANNOT_DECRYPT_NOT_SEALED', `Share ${share.index} is not sealed to an OpenPGP key: ${share.custodian} receives it as words on screen.`, { details: { index: share.index } });
+    }
     if (input.kind === 'shareReshow') {
       if (h.phase === 'privacy') throw new KeyriteError('SHARE_RESHOW_NOT_NEEDED', `Share ${share.index} is not shown yet: the room looks away first, then ${share.custodian} shows it.`);
       h.reshows = (h.reshows ?? 0) + 1;
@@ -205,6 +242,7 @@ export const handOutShares: ActionHandler = {
         ctx.emit('SHARE_REDISPLAYED', { index: share.index, custodian: share.custodian, header: share.header, splitId: ctx.state.backup!.splitId, reshow: h.reshows }, custodianId);
       } else if (h.phase === 'privacy') {
         h.phase = 'reveal';
+        // (never for a sealed share: those were turned away above)
         ctx.emit('SHARE_ISSUED', { index: share.index, custodian: share.custodian, header: share.header, splitId: ctx.state.backup!.splitId });
         const f = drillFile(ctx);
         if (f) {
@@ -228,6 +266,10 @@ export const handOutShares: ActionHandler = {
       throw new KeyriteError('SHARE_CONFIRM_MISMATCH', `Enter ${positions.length} words (words ${positions.map((p) => p + 1).join(', ')} of the share).`);
     }
     const wrong = positions.filter((p, i) => share.words[p] !== expandWord(String(input.words[i])));
+    if (wrong.length > 0 && h.sealedFile) {
+      const list = wrong.map((p) => p + 1).join(' and ');
+      throw new KeyriteError('SHARE_CONFIRM_MISMATCH', `Word ${list} is not word ${list} of share ${share.index} as it was sealed. Check ${wrong.length > 1 ? 'those words' : 'that word'} in the file you decrypted (${h.sealedFile.name}); if you cannot decrypt it, say so and a fresh split is made.`, { details: { positions: wrong.map((p) => p + 1) } });
+    }
     if (wrong.length > 0) {
       const list = wrong.map((p) => p + 1).join(' and ');
       throw new KeyriteError(
@@ -236,7 +278,10 @@ export const handOutShares: ActionHandler = {
         { details: { positions: wrong.map((p) => p + 1) } },
       );
     }
-    ctx.emit('SHARE_CONFIRMED', { index: share.index, custodian: share.custodian, wordsChecked: positions.map((p) => p + 1) }, ctx.state.participants.find((p) => p.name === share.custodian)?.id ?? null);
+    ctx.emit('SHARE_CONFIRMED', {
+      index: share.index, custodian: share.custodian, wordsChecked: positions.map((p) => p + 1),
+      ...(h.sealedFile ? { delivery: 'openpgp', sha256: h.sealedFile.sha256, recipientFingerprint: sealingKey!.fingerprint } : {}),
+    }, ctx.state.participants.find((p) => p.name === share.custodian)?.id ?? null);
     ctx.state.handedOut.push(share.index);
     const next = issued.find((s) => !ctx.state.handedOut.includes(s.index));
     if (!next) {
@@ -246,10 +291,31 @@ export const handOutShares: ActionHandler = {
       ctx.secrets.blankIssuedWords();
       return 'done';
     }
-    ctx.state.actionState.handout = { current: next.index, phase: 'privacy' };
+    ctx.state.actionState.handout = { current: next.index, phase: firstPhase(ctx, next) };
     return 'pending';
   },
 };
+
+/**
+ * The custodian cannot open their sealed share (wrong card, lost PIN, broken software): the split
+ * is void (a share nobody can open must not count), recorded, the files written for it removed,
+ * and the custodian moves to words. The hand-out then asks to continue with a fresh backup and split.
+ */
+function cannotDecrypt(ctx: ActionContext, share: { index: number; custodian: string }, key: NonNullable<ReturnType<typeof sealingKeyFor>>, h: HandoutState, custodianId: string | null): 'pending' {
+  const splitId = ctx.state.backup!.splitId;
+  const removed = removeVoidSealedFiles(ctx, null);
+  key.status = 'undecryptable';
+  ctx.emit('SHARE_UNDECRYPTABLE', {
+    index: share.index, custodian: share.custodian, splitId, recipientFingerprint: key.fingerprint, fileName: h.sealedFile?.name ?? null, sha256: h.sealedFile?.sha256 ?? null,
+    voidSplit: splitId, removedSealedFiles: removed, fallback: 'words',
+  }, custodianId);
+  ctx.secrets.forgetIssued();
+  ctx.state.handedOut = [];
+  ctx.state.actionState.handout = undefined;
+  ctx.state.actionState.voidAcknowledged = undefined;
+  ctx.state.actionState.freshSplit = { custodian: share.custodian, index: share.index };
+  return 'pending';
+}
 
 /** Printed cards are opt-in per hand-out step: some rooms forbid printers near a share. */
 function shareCardsAllowed(ctx: ActionContext): boolean {
@@ -269,7 +335,18 @@ export async function shareCardForReveal(ctx: ActionContext, phase: string | nul
     throw new KeyriteError('SHARE_CARD_NOT_ALLOWED', `The script does not allow printed share cards in step '${ctx.step.title}'. The custodian writes the share down by hand.`, { details: { step: ctx.step.id } });
   }
   const issued = ctx.secrets.issued;
-  const share = issued && phase === 'reveal' ? issued.find((s) => s.index === handout(ctx).current) : undefined;
+  // After the last hand-out the list stays (blank words) with nobody left to hand out to.
+  const h = issued && (ctx.state.actionState.handout || issued.some((s) => !ctx.state.handedOut.includes(s.index))) ? handout(ctx) : undefined;
+  const current = issued && h ? issued.find((s) => s.index === h.current) : undefined;
+  const sealingKey = current ? sealingKeyFor(ctx, current) : null;
+  if (current && h && sealingKey) {
+    // A sealed share's card: once the file is written, with its hash and never the words.
+    if (!h.sealedFile) throw new KeyriteError('SHARE_CARD_UNAVAILABLE', `The card for sealed share ${current.index} can be printed once the sealed file is written.`, { details: { step: ctx.step.id, phase } });
+    const html = renderSealedShareCardHtml(current, h.sealedFile, sealingKey.fingerprintGroups, { ceremonyTitle: ctx.script.title, keyId: ctx.state.backup!.keyId });
+    ctx.emit('SHARE_CARD_PRINTED', { index: current.index, custodian: current.custodian, splitId: ctx.state.backup!.splitId, sealed: true, sha256: h.sealedFile.sha256 }, ctx.state.participants.find((p) => p.name === current.custodian)?.id ?? null);
+    return { html, index: current.index, custodian: current.custodian };
+  }
+  const share = phase === 'reveal' ? current : undefined;
   if (!share || share.words.every((w) => !w)) {
     throw new KeyriteError('SHARE_CARD_UNAVAILABLE', 'A share card can be printed only while the share is shown on screen, after the others have looked away and before it is hidden. Show the share first.', { details: { step: ctx.step.id, phase } });
   }
@@ -282,7 +359,7 @@ function handout(ctx: ActionContext): HandoutState {
   const saved = ctx.state.actionState.handout as HandoutState | undefined;
   if (saved) return { ...saved };
   const first = ctx.secrets.issued!.find((s) => !ctx.state.handedOut.includes(s.index))!;
-  return { current: first.index, phase: 'privacy' };
+  return { current: first.index, phase: firstPhase(ctx, first) };
 }
 
 /**
@@ -326,6 +403,10 @@ function collectNeed(ctx: ActionContext, backup: BackupFile) {
 async function acceptShare(ctx: ActionContext, backup: BackupFile, text: string): Promise<'done' | 'pending'> {
   let share: DecodedShare | undefined;
   try {
+    // The sealed file itself, handed over instead of its decrypted text: say so, not "unknown word".
+    if (/-----BEGIN PGP MESSAGE-----/.test(text)) {
+      throw new KeyriteError('SHARE_FILE_ENCRYPTED', 'This is the sealed (encrypted) share file, not the share. Decrypt it first on your own device (gpg --decrypt FILE) and enter or hand over the decrypted text.');
+    }
     share = decodeShare(text);
     const { index, custodian } = checkShareAgainstBackup(backup, share);
     if (ctx.secrets.collected.some((s) => s.index === index)) {

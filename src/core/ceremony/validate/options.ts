@@ -11,6 +11,8 @@ import type { ScriptIssue } from './problems';
 const alias = z.string({ error: 'is the name a key goes by in this ceremony (e.g. ceremony, old, target, restored)' }).regex(/^[a-z][a-z0-9-]*$/, 'is a key name in lower-case letters, digits and dashes');
 const paramName = z.string({ error: 'names a parameter of this script' }).regex(/^[a-z][a-zA-Z0-9]*$/, 'names a parameter of this script (camelCase)');
 const status = z.enum(KEY_STATUSES as [string, ...string[]], { error: `is a key status: one of ${KEY_STATUSES.join(', ')}` });
+// A drill destroys its own restored copy: the inventory key it copies keeps whatever status it has.
+const destroyedStatus = z.union([z.literal('unchanged'), status], { error: `is a key status (one of ${KEY_STATUSES.join(', ')}) or 'unchanged'` });
 const profile = z.string({ error: 'names a certificate profile (root-ca, cross-cert) or a profile file' }).min(1);
 const none = z.strictObject({});
 const keyOnly = z.strictObject({ key: alias.optional() });
@@ -43,7 +45,7 @@ export const ACTION_OPTIONS: Record<ActionName, z.ZodType> = {
   issueRootCert: z.strictObject({ key: alias.optional(), profile: profile.optional() }),
   issueCsr: keyOnly,
   issueCrossCert: z.strictObject({ key: alias.optional(), profile: profile.optional() }),
-  destroyKey: z.strictObject({ key: alias.optional(), param: paramName.optional(), status: status.optional() }),
+  destroyKey: z.strictObject({ key: alias.optional(), param: paramName.optional(), status: destroyedStatus.optional() }),
   recordStatement: keyOnly,
   resplitShares: none,
   updateKeyStatus: z.strictObject({ key: alias.optional(), param: paramName.optional(), status }),

@@ -36,6 +36,8 @@ export function NeedPanel({ need, view, busy, provide }: Props): React.JSX.Eleme
       return <Statement key={key} need={need} {...common} />;
     case 'continue':
       return <Continue key={key} need={need} {...common} />;
+    case 'openpgpConfirm':
+      return null; // the fingerprint confirmation screen comes with the pgp-ui branch
     case 'done':
       return null;
   }

@@ -21,6 +21,8 @@ export function ShareHandout({ need, view, busy, provide }: StepProps<'shareHand
       return <Reveal key={key} need={need} view={view} busy={busy} provide={provide} />;
     case 'confirm':
       return <Confirm key={key} need={need} view={view} busy={busy} provide={provide} />;
+    case 'seal':
+      return <p key={key}>Share {need.shareIndex} is sealed to {need.custodian.name}&apos;s OpenPGP key.</p>; // the sealed hand-out screen comes with the pgp-ui branch
   }
 }
 

@@ -19,6 +19,8 @@ const person = (name: string, role: string): Rules => [
   ['full name \\(empty to finish', `${name}\r`],
   ['Short id', '\r'],
   ['Roles, comma-separated', `${role}\r`],
+  // A custodian may bring an OpenPGP key; Enter alone: words on screen.
+  ...(role === 'custodian' ? ([['OpenPGP public key file', '\r']] as Rules) : []),
 ];
 const handout: Rules = [
   [active('looks away\\.\\s+Ready\\?'), 'y\r'],

@@ -18,6 +18,7 @@ export const CHANNELS = [
   'ceremony:list',
   'ceremony:pickScript',
   'ceremony:printScript',
+  'ceremony:parameters',
   'ceremony:start',
   'ceremony:view',
   'ceremony:provide',

@@ -296,7 +296,16 @@ export const WitnessViewSchema = z.object({
       signed: z.array(Signer),
       remaining: z.record(z.string(), z.number()),
       /** Who is up in a share hand-out (a name, never the share), for the room to know who may look. */
-      custodian: z.object({ name: z.string(), shareIndex: z.number(), of: z.number(), phase: z.string() }).nullable(),
+      custodian: z
+        .object({
+          name: z.string(),
+          shareIndex: z.number(),
+          of: z.number(),
+          phase: z.string(),
+          /** The share is sealed to the custodian's OpenPGP key: never on screen, nobody looks away. */
+          sealed: z.boolean().optional(),
+        })
+        .nullable(),
     })
     .nullable(),
   /** Key fingerprints in the current step's evidence, as hex and as PGP words for reading aloud. */
@@ -316,6 +325,34 @@ const CeremonySummary = z.object({
   outDir: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
+});
+const ParamValue = z.union([z.string().max(200), z.number(), z.boolean()]);
+/** Parameters as the renderer may send them: short names, short plain values (the core checks the rest). */
+const ParameterValues = z.record(z.string().regex(/^[a-z][a-zA-Z0-9]{0,63}$/, 'A parameter name is camelCase letters and digits.'), ParamValue);
+const FieldProblem = z.object({ code: z.string(), message: z.string() });
+const ParameterField = z.object({
+  name: z.string(),
+  type: z.enum(['keyType', 'integer', 'string', 'boolean', 'subject', 'keyId', 'tokenLabel', 'file']),
+  description: z.string(),
+  required: z.boolean(),
+  optional: z.boolean(),
+  value: z.union([z.string(), z.number(), z.boolean()]).nullable(),
+  source: z.enum(['given', 'default', 'demo', 'none']),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  limits: z.string().optional(),
+  options: z.array(z.string()).optional(),
+  purpose: z.string().optional(),
+  rdns: z.array(z.array(z.object({ type: z.string(), value: z.string() }))).nullable().optional(),
+  problems: z.array(FieldProblem),
+});
+const ParameterForm = z.object({
+  fields: z.array(ParameterField),
+  profiles: z.array(z.object({ step: z.string(), profile: z.string(), purpose: z.string().nullable(), summary: z.string().nullable() })),
+  values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  warnings: z.array(z.string()),
+  problems: z.array(FieldProblem),
+  ok: z.boolean(),
 });
 const ScriptSummary = z.object({ id: z.string(), title: z.string(), version: z.string(), description: z.string(), file: z.string(), sha256: z.string() });
 
@@ -354,11 +391,16 @@ export const contract = {
   'ceremony:pickScript': { input: noInput, output: z.object({ path: z.string().nullable() }) },
   /** Print a built-in ceremony script for before the ceremony (checkbox, time, initials per line). */
   'ceremony:printScript': { input: z.strictObject({ script: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a built-in ceremony id').max(64) }), output: z.object({ scriptId: z.string(), version: z.string(), sha256: z.string() }) },
+  /** The Parameters page's live check (checkParameters and each step's use of the values); starts nothing. */
+  'ceremony:parameters': {
+    input: z.strictObject({ script: id, parameters: ParameterValues, demo: z.boolean().optional() }),
+    output: ParameterForm,
+  },
   'ceremony:start': {
     input: z.strictObject({
       script: id,
       outDir: path.optional(),
-      parameters: z.record(z.string().max(64), z.union([z.string().max(200), z.number(), z.boolean()])).optional(),
+      parameters: ParameterValues.optional(),
       demo: z.boolean().optional(),
       backupFile: path.optional(),
     }),
@@ -419,4 +461,6 @@ export type KeyriteApi = {
 export type CeremonyViewData = z.output<typeof CeremonyViewSchema>;
 export type WitnessViewData = z.output<typeof WitnessViewSchema>;
 export type StepInputData = z.input<typeof StepInputSchema>;
+export type ParameterFormData = z.output<typeof ParameterForm>;
+export type ParameterFieldData = z.output<typeof ParameterField>;
 export type NeedData = NonNullable<CeremonyViewData['current']>['need'];

@@ -135,7 +135,7 @@ describe('Settings test the module before saving it', () => {
     // A file that is not a PKCS#11 library, picked in the (main-process) dialog: refused on test and on save.
     const fake = path.join(media, 'libvendor-pkcs11.so');
     writeFileSync(fake, '\x7fELF not really a library');
-    app.nextPick = fake;
+    app.willPick('module', fake);
     await page.getByRole('button', { name: 'Choose module file…' }).click();
     await expect.poll(() => page.getByLabel('PKCS#11 module').inputValue()).toBe(fake);
     await page.getByRole('button', { name: 'Test module' }).click();
@@ -149,7 +149,6 @@ describe('Settings test the module before saving it', () => {
     expect(await page.getByText('Settings saved.').count()).toBe(0);
     const saved = await app.invoke('settings:get');
     expect(saved).toMatchObject({ ok: true, value: { modulePath: null } });
-    app.nextPick = null;
   }, 120_000);
 });
 

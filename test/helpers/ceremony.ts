@@ -59,3 +59,9 @@ export async function runToEnd(service: CeremonyService, view: CeremonyView, ans
     },
   });
 }
+
+/**
+ * A root's subject has no default (only a rehearsal takes the script's demo name): tests on a
+ * test token name it, as a real ceremony must.
+ */
+export const ROOT_SUBJECT = { subject: 'CN=Keyrite Test Root CA, O=Keyrite Tests' } as const;

@@ -7,7 +7,7 @@ import { loadScript } from '../../src/core/ceremony/script';
 import { createSoftHsmDir, findSoftHsmModule, initSoftHsmToken } from '../../src/core/hsm/softhsm';
 import { CeremonyRepository } from '../../src/core/store/ceremonies';
 import { Store } from '../../src/core/store/db';
-import { PEOPLE } from './ceremony';
+import { PEOPLE, ROOT_SUBJECT } from './ceremony';
 import { keyriteBin } from './cli';
 import { TEST_SO_PIN, TEST_USER_PIN } from './softhsm';
 
@@ -178,8 +178,11 @@ export class Lane {
 }
 
 function answersFor(kind: Kind): Record<string, unknown> {
-  const roles = loadScript(kind).script.roles.map((r) => r.id);
+  const { script } = loadScript(kind);
+  const roles = script.roles.map((r) => r.id);
   return {
+    // A new root is named by the room (no default subject outside a rehearsal).
+    ...('subject' in script.parameters ? { parameters: { ...ROOT_SUBJECT } } : {}),
     participants: PEOPLE.map((p) => ({ ...p, roles: p.roles.filter((r) => roles.includes(r)) })).filter((p) => p.roles.length > 0),
     preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' },
     statements: { 'seal-shares': { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5' }, 'backups-destroyed': { backups: 'shredded', shares: 'BAG-1..5 burned' } },

@@ -36,6 +36,22 @@ describe('keyrite ceremony (demo token)', () => {
     // The drill file is the one place shares were written, at the operator's request; nowhere else.
     const words = shares.flatMap((l) => l.split(' '));
     expect(scanForSecrets([home, b], [...shares, '123456 '], { shareWords: words })).toEqual([]);
+    // A rehearsal names its root after the demo, and says so in the transcript.
+    const started = JSON.parse(transcript.split('\n')[0]) as { data: { demo: boolean; parameters: { subject: string } } };
+    expect(started.data).toMatchObject({ demo: true, parameters: { subject: 'CN=Keyrite Demo Root CA, O=Keyrite' } });
+  });
+
+  it('a run that is not a rehearsal never takes the demo root name: without a subject it is refused before anything exists', () => {
+    const answers = path.join(tempDir('cli-real'), 'answers.yaml');
+    writeFileSync(answers, 'participants: [{ id: ada, name: Ada Administrator, roles: [admin] }]\n');
+    const out = path.join(tempDir('cli-real-out'), 'b');
+    const before = keyrite(['ceremony', 'status', '--json']).stdout;
+    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--answers', answers, '--out', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/needs parameter 'subject' \(Subject of the root certificate\)\. A real ceremony names it \(only a rehearsal uses 'CN=Keyrite Demo Root CA, O=Keyrite'\): give --param subject=…/);
+    expect(r.stderr.trim()).toMatch(/\[CEREMONY_PARAMETER_MISSING\]$/);
+    expect(existsSync(out)).toBe(false);
+    expect(keyrite(['ceremony', 'status', '--json']).stdout).toBe(before);
   });
 
   it('backup-recovery-drill --demo restores from the drill shares into a fresh token and proves identity', () => {

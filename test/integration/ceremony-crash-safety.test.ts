@@ -15,7 +15,7 @@ import { Store } from '../../src/core/store/db';
 import { transcriptKeyLabel } from '../../src/core/transcript';
 import { buildHandlerTable } from '../../src/main/ipc/handlers';
 import { MainServices } from '../../src/main/ipc/services';
-import { AIR_GAPPED, PEOPLE, answersFor, tempDir } from '../helpers/ceremony';
+import { AIR_GAPPED, PEOPLE, answersFor, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { keyriteBin } from '../helpers/cli';
 import { rng } from '../helpers/kill-sweep';
 import { createTestHsm } from '../helpers/softhsm';
@@ -72,7 +72,7 @@ async function storeEvents(id: string): Promise<Array<{ seq: number; type: strin
 /** A root ceremony killed at the named crash point; returns its id and bundle folder. */
 function killedAt(point: string): { id: string; out: string } {
   const out = path.join(tempDir('crash-out'), 'bundle');
-  const r = keyrite(['ceremony', 'run', 'root-key-generation', '--answers', answers, '--out', out], { KEYRITE_FAULT_KILL_AT: point });
+  const r = keyrite(['ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--answers', answers, '--out', out], { KEYRITE_FAULT_KILL_AT: point });
   expect(r.signal, `${point}: the run should have been killed\n${r.stdout}\n${r.stderr}`).toBe('SIGKILL');
   return { id: /Ceremony (\S+):/.exec(r.stdout)![1], out };
 }
@@ -319,7 +319,7 @@ describe('a store write that fails mid-step (issue 13, items 3 and 5)', () => {
     const revealed: string[] = [];
     let faulted = false;
     try {
-      let view = await service.start({ script: 'root-key-generation', outDir: out });
+      let view = await service.start({ script: 'root-key-generation', outDir: out, parameters: ROOT_SUBJECT });
       const id = view.ceremonyId;
       for (let i = 0; view.status === 'running'; i++) {
         if (view.revealedShare) revealed.push(view.revealedShare.header);

@@ -4,7 +4,7 @@ import { AnswersDriver } from '../../src/core/ceremony/answers';
 import { CeremonyService } from '../../src/core/ceremony/service';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { verifyBundle } from '../../src/core/transcript';
-import { AIR_GAPPED, answersFor, tempDir } from '../helpers/ceremony';
+import { AIR_GAPPED, answersFor, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { faultyPkcs11 } from '../helpers/fault-pkcs11';
 import { createTestHsm } from '../helpers/softhsm';
 
@@ -21,7 +21,7 @@ describe('HSM faults during a ceremony', () => {
   it('token pulled during the backup and a device error while signing: each is named, nothing is lost, the retry completes', async () => {
     service = await CeremonyService.open({ home: tempDir('faults-home'), hsm: hsm.config('faulty'), interfaces: AIR_GAPPED, pkcs11Factory: factory });
     const out = path.join(tempDir('faults-out'), 'bundle');
-    let view = await service.start({ script: 'root-key-generation', outDir: out });
+    let view = await service.start({ script: 'root-key-generation', outDir: out, parameters: ROOT_SUBJECT });
     const driver = new AnswersDriver(answersFor(hsm));
     const seen: string[] = [];
     for (let guard = 0; view.status === 'running' && guard < 500; guard++) {

@@ -6,7 +6,7 @@ import { AnswersDriver } from '../../src/core/ceremony/answers';
 import type { CeremonyService } from '../../src/core/ceremony/service';
 import { ceremoniesDir } from '../../src/core/ceremony/script';
 import type { CeremonyView, StepInput } from '../../src/core/ceremony/types';
-import { answersFor, openService, PEOPLE, tempDir } from '../helpers/ceremony';
+import { answersFor, openService, PEOPLE, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 // A share is shown once, to one person: on a real SoftHSM token and a real store, a later view
@@ -21,7 +21,7 @@ const driver = new AnswersDriver(answersFor(hsm));
 
 beforeAll(async () => {
   service = await openService(home, hsm.config('gate'));
-  view = await service.start({ script: path.join(ceremoniesDir(), 'root-key-generation.yaml'), outDir: path.join(tempDir('gate-out'), 'bundle'), parameters: { threshold: 3, count: 5 } });
+  view = await service.start({ script: path.join(ceremoniesDir(), 'root-key-generation.yaml'), outDir: path.join(tempDir('gate-out'), 'bundle'), parameters: { ...ROOT_SUBJECT, threshold: 3, count: 5 } });
 });
 afterAll(async () => service?.close());
 

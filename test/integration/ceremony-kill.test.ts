@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadScript } from '../../src/core/ceremony/script';
 import { connectHsm, type HsmConnection } from '../../src/core/hsm/connect';
-import { PEOPLE, tempDir } from '../helpers/ceremony';
+import { PEOPLE, ROOT_SUBJECT, tempDir } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 import { runKeyrite } from '../helpers/cli';
 
@@ -42,7 +42,8 @@ afterAll(() => conn?.close());
 function killAndResume(script: string, step: string, runArgs: string[], resumeArgs: string[]): string {
   const out = path.join(tempDir('kill-out'), 'bundle');
   // The seal step's worst moment is inside it: CEREMONY_SEALED committed, no bundle file written yet.
-  const killed = keyrite(['ceremony', 'run', script, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step === 'seal' ? 'seal:committed' : step });
+  const subject = 'subject' in loadScript(script).script.parameters ? ['--param', `subject=${ROOT_SUBJECT.subject}`] : [];
+  const killed = keyrite(['ceremony', 'run', script, ...subject, '--answers', answers, '--out', out, ...runArgs], { KEYRITE_FAULT_KILL_AT: step === 'seal' ? 'seal:committed' : step });
   expect(killed.signal, `${step}: the run should have been killed\n${killed.stdout}\n${killed.stderr}`).toBe('SIGKILL');
   const id = /Ceremony (\S+):/.exec(killed.stdout)![1];
   const resumed = keyrite(['ceremony', 'resume', id, '--answers', answers, ...resumeArgs]);
@@ -81,7 +82,7 @@ describe('kill -9 during backup-recovery-drill, then resume', () => {
   beforeAll(() => {
     const out = path.join(tempDir('kill-root'), 'bundle');
     sharesFile = path.join(tempDir('kill-shares'), 'shares.txt');
-    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--answers', answers, '--out', out, '--drill-shares', sharesFile]);
+    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--answers', answers, '--out', out, '--drill-shares', sharesFile]);
     expect(r.status, r.stderr).toBe(0);
     const keyId = events(out).find((e) => e.type === 'KEY_GENERATED')!.data.keyId as string;
     backup = path.join(out, 'backup', `${keyId}.backup.json`);

@@ -6,7 +6,7 @@ import { AnswersDriver } from '../../src/core/ceremony/answers';
 import type { CeremonyService } from '../../src/core/ceremony/service';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { verifyBundle } from '../../src/core/transcript';
-import { PEOPLE, answersFor, openService, runToEnd, tempDir } from '../helpers/ceremony';
+import { PEOPLE, answersFor, openService, runToEnd, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /** The life of a root key: generation, rotation with a cross-certificate, share rotation, destruction. */
@@ -26,7 +26,7 @@ beforeAll(async () => {
   service = await openService(home, hsm.config('life'));
   const dir = out('life-root');
   const shares: string[] = [];
-  await runToEnd(service, await service.start({ script: 'root-key-generation', outDir: dir }), answersFor(hsm), shares);
+  await runToEnd(service, await service.start({ script: 'root-key-generation', outDir: dir, parameters: ROOT_SUBJECT }), answersFor(hsm), shares);
   root = { dir, keyId: events(dir).find((e) => e.type === 'KEY_GENERATED')!.data.keyId as string, shares };
 });
 afterAll(async () => service?.close());
@@ -34,7 +34,7 @@ afterAll(async () => service?.close());
 describe('key lifecycle ceremonies', () => {
   it('backs up under a trusted KEK made by the security officer when the script asks for it', async () => {
     const dir = out('life-trusted');
-    const view = await service.start({ script: 'root-key-generation', outDir: dir, parameters: { trustedKek: true } });
+    const view = await service.start({ script: 'root-key-generation', outDir: dir, parameters: { ...ROOT_SUBJECT, trustedKek: true } });
     const done = await runToEnd(service, view, answersFor(hsm, { soPin: hsm.soPin }));
     expect(done.status).toBe('sealed');
     const ev = events(dir);
@@ -47,7 +47,7 @@ describe('key lifecycle ceremonies', () => {
     const dir = out('life-rotation');
     const shares: string[] = [];
     const oldCertFile = path.join(root.dir, 'keys', `${root.keyId}.cert.pem`);
-    const view = await service.start({ script: 'key-rotation', outDir: dir, parameters: { oldKeyId: root.keyId, oldCertFile, keyType: 'rsa-3072' } });
+    const view = await service.start({ script: 'key-rotation', outDir: dir, parameters: { ...ROOT_SUBJECT, oldKeyId: root.keyId, oldCertFile, keyType: 'rsa-3072' } });
     const done = await runToEnd(service, view, answersFor(hsm), shares);
     expect(done.status).toBe('sealed');
     const ev = events(dir);

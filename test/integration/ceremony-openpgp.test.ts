@@ -8,7 +8,7 @@ import type { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView, StepInput } from '../../src/core/ceremony/types';
 import { CeremonyRepository } from '../../src/core/store/ceremonies';
 import { verifyBundle } from '../../src/core/transcript';
-import { answersFor, openService, PEOPLE, runToEnd, tempDir } from '../helpers/ceremony';
+import { answersFor, openService, PEOPLE, ROOT_SUBJECT, runToEnd, tempDir } from '../helpers/ceremony';
 import { TestGpg } from '../helpers/gpg';
 import { scanForSecrets } from '../helpers/secrets';
 import { createTestHsm } from '../helpers/softhsm';
@@ -44,7 +44,7 @@ beforeAll(async () => {
   }
   service = await openService(home, hsm.config('root'));
   bundle = path.join(tempDir('pgp-out'), 'bundle');
-  const view = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { threshold: 3, count: 5 } });
+  const view = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { threshold: 3, count: 5, ...ROOT_SUBJECT } });
   rootView = await runToEnd(service, view, answersFor(hsm, { participants: enrolled() }), revealed);
 }, 120_000);
 afterAll(async () => {
@@ -157,7 +157,7 @@ describe('the sealed hand-out refuses what does not fit it', () => {
     const s = await openService(tempDir('pgp-card-home'), hsm.config('card'));
     try {
       const out = path.join(tempDir('pgp-card'), 'bundle');
-      let view = await s.start({ script: 'root-key-generation', outDir: out, parameters: { threshold: 3, count: 5 } });
+      let view = await s.start({ script: 'root-key-generation', outDir: out, parameters: { threshold: 3, count: 5, ...ROOT_SUBJECT } });
       view = await advanceTo(view, 'shareHandout', answersFor(hsm, { participants: enrolled() }), s);
       const need = view.current!.need;
       if (need.kind !== 'shareHandout') throw new Error(need.kind);
@@ -216,7 +216,7 @@ describe('a custodian who cannot decrypt', () => {
     const s = await openService(tempDir('pgp-fresh-home'), hsm.config('fresh'));
     try {
       const shown: string[] = [];
-      const view = await s.start({ script: 'root-key-generation', outDir: out, parameters: { threshold: 3, count: 5 } });
+      const view = await s.start({ script: 'root-key-generation', outDir: out, parameters: { threshold: 3, count: 5, ...ROOT_SUBJECT } });
       const done = await runToEnd(s, view, answersFor(hsm, { participants: enrolled({ c2: { openpgpCannotDecrypt: true } }) }), shown);
       expect(done.status).toBe('sealed');
       const ev = events(out);
@@ -259,7 +259,7 @@ describe('keys refused at check-in', () => {
     const body = lines.findIndex((l) => l === '') + 3;
     keys.tampered = [...lines.slice(0, body), ...lines.slice(body + 1)].join('\n');
     s = await openService(tempDir('pgp-refuse-home'), hsm.config('refuse'));
-    view = await s.start({ script: 'root-key-generation', outDir: path.join(tempDir('pgp-refuse'), 'bundle'), parameters: { threshold: 3, count: 5 } });
+    view = await s.start({ script: 'root-key-generation', outDir: path.join(tempDir('pgp-refuse'), 'bundle'), parameters: { threshold: 3, count: 5, ...ROOT_SUBJECT } });
   }, 120_000);
   afterAll(async () => s?.close());
 

@@ -13,7 +13,7 @@ import { combine } from 'shamir-secret-sharing';
 import { decodeShare } from '../../src/core/backup';
 import { assertNoSecrets, transcriptKeyLabel, verifyBundle } from '../../src/core/transcript';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
-import { NETWORKED, answersFor, openService, runToEnd, tempDir, PEOPLE } from '../helpers/ceremony';
+import { NETWORKED, answersFor, openService, runToEnd, tempDir, PEOPLE, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 import { scanForSecrets } from '../helpers/secrets';
 
@@ -27,7 +27,7 @@ const shares: string[] = [];
 beforeAll(async () => {
   service = await openService(home, hsm.config('root'));
   bundle = path.join(tempDir('out'), 'bundle');
-  const view = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { threshold: 3, count: 5 } });
+  const view = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { ...ROOT_SUBJECT, threshold: 3, count: 5 } });
   rootView = await runToEnd(service, view, answersFor(hsm), shares);
 });
 afterAll(async () => service?.close());
@@ -140,7 +140,7 @@ describe('root key generation ceremony on SoftHSM', () => {
 describe('bad input during a ceremony', () => {
   async function startAt(step: string, extra: { interfaces?: typeof NETWORKED } = {}) {
     const s = extra.interfaces ? await openService(tempDir('home2'), hsm.config('root'), extra.interfaces) : service;
-    let view = await s.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b') });
+    let view = await s.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b'), parameters: ROOT_SUBJECT });
     const driver = new AnswersDriver(answersFor(hsm, { preflightOverride: { personId: 'ada', reason: 'testing the override path here' } }));
     while (view.current && view.current.id !== step) {
       view = await s.provide(view.ceremonyId, driver.next(view)!);
@@ -189,23 +189,23 @@ describe('bad input during a ceremony', () => {
   });
 
   it('an answers file missing a required answer names it', async () => {
-    const view = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b') });
+    const view = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b'), parameters: ROOT_SUBJECT });
     const { pin: _pin, ...noPin } = answersFor(hsm);
     await expect(runToEnd(service, view, noPin)).rejects.toMatchObject({ code: 'ANSWERS_MISSING', message: expect.stringContaining("No PIN was given for step 'hsm-login'. Set KEYRITE_PIN or pass --pin-file FILE") });
   });
 
   it('refuses --demo on a token that is not the demo token', async () => {
-    await expect(service.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b'), demo: true })).rejects.toMatchObject({ code: 'CEREMONY_DEMO_REFUSED' });
+    await expect(service.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b'), demo: true, parameters: ROOT_SUBJECT })).rejects.toMatchObject({ code: 'CEREMONY_DEMO_REFUSED' });
   });
 
   it('refuses an output folder that is not empty', async () => {
     const dir = tempDir('nonempty');
     writeFileSync(path.join(dir, 'old.txt'), 'x');
-    await expect(service.start({ script: 'root-key-generation', outDir: dir })).rejects.toMatchObject({ code: 'CEREMONY_OUT_NOT_EMPTY' });
+    await expect(service.start({ script: 'root-key-generation', outDir: dir, parameters: ROOT_SUBJECT })).rejects.toMatchObject({ code: 'CEREMONY_OUT_NOT_EMPTY' });
   });
 
   it('refuses check-in with the wrong number of custodians for the share count', async () => {
-    const view = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b') });
+    const view = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b'), parameters: ROOT_SUBJECT });
     const v = await service.provide(view.ceremonyId, { kind: 'participants', participants: PEOPLE.filter((p) => p.id !== 'c5') });
     expect(v.lastError).toMatchObject({ code: 'CEREMONY_CUSTODIAN_COUNT' });
   });
@@ -232,7 +232,7 @@ describe('resume after the app was closed mid hand-out', () => {
     const home3 = tempDir('home3');
     const out = path.join(tempDir('out'), 'b');
     const first = await openService(home3, hsm.config('resume'));
-    let view = await first.start({ script: 'root-key-generation', outDir: out });
+    let view = await first.start({ script: 'root-key-generation', outDir: out, parameters: ROOT_SUBJECT });
     const driver = new AnswersDriver(answersFor(hsm));
     let revealed = 0;
     while (revealed < 2) {
@@ -275,7 +275,7 @@ describe('output medium full while the bundle is written', () => {
     try {
       const out = path.join(mnt, 'bundle');
       mkdirSync(out);
-      let view = await service.start({ script: 'root-key-generation', outDir: out });
+      let view = await service.start({ script: 'root-key-generation', outDir: out, parameters: ROOT_SUBJECT });
       const driver = new AnswersDriver(answersFor(hsm));
       while (view.status === 'running' && !view.lastError) view = await service.provide(view.ceremonyId, driver.next(view)!);
       expect(view.lastError).toMatchObject({ code: 'OUTPUT_DISK_FULL' });

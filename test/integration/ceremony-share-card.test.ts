@@ -7,7 +7,7 @@ import type { CeremonyView } from '../../src/core/ceremony/types';
 import { ceremoniesDir, loadScript } from '../../src/core/ceremony/script';
 import { isKeyriteError } from '../../src/core/errors';
 import { assertNoSecrets } from '../../src/core/transcript';
-import { answersFor, openService, tempDir } from '../helpers/ceremony';
+import { answersFor, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { scanForSecrets } from '../helpers/secrets';
 import { createTestHsm } from '../helpers/softhsm';
 
@@ -62,7 +62,7 @@ describe('share cards where the script allows them (root key generation)', () =>
 
   beforeAll(async () => {
     bundle = path.join(tempDir('cards-out'), 'bundle');
-    view = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { threshold: 3, count: 5 } });
+    view = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { ...ROOT_SUBJECT, threshold: 3, count: 5 } });
   });
 
   it('is refused before the hand-out, saying when it is possible', async () => {
@@ -144,7 +144,7 @@ describe('share cards where the script does not allow them', () => {
     const own = await openService(tempDir('nocards-home'), hsm.config('nocards'));
     try {
       const driver = new AnswersDriver(answersFor(hsm));
-      let v = await own.start({ script: file, outDir: path.join(tempDir('nocards-out'), 'bundle'), parameters: { threshold: 3, count: 5 } });
+      let v = await own.start({ script: file, outDir: path.join(tempDir('nocards-out'), 'bundle'), parameters: { ...ROOT_SUBJECT, threshold: 3, count: 5 } });
       for (let guard = 0; guard < 300 && !handout('reveal')(v); guard++) v = await own.provide(v.ceremonyId, driver.next(v)!);
       expect(v.revealedShare).toBeDefined();
       expect(v.current!.need).toMatchObject({ kind: 'shareHandout', phase: 'reveal', shareCards: false });

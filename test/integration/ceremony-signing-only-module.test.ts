@@ -6,7 +6,7 @@ import { AnswersDriver, driveWithAnswers } from '../../src/core/ceremony/answers
 import { pkcs11js } from '../../src/core/hsm/pkcs11js';
 import type { Pkcs11Factory } from '../../src/core/hsm/pkcs11-module';
 import { connectHsm } from '../../src/core/hsm/connect';
-import { AIR_GAPPED, PEOPLE, answersFor, tempDir } from '../helpers/ceremony';
+import { AIR_GAPPED, PEOPLE, answersFor, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -51,7 +51,7 @@ function privateKeys(): number {
 describe('a module that cannot wrap (signing only, like a TPM)', () => {
   it('refuses a backup ceremony at preflight, naming the missing mechanisms, before any key is generated', async () => {
     const s = await open();
-    const view = await s.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b') });
+    const view = await s.start({ script: 'root-key-generation', outDir: path.join(tempDir('out'), 'b'), parameters: ROOT_SUBJECT });
     const driver = new AnswersDriver(answersFor(hsm));
     let v = view;
     for (let i = 0; i < 10 && v.current?.id !== 'hsm-login' && !v.lastError; i++) v = await s.provide(v.ceremonyId, driver.next(v)!);

@@ -8,7 +8,7 @@ import { loadScript } from '../../src/core/ceremony/script';
 import type { CeremonyService, StartRequest } from '../../src/core/ceremony/service';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { renderTranscriptHtml, summarizeTranscript, type TranscriptEvent } from '../../src/core/transcript';
-import { PEOPLE, answersFor, openService, runToEnd, tempDir } from '../helpers/ceremony';
+import { PEOPLE, answersFor, openService, runToEnd, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 import { misfiledEvents } from '../helpers/transcript-steps';
 
@@ -51,7 +51,7 @@ beforeAll(async () => {
   untouched = await openService(tempDir('validate-untouched'), hsm.config('v-untouched'));
   const dir = out('validate-root');
   const shares: string[] = [];
-  const done = await runToEnd(service, await service.start({ script: 'root-key-generation', outDir: dir }), answersFor(hsm), shares);
+  const done = await runToEnd(service, await service.start({ script: 'root-key-generation', outDir: dir, parameters: ROOT_SUBJECT }), answersFor(hsm), shares);
   expect(done.status).toBe('sealed');
   const keyId = events(dir).find((e) => e.type === 'KEY_GENERATED')!.data.keyId as string;
   root = { dir, keyId, backup: path.join(dir, 'backup', `${keyId}.backup.json`), shares };
@@ -68,13 +68,13 @@ describe('refused before check-in, with nothing done on the HSM or in the store'
   it.each([
     {
       name: 'a subject the DN parser refuses (C=Netherlands)',
-      req: () => ({ script: 'root-key-generation', parameters: { subject: 'CN=Example Root, C=Netherlands' } }),
+      req: () => ({ script: 'root-key-generation', parameters: { ...ROOT_SUBJECT, subject: 'CN=Example Root, C=Netherlands' } }),
       code: 'CEREMONY_PARAMETER_INVALID',
       message: () => `Ceremony 'root-key-generation' cannot start: ${rootFile}:${lineOf(rootFile, /^ {2}subject:/)} parameters.subject: Parameter 'subject' of ceremony 'root-key-generation' is not a distinguished name Keyrite can certify: C must be a two-letter ISO 3166 country code in capitals, not 'Netherlands'. Write it as "CN=Example Root CA, O=Example, C=NL". Nothing was done; fix this and start again.`,
     },
     {
       name: 'a validity the root profile and policy refuse',
-      req: () => ({ script: 'root-key-generation', parameters: { days: 100000 } }),
+      req: () => ({ script: 'root-key-generation', parameters: { ...ROOT_SUBJECT, days: 100000 } }),
       code: 'POLICY_VIOLATION',
       message: () => `Ceremony 'root-key-generation' cannot start: ${rootFile}:${lineOf(rootFile, /^ {2}days:/)} parameters.days: A root-signing certificate may be valid for at most 9131 days (about 25 years); 100000 days were requested. (rule validity.max) Nothing was done; fix this and start again.`,
     },
@@ -163,7 +163,7 @@ describe('check-in refused when a later sign-off cannot be given', () => {
   });
 
   it('an abort before anyone checked in does not claim a participant decided it', async () => {
-    const view = await service.start({ script: 'root-key-generation', outDir: out('validate-early-abort') });
+    const view = await service.start({ script: 'root-key-generation', outDir: out('validate-early-abort'), parameters: ROOT_SUBJECT });
     const aborted = await service.abort(view.ceremonyId, 'wrong day', 'Ada at the door');
     expect(aborted.status).toBe('aborted');
     const ev = await (await service.runner(view.ceremonyId)).events();
@@ -208,7 +208,7 @@ describe('every event of every built-in ceremony is filed under the step that wa
     const rotation = out('validate-rotation');
     const rotationShares: string[] = [];
     const oldCertFile = path.join(root.dir, 'keys', `${root.keyId}.cert.pem`);
-    expect((await runToEnd(service, await service.start({ script: 'key-rotation', outDir: rotation, parameters: { oldKeyId: root.keyId, oldCertFile } }), answersFor(hsm), rotationShares)).status).toBe('sealed');
+    expect((await runToEnd(service, await service.start({ script: 'key-rotation', outDir: rotation, parameters: { ...ROOT_SUBJECT, oldKeyId: root.keyId, oldCertFile } }), answersFor(hsm), rotationShares)).status).toBe('sealed');
     sealed['key-rotation'] = rotation;
     // Share rotation of the new key's backup.
     const newKey = events(rotation).find((e) => e.type === 'KEY_GENERATED')!.data.keyId as string;

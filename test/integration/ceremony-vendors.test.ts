@@ -8,7 +8,7 @@ import type { CeremonyView } from '../../src/core/ceremony/types';
 import { readBackupFile } from '../../src/core/backup';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { verifyBundle } from '../../src/core/transcript';
-import { PEOPLE, openService, runToEnd, tempDir } from '../helpers/ceremony';
+import { PEOPLE, openService, runToEnd, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestModule, type TestModule, type TestModuleName } from '../helpers/modules';
 import { scanForSecrets } from '../helpers/secrets';
 
@@ -50,7 +50,7 @@ beforeAll(async () => {
     const bundle = path.join(tempDir(`out-${name}`), 'bundle');
     const shares: string[] = [];
     // NSS keeps no CKA_TRUSTED keys, so its root key takes the explicit, policy-permitted untrusted KEK.
-    const started = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { threshold: 3, count: 5, ...(name === 'nss' ? { trustedKek: false } : {}) } });
+    const started = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { ...ROOT_SUBJECT, threshold: 3, count: 5, ...(name === 'nss' ? { trustedKek: false } : {}) } });
     const view = await runToEnd(service, started, answers(m), shares);
     runs[name] = { service, home, bundle, view, shares };
   }

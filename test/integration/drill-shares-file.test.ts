@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { verifyBundle } from '../../src/core/transcript';
 import { AnswersDriver, driveWithAnswers } from '../../src/core/ceremony/answers';
 import type { StepInput } from '../../src/core/ceremony/types';
-import { PEOPLE, answersFor, openService, tempDir } from '../helpers/ceremony';
+import { PEOPLE, answersFor, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /** Issue 15: `--drill-shares` neither destroys, follows, widens nor publishes; the seal takes only what the ceremony wrote. */
@@ -29,7 +29,7 @@ function keyrite(args: string[]) {
   return spawnSync('sh', ['-c', 'umask 000; exec "$0" "$@"', process.execPath, 'bin/keyrite.mjs', ...args], { env, encoding: 'utf8', timeout: 120_000 });
 }
 
-const run = (out: string, shares: string) => keyrite(['ceremony', 'run', 'root-key-generation', '--answers', answers, '--out', out, '--drill-shares', shares]);
+const run = (out: string, shares: string) => keyrite(['ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--answers', answers, '--out', out, '--drill-shares', shares]);
 
 describe('--drill-shares FILE', () => {
   const precious = 'this is the only copy of something that matters\n';
@@ -105,7 +105,7 @@ describe('a drill shares file swapped for a link mid-ceremony', () => {
     const victim = path.join(dir, 'victim.txt');
     writeFileSync(victim, precious0, { mode: 0o644 });
     try {
-      const start = await service.start({ script: 'root-key-generation', outDir: path.join(dir, 'bundle'), drillSharesFile: shares, parameters: {} });
+      const start = await service.start({ script: 'root-key-generation', outDir: path.join(dir, 'bundle'), drillSharesFile: shares, parameters: { ...ROOT_SUBJECT } });
       let swapped = false;
       const stopped = await driveWithAnswers(start, (input: StepInput) => service.provide(start.ceremonyId, input), new AnswersDriver(answersFor(hsm)), {
         onView: (v) => {
@@ -132,7 +132,7 @@ describe('the seal takes only files the ceremony wrote', () => {
     const out = path.join(tempDir('drillfile-inproc'), 'bundle');
     const stray = path.join(out, 'backup', 'shares-copy.txt');
     try {
-      const start = await service.start({ script: 'root-key-generation', outDir: out, parameters: {} });
+      const start = await service.start({ script: 'root-key-generation', outDir: out, parameters: { ...ROOT_SUBJECT } });
       const provide = (input: StepInput) => service.provide(start.ceremonyId, input);
       let dropped = false;
       const stopped = await driveWithAnswers(start, provide, new AnswersDriver(answersFor(hsm)), {

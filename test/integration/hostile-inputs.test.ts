@@ -4,7 +4,7 @@ import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFi
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
-import { answersFor, openService, tempDir } from '../helpers/ceremony';
+import { answersFor, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -239,9 +239,9 @@ describe('hostile and mistaken inputs: one coded line, the right exit code, noth
 
   it('Ctrl-C at a ceremony prompt is CEREMONY_INTERRUPTED with how to resume, exit 130; the ceremony is kept', () => {
     const rules = f('ctrl-c.json');
-    writeFileSync(rules, JSON.stringify([['full name', '\u0003']]));
+    writeFileSync(rules, JSON.stringify([['Start with these parameters', 'y\r'], ['full name', '\u0003']]));
     const out = f('o-ctrl-c');
-    const r = spawnSync('python3', ['test/helpers/pty-driver.py', rules, '--', process.execPath, 'bin/keyrite.mjs', 'ceremony', 'run', 'root-key-generation', '--out', out], {
+    const r = spawnSync('python3', ['test/helpers/pty-driver.py', rules, '--', process.execPath, 'bin/keyrite.mjs', 'ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--out', out], {
       // A person at a terminal: CI=true (as on CI) would make Keyrite refuse to prompt.
       env: { ...baseEnv, CI: '' },
       encoding: 'utf8',
@@ -267,7 +267,7 @@ describe('sign-off messages that say exactly what is wrong (real SoftHSM)', () =
   it('a witness signing with the role hint officer is told they checked in as witness, not officer', async () => {
     const service = await openService(tempDir('hostile-signoff-home'), hsm.config('root'));
     try {
-      let view = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('hostile-signoff-out'), 'b') });
+      let view = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('hostile-signoff-out'), 'b'), parameters: ROOT_SUBJECT });
       const driver = new AnswersDriver(answersFor(hsm));
       while (view.current && view.current.id !== 'hsm-login') view = await service.provide(view.ceremonyId, driver.next(view)!);
       view = await service.provide(view.ceremonyId, { kind: 'pin', pin: hsm.userPin });

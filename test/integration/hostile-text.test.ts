@@ -7,7 +7,7 @@ import type { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView, StepInput } from '../../src/core/ceremony/types';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { makeEvent, sealBundle, type EventType, type TranscriptEvent } from '../../src/core/transcript';
-import { NETWORKED, PEOPLE, openService, tempDir } from '../helpers/ceremony';
+import { NETWORKED, PEOPLE, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -37,7 +37,7 @@ const HOSTILE: Array<[string, string, number]> = [
 ];
 
 async function start(): Promise<CeremonyView> {
-  return service.start({ script: 'root-key-generation', outDir: path.join(tempDir('hostile-out'), 'b') });
+  return service.start({ script: 'root-key-generation', outDir: path.join(tempDir('hostile-out'), 'b'), parameters: ROOT_SUBJECT });
 }
 const provide = (v: CeremonyView, input: StepInput): Promise<CeremonyView> => service.provide(v.ceremonyId, input);
 
@@ -74,7 +74,7 @@ describe('refused at entry', () => {
     ['drillSharesFile', '/tmp/shares\n.txt'],
   ])('a parameter %s with a control character (CEREMONY_PARAMETER_INVALID), before a ceremony exists', async (name, value) => {
     const before = (await service.listCeremonies()).length;
-    const err = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('hostile-out'), 'b'), parameters: { [name]: value } }).catch((e: unknown) => e);
+    const err = await service.start({ script: 'root-key-generation', outDir: path.join(tempDir('hostile-out'), 'b'), parameters: { ...ROOT_SUBJECT, [name]: value } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CEREMONY_PARAMETER_INVALID', details: { problems: [expect.objectContaining({ field: `parameters.${name}` })] } });
     expect((err as Error).message).toMatch(/contains (an escape character|a bidirectional text control|a line break)/);
     expect((await service.listCeremonies()).length).toBe(before);

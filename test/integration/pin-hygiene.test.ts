@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { readToken } from '../../src/core/hsm/token';
-import { PEOPLE, tempDir } from '../helpers/ceremony';
+import { PEOPLE, ROOT_SUBJECT, tempDir } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -126,7 +126,7 @@ describe('PINs in an answers file', () => {
     ['soPin', { soPin: '13579111' }],
   ])('refuses an answers file with %s for a token that is not the demo token, before anything starts', (_what, extra) => {
     const out = path.join(tempDir('pin-out'), 'bundle');
-    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--answers', answersWith(extra), '--out', out]);
+    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--answers', answersWith(extra), '--out', out]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('[ANSWERS_PIN_NOT_DEMO]');
     expect(r.stderr).toContain('KEYRITE_PIN');
@@ -135,14 +135,14 @@ describe('PINs in an answers file', () => {
 
   it('runs unattended on a non-demo token with the PINs from --pin-file and KEYRITE_SO_PIN', () => {
     const out = path.join(tempDir('pin-out'), 'bundle');
-    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--answers', answersWith({ preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' } }), '--out', out, '--pin-file', pinFile('run.pin', `${hsm.userPin}\n`, 0o600)], { KEYRITE_SO_PIN: `${hsm.soPin}\n` });
+    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--answers', answersWith({ preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' } }), '--out', out, '--pin-file', pinFile('run.pin', `${hsm.userPin}\n`, 0o600)], { KEYRITE_SO_PIN: `${hsm.soPin}\n` });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('sealed');
   }, 120_000);
 
   it('says where the PIN comes from when none was given', () => {
     const out = path.join(tempDir('pin-out'), 'bundle');
-    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--answers', answersWith({ preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' } }), '--out', out]);
+    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--answers', answersWith({ preflightOverride: { personId: 'ada', reason: 'test machine with a network interface' } }), '--out', out]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/No PIN was given for step 'hsm-login'\. Set KEYRITE_PIN or pass --pin-file FILE.*\[ANSWERS_MISSING\]/);
   });

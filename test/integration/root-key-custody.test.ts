@@ -9,7 +9,7 @@ import { pkcs11js } from '../../src/core/hsm/pkcs11js';
 import { attrBool } from '../../src/core/hsm/session';
 import { loadPolicy, parsePolicy } from '../../src/core/policy';
 import { verifyBundle, type TranscriptEvent } from '../../src/core/transcript';
-import { AIR_GAPPED, answersFor, openService, runToEnd, tempDir } from '../helpers/ceremony';
+import { AIR_GAPPED, answersFor, openService, runToEnd, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -30,7 +30,7 @@ const events = (dir: string): TranscriptEvent[] => readFileSync(path.join(dir, '
 beforeAll(async () => {
   service = await openService(home, hsm.config('root'));
   bundle = path.join(tempDir('custody-out'), 'bundle');
-  const view = await service.start({ script: 'root-key-generation', outDir: bundle });
+  const view = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: ROOT_SUBJECT });
   const done = await runToEnd(service, view, answersFor(hsm), shares);
   expect(done.status).toBe('sealed');
   keyId = events(bundle).find((e) => e.type === 'KEY_GENERATED')!.data.keyId as string;
@@ -156,7 +156,7 @@ describe('the untrusted KEK is an explicit, recorded, policy-permitted choice', 
     const strict = parsePolicy(readFileSync(base.source.file, 'utf8').replace('untrustedKek: allowed', 'untrustedKek: forbidden'), 'strict.yaml');
     const strictService = await CeremonyService.open({ home: tempDir('custody-strict'), hsm: hsm.config('loose'), interfaces: AIR_GAPPED, policy: strict });
     try {
-      const err = await strictService.start({ script: 'root-key-generation', outDir: path.join(tempDir('custody-strict-out'), 'b'), parameters: { trustedKek: false } }).catch((e: unknown) => e);
+      const err = await strictService.start({ script: 'root-key-generation', outDir: path.join(tempDir('custody-strict-out'), 'b'), parameters: { ...ROOT_SUBJECT, trustedKek: false } }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(KeyriteError);
       expect((err as KeyriteError).code).toBe('POLICY_VIOLATION');
       expect((err as KeyriteError).message).toContain('untrusted KEK');
@@ -169,7 +169,7 @@ describe('the untrusted KEK is an explicit, recorded, policy-permitted choice', 
     const loose = await openService(tempDir('custody-loose'), hsm.config('loose'));
     try {
       const dir = path.join(tempDir('custody-loose-out'), 'bundle');
-      const view = await loose.start({ script: 'root-key-generation', outDir: dir, parameters: { trustedKek: false } });
+      const view = await loose.start({ script: 'root-key-generation', outDir: dir, parameters: { ...ROOT_SUBJECT, trustedKek: false } });
       const done = await runToEnd(loose, view, answersFor(hsm, { soPin: undefined }));
       expect(done.status).toBe('sealed');
       const ev = events(dir);

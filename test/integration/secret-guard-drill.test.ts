@@ -9,7 +9,7 @@ import { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView, StepInput } from '../../src/core/ceremony/types';
 import { buildHandlerTable } from '../../src/main/ipc/handlers';
 import { MainServices } from '../../src/main/ipc/services';
-import { AIR_GAPPED, PEOPLE, answersFor, openService, runToEnd, tempDir } from '../helpers/ceremony';
+import { AIR_GAPPED, PEOPLE, answersFor, openService, runToEnd, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { scanForSecrets } from '../helpers/secrets';
 import { createTestHsm } from '../helpers/softhsm';
 
@@ -50,7 +50,7 @@ describe('recovery drill with mistyped, swapped and unknown words (CLI, answers 
   let backup = '';
 
   beforeAll(() => {
-    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--answers', answersFile('root'), '--out', root, '--drill-shares', sharesFile]);
+    const r = keyrite(['ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--answers', answersFile('root'), '--out', root, '--drill-shares', sharesFile]);
     expect(r.status, r.stderr).toBe(0);
     shares = readFileSync(sharesFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(' '));
     const keyId = events(root).find((e) => e.type === 'KEY_GENERATED')!.data.keyId as string;
@@ -151,7 +151,7 @@ describe('the engine refuses an event that would carry a secret it has seen (in 
     const out = path.join(tempDir('guard-inproc-out'), 'bundle');
     const seen: string[] = [];
     try {
-      const start = await service.start({ script: 'root-key-generation', outDir: out, parameters: {} });
+      const start = await service.start({ script: 'root-key-generation', outDir: out, parameters: { ...ROOT_SUBJECT } });
       const answers = answersFor(hsm, { preflightOverride: { personId: 'ada', reason: 'test machine' } });
       // Drive up to the statement, then try leaky statements by hand.
       answers.statements = {};

@@ -37,6 +37,8 @@ beforeAll(() => {
     ...(role === 'custodian' ? ([['OpenPGP public key file', `${key ?? ''}\r`]] as Rules) : []),
   ];
   const rules: Rules = [
+    // The parameters table comes before check-in; "y" starts with the script's values.
+    [active('Start with these parameters\\?'), 'y\r'],
     ...person('Ada Admin', 'admin'),
     ...person('Otto Officer', 'officer'),
     ...person('Cora Custodian', 'custodian', keyFile),

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORDS } from '../../src/core/backup/wordlist';
@@ -24,7 +24,11 @@ const person = (name: string, role: string): Rules => [
   // A custodian may bring an OpenPGP key; Enter alone: words on screen.
   ...(role === 'custodian' ? ([['OpenPGP public key file', '\r']] as Rules) : []),
 ];
+const active = (text: string) => `\\?\\s[^\\n]*${text}`;
+/** The parameters are shown before check-in; "y" starts with them. */
+const ACCEPT_PARAMETERS: Rules = [[active('Start with these parameters\\?'), 'y\r']];
 const CHECK_IN: Rules = [
+  ...ACCEPT_PARAMETERS,
   ...person('Ada Admin', 'admin'),
   ...person('Otto Officer', 'officer'),
   ...person('Cora Custodian', 'custodian'),
@@ -32,7 +36,6 @@ const CHECK_IN: Rules = [
   ...person('Wren Witness', 'witness'),
   ['full name \\(empty to finish', '\r'],
 ];
-const active = (text: string) => `\\?\\s[^\\n]*${text}`;
 
 function run(rules: Rules, args: string[], home: string): { status: number | null; out: string; text: string; answered: string } {
   const rulesFile = path.join(tempDir('tty-rules'), 'rules.json');
@@ -84,6 +87,13 @@ describe('keyrite ceremony run in a terminal', () => {
           ] as Rules)),
     ];
     const rules: Rules = [
+      // Parameters: Enter is "No" (nothing starts); keyType is changed to a type the policy
+      // refuses for the purpose (shown ✗ with its code, still nothing starts), then to one it allows.
+      [active('Start with these parameters\\?'), '\r'],
+      [active('Parameter to change'), 'keyType\r'],
+      [active('keyType \\('), 'rsa-2048\r'],
+      [active('Parameter to change'), '\r'],
+      [active('keyType \\('), 'ec-p384\r'],
       ...CHECK_IN,
       [active('Type your full name or initials to sign'), 'Ada Admin\r'],
       ["PIN for token 'keyrite-demo'", '123456\r'],
@@ -107,6 +117,26 @@ describe('keyrite ceremony run in a terminal', () => {
     expect(root.status, root.text.slice(-2500)).toBe(0);
   }, 180_000);
 
+  it('shows the parameters with their limits before check-in; No and a refused value start nothing; the changed value is recorded', () => {
+    const text = root.text;
+    const firstTable = text.indexOf('Parameters (recorded in the transcript):');
+    const checkIn = text.indexOf('full name (empty to finish');
+    expect(firstTable).toBeGreaterThanOrEqual(0);
+    expect(firstTable).toBeLessThan(checkIn);
+    // Each value says where it came from and the limits of script and policy together.
+    expect(text).toMatch(/✓ keyType\s+ec-p256\s+· from the script/);
+    expect(text.replace(/\s+/g, ' ')).toContain('limits: exactly 2 · script exactly 2 · policy: at least 2, at most the share count (2)');
+    expect(text.replace(/\s+/g, ' ')).toContain('limits: allowed by the key policy for intermediate-signing: rsa-3072, rsa-4096, ec-p256, ec-p384, ec-p521');
+    // The refused type: marked on its line with the rule and code, and the ceremony could not start.
+    expect(text).toMatch(/✗ keyType\s+rsa-2048/);
+    expect(text.replace(/\s+/g, ' ')).toMatch(/✗ RSA-2048 is too small for a intermediate-signing key[^[]*\[POLICY_VIOLATION\]/);
+    expect(text).toContain('The ceremony cannot start with these values');
+    expect(text).toMatch(/✓ keyType\s+ec-p384\n/);
+    const started = events(bundle).find((e) => e.type === 'CEREMONY_STARTED')!;
+    expect(started.data.parameters).toEqual({ keyType: 'ec-p384', threshold: 2, count: 2 });
+    expect(readFileSync(path.join(bundle, 'transcript.html'), 'utf8')).toMatch(/<h2>Parameters<\/h2>[\s\S]*keyType<\/th><td>ec-p384/);
+  });
+
   it('seals, never echoes the PIN, and records each sign-off as typed', () => {
     expect(root.text).toMatch(/sealed\. Bundle: /);
     expect(root.out).not.toContain('123456');
@@ -123,7 +153,7 @@ describe('keyrite ceremony run in a terminal', () => {
     expect(paused).toBeGreaterThan(0);
     const generated = root.text.indexOf('── Step 4 of 6');
     expect(generated).toBeGreaterThan(paused);
-    expect(root.text.replace(/\s+/g, ' ')).toContain("This cannot be undone: Keyrite will generate a new ec-p256 key on token 'keyrite-demo'.");
+    expect(root.text.replace(/\s+/g, ' ')).toContain("This cannot be undone: Keyrite will generate a new ec-p384 key on token 'keyrite-demo'.");
     expect(events(bundle).filter((e) => e.type === 'KEY_GENERATED')).toHaveLength(1);
     expect(root.text).toContain('Waiting: the share is not shown until only Cora Custodian is looking.');
     expect(root.text).toContain('The share stays on screen.');
@@ -168,8 +198,18 @@ describe('keyrite ceremony run in a terminal', () => {
     expect(root.text).toMatch(/Final transcript hash:\n\s+([0-9a-f]{8} ){7}[0-9a-f]{8}/);
   });
 
+  it('Ctrl-C at the parameters starts nothing: no ceremony, no bundle, exit 130 with a coded message', () => {
+    const h = tempDir('tty-home-params');
+    const out = path.join(tempDir('tty-params'), 'b');
+    const r = run([[active('Start with these parameters\\?'), '\x03']], ['ceremony', 'run', path.resolve('test/fixtures/terminal-ceremony.yaml'), '--out', out], h);
+    expect(r.status).toBe(130);
+    expect(r.text).toMatch(/Ctrl-C at the parameters\)\. Nothing was started[^\n]*\[PROMPT_CANCELLED\]/);
+    expect(r.text).not.toMatch(/Ceremony \S+:/);
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+
   it('Ctrl-C before any share: screen and scrollback cleared, coded message, how to resume', () => {
-    const r = run([...CHECK_IN.slice(0, 3), ['full name \\(empty to finish', '\x03']], ['ceremony', 'run', path.resolve('test/fixtures/terminal-ceremony.yaml'), '--out', path.join(tempDir('tty-int'), 'b')], tempDir('tty-home2'));
+    const r = run([...CHECK_IN.slice(0, 4), ['full name \\(empty to finish', '\x03']], ['ceremony', 'run', path.resolve('test/fixtures/terminal-ceremony.yaml'), '--out', path.join(tempDir('tty-int'), 'b')], tempDir('tty-home2'));
     expect(r.status).toBe(130);
     const after = r.out.slice(r.out.lastIndexOf(ESC_CLEAR_ALL));
     expect(strip(after)).toMatch(/Stopped by Ctrl-C at step 1 \(Check-in\).*Resume with `keyrite ceremony resume \d{8}-terminal-test-[0-9a-f]+`.*\[CEREMONY_INTERRUPTED\]/s);
@@ -203,7 +243,7 @@ describe('keyrite ceremony run in a terminal', () => {
     const line = /^keyrite: Stopped by Ctrl-C[^\n]*$/m;
     expect(after).toMatch(line);
     expect(after.match(line)![0]).toMatch(
-      /^keyrite: Stopped by Ctrl-C at step \d+ \([^)]+\); the screen was cleared\. Everything up to the last answer is saved\. A share was shown, and shares are never stored: this split is now VOID\. Every custodian destroys the share written in this run; the resumed ceremony makes a new backup with a new split\. Resume with `keyrite ceremony resume [\w-]+`\. \[CEREMONY_INTERRUPTED\]$/,
+      /^keyrite: Stopped by Ctrl-C at step \d+ \([^)]+\); the screen was cleared\. Everything up to the last answer is saved\. A share was handed out, and shares are never stored: this split is now VOID\. Every custodian destroys the share written \(or sealed file received\) in this run; the resumed ceremony makes a new backup with a new split\. Resume with `keyrite ceremony resume [\w-]+`\. \[CEREMONY_INTERRUPTED\]$/,
     );
     // …and nothing else on screen holds a word of the share.
     const rest = after.replace(line, '');

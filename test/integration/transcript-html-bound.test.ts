@@ -7,7 +7,7 @@ import { AnswersDriver, driveWithAnswers } from '../../src/core/ceremony/answers
 import type { StepInput } from '../../src/core/ceremony/types';
 import { formatSha256Sums, listBundleFiles, sha256File } from '../../src/core/transcript/sha256sums';
 import { verifyBundle } from '../../src/core/transcript';
-import { answersFor, openService, tempDir } from '../helpers/ceremony';
+import { answersFor, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -22,7 +22,7 @@ const auditorCheck = /<!-- auditor-check:start -->\n```bash\n([\s\S]*?)```\n<!--
 beforeAll(async () => {
   const service = await openService(tempDir('html-home'), hsm.config('html'));
   try {
-    const start = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: {} });
+    const start = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { ...ROOT_SUBJECT } });
     const done = await driveWithAnswers(start, (input: StepInput) => service.provide(start.ceremonyId, input), new AnswersDriver(answersFor(hsm)));
     expect(done.status).toBe('sealed');
   } finally {
@@ -54,7 +54,7 @@ describe('transcript.html bound to the signed chain', () => {
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const last = JSON.parse(readFileSync(path.join(bundle, 'transcript.jsonl'), 'utf8').trim().split('\n').at(-1)!);
     expect(r.stdout.trim().split('\n').at(-1)).toBe(last.hash);
-    expect(last.data.htmlFormat).toBe(1);
+    expect(last.data.htmlFormat).toBe(2);
   });
 
   it('a participant renamed in transcript.html, SHA256SUMS recomputed: verify fails with TRANSCRIPT_HTML_MISMATCH', async () => {

@@ -6,7 +6,7 @@ import { AnswersDriver, driveWithAnswers } from '../../src/core/ceremony/answers
 import type { CeremonyView, StepInput } from '../../src/core/ceremony/types';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { transcriptKeyLabel, verifyBundle } from '../../src/core/transcript';
-import { answersFor, openService, tempDir } from '../helpers/ceremony';
+import { answersFor, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { faultyPkcs11 } from '../helpers/fault-pkcs11';
 import { createTestHsm } from '../helpers/softhsm';
 import { CeremonyService } from '../../src/core/ceremony/service';
@@ -43,7 +43,7 @@ describe('one-time transcript key', () => {
     // Run up to the seal step, then stop (as if the machine were switched off).
     const first = await openService(home, hsm.config('once'));
     try {
-      const start = await first.start({ script: 'root-key-generation', outDir: out, parameters: {} });
+      const start = await first.start({ script: 'root-key-generation', outDir: out, parameters: { ...ROOT_SUBJECT } });
       id = start.ceremonyId;
       const stopped = await driveWithAnswers(start, (input: StepInput) => first.provide(id, input), new AnswersDriver(answersFor(hsm)), {
         onView: (v: CeremonyView) => {
@@ -69,7 +69,7 @@ describe('one-time transcript key', () => {
     }
     expect(tokenObjects(label)).toBe(2);
     const sealedEvent = readFileSync(path.join(out, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
-    expect(sealedEvent).toMatchObject({ type: 'CEREMONY_SEALED', data: { transcriptKeyAfterSeal: 'destroyed', htmlFormat: 1 } });
+    expect(sealedEvent).toMatchObject({ type: 'CEREMONY_SEALED', data: { transcriptKeyAfterSeal: 'destroyed', htmlFormat: 2 } });
     expect((await verifyBundle(out)).ceremony).toBe(id);
 
     // Nobody may mistake the surviving key for a harmless one.
@@ -90,7 +90,7 @@ describe('one-time transcript key', () => {
     const service = await openService(tempDir('once-home2'), hsm.config('plain'));
     const out = path.join(tempDir('once-out2'), 'bundle');
     try {
-      const start = await service.start({ script: 'root-key-generation', outDir: out, parameters: {} });
+      const start = await service.start({ script: 'root-key-generation', outDir: out, parameters: { ...ROOT_SUBJECT } });
       const done = await driveWithAnswers(start, (input: StepInput) => service.provide(start.ceremonyId, input), new AnswersDriver(answersFor(hsm)));
       expect(done.status).toBe('sealed');
       expect(tokenObjects(transcriptKeyLabel(start.ceremonyId), 'plain')).toBe(0);

@@ -58,14 +58,34 @@ describe('ceremony scripts', () => {
   it('refuses a parameter outside policy with the rule id', () => {
     const { script } = loadScript('root-key-generation');
     const policy = loadPolicy();
-    expect(() => resolveParameters(script, { keyType: 'rsa-1024' }, policy)).toThrow(expect.objectContaining({ code: 'POLICY_VIOLATION' }));
-    expect(() => resolveParameters(script, { keyType: 'rsa-2048' }, policy)).toThrow(/root|3072/i);
-    expect(() => resolveParameters(script, { threshold: 1 }, policy)).toThrow(expect.objectContaining({ code: 'CEREMONY_PARAMETER_INVALID' }));
-    expect(() => resolveParameters(script, { threshold: 6, count: 5 }, policy)).toThrow(expect.objectContaining({ code: 'POLICY_VIOLATION' }));
-    expect(() => resolveParameters(script, { days: 100000 }, policy)).toThrow(expect.objectContaining({ code: 'POLICY_VIOLATION' }));
-    expect(() => resolveParameters(script, { colour: 'red' }, policy)).toThrow(expect.objectContaining({ code: 'CEREMONY_PARAMETER_UNKNOWN' }));
-    const ok = resolveParameters(script, { keyType: 'rsa-3072', threshold: '2', count: 5 }, policy);
+    // The subject has no default (a real root is named by the room); named here so each check stands alone.
+    const subject = 'CN=Keyrite Test Root CA';
+    expect(() => resolveParameters(script, { subject, keyType: 'rsa-1024' }, policy)).toThrow(expect.objectContaining({ code: 'POLICY_VIOLATION' }));
+    expect(() => resolveParameters(script, { subject, keyType: 'rsa-2048' }, policy)).toThrow(/root|3072/i);
+    expect(() => resolveParameters(script, { subject, threshold: 1 }, policy)).toThrow(expect.objectContaining({ code: 'CEREMONY_PARAMETER_INVALID' }));
+    expect(() => resolveParameters(script, { subject, threshold: 6, count: 5 }, policy)).toThrow(expect.objectContaining({ code: 'POLICY_VIOLATION' }));
+    expect(() => resolveParameters(script, { subject, days: 100000 }, policy)).toThrow(expect.objectContaining({ code: 'POLICY_VIOLATION' }));
+    expect(() => resolveParameters(script, { subject, colour: 'red' }, policy)).toThrow(expect.objectContaining({ code: 'CEREMONY_PARAMETER_UNKNOWN' }));
+    const ok = resolveParameters(script, { subject, keyType: 'rsa-3072', threshold: '2', count: 5 }, policy);
     expect(ok.values).toMatchObject({ keyType: 'rsa-3072', threshold: 2, count: 5 });
     expect(ok.warnings.join(' ')).toMatch(/majority|n\/2|more than half/i);
+  });
+
+  it('a real run must name the root: the subject has no default, and the demo name is a rehearsal value only', () => {
+    const policy = loadPolicy();
+    for (const id of ['root-key-generation', 'key-rotation']) {
+      const { script } = loadScript(id);
+      expect(script.parameters.subject.default).toBeUndefined();
+      expect(String(script.parameters.subject.demo)).toMatch(/Demo/);
+      const missing = (() => {
+        try {
+          resolveParameters(script, id === 'key-rotation' ? { oldKeyId: 'ecp384-2026-01', oldCertFile: '/dev/null' } : {}, policy);
+        } catch (e) {
+          return e as { code: string; details: { problems: Array<{ field: string; code: string }> } };
+        }
+        return null;
+      })();
+      expect(missing?.details.problems).toContainEqual(expect.objectContaining({ field: 'parameters.subject', code: 'CEREMONY_PARAMETER_MISSING' }));
+    }
   });
 });

@@ -19,9 +19,15 @@ import { isAllowedRequest } from '../../src/main/security';
 const home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-hostile-main-'));
 const env = { KEYRITE_HOME: home, PATH: process.env.PATH };
 const started: Array<{ script: string; outDir: string }> = [];
+/** What reached the engine's provide: the input kind and a sealed share's folder. */
+const provided: Array<{ kind: string; dir?: string }> = [];
 const engine: CeremonyEngine = {
   listScripts: () => [],
   listCeremonies: async () => [],
+  describeParameters: (script) => {
+    started.push({ script, outDir: '(parameters only)' });
+    throw Object.assign(new Error('recorded'), { name: 'Recorded' });
+  },
   start: async (req) => {
     started.push({ script: req.script, outDir: req.outDir });
     throw Object.assign(new Error('recorded'), { name: 'Recorded' });
@@ -29,8 +35,9 @@ const engine: CeremonyEngine = {
   view: async () => {
     throw new Error('no');
   },
-  provide: async () => {
-    throw new Error('no');
+  provide: async (_id, input) => {
+    provided.push({ kind: input.kind, ...(input.kind === 'shareSeal' && input.dir !== undefined ? { dir: input.dir } : {}) });
+    throw Object.assign(new Error('recorded'), { name: 'Recorded' });
   },
   abort: async () => {
     throw new Error('no');
@@ -164,6 +171,27 @@ describe('ceremony:start — which script runs and where the bundle goes', () =>
     expect(started).toEqual([]);
   });
 
+  it.each([
+    ['an absolute path', '/tmp/evil.yaml'],
+    ['a relative path', '../../tmp/evil.yaml'],
+  ])('ceremony:parameters refuses %s that was not picked (CEREMONY_SCRIPT_NOT_ALLOWED): no YAML on disk is read', async (_n, script) => {
+    started.length = 0;
+    const r = await table()['ceremony:parameters']({ script, parameters: {} });
+    expect(r).toMatchObject({ ok: false, error: { code: 'CEREMONY_SCRIPT_NOT_ALLOWED' } });
+    expect(started).toEqual([]);
+  });
+
+  it.each([
+    ['a parameter name that is not camelCase', { 'Key Type': 'ec-p384' }],
+    ['a value longer than 200 characters', { subject: `CN=${'x'.repeat(300)}` }],
+    ['a nested object', { subject: { cn: 'x' } }],
+  ])('ceremony:parameters refuses %s (IPC_INPUT_INVALID) before the engine is asked', async (_n, parameters) => {
+    started.length = 0;
+    const r = await table()['ceremony:parameters']({ script: 'root-key-generation', parameters });
+    expect(r).toMatchObject({ ok: false, error: { code: 'IPC_INPUT_INVALID' } });
+    expect(started).toEqual([]);
+  });
+
   it('runs a script file once the administrator picked it in the main-side dialog', async () => {
     started.length = 0;
     const t = table();
@@ -231,5 +259,37 @@ describe('printing transcript.html and dev-only requests', () => {
       expect(isAllowedRequest(url, { dev: false })).toBe(false);
       expect(isAllowedRequest(url, { dev: true })).toBe(true);
     }
+  });
+});
+
+describe('ceremony:provide shareSeal — where a sealed share may be written (key and share files: main-openpgp-channels.test.ts)', () => {
+  const media = mkdtempSync(path.join(os.tmpdir(), 'keyrite-hostile-media-'));
+  afterAll(() => rmSync(media, { recursive: true, force: true }));
+  const seal = (dir?: string) => ({ id: 'c1', input: dir === undefined ? { kind: 'shareSeal' } : { kind: 'shareSeal', dir } });
+
+  it.each([
+    ['an autostart folder', path.join(os.homedir(), '.config', 'autostart')],
+    ['a relative path', '../../tmp'],
+    ['the bundle-free default, spelled out by the renderer', path.join(media, 'x-sealed-shares')],
+  ])('refuses to seal into %s nobody picked (SHARE_SEAL_DIR), before the engine is asked', async (_n, dir) => {
+    provided.length = 0;
+    const r = await table()['ceremony:provide'](seal(dir));
+    expect(r).toMatchObject({ ok: false, error: { code: 'SHARE_SEAL_DIR' } });
+    expect(provided).toEqual([]);
+  });
+
+  it('passes the default folder (no dir) and a folder picked in the dialog to the core; a cancelled pick adds none', async () => {
+    const t = table();
+    provided.length = 0;
+    await t['ceremony:provide'](seal());
+    nextPick = null;
+    expect(await t['share:pickSealDir']()).toEqual({ ok: true, value: { path: null } });
+    nextPick = media;
+    expect(await t['share:pickSealDir']()).toEqual({ ok: true, value: { path: media } });
+    await t['ceremony:provide'](seal(media));
+    // Picked by this table only: a fresh one (a restarted main) has not seen the pick.
+    const r = await table()['ceremony:provide'](seal(media));
+    expect(r).toMatchObject({ ok: false, error: { code: 'SHARE_SEAL_DIR' } });
+    expect(provided).toEqual([{ kind: 'shareSeal' }, { kind: 'shareSeal', dir: media }]);
   });
 });

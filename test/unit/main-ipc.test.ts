@@ -29,6 +29,9 @@ const failing = (err: unknown | (() => unknown)): CeremonyEngine => {
   listCeremonies: async () => {
     throw e();
   },
+  describeParameters: () => {
+    throw e();
+  },
   start: async () => {
     throw e();
   },
@@ -335,6 +338,39 @@ describe('witness view', () => {
     expect(w.current).toMatchObject({ needKind: 'shareHandout', say: 'Look away.' });
     expect(w.fingerprints).toEqual([{ label: 'key.spkiFingerprint', value: 'ab:cd', words: [] }]);
     // Who is up, by name only: the room knows who may look, never what they see.
-    expect(w.current?.custodian).toEqual({ name: 'Cora', shareIndex: 1, of: 5, phase: 'reveal' });
+    expect(w.current?.custodian).toEqual({ name: 'Cora', shareIndex: 1, of: 5, phase: 'reveal', sealed: false });
+  });
+
+  const cora = { id: 'cora', name: 'Cora', roles: ['custodian'] };
+  const fpr = '1E4350AB6C0D3F953139A26CE75660C5C863564D';
+  const base = (need: NonNullable<CeremonyView['current']>['need'], action: 'checkIn' | 'handOutShares'): CeremonyView => ({
+    ceremonyId: 'c1', scriptId: 's', title: 'Root', status: 'running', demo: true, outDir: '/o', participants: [cora],
+    steps: [{ index: 0, id: 's', title: 'Step', action, status: 'running' }],
+    current: { index: 0, id: 's', title: 'Step', say: 'Say.', action, confirm: {}, need, evidence: null },
+    chainHead: { seq: 3, hash: 'f'.repeat(64) }, lastError: null,
+  });
+
+  it('shows the fingerprint words a custodian reads aloud while confirming their OpenPGP key', () => {
+    const words = ['adroitness', 'adviser', 'aftermath', 'aggregate'];
+    const w = toWitnessView(base({
+      kind: 'openpgpConfirm', custodian: cora, fingerprint: fpr, fingerprintGroups: fpr.match(/.{4}/g)!.join(' '), fingerprintWords: words,
+      userIds: ['Cora <cora@example.test>'], algorithm: 'ecdh curve25519', expires: null, tailLength: 8, remaining: 2,
+    }, 'checkIn'));
+    expect(w.current?.needKind).toBe('openpgpConfirm');
+    expect(w.fingerprints).toEqual([{ label: 'OpenPGP key of Cora', value: fpr, words }]);
+    // Named fields only: the user id (an e-mail address) and the expected tail stay off the projector.
+    expect(JSON.stringify(w)).not.toContain('cora@example.test');
+  });
+
+  it('a sealed hand-out names the recipient key (as words) and says the share is sealed; the file path is not shown', () => {
+    const w = toWitnessView(base({
+      kind: 'shareHandout', custodian: cora, shareIndex: 2, of: 5, phase: 'confirm', confirmPositions: [6, 9],
+      sealed: { recipientFingerprint: fpr, fingerprintGroups: '', defaultDir: '/o/sealed-shares', file: { name: 'cora-7F3A.asc', path: '/media/usb/cora-7F3A.asc', dir: '/media/usb', sha256: 'a'.repeat(64) } },
+    }, 'handOutShares'));
+    expect(w.current?.custodian).toEqual({ name: 'Cora', shareIndex: 2, of: 5, phase: 'confirm', sealed: true });
+    expect(w.fingerprints).toHaveLength(1);
+    expect(w.fingerprints[0]).toMatchObject({ label: 'Share 2 sealed to the OpenPGP key of Cora', value: fpr });
+    expect(w.fingerprints[0].words).toHaveLength(20);
+    expect(JSON.stringify(w)).not.toContain('/media/usb');
   });
 });

@@ -31,6 +31,9 @@ const engine: CeremonyEngine = {
   shareCard: async () => {
     throw new Error('no');
   },
+  describeParameters: () => {
+    throw new Error('not used by these tests');
+  },
   close: async () => undefined,
 };
 let services: MainServices;

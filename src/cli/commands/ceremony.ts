@@ -16,6 +16,7 @@ import { resolveHsmConfig, type HsmConfig } from '../../core/hsm/config';
 import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive, readPinIfGiven } from '../io';
+import { askParameters } from '../parameter-prompt';
 import { exitInterrupted, interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
 
 interface RunOptions {
@@ -115,6 +116,28 @@ function defaultOut(scriptId: string): string {
 
 function needsTerminal(): KeyriteError {
   return new KeyriteError('CEREMONY_NEEDS_TERMINAL', 'This ceremony needs a person at a terminal. Run it in a terminal, or pass --answers FILE (drills, tests) or --demo (rehearsal on the demo token).');
+}
+
+/**
+ * The Parameters page of the terminal: the script's parameters with their limits, accepted or
+ * changed one by one. Ctrl-C here starts nothing (no ceremony row, no transcript, no HSM session).
+ */
+async function confirmParameters(service: CeremonyService, script: string, given: Record<string, unknown>, opts: { demo?: boolean; backupFile?: string; drillSharesFile?: string }): Promise<Record<string, unknown>> {
+  const p = await import('@inquirer/prompts');
+  // Given on the command line, and checked with the rest (the page does not ask for them again).
+  const fixed: Record<string, unknown> = {};
+  if (opts.backupFile) fixed.backupFile = path.resolve(opts.backupFile);
+  if (opts.drillSharesFile) fixed.drillSharesFile = opts.drillSharesFile;
+  try {
+    const chosen = await askParameters(p, (g) => service.describeParameters(script, { ...g, ...fixed }, { demo: opts.demo }), given, (s) => process.stdout.write(s));
+    for (const name of Object.keys(fixed)) delete chosen[name];
+    return chosen;
+  } catch (e) {
+    if (isPromptInterrupt(e)) {
+      throw new KeyriteError('PROMPT_CANCELLED', 'Stopped at your request (Ctrl-C at the parameters). Nothing was started: no ceremony, no transcript, nothing in the HSM. Run the ceremony again when ready.', { cause: e });
+    }
+    throw e;
+  }
 }
 
 async function drive(service: CeremonyService, view: CeremonyView, answers: Answers | null): Promise<CeremonyView> {
@@ -242,7 +265,10 @@ export function registerCeremonyCommands(program: Command): void {
       const out = checkOutputDir(opts.out ?? defaultOut(loaded.script.id));
       const service = await openService(hsm);
       try {
-        const view = await service.start({ script: loaded.file, outDir: out, parameters, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });
+        // A person at the terminal sees every parameter with its limits and accepts or changes
+        // each before anyone checks in; answers files and --demo runs stay unattended.
+        const chosen = answers ? parameters : await confirmParameters(service, loaded.file, parameters, { demo: opts.demo, backupFile: opts.backup, drillSharesFile });
+        const view = await service.start({ script: loaded.file, outDir: out, parameters: chosen, demo: opts.demo, backupFile: opts.backup ? path.resolve(opts.backup) : undefined, drillSharesFile });
         process.stdout.write(`Ceremony ${view.ceremonyId}: ${view.title}${view.demo ? ' (demo rehearsal)' : ''}\nBundle: ${view.outDir}\n`);
         finish(await drive(service, view, answers));
       } finally {

@@ -35,7 +35,9 @@ export function checkParameters(script: CeremonyScript, given: Record<string, un
     const fromDefault = given[name] === undefined;
     const raw = given[name] ?? spec.default;
     if (raw === undefined || raw === '') {
-      if (spec.required) issues.push({ path: ['parameters', name], code: 'CEREMONY_PARAMETER_MISSING', message: `Ceremony '${script.id}' needs parameter '${name}' (${spec.description}).` });
+      // A parameter with only a rehearsal value: say that a real run names it, and how.
+      const how = spec.demo !== undefined ? ` A real ceremony names it (only a rehearsal uses '${String(spec.demo)}'): give --param ${name}=… , set it on the Parameters page, or put it under parameters in the answers file.` : '';
+      if (spec.required) issues.push({ path: ['parameters', name], code: 'CEREMONY_PARAMETER_MISSING', message: `Ceremony '${script.id}' needs parameter '${name}' (${spec.description}).${how}` });
       continue;
     }
     try {

@@ -33,6 +33,12 @@ const paramSchema = z.strictObject({
   type: z.enum(PARAM_TYPES),
   description: z.string().min(1),
   default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  /**
+   * The value a rehearsal (--demo, the desktop's rehearsal) uses when none is given. A real run
+   * never takes it: a parameter with a demo value and no default must be given (e.g. the root's
+   * subject), so a real root is never silently named after the demo.
+   */
+  demo: z.union([z.string(), z.number(), z.boolean()]).optional(),
   required: z.boolean().optional(),
   min: z.number().int().optional(),
   max: z.number().int().optional(),

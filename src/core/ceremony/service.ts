@@ -10,6 +10,7 @@ import { Store } from '../store/db';
 import { Inventory } from '../inventory';
 import type { RunnerDeps } from './context';
 import { checkDrillSharesTarget } from './drill-shares';
+import { describeParameters, withDemoValues, type ParameterForm } from './parameter-form';
 import type { InterfaceLister } from './preflight';
 import { CeremonyRunner, newCeremonyId } from './runner';
 import { listScripts, loadScript, parseScript, readScriptText, type LoadedScript } from './script';
@@ -80,6 +81,14 @@ export class CeremonyService {
     return listScripts();
   }
 
+  /**
+   * The script's parameters with their limits and every problem the start would refuse, for the
+   * Parameters page and the terminal runner (live validation; nothing is started or written).
+   */
+  describeParameters(script: string, given: Record<string, unknown>, opts: { demo?: boolean } = {}): ParameterForm {
+    return describeParameters(loadScript(script).script, given, this.deps.policy, opts);
+  }
+
   async listCeremonies(): Promise<CeremonySummary[]> {
     return this.repo.list();
   }
@@ -94,7 +103,8 @@ export class CeremonyService {
     if (req.demo && !this.deps.hsm.demo) {
       throw new KeyriteError('CEREMONY_DEMO_REFUSED', `--demo runs only on the embedded demo token, but Keyrite is configured for token '${this.deps.hsm.tokenLabel}' (${this.deps.hsm.modulePath}). Unset KEYRITE_PKCS11_MODULE / KEYRITE_TOKEN_LABEL for a rehearsal.`);
     }
-    const parameters: Record<string, unknown> = { ...(req.parameters ?? {}) };
+    // A rehearsal takes the script's demo values (the demo root's subject); a real run must name them.
+    const parameters: Record<string, unknown> = req.demo ? withDemoValues(loaded.script, req.parameters ?? {}) : { ...(req.parameters ?? {}) };
     if (req.demo) this.ensureDemoTargetToken(loaded, parameters);
     if (req.backupFile) parameters.backupFile = req.backupFile;
     if (req.drillSharesFile) parameters.drillSharesFile = req.drillSharesFile;

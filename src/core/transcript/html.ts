@@ -7,7 +7,10 @@ import { stepOutcome, summarizeTranscript, type StepOutcome } from './summary';
  * signed transcript and requires the same bytes, so any change to this file's output must bump
  * it (and keep the old layout renderable for bundles already sealed). CEREMONY_SEALED records it.
  */
-export const TRANSCRIPT_HTML_FORMAT = 1;
+export const TRANSCRIPT_HTML_FORMAT = 2;
+
+/** Layouts this Keyrite can render: 1 (no Parameters section) for bundles sealed before version 2. */
+export const TRANSCRIPT_HTML_FORMATS: readonly number[] = [1, 2];
 
 /**
  * transcript.html: the printable record witnesses sign. A pure function of the events (the final
@@ -15,7 +18,7 @@ export const TRANSCRIPT_HTML_FORMAT = 1;
  * no locale, no environment, so verify can rebuild it byte for byte. Self-contained: no scripts, no external
  * resources (a CSP meta tag forbids them), inline CSS only, laid out for A4/Letter paper.
  */
-export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string }): string {
+export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string; format?: number }): string {
   const parts: string[] = [];
   writeTranscriptHtml(events, info, (part) => parts.push(part));
   return parts.join('');
@@ -26,7 +29,8 @@ export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHas
  * a 100k-event ceremony is ~44 MB of text (two-byte in V8, for its dashes): nesting it in template
  * strings copied it several times over, so verify compares the pieces as they come instead.
  */
-export function writeTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string }, write: (part: string) => void): void {
+export function writeTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string; format?: number }, write: (part: string) => void): void {
+  const format = info.format ?? TRANSCRIPT_HTML_FORMAT;
   const s = summarizeTranscript(events);
   const finalWords = hexToPgpWords(info.finalHash);
   const keyWords = hexToPgpWords(info.keySpkiSha256);
@@ -74,6 +78,8 @@ ${s.appVersion ? fact('Keyrite version', esc(s.appVersion)) : ''}
 </header>
 
 ${witnessBox(info.finalHash, finalWords, info.keySpkiSha256, keyWords, events.length)}
+
+${format >= 2 ? parametersSection(events) : ''}
 
 <section>
 <h2>Participants</h2>
@@ -143,6 +149,26 @@ function esc(text: string): string {
   // Most texts (times, types, hex, ids) need no escaping: test once instead of replacing five times.
   if (!NEEDS_ESCAPE.test(text)) return text;
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/**
+ * The parameters the ceremony started with (CEREMONY_STARTED), as the Parameters page and the
+ * terminal runner showed them, and the policy warnings given for them: what the witnesses sign
+ * says which key type, m-of-n, subject and validity were chosen.
+ */
+function parametersSection(events: TranscriptEvent[]): string {
+  const started = events.find((e) => e.type === 'CEREMONY_STARTED');
+  const params = started?.data.parameters;
+  if (!params || typeof params !== 'object') return '';
+  const entries = Object.entries(params as Record<string, unknown>);
+  const warnings = Array.isArray(started.data.policyWarnings) ? (started.data.policyWarnings as unknown[]).filter((w): w is string => typeof w === 'string') : [];
+  return `<section class="parameters">
+<h2>Parameters</h2>
+${entries.length === 0 ? '<p>This ceremony has no parameters.</p>' : `<table class="facts">
+${entries.map(([name, v]) => fact(name, value(v))).join('\n')}
+</table>`}
+${warnings.length > 0 ? `<p><strong>Policy warnings at the start:</strong></p><ul>${warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : ''}
+</section>`;
 }
 
 function fact(label: string, html: string): string {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { KeyriteError } from '../errors';
 import { BUNDLE_FILES, type TranscriptEvent } from './event-types';
 import { checkSealedChain, parseTranscript } from './parse';
-import { writeTranscriptHtml, TRANSCRIPT_HTML_FORMAT } from './html';
+import { writeTranscriptHtml, TRANSCRIPT_HTML_FORMAT, TRANSCRIPT_HTML_FORMATS } from './html';
 import { StreamingByteCompare } from './byte-compare';
 import { hexToPgpWords } from './pgp-words';
 import { checkBundlePath, listBundleFiles, parseSha256Sums } from './sha256sums';
@@ -175,13 +175,13 @@ async function checkBundle(dir: string): Promise<VerifyReport> {
 
 async function checkPrintableRecord(dir: string, events: TranscriptEvent[], last: TranscriptEvent, keySpkiSha256: unknown): Promise<void> {
   const format = last.data.htmlFormat ?? TRANSCRIPT_HTML_FORMAT;
-  if (format !== TRANSCRIPT_HTML_FORMAT) {
-    throw new KeyriteError('TRANSCRIPT_HTML_FORMAT_UNSUPPORTED', `The bundle's transcript.html was made in layout version ${String(format)}; this Keyrite renders version ${TRANSCRIPT_HTML_FORMAT} only, so it cannot check the printable record. Verify with the Keyrite release that sealed it; transcript.jsonl and its signature are checked above.`, { details: { file: BUNDLE_FILES.html, format } });
+  if (typeof format !== 'number' || !TRANSCRIPT_HTML_FORMATS.includes(format)) {
+    throw new KeyriteError('TRANSCRIPT_HTML_FORMAT_UNSUPPORTED', `The bundle's transcript.html was made in layout version ${String(format)}; this Keyrite renders versions ${TRANSCRIPT_HTML_FORMATS.join(' and ')} only, so it cannot check the printable record. Verify with the Keyrite release that sealed it; transcript.jsonl and its signature are checked above.`, { details: { file: BUNDLE_FILES.html, format } });
   }
   const actual = await fs.readFile(path.join(dir, BUNDLE_FILES.html));
   // Compared piece by piece as it is rendered: the whole expected text is never built.
   const compare = new StreamingByteCompare(actual);
-  writeTranscriptHtml(events, { finalHash: last.hash, keySpkiSha256: String(keySpkiSha256) }, compare.write);
+  writeTranscriptHtml(events, { finalHash: last.hash, keySpkiSha256: String(keySpkiSha256), format }, compare.write);
   const at = compare.firstDifference();
   if (at !== -1) {
     // The bytes before `at` are the same in both, so the line is counted in the file itself.

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { CeremonySummary, CeremonyView, ScriptSummary, StepInput } from '../../core/ceremony/types';
+import type { ParameterForm } from '../../core/ceremony/parameter-form';
 import type { HsmDescription } from '../../core/hsm/describe';
 import type { CeremonyViewSchema, ChannelInput, ChannelOutput, StepInputSchema } from '../../shared/ipc-contract';
 
@@ -18,4 +19,5 @@ export type ContractMatchesCore = [
   Assert<ScriptSummary[] extends ChannelOutput<'ceremony:scripts'> ? true : false>,
   Assert<HsmDescription extends ChannelOutput<'hsm:info'> ? true : false>,
   Assert<ChannelInput<'ceremony:provide'>['input'] extends StepInput ? true : false>,
+  Assert<ParameterForm extends ChannelOutput<'ceremony:parameters'> ? true : false>,
 ];

@@ -1,5 +1,6 @@
 import type { HsmConfig } from '../../core/hsm/config';
 import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput } from '../../core/ceremony/types';
+import type { ParameterForm } from '../../core/ceremony/parameter-form';
 
 /**
  * The ceremony engine as the desktop app uses it: the shape of `CeremonyService` in
@@ -9,6 +10,8 @@ import type { CeremonySummary, CeremonyView, ScriptSummary, ShareCard, StepInput
 export interface CeremonyEngine {
   listScripts(): ScriptSummary[];
   listCeremonies(): Promise<CeremonySummary[]>;
+  /** The Parameters page's live check: values, limits and problems; starts nothing. */
+  describeParameters(script: string, given: Record<string, unknown>, opts?: { demo?: boolean }): ParameterForm;
   start(opts: { script: string; outDir: string; parameters?: Record<string, unknown>; demo?: boolean; backupFile?: string }): Promise<CeremonyView>;
   view(id: string): Promise<CeremonyView>;
   provide(id: string, input: StepInput): Promise<CeremonyView>;

@@ -80,14 +80,23 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
   const { services } = deps;
   const probeModule = deps.probeModule ?? ((p: string) => probeModuleInNodeChild(p));
   // Files the administrator chose in a main-process dialog during this run of the app.
-  const picked = { module: new Set<string>(), script: new Set<string>() };
+  const picked = { module: new Set<string>(), script: new Set<string>(), sealDir: new Set<string>() };
   const pick = async (kind: PickKind): Promise<{ path: string | null }> => {
     if (!deps.pickFile) throw new KeyriteError('DIALOG_UNAVAILABLE', `Choosing ${PICK_WHAT[kind]} is not available here.`);
     const chosen = await deps.pickFile(kind);
     if (!chosen) return { path: null };
     const abs = path.resolve(chosen);
-    if (kind === 'module' || kind === 'script') picked[kind].add(abs);
+    if (kind === 'module' || kind === 'script' || kind === 'sealDir') picked[kind].add(abs);
     return { path: abs };
+  };
+  // A built-in id, or a file the administrator picked in the main-process dialog; never a path
+  // the renderer made up (any YAML on disk would otherwise be read as a ceremony). True: built in.
+  const allowedScript = (script: string): boolean => {
+    const builtIn = /^[a-z0-9][a-z0-9-]*$/.test(script);
+    if (!builtIn && !picked.script.has(path.resolve(script))) {
+      throw new KeyriteError('CEREMONY_SCRIPT_NOT_ALLOWED', `'${script}' is neither a built-in ceremony nor a script file chosen with "Choose script file…". Pick the file through that dialog.`, { details: { script } });
+    }
+    return builtIn;
   };
   const log = deps.log ?? ((message, error) => console.error(`[keyrite main] ${message}`, error));
 
@@ -199,18 +208,26 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
       await deps.printHtml(renderScriptHtml(loaded));
       return { scriptId: loaded.script.id, version: loaded.script.version, sha256: loaded.sha256 };
     },
+    'ceremony:parameters': async ({ script, parameters, demo }) => {
+      allowedScript(script);
+      // Checked as ceremony:start will use it: a relative backup file is taken from main's working folder.
+      const given = typeof parameters.backupFile === 'string' && parameters.backupFile ? { ...parameters, backupFile: path.resolve(parameters.backupFile) } : parameters;
+      return services.withEngine((e) => e.describeParameters(script, given, { demo }));
+    },
     'ceremony:start': async ({ script, outDir, parameters, demo, backupFile }) => {
-      // A built-in id, or a file the administrator picked in the main-process dialog; never a
-      // path the renderer made up (any YAML on disk would otherwise be run as a ceremony).
-      const builtIn = /^[a-z0-9][a-z0-9-]*$/.test(script);
-      if (!builtIn && !picked.script.has(path.resolve(script))) {
-        throw new KeyriteError('CEREMONY_SCRIPT_NOT_ALLOWED', `'${script}' is neither a built-in ceremony nor a script file chosen with "Choose script file…". Pick the file through that dialog.`, { details: { script } });
-      }
+      const builtIn = allowedScript(script);
       const out = resolveBundleDir(outDir, { outputFolder: await services.outputFolder(), home: services.home, name: `${builtIn ? script : path.basename(script).replace(/\.ya?ml$/, '')}-${timestamp()}` });
       return services.withEngine((e) => e.start({ script, outDir: out, parameters, demo, backupFile: backupFile ? path.resolve(backupFile) : undefined }));
     },
     'ceremony:view': ({ id }) => services.withEngine((e) => e.view(id)),
-    'ceremony:provide': ({ id, input }) => services.withEngine((e) => e.provide(id, input)),
+    'ceremony:provide': ({ id, input }) => {
+      // A sealed share goes to the default folder beside the bundle, or to one the administrator
+      // chose in main's folder dialog; never to a folder the (untrusted) renderer names.
+      if (input.kind === 'shareSeal' && input.dir !== undefined && !picked.sealDir.has(path.resolve(input.dir))) {
+        throw new KeyriteError('SHARE_SEAL_DIR', `Keyrite cannot write the sealed share into '${path.resolve(input.dir)}': it was not chosen with "Choose the medium folder…". Choose the custodian's medium there, or leave the default folder.`, { details: { dir: path.resolve(input.dir) } });
+      }
+      return services.withEngine((e) => e.provide(id, input));
+    },
     'ceremony:abort': ({ id, reason, personId }) => services.withEngine((e) => e.abort(id, reason, personId)),
     'ceremony:events': async ({ id }) => readEvents(await services.getStore(), id),
     'share:printCard': async ({ id }) => {

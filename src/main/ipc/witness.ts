@@ -23,13 +23,29 @@ export function toWitnessView(v: CeremonyView): WitnessViewData {
           needKind: need?.kind ?? 'done',
           signed: need?.kind === 'signoff' ? need.signed.map((s) => ({ personId: s.personId, name: s.name, role: s.role })) : [],
           remaining: need?.kind === 'signoff' ? { ...need.remaining } : { ...v.current.confirm },
-          custodian: need?.kind === 'shareHandout' ? { name: need.custodian.name, shareIndex: need.shareIndex, of: need.of, phase: need.phase } : null,
+          custodian: need?.kind === 'shareHandout' ? { name: need.custodian.name, shareIndex: need.shareIndex, of: need.of, phase: need.phase, sealed: Boolean(need.sealed) } : null,
         }
       : null,
-    fingerprints: fingerprintsOf(v.current?.evidence ?? null),
+    fingerprints: [...enrolledKeyOf(v), ...fingerprintsOf(v.current?.evidence ?? null)].slice(0, 8),
     chainHead: { seq: v.chainHead.seq, hash: v.chainHead.hash },
     sealed: v.sealed ? { finalHash: v.sealed.finalHash, finalHashWords: [...v.sealed.finalHashWords], keyFingerprintWords: [...v.sealed.keyFingerprintWords] } : undefined,
   };
+}
+
+/**
+ * The OpenPGP key a custodian is confirming at check-in, or the key their share is being sealed
+ * to: the room follows the fingerprint words the custodian reads aloud. Public; never the share.
+ */
+function enrolledKeyOf(v: CeremonyView): WitnessViewData['fingerprints'] {
+  const need = v.current?.need;
+  if (need?.kind === 'openpgpConfirm') {
+    return [{ label: `OpenPGP key of ${need.custodian.name}`, value: need.fingerprint, words: [...need.fingerprintWords] }];
+  }
+  if (need?.kind === 'shareHandout' && need.sealed) {
+    const fpr = need.sealed.recipientFingerprint;
+    return [{ label: `Share ${need.shareIndex} sealed to the OpenPGP key of ${need.custodian.name}`, value: fpr, words: /^[0-9a-f]+$/i.test(fpr) && fpr.length % 2 === 0 ? hexToPgpWords(fpr) : [] }];
+  }
+  return [];
 }
 
 /** Evidence values whose key names a key fingerprint (SPKI hashes), for the room to compare. */

@@ -36,13 +36,18 @@ export class E2eApp {
   readonly calls: Array<{ page: 'main' | 'witness'; channel: string }> = [];
   readonly consoleErrors: string[] = [];
   witnessOpens = 0;
-  /** What the main-process file dialog "picks" next (null: the person cancels it). */
-  nextPick: string | null = null;
   /** Channels whose calls wait until released (see hold()). */
   private readonly held = new Map<string, Promise<void>>();
   readonly printed: Array<{ file: string; pdf: string }> = [];
   /** Share cards "printed": the PDF and the page's text, in memory only (never written anywhere). */
   readonly printedCards: Array<{ pdf: Buffer; text: string }> = [];
+  /**
+   * Answers for main's file dialog, taken in order per kind ('openpgpKey', 'shareFile', 'sealDir'…):
+   * a path is what the person picked, null a cancelled dialog. A dialog nobody queued an answer
+   * for fails the call, so a test never waits on a dialog it did not expect.
+   */
+  private readonly pickAnswers: Array<{ kind: string; path: string | null }> = [];
+  readonly pickedKinds: string[] = [];
 
   constructor() {
     this.home = mkdtempSync(path.join(os.tmpdir(), 'keyrite-e2e-'));
@@ -83,9 +88,19 @@ export class E2eApp {
           await ctx.close();
         }
       },
-      pickFile: async () => this.nextPick,
+      pickFile: async (kind: string) => {
+        this.pickedKinds.push(kind);
+        const i = this.pickAnswers.findIndex((a) => a.kind === kind);
+        if (i < 0) throw new Error(`the test queued no answer for a '${kind}' file dialog`);
+        return this.pickAnswers.splice(i, 1)[0].path;
+      },
       log: () => undefined,
     });
+  }
+
+  /** What the next main-process file dialog of this kind answers (see pickAnswers). */
+  willPick(kind: string, file: string | null): void {
+    this.pickAnswers.push({ kind, path: file });
   }
 
   async start(): Promise<Page> {

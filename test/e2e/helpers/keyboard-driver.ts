@@ -45,8 +45,9 @@ export async function focusedText(page: Page): Promise<string> {
   return (await inPage.activeLabel(page)).trim();
 }
 
-export type ScreenKind = 'check-in' | 'signoff' | 'preflight-override' | 'pin-entry' | 'continue' | 'privacy-screen' | 'share-reveal' | 'share-confirm' | 'statement' | 'share-entry' | 'finished';
-const KINDS: ScreenKind[] = ['check-in', 'signoff', 'preflight-override', 'pin-entry', 'continue', 'privacy-screen', 'share-reveal', 'share-confirm', 'statement', 'share-entry', 'finished'];
+export type ScreenKind = 'check-in' | 'openpgp-confirm' | 'signoff' | 'preflight-override' | 'pin-entry' | 'continue' | 'privacy-screen' | 'share-reveal' | 'sealed-seal' | 'sealed-proof' | 'share-confirm' | 'statement' | 'share-entry' | 'finished';
+// A sealed share's proof of possession holds the read-back form: it is looked for first.
+const KINDS: ScreenKind[] = ['check-in', 'openpgp-confirm', 'signoff', 'preflight-override', 'pin-entry', 'continue', 'privacy-screen', 'share-reveal', 'sealed-seal', 'sealed-proof', 'share-confirm', 'statement', 'share-entry', 'finished'];
 
 export async function currentScreen(page: Page): Promise<ScreenKind> {
   await page.locator('.runner').waitFor();
@@ -87,6 +88,11 @@ export interface DriveOptions {
   shares?: string[];
   /** Collected here: the words revealed for each share index. */
   revealed?: Map<number, string[]>;
+  /**
+   * Custodians with an OpenPGP key, as their own devices answer: the fingerprint's last digits
+   * (typed at check-in), and the words of a sealed share file once decrypted (`gpg --decrypt`).
+   */
+  openpgp?: { tail: (custodian: string, digits: number) => string; sealedWords: (file: string) => string[] };
 }
 
 /** Answer whatever the current step asks, with the keyboard, until the ceremony is finished. */
@@ -131,6 +137,31 @@ export async function drive(page: Page, opts: DriveOptions): Promise<ScreenKind>
       case 'privacy-screen':
         await page.keyboard.press('Enter');
         break;
+      case 'openpgp-confirm': {
+        if (!opts.openpgp) throw new Error('openpgp-confirm: no openpgp answers were given to drive()');
+        const name = ((await page.locator('.openpgp-confirm h2').textContent()) ?? '').split(':')[0];
+        const digits = Number(/last (\d+) characters/.exec((await page.locator('label[for=openpgp-tail]').textContent()) ?? '')?.[1]);
+        if ((await focusedText(page)) !== `${name}: type the last ${digits} characters of the fingerprint as your own device shows them`) throw new Error(`openpgp-confirm: focus is on "${await focusedText(page)}"`);
+        await page.keyboard.type(opts.openpgp.tail(name, digits));
+        await page.keyboard.press('Enter');
+        break;
+      }
+      case 'sealed-seal':
+        // Focus is on "Seal share N to …'s key and write the file"; the default folder is taken.
+        await page.keyboard.press('Enter');
+        break;
+      case 'sealed-proof': {
+        if (!opts.openpgp) throw new Error('sealed-proof: no openpgp answers were given to drive()');
+        const file = (await page.locator('.sealed-proof').getAttribute('data-file')) ?? '';
+        const words = opts.openpgp.sealedWords(file);
+        const labels = await page.locator('.sealed-proof .word-input label').allTextContents();
+        for (let i = 0; i < labels.length; i++) {
+          await page.keyboard.type(words[Number(/Word (\d+)/.exec(labels[i])?.[1]) - 1]);
+          if (i < labels.length - 1) await page.keyboard.press('Tab');
+        }
+        await page.keyboard.press('Enter');
+        break;
+      }
       case 'share-reveal': {
         const header = (await page.locator('.share-header').textContent()) ?? '';
         const index = Number(/share (\d+) of/.exec(header)?.[1]);

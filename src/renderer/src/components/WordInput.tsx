@@ -8,6 +8,12 @@ interface Props {
   autoFocus?: boolean;
   inputRef?: React.Ref<HTMLInputElement>;
   invalid?: boolean;
+  /**
+   * Words of a share that is never shown (sealed to the custodian's OpenPGP key): typed blind, no
+   * completion list (it would spell the word out), and uncontrolled, so the word is never in a
+   * DOM attribute either. `value` is then only the starting text.
+   */
+  masked?: boolean;
 }
 
 /**
@@ -15,7 +21,31 @@ interface Props {
  * highlighted word (only while the typed text is not already a whole word, so Tab still moves on);
  * ↑/↓ choose. Enter is left to the form (it submits).
  */
-export function WordInput({ label, value, onChange, autoFocus, inputRef, invalid }: Props): React.JSX.Element {
+export function WordInput({ label, value, onChange, autoFocus, inputRef, invalid, masked }: Props): React.JSX.Element {
+  const id = useId();
+  if (masked) {
+    return (
+      <div className="word-input masked">
+        <label htmlFor={id}>{label}</label>
+        <input
+          id={id}
+          ref={inputRef}
+          type="password"
+          className={invalid ? 'invalid' : undefined}
+          defaultValue={value}
+          autoFocus={autoFocus}
+          autoComplete="off"
+          autoCapitalize="off"
+          spellCheck={false}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      </div>
+    );
+  }
+  return <ListWordInput label={label} value={value} onChange={onChange} autoFocus={autoFocus} inputRef={inputRef} invalid={invalid} />;
+}
+
+function ListWordInput({ label, value, onChange, autoFocus, inputRef, invalid }: Props): React.JSX.Element {
   const id = useId();
   const [active, setActive] = useState(0);
   const [focused, setFocused] = useState(false);

@@ -24,22 +24,31 @@ export function Ceremony({ id }: { id: string }): React.JSX.Element {
       }),
     [action, id],
   );
+  const runView = useCallback(
+    (fn: () => Promise<CeremonyViewData | null>) =>
+      action.run(async () => {
+        const next = await fn();
+        if (next) setView(next);
+      }),
+    [action],
+  );
 
   if (loaded.error) return <ErrorPanel error={loaded.error} onRetry={loaded.reload} title="The ceremony could not be opened" />;
   if (!view) return <Loading what="the ceremony" />;
-  return <Runner view={view} busy={action.busy} provide={provide} actionError={action.error} clearError={action.clear} onView={setView} />;
+  return <Runner view={view} busy={action.busy} provide={provide} runView={runView} actionError={action.error} clearError={action.clear} onView={setView} />;
 }
 
 interface RunnerProps {
   view: CeremonyViewData;
   busy: boolean;
   provide: (input: StepInputData) => Promise<void>;
+  runView: (fn: () => Promise<CeremonyViewData | null>) => Promise<void>;
   actionError: ReturnType<typeof useAction>['error'];
   clearError: () => void;
   onView: (v: CeremonyViewData) => void;
 }
 
-function Runner({ view, busy, provide, actionError, clearError, onView }: RunnerProps): React.JSX.Element {
+function Runner({ view, busy, provide, runView, actionError, clearError, onView }: RunnerProps): React.JSX.Element {
   const navigate = useNavigate();
   const [aborting, setAborting] = useState(false);
   const done = view.steps.filter((s) => s.status === 'done').length;
@@ -53,7 +62,7 @@ function Runner({ view, busy, provide, actionError, clearError, onView }: Runner
     view.status,
     cur?.index ?? '',
     need?.kind ?? '',
-    need?.kind === 'shareHandout' ? `${need.shareIndex}.${need.phase}` : need?.kind === 'signoff' ? need.signed.length : need?.kind === 'shareEntry' ? need.accepted.length : need?.kind === 'pin' ? need.user : '',
+    need?.kind === 'shareHandout' ? `${need.shareIndex}.${need.phase}` : need?.kind === 'signoff' ? need.signed.length : need?.kind === 'shareEntry' ? need.accepted.length : need?.kind === 'pin' ? need.user : need?.kind === 'openpgpConfirm' ? need.custodian.id : '',
     view.chainHead.seq,
     view.lastError?.code ?? '',
   ].join('|');
@@ -123,7 +132,7 @@ function Runner({ view, busy, provide, actionError, clearError, onView }: Runner
                 </button>
               </div>
             )}
-            <NeedPanel need={cur.need} view={view} busy={busy} provide={provide} />
+            <NeedPanel need={cur.need} view={view} busy={busy} provide={provide} runView={runView} />
             {cur.evidence && Object.keys(cur.evidence).length > 0 && <Evidence evidence={cur.evidence} />}
           </>
         )}

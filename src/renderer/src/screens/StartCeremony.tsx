@@ -1,12 +1,19 @@
-import { useState } from 'react';
-import { call, keyrite } from '../app/api';
+import { useEffect, useRef, useState } from 'react';
+import type { ParameterFormData } from '../../../shared/ipc-contract';
+import { asApiError, call, keyrite, type ApiError } from '../app/api';
 import { useAction, useLoad } from '../app/hooks';
 import { useNavigate } from '../app/nav';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Loading } from '../components/Loading';
+import { HIDDEN_PARAMETERS, ParameterFields, type ParamInput } from '../components/ParameterFields';
 import { ScreenHeading } from '../components/ScreenHeading';
 
-/** Where the bundle goes, rehearsal or real, and (for drills) which backup file to restore. */
+/**
+ * The page between choosing a ceremony and check-in: where the bundle goes, rehearsal or real,
+ * (for drills) which backup file to restore, and the ceremony's parameters, each with the limits
+ * the script and the key policy set, checked live by the core. Start stays disabled while the
+ * core refuses a value; what it last accepted is what the ceremony starts with and records.
+ */
 export function StartCeremony({ script }: { script: string }): React.JSX.Element {
   const navigate = useNavigate();
   const scripts = useLoad(() => call(keyrite().ceremony.scripts()));
@@ -20,6 +27,37 @@ export function StartCeremony({ script }: { script: string }): React.JSX.Element
   const demoToken = info.data?.hsm?.demo ?? false;
   const rehearsal = demo ?? demoToken;
   const needsBackup = /recovery|drill|rotation|destruction/.test(script);
+  const [edited, setEdited] = useState<Record<string, ParamInput>>({});
+  const [form, setForm] = useState<ParameterFormData | null>(null);
+  // The inputs the form's verdict is about: a verdict on older inputs (typing is faster than the
+  // check) never disables Start, since submitting checks again anyway.
+  const [formFor, setFormFor] = useState('');
+  const [formError, setFormError] = useState<ApiError | null>(null);
+  const asked = useRef(0);
+  const given = (): Record<string, ParamInput> => {
+    const g: Record<string, ParamInput> = { ...edited };
+    if (backupFile.trim()) g.backupFile = backupFile.trim();
+    return g;
+  };
+  const check = async (): Promise<ParameterFormData> => call(keyrite().ceremony.parameters({ script, parameters: given(), demo: rehearsal }));
+  const inputsKey = JSON.stringify([script, edited, backupFile.trim(), rehearsal]);
+  // Live validation: each change is checked by the core (the answer to the latest change wins).
+  useEffect(() => {
+    const n = ++asked.current;
+    const key = inputsKey;
+    const t = setTimeout(() => {
+      check().then(
+        (f) => {
+          if (n !== asked.current) return;
+          setForm(f);
+          setFormFor(key);
+          setFormError(null);
+        },
+        (e) => n === asked.current && setFormError(asApiError(e)),
+      );
+    }, 150);
+    return () => clearTimeout(t);
+  }, [inputsKey]);
 
   if (scripts.error) return <ErrorPanel error={scripts.error} onRetry={scripts.reload} />;
   if (!scripts.data || !settings.data || !info.data) return <Loading what="the ceremony" />;
@@ -31,8 +69,14 @@ export function StartCeremony({ script }: { script: string }): React.JSX.Element
       onSubmit={(e) => {
         e.preventDefault();
         void action.run(async () => {
+          // Checked once more as submitted: a value typed a moment ago is never started unchecked.
+          const fresh = await check();
+          setForm(fresh);
+          setFormFor(inputsKey);
+          if (!fresh.ok) return;
+          const parameters = Object.fromEntries(Object.entries(fresh.values).filter(([name]) => !HIDDEN_PARAMETERS.has(name)));
           const view = await call(
-            keyrite().ceremony.start({ script, outDir: outDir.trim() || undefined, demo: rehearsal, backupFile: backupFile.trim() || undefined }),
+            keyrite().ceremony.start({ script, outDir: outDir.trim() || undefined, parameters, demo: rehearsal, backupFile: backupFile.trim() || undefined }),
           );
           navigate({ screen: 'ceremony', id: view.ceremonyId });
         });
@@ -53,6 +97,13 @@ export function StartCeremony({ script }: { script: string }): React.JSX.Element
           <label htmlFor="backup-file">Backup file to use</label>
           <input id="backup-file" value={backupFile} onChange={(e) => setBackupFile(e.target.value)} spellCheck={false} placeholder="/media/usb/…/backup/<key id>.backup.json" />
           <p className="hint">The KEK-wrapped backup from the key's generation ceremony bundle (leave empty if the ceremony does not use one).</p>
+          {form?.fields
+            .find((f) => f.name === 'backupFile')
+            ?.problems.map((p, i) => (
+              <p key={i} className="inline-error" data-code={p.code}>
+                {p.message}
+              </p>
+            ))}
         </div>
       )}
       <div className="field checkbox">
@@ -61,9 +112,17 @@ export function StartCeremony({ script }: { script: string }): React.JSX.Element
           Rehearsal on the demo token {demoToken ? '' : '(only available with the embedded demo token)'}
         </label>
       </div>
+      {form ? (
+        <ParameterFields form={form} edited={edited} onChange={(name, value) => setEdited((e) => ({ ...e, [name]: value }))} />
+      ) : formError ? (
+        <ErrorPanel error={formError} noHome title="The parameters could not be checked" />
+      ) : (
+        <Loading what="the parameters" />
+      )}
       {action.error && <ErrorPanel error={action.error} noHome title="The ceremony did not start" />}
       <div className="actions">
-        <button type="submit" disabled={action.busy}>
+        {/* Disabled only on a known refusal: while a check runs, Enter still submits (and submit checks again). */}
+        <button type="submit" disabled={action.busy || (form?.ok === false && formFor === inputsKey)}>
           {action.busy ? 'Starting…' : 'Start the ceremony'}
         </button>
         <button type="button" className="secondary" onClick={() => navigate({ screen: 'home' })}>

@@ -99,10 +99,15 @@ export function Witness(): React.JSX.Element {
           {cur.custodian && (
             <p className="privacy-note now-up">
               Now: share {cur.custodian.shareIndex} of {cur.custodian.of} for <strong>{cur.custodian.name}</strong>
-              {cur.custodian.phase === 'privacy' ? ' — everyone else looks away.' : ' — only they look at the operator\'s screen.'}
+              {cur.custodian.sealed
+                ? ' — sealed to their OpenPGP key: it is never on screen, nobody needs to look away.'
+                : cur.custodian.phase === 'privacy'
+                  ? ' — everyone else looks away.'
+                  : ' — only they look at the operator\'s screen.'}
             </p>
           )}
           {cur.needKind === 'pin' && <p className="privacy-note">PIN entry in progress.</p>}
+          {cur.needKind === 'openpgpConfirm' && <p className="now-up">A custodian reads their OpenPGP key fingerprint aloud: follow the words below.</p>}
           {view.fingerprints.map((f) => (
             <HashDisplay key={f.label} label={f.label} hex={f.value} words={f.words} className="witness-hash" />
           ))}

@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useRef, useState } from 'react';
+import { OpenPgpKeyField, rowKeyProblem, type RowKey } from './OpenPgpKeyField';
 import type { StepProps } from './types';
 
 interface Row {
@@ -7,7 +8,12 @@ interface Row {
   id: string;
   idEdited: boolean;
   roles: string[];
+  /** A custodian's OpenPGP public key (optional): their share is then sealed to it, never shown. */
+  openpgp: RowKey | null;
 }
+
+/** The role whose holders receive shares and so may bring an OpenPGP key. */
+const CUSTODIAN = 'custodian';
 
 export function slugify(name: string): string {
   return name
@@ -28,9 +34,9 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
   const nextKey = useRef(0);
   const [rows, setRows] = useState<Row[]>(() => {
     if (view.participants.length > 0) {
-      return view.participants.map((p) => ({ key: nextKey.current++, name: p.name, id: p.id, idEdited: true, roles: [...p.roles] }));
+      return view.participants.map((p) => ({ key: nextKey.current++, name: p.name, id: p.id, idEdited: true, roles: [...p.roles], openpgp: null }));
     }
-    return need.roles.flatMap((r) => Array.from({ length: Math.max(r.min, 0) }, () => ({ key: nextKey.current++, name: '', id: '', idEdited: false, roles: [r.id] })));
+    return need.roles.flatMap((r) => Array.from({ length: Math.max(r.min, 0) }, () => ({ key: nextKey.current++, name: '', id: '', idEdited: false, roles: [r.id], openpgp: null })));
   });
   const [problem, setProblem] = useState<string | null>(null);
   const nameRefs = useRef(new Map<number, HTMLInputElement>());
@@ -42,7 +48,7 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
   }, [focusRow]);
   const addRow = (roles: string[]) => {
     const key = nextKey.current++;
-    setRows((rs) => [...rs, { key, name: '', id: '', idEdited: false, roles }]);
+    setRows((rs) => [...rs, { key, name: '', id: '', idEdited: false, roles, openpgp: null }]);
     setFocusRow(key);
   };
 
@@ -68,8 +74,18 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
     const p = check();
     setProblem(p);
     if (p) return;
-    await provide({ kind: 'participants', participants: rows.map((r) => ({ id: r.id || slugify(r.name), name: r.name.trim(), roles: r.roles })) });
+    await provide({
+      kind: 'participants',
+      participants: rows.map((r) => {
+        const base = { id: r.id || slugify(r.name), name: r.name.trim(), roles: r.roles };
+        // Only a custodian's key is sent: a key left on a row whose custodian box was unticked is not.
+        return r.openpgp && r.roles.includes(CUSTODIAN) ? { ...base, openpgpKey: r.openpgp.armored } : base;
+      }),
+    });
   };
+
+  // A key the core refused at the last check-in attempt: shown on that person's row, the rest kept.
+  const refused = (row: Row) => rowKeyProblem(view.lastError, { id: row.id || slugify(row.name), name: row.name.trim() });
 
   const onNameKey = (e: React.KeyboardEvent<HTMLInputElement>, index: number) => {
     if (e.key !== 'Enter') return;
@@ -113,7 +129,8 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
         </thead>
         <tbody>
           {rows.map((row, i) => (
-            <tr key={row.key}>
+            <Fragment key={row.key}>
+            <tr className={row.roles.includes(CUSTODIAN) ? 'has-openpgp' : undefined}>
               <td>{i + 1}</td>
               <td>
                 <input
@@ -153,6 +170,16 @@ export function CheckIn({ need, view, busy, provide }: StepProps<'participants'>
                 </button>
               </td>
             </tr>
+            {row.roles.includes(CUSTODIAN) && (
+              // A custodian's own line under their row: the key, and any refusal of it, full width.
+              <tr className="openpgp-row">
+                <td />
+                <td colSpan={4}>
+                  <OpenPgpKeyField person={row.name.trim() || `person ${i + 1}`} value={row.openpgp} refused={refused(row)} disabled={busy} onChange={(k) => update(row.key, { openpgp: k })} />
+                </td>
+              </tr>
+            )}
+            </Fragment>
           ))}
         </tbody>
       </table>

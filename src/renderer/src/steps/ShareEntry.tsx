@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { call, keyrite } from '../app/api';
 import { useAutoFocus } from '../app/hooks';
 import { splitWords } from '../app/words';
 import { WordsArea } from '../components/WordsArea';
@@ -10,7 +11,7 @@ import type { StepProps } from './types';
  * checksum points at one word, that word is highlighted with the correction the core suggests,
  * and one key applies it. The typed words stay in the field only until the share is accepted.
  */
-export function ShareEntry({ need, view, busy, provide }: StepProps<'shareEntry'>): React.JSX.Element {
+export function ShareEntry({ need, view, busy, provide, runView }: StepProps<'shareEntry'>): React.JSX.Element {
   const [text, setText] = useState('');
   const ref = useAutoFocus<HTMLTextAreaElement>(need.accepted.length);
   const acceptedBefore = useRef(need.accepted.length);
@@ -29,6 +30,16 @@ export function ShareEntry({ need, view, busy, provide }: StepProps<'shareEntry'
   const submit = () => {
     if (busy || !text.trim()) return;
     void provide({ kind: 'share', text });
+  };
+
+  // A share sealed to a custodian's OpenPGP key, decrypted on their own device: main reads the
+  // file the dialog picked and hands its text to the same decoder; the text never reaches here.
+  const loadFile = () => {
+    if (busy || !runView) return;
+    void runView(async () => {
+      const r = await call(keyrite().ceremony.provideShareFile({ id: view.ceremonyId }));
+      return r.picked ? r.view : null;
+    });
   };
 
   const applySuggestion = () => {
@@ -55,7 +66,7 @@ export function ShareEntry({ need, view, busy, provide }: StepProps<'shareEntry'
           ))}
         </ul>
       )}
-      <p>The next custodian types their card. Everyone else looks away from the screen.</p>
+      <p>The next custodian types their card (everyone else looks away from the screen), or hands over their share file decrypted on their own device.</p>
       <WordsArea label={`Share words (${SHARE_WORDS}), in order`} value={text} onChange={setText} onSubmit={submit} expectedWords={SHARE_WORDS} textareaRef={ref} flagged={error && position !== undefined ? position : undefined} />
       {error && position !== undefined && suggestion && (
         <div className="correction" role="status">
@@ -71,6 +82,11 @@ export function ShareEntry({ need, view, busy, provide }: StepProps<'shareEntry'
         <button type="submit" disabled={busy || !text.trim()}>
           {busy ? 'Checking…' : 'Check and add this share'}
         </button>
+        {runView && (
+          <button type="button" className="secondary load-share-file" disabled={busy} onClick={loadFile}>
+            Load a decrypted share file…
+          </button>
+        )}
       </div>
     </form>
   );

@@ -2,9 +2,10 @@ import { useEffect, useRef, useState } from 'react';
 import { useAutoFocus } from '../app/hooks';
 import { usePrivateScreen } from '../app/presentation';
 import { splitWords } from '../app/words';
-import { WordInput } from '../components/WordInput';
 import { WordsArea } from '../components/WordsArea';
 import { PrintShareCard } from './PrintShareCard';
+import { ReadBackForm } from './ReadBack';
+import { SealedHandout } from './SealedHandout';
 import { SHARE_WORDS } from './share-words';
 import type { StepProps } from './types';
 
@@ -12,8 +13,10 @@ import type { StepProps } from './types';
  * Share hand-out, one custodian at a time, in three phases the core drives:
  * privacy (everyone else looks away) → reveal (the words, once) → confirm (re-enter some words).
  */
-export function ShareHandout({ need, view, busy, provide }: StepProps<'shareHandout'>): React.JSX.Element {
+export function ShareHandout({ need, view, busy, provide, runView }: StepProps<'shareHandout'>): React.JSX.Element {
   const key = `${need.shareIndex}:${need.phase}`;
+  // Sealed to the custodian's OpenPGP key: a different flow, in which no word is ever shown.
+  if (need.sealed) return <SealedHandout key={key} need={need} view={view} busy={busy} provide={provide} runView={runView} />;
   switch (need.phase) {
     case 'privacy':
       return <Privacy key={key} need={need} view={view} busy={busy} provide={provide} />;
@@ -22,7 +25,8 @@ export function ShareHandout({ need, view, busy, provide }: StepProps<'shareHand
     case 'confirm':
       return <Confirm key={key} need={need} view={view} busy={busy} provide={provide} />;
     case 'seal':
-      return <p key={key}>Share {need.shareIndex} is sealed to {need.custodian.name}&apos;s OpenPGP key.</p>; // the sealed hand-out screen comes with the pgp-ui branch
+      // 'seal' comes only with `sealed` (handled above); the core never sends it alone.
+      return <p key={key}>Share {need.shareIndex} is sealed to {need.custodian.name}&apos;s OpenPGP key.</p>;
   }
 }
 
@@ -127,14 +131,6 @@ function ReshowButton({ need, busy, provide }: StepProps<'shareHandout'>): React
   );
 }
 
-/** Positions (1-based) the core said were wrong at the last read-back, if that was the last problem. */
-function wrongPositions(view: StepProps<'shareHandout'>['view']): number[] {
-  const e = view.lastError;
-  if (e?.code !== 'SHARE_CONFIRM_MISMATCH') return [];
-  const p = e.details?.positions;
-  return Array.isArray(p) ? p.filter((x): x is number => typeof x === 'number') : [];
-}
-
 function Confirm(props: StepProps<'shareHandout'>): React.JSX.Element {
   usePrivateScreen();
   return (props.need.confirmPositions ?? []).length > 0 ? <ConfirmSome {...props} /> : <ConfirmAll {...props} />;
@@ -169,54 +165,17 @@ function ConfirmAll(props: StepProps<'shareHandout'>): React.JSX.Element {
  */
 function ConfirmSome(props: StepProps<'shareHandout'>): React.JSX.Element {
   const { need, view, busy, provide } = props;
-  const positions = need.confirmPositions ?? [];
-  const [words, setWords] = useState<string[]>(() => positions.map(() => ''));
-  const wrong = wrongPositions(view);
-  const [edited, setEdited] = useState<Set<number>>(new Set());
-  const firstWrong = useRef<HTMLInputElement>(null);
-  const wrongKey = `${view.chainHead.seq}:${wrong.join(',')}`;
-  useEffect(() => {
-    setEdited(new Set());
-    firstWrong.current?.focus();
-    firstWrong.current?.select();
-  }, [wrongKey]);
-  const firstWrongIndex = positions.findIndex((p) => wrong.includes(p + 1));
   return (
-    <form
-      className="share-confirm"
-      onSubmit={(e) => {
-        e.preventDefault();
-        if (busy) return;
-        void provide({ kind: 'shareConfirm', words: words.map((w) => w.trim().toLowerCase()) });
-      }}
-    >
-      <h2>{need.custodian.name}: read back from your card</h2>
-      <p>Type the words at these positions from the card you just wrote, to prove it is readable. They are words only your share has.</p>
-      <div className="confirm-words">
-        {positions.map((p, i) => {
-          const bad = wrong.includes(p + 1) && !edited.has(i);
-          return (
-            <WordInput
-              key={p}
-              label={`Word ${p + 1}${bad ? ' — does not match' : ''}`}
-              value={words[i]}
-              invalid={bad}
-              autoFocus={i === 0 && wrong.length === 0}
-              inputRef={i === firstWrongIndex ? firstWrong : undefined}
-              onChange={(v) => {
-                setEdited((s) => new Set(s).add(i));
-                setWords((ws) => ws.map((w, j) => (j === i ? v : w)));
-              }}
-            />
-          );
-        })}
-      </div>
-      <div className="actions">
-        <button type="submit" disabled={busy || words.some((w) => !w.trim())}>
-          Confirm the card
-        </button>
-        <ReshowButton {...props} />
-      </div>
-    </form>
+    <ReadBackForm
+      positions={need.confirmPositions ?? []}
+      view={view}
+      busy={busy}
+      title={`${need.custodian.name}: read back from your card`}
+      intro="Type the words at these positions from the card you just wrote, to prove it is readable. They are words only your share has."
+      submitLabel="Confirm the card"
+      onSubmit={(words) => void provide({ kind: 'shareConfirm', words })}
+      actions={<ReshowButton {...props} />}
+    />
   );
 }
+

@@ -7,4 +7,10 @@ export interface StepProps<K extends NeedData['kind']> {
   view: CeremonyViewData;
   busy: boolean;
   provide: (input: StepInputData) => Promise<void>;
+  /**
+   * Run a call that answers with a new view (or null: nothing changed, e.g. a dialog cancelled),
+   * under the same busy flag and error display as `provide`. For inputs main supplies itself,
+   * such as a decrypted share file it reads so the share never crosses IPC.
+   */
+  runView?: (fn: () => Promise<CeremonyViewData | null>) => Promise<void>;
 }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
 import type { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView } from '../../src/core/ceremony/types';
-import { answersFor, openService, PEOPLE, tempDir } from '../helpers/ceremony';
+import { answersFor, openService, PEOPLE, ROOT_SUBJECT, tempDir } from '../helpers/ceremony';
 import { runKeyrite } from '../helpers/cli';
 import { createTestHsm } from '../helpers/softhsm';
 
@@ -40,7 +40,7 @@ describe('sealing the share cards in root key generation', () => {
   const driver = new AnswersDriver(answersFor(hsm));
 
   it('asks one row per share handed out, pre-filled with its index and custodian', async () => {
-    view = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { threshold: 3, count: 5 } });
+    view = await service.start({ script: 'root-key-generation', outDir: bundle, parameters: { threshold: 3, count: 5, ...ROOT_SUBJECT } });
     view = await until(view, driver, (v) => v.current?.id === 'seal-shares' && v.current.need.kind === 'statement');
     const need = view.current!.need;
     if (need.kind !== 'statement') throw new Error('not a statement');

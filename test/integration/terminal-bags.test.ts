@@ -32,6 +32,7 @@ const home = tempDir('tty-bags-home');
 const bundle = path.join(tempDir('tty-bags-out'), 'bundle');
 let run: { status: number | null; out: string; text: string; answered: string };
 const rules: Rules = [
+  [active('Start with these parameters\\?'), 'y\r'],
   ...person('Ada Admin', 'admin'),
   ...person('Otto Officer', 'officer'),
   ...person('Cora Custodian', 'custodian'),

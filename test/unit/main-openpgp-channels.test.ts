@@ -21,6 +21,9 @@ const provided: StepInput[] = [];
 const engine: CeremonyEngine = {
   listScripts: () => [],
   listCeremonies: async () => [],
+  describeParameters: () => {
+    throw new Error('not used by these channels');
+  },
   start: async () => view,
   view: async () => view,
   provide: async (_id, input) => {

@@ -34,9 +34,6 @@ const engine: CeremonyEngine = {
   shareCard: async () => {
     throw new Error('no');
   },
-  describeParameters: () => {
-    throw new Error('not used by these tests');
-  },
   close: async () => undefined,
 };
 let services: MainServices;

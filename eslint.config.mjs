@@ -69,9 +69,10 @@ function boundaryBlocks() {
         ...(rule.forbiddenLayers.length
           ? [
               {
-                // src/shared/share-text.ts is the one pure module the core may import: the share
-                // tokenizer both the decoder and the renderer's word fields must agree on.
-                regex: `^${up}(?!shared\\/share-text$)(${layers})(\\/|$)`,
+                // src/shared/share-text.ts and serial-rule.ts are the pure modules the core and the
+                // CLI may import: the share tokenizer and the serial rule, on which the core and
+                // the renderer's fields must agree.
+                regex: `^${up}(?!shared\\/(share-text|serial-rule)$)(${layers})(\\/|$)`,
                 message: `Import boundary: src/${layer} must not import another layer (${rule.forbiddenLayers.map((l) => `src/${l}`).join(', ')}) — ${rule.why}.`,
               },
               {

@@ -6,6 +6,7 @@ import { initials } from '../core/ceremony/signoff-act';
 import { KeyriteError } from '../core/errors';
 import { enterShareWords } from './share-word-entry';
 import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid, wrapWords } from './terminal-layout';
+import { SERIAL_HINT, SERIAL_PATTERN } from '../shared/serial-rule';
 
 type Prompts = typeof Inquirer;
 const write = (s: string) => process.stdout.write(s);
@@ -29,6 +30,8 @@ export function roleBound(r: Pick<RoleSpec, 'min' | 'max'>): string {
 export class TerminalDriver {
   private draft: Array<Participant & { keyFile?: string }> = [];
   private readBack: { key: string; words: string[] } | null = null;
+  /** The statement being typed (bag serials per share index), kept while the core refuses a row. */
+  private statementDraft: { key: string; values: Record<string, string>; bags: Record<string, Record<number, string>> } | null = null;
   /** A share was on this screen during this run: if the run stops now, that split is void. */
   shareShown = false;
 
@@ -65,13 +68,8 @@ export class TerminalDriver {
         words.fill('');
         return { kind: 'share', text };
       }
-      case 'statement': {
-        const values: Record<string, string> = {};
-        for (const f of need.fields) {
-          values[f.id] = await p.input({ message: `${f.label}${f.required ? '' : ' (optional)'}:`, validate: (v) => (!f.required || v.trim() ? true : `${f.label} is required.`) });
-        }
-        return { kind: 'statement', values };
-      }
+      case 'statement':
+        return this.statement(p, need, view);
       case 'continue':
         return need.irreversible ? this.irreversible(p, need) : this.proceed(p, need.message);
       case 'openpgpConfirm':
@@ -79,6 +77,41 @@ export class TerminalDriver {
       case 'done':
         return null;
     }
+  }
+
+  // ------------------------------------------------------------------ statements
+
+  /**
+   * One prompt per field; a bags field asks one serial per share, on the custodian's row. The
+   * answers are kept for the step: when the core refuses one bag row, only that row is asked
+   * again (and a refused count or other field, the whole form, with the typed values as defaults).
+   */
+  private async statement(p: Prompts, need: Extract<Need, { kind: 'statement' }>, view: CeremonyView): Promise<StepInput> {
+    const key = view.current?.id ?? '';
+    if (this.statementDraft?.key !== key) this.statementDraft = { key, values: {}, bags: {} };
+    const draft = this.statementDraft;
+    const badRow = typeof view.lastError?.details?.row === 'number' ? view.lastError.details.row : null;
+    const badField = typeof view.lastError?.details?.field === 'string' ? view.lastError.details.field : null;
+    for (const f of need.fields) {
+      if (f.kind === 'bags' && f.rows) {
+        const rows = badRow !== null && badField === f.id && draft.bags[f.id] ? f.rows.filter((r) => r.shareIndex === badRow) : f.rows;
+        if (rows.length === f.rows.length) write(`   ${f.label}: one bag per share (${f.rows.length}). Read each serial from the bag.\n`);
+        const typed = draft.bags[f.id] ?? {};
+        for (const r of rows) {
+          typed[r.shareIndex] = (await p.input({
+            message: `Bag for share ${r.shareIndex} of ${f.rows.length} (${r.custodian}):`,
+            default: typed[r.shareIndex],
+            validate: (v) => bagRowProblem(v.trim(), r.shareIndex, f.rows!, typed) ?? true,
+          })).trim();
+        }
+        draft.bags[f.id] = typed;
+        draft.values[f.id] = f.rows.map((r) => typed[r.shareIndex]).join(' ');
+        continue;
+      }
+      if (badRow !== null && badField !== f.id && draft.values[f.id] !== undefined) continue;
+      draft.values[f.id] = await p.input({ message: `${f.label}${f.required ? '' : ' (optional)'}:`, default: draft.values[f.id] || undefined, validate: (v) => (!f.required || v.trim() ? true : `${f.label} is required.`) });
+    }
+    return { kind: 'statement', values: { ...draft.values } };
   }
 
   /** Forget the read-back words (they were copied from a share). */
@@ -386,4 +419,12 @@ export function exitInterrupted(error: KeyriteError): never {
 /** For callers that asked one question at a time before the driver existed. */
 export async function askTerminal(view: CeremonyView): Promise<StepInput | null> {
   return new TerminalDriver().ask(view);
+}
+
+/** What is wrong with one typed bag serial, checked as it is typed (the core checks again). */
+export function bagRowProblem(serial: string, shareIndex: number, rows: ReadonlyArray<{ shareIndex: number; custodian: string }>, typed: Record<number, string>): string | null {
+  if (!serial) return `Type the serial on the bag of share ${shareIndex}.`;
+  if (!SERIAL_PATTERN.test(serial)) return `A bag serial is ${SERIAL_HINT}.`;
+  const same = rows.find((r) => r.shareIndex !== shareIndex && typed[r.shareIndex]?.toUpperCase() === serial.toUpperCase());
+  return same ? `That is the bag of share ${same.shareIndex} (${same.custodian}); every share has its own bag.` : null;
 }

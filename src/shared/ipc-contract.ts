@@ -162,7 +162,8 @@ const ActionName = z.enum([
   'recordStatement', 'resplitShares', 'updateKeyStatus', 'seal',
 ]);
 const StepSummary = z.object({ index: z.number(), id: z.string(), title: z.string(), action: ActionName.nullable(), status: z.enum(['pending', 'running', 'done', 'aborted']) });
-const StatementField = z.object({ id: z.string(), label: z.string(), kind: z.enum(['text', 'serial', 'sha256', 'person']), required: z.boolean() });
+const BagRow = z.object({ shareIndex: z.number(), custodian: z.string(), custodianId: z.string().nullable() });
+const StatementField = z.object({ id: z.string(), label: z.string(), kind: z.enum(['text', 'serial', 'sha256', 'person', 'bags']), required: z.boolean(), rows: z.array(BagRow).optional() });
 const Signer = z.object({ personId: z.string(), name: z.string(), role: z.string() });
 
 const Need = z.discriminatedUnion('kind', [
@@ -368,6 +369,19 @@ export const contract = {
   'settings:set': { input: SettingsPatch, output: Settings },
   /** Main-process file dialog for the PKCS#11 module; only picked files (or known locations) can be saved. */
   'settings:pickModule': { input: noInput, output: z.object({ path: z.string().nullable() }) },
+  /** Load a module in a child process and list its tokens, without saving anything. */
+  'settings:testModule': {
+    input: z.strictObject({ modulePath: z.string().min(1, 'Enter the path of the PKCS#11 module.').max(4096) }),
+    output: z.object({
+      modulePath: z.string(),
+      manufacturer: z.string(),
+      description: z.string(),
+      cryptokiVersion: z.string(),
+      libraryVersion: z.string(),
+      tokens: z.array(z.object({ label: z.string(), serial: z.string(), model: z.string(), manufacturer: z.string() })),
+      tokenError: z.string().optional(),
+    }),
+  },
   'bundle:verify': { input: z.strictObject({ dir: path }), output: BundleVerification },
   'bundle:print': { input: z.strictObject({ dir: path }), output: z.object({ file: z.string() }) },
   'inventory:list': { input: noInput, output: z.array(InventoryKey) },
@@ -375,6 +389,8 @@ export const contract = {
   'ceremony:list': { input: noInput, output: z.array(CeremonySummary) },
   /** Main-process file dialog for a ceremony script file; ceremony:start runs only built-in ids and picked files. */
   'ceremony:pickScript': { input: noInput, output: z.object({ path: z.string().nullable() }) },
+  /** Print a built-in ceremony script for before the ceremony (checkbox, time, initials per line). */
+  'ceremony:printScript': { input: z.strictObject({ script: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a built-in ceremony id').max(64) }), output: z.object({ scriptId: z.string(), version: z.string(), sha256: z.string() }) },
   /** The Parameters page's live check (checkParameters and each step's use of the values); starts nothing. */
   'ceremony:parameters': {
     input: z.strictObject({ script: id, parameters: ParameterValues, demo: z.boolean().optional() }),

@@ -54,11 +54,13 @@ while time.time() < deadline:
         pending += chunk
         text = re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', pending.decode('utf8', 'replace'))
         if awaiting:
-            # The prompt just answered keeps re-drawing until it shows its '✔'; only what comes
+            # The prompt just answered keeps re-drawing until it shows its '✔' (accepted) or a
+            # '> reason' line under it (refused by its own check, asked again); only what comes
             # after that is new.
-            if '✔' not in text:
+            refused = list(re.finditer(r'^> \S[^\n]*\n?', text, re.M))
+            if '✔' not in text and not refused:
                 continue
-            text = text[text.rindex('✔'):]
+            text = text[text.rindex('✔'):] if '✔' in text else text[refused[-1].start():]
             pending = text.encode()
             awaiting = False
         shown = re.findall(r'(?<!\w)(\d+)\. ([a-z]{3,8})\b', text)

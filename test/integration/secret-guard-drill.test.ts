@@ -145,7 +145,7 @@ describe('recovery drill with mistyped, swapped and unknown words (CLI, answers 
 });
 
 describe('the engine refuses an event that would carry a secret it has seen (in process)', () => {
-  it('a PIN or share words typed into a statement are refused, nothing is written, and the ceremony goes on', async () => {
+  it('a PIN or share words typed into a statement\'s remarks are refused, nothing is written, and the ceremony goes on', async () => {
     const inprocHome = tempDir('guard-inproc-home');
     const service = await openService(inprocHome, hsm.config('guard-inproc'));
     const out = path.join(tempDir('guard-inproc-out'), 'bundle');
@@ -159,7 +159,7 @@ describe('the engine refuses an event that would carry a secret it has seen (in 
       expect(stopped).toMatchObject({ code: 'ANSWERS_MISSING' });
       const before = (await service.deps.store.all<{ n: number }>('SELECT COUNT(*) AS n FROM events'))[0].n;
       for (const value of [`PIN ${hsm.userPin}`, seen[1].split(' ').slice(5, 9).join(' ')]) {
-        const view = await service.provide(start.ceremonyId, { kind: 'statement', values: { bags: value } });
+        const view = await service.provide(start.ceremonyId, { kind: 'statement', values: { bags: 'BAG-1 BAG-2 BAG-3 BAG-4 BAG-5', remarks: value } });
         expect(view.lastError).toMatchObject({ code: 'TRANSCRIPT_SECRET_LEAK' });
         expect(view.lastError!.message).not.toContain(value);
       }

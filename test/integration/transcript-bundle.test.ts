@@ -287,7 +287,9 @@ describe('tampering is detected and named', () => {
     expect(() => parseTranscript(readFileSync(jsonl(dir), 'utf8'))).toThrow();
     const r = keyrite('verify', dir);
     expect(r.status).toBe(1);
-    expect(r.stdout).toBe('');
+    // stdout says what to do next (the file and event, keep the evidence, whom to call); stderr is the reason.
+    expect(r.stdout).toMatch(/^THE BUNDLE DID NOT VERIFY\. What to do next:\n/);
+    expect(r.stdout).toContain(`The problem is in transcript.jsonl (event 12) in ${dir}.`);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/Event 12 \(line 12, .*\) does not match its own hash.*\[TRANSCRIPT_EVENT_HASH\]/);
   });

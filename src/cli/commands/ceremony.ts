@@ -1,10 +1,11 @@
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync, writeFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { withDemoOpenPgpKeys } from '../demo-openpgp';
 import { AnswersDriver, demoAnswers, driveWithAnswers, loadAnswers, type Answers } from '../../core/ceremony/answers';
 import { CeremonyService } from '../../core/ceremony/service';
 import { listScripts, loadScript } from '../../core/ceremony/script';
+import { renderScriptHtml } from '../../core/ceremony/script-html';
 import type { CeremonyView, StepInput } from '../../core/ceremony/types';
 import { keyriteHome } from '../../core/config/paths';
 import { KeyriteError } from '../../core/errors';
@@ -198,6 +199,23 @@ export function registerCeremonyCommands(program: Command): void {
     .description('list the built-in ceremony scripts')
     .action(() => {
       for (const s of listScripts()) process.stdout.write(`${s.id.padEnd(24)} ${s.title} (v${s.version})\n${' '.repeat(25)}${s.description}\n`);
+    });
+
+  ceremony
+    .command('script')
+    .description('print a ceremony script for before the ceremony: each line with a checkbox, time and initials (HTML for the printer)')
+    .argument('<script>', 'script id or path')
+    .requiredOption('--html <file>', 'write the printable page to this new file (never overwritten)')
+    .action((script: string, opts: { html: string }) => {
+      const loaded = loadScript(script);
+      const file = path.resolve(opts.html);
+      try {
+        writeFileSync(file, renderScriptHtml(loaded), { flag: 'wx', mode: 0o644 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${file}' already exists. Keyrite does not overwrite files; name a new file.`, { details: { file } });
+        throw e;
+      }
+      process.stdout.write(`Wrote ${file}: ${loaded.script.title} (${loaded.script.id} v${loaded.script.version}, SHA-256 ${loaded.sha256}). Print it and fill it in by hand during the ceremony.\n`);
     });
 
   ceremony

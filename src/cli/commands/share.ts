@@ -1,7 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { renderBlankShareCardHtml } from '../../core/backup/blank-share-card';
 import { checkShareAgainstBackup, decodeShare, readBackupFile, shareHeader } from '../../core/backup';
-import { zeroize } from '../../core/errors';
-import { escapeForTerminal } from '../../core/text/plain-text';
+import { KeyriteError, zeroize } from '../../core/errors';
+import { escapeForTerminal, requirePlainText } from '../../core/text/plain-text';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -13,6 +16,33 @@ async function readStdin(): Promise<string> {
 
 export function registerShareCommands(program: Command): void {
   const share = program.command('share').description('work with backup shares');
+
+  share
+    .command('blank-card')
+    .description('write a blank share card (3 columns of 11 numbered boxes, as on screen) to print before the ceremony')
+    .requiredOption('--html <file>', 'the new file to write (never overwritten)')
+    .option('--split <id>', 'split id to print on the card')
+    .option('--index <n>', 'share index to print on the card')
+    .option('--count <n>', 'number of shares of the split')
+    .option('--custodian <name>', 'custodian to print on the card')
+    .option('--key <id>', 'key id to print on the card')
+    .action((opts: { html: string; split?: string; index?: string; count?: string; custodian?: string; key?: string }) => {
+      const num = (v: string | undefined, what: string): number | undefined => {
+        if (v === undefined) return undefined;
+        if (!/^\d{1,2}$/.test(v) || Number(v) < 1 || Number(v) > 16) throw new KeyriteError('USAGE', `--${what} is a number from 1 to 16, not '${v}'.`, { details: { option: what } });
+        return Number(v);
+      };
+      const facts = { splitId: opts.split, index: num(opts.index, 'index'), count: num(opts.count, 'count'), custodian: opts.custodian, keyId: opts.key };
+      for (const [k, v] of Object.entries(facts)) if (typeof v === 'string') requirePlainText(v, `--${k}`, 'USAGE', { option: k });
+      const file = path.resolve(opts.html);
+      try {
+        writeFileSync(file, renderBlankShareCardHtml(facts), { flag: 'wx', mode: 0o644 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${file}' already exists. Keyrite does not overwrite files; name a new file.`, { details: { file } });
+        throw e;
+      }
+      process.stdout.write(`Wrote ${file}: a blank share card (33 numbered boxes in 3 columns). Print it before the ceremony.\n`);
+    });
 
   share
     .command('check')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isKeyriteError } from '../../core/errors';
 import { escapeForTerminal } from '../../core/text/plain-text';
 import { groupHex } from '../../core/transcript/pgp-words';
 import { verifyBundle, type VerifyReport } from '../../core/transcript/verify';
@@ -10,7 +11,15 @@ export function registerVerifyCommands(program: Command): void {
     .argument('<bundle>', 'the bundle folder (holding transcript.jsonl)')
     .option('--json', 'print the report as JSON')
     .action(async (bundle: string, opts: { json?: boolean }) => {
-      const report = await verifyBundle(bundle);
+      let report: VerifyReport;
+      try {
+        report = await verifyBundle(bundle);
+      } catch (e) {
+        // What to do next goes to stdout; stderr keeps its one-line reason with the code.
+        const advice = isKeyriteError(e) && Array.isArray(e.details.advice) ? (e.details.advice as string[]) : [];
+        if (advice.length > 0 && !opts.json) process.stdout.write(`THE BUNDLE DID NOT VERIFY. What to do next:\n${advice.map((a, i) => `  ${i + 1}. ${escapeForTerminal(a)}`).join('\n')}\n`);
+        throw e;
+      }
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
     });
 }
@@ -23,6 +32,7 @@ export function registerVerifyCommands(program: Command): void {
 export function formatReport(r: VerifyReport): string {
   const t = escapeForTerminal;
   const lines: string[] = [];
+  if (r.demo) lines.push('DEMO — this ceremony ran on the demo token: a rehearsal. Nothing in it is a real key; do not trust or publish it.', '');
   lines.push(`OK: bundle verified — ${r.events} events, chain, signature and ${r.files.length} files intact.`);
   lines.push('');
   lines.push(`Ceremony:     ${t(r.title)} (${t(r.ceremony)})${r.demo ? '  [DEMO]' : ''}`);

@@ -121,6 +121,9 @@ export class CeremonyRunner {
       roles: roleSpecs(loaded.script),
       appVersion: deps.appVersion,
       demo: runner.demo,
+      // Run on the embedded demo token (a rehearsal or not): its keys are never real ones, and
+      // transcript.html and verify flag the bundle as DEMO.
+      demoToken: deps.hsm.demo === true,
       tokenLabel: state.tokenLabel,
       outDir,
     });

@@ -49,7 +49,7 @@ const paramSchema = z.strictObject({
 const fieldSchema = z.strictObject({
   id: slug,
   label: z.string().min(1),
-  kind: z.enum(['text', 'serial', 'sha256', 'person']),
+  kind: z.enum(['text', 'serial', 'sha256', 'person', 'bags']),
   required: z.boolean().default(true),
 });
 
@@ -106,6 +106,15 @@ export const scriptSchema = z
       }
       if (step.action === 'recordStatement' && (!step.fields || step.fields.length === 0)) {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'fields'], message: 'a recordStatement step lists the fields to record' });
+      }
+      (step.fields ?? []).forEach((f, j) => {
+        // Bag serials are asked per share handed out: there must be shares by then.
+        if (f.kind === 'bags' && !s.steps.slice(0, i).some((st) => st.action === 'handOutShares')) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, 'fields', j, 'kind'], message: `field '${f.id}' records the bags shares are sealed in, but no handOutShares step comes before step '${step.id}'` });
+        }
+      });
+      if ((step.fields ?? []).filter((f) => f.kind === 'bags').length > 1) {
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'fields'], message: 'a step records the share bags once (one bags field)' });
       }
       if (step.when && !(step.when in s.parameters)) {
         ctx.addIssue({ code: 'custom', path: ['steps', i, 'when'], message: `unknown parameter '${step.when}'` });

@@ -41,8 +41,18 @@ export interface StepSummary {
 export interface StatementField {
   id: string;
   label: string;
-  kind: 'text' | 'serial' | 'sha256' | 'person';
+  /** 'bags': one tamper-evident bag serial per share handed out (the chain of custody). */
+  kind: 'text' | 'serial' | 'sha256' | 'person' | 'bags';
   required: boolean;
+  /** For 'bags': the shares handed out, one row each, in share-index order. */
+  rows?: BagRow[];
+}
+
+/** A share handed out in this ceremony, for which a bag serial is recorded. */
+export interface BagRow {
+  shareIndex: number;
+  custodian: string;
+  custodianId: string | null;
 }
 
 /** What the current step is waiting for. Exactly one at a time. */

@@ -12,6 +12,20 @@ export interface ModuleProbeInfo {
   description: string;
   cryptokiVersion: string;
   libraryVersion: string;
+  /**
+   * The tokens present (C_GetSlotList(true) + C_GetTokenInfo), so the administrator sees the module
+   * reaches their HSM before saving it. An empty label is a token not initialised yet. `tokenError`
+   * says why the list is missing when the module loaded but could not list them.
+   */
+  tokens: ProbedToken[];
+  tokenError?: string;
+}
+
+export interface ProbedToken {
+  label: string;
+  serial: string;
+  model: string;
+  manufacturer: string;
 }
 
 export type ProbeReply = ({ ok: true } & ModuleProbeInfo) | { ok: false; stage: 'pkcs11js' | 'load' | 'initialize' | 'info'; message: string };
@@ -21,6 +35,8 @@ interface Pkcs11Like {
     load(path: string): void;
     C_Initialize(): void;
     C_GetInfo(): { manufacturerID: string; libraryDescription: string; cryptokiVersion: { major: number; minor: number }; libraryVersion: { major: number; minor: number } };
+    C_GetSlotList(tokenPresent: boolean): unknown[];
+    C_GetTokenInfo(slot: unknown): { label: string; serialNumber: string; model: string; manufacturerID: string };
     C_Finalize(): void;
   };
 }
@@ -42,7 +58,17 @@ export function probeWithPkcs11js(p11: Pkcs11Like, modulePath: string): ProbeRep
   try {
     const info = mod.C_GetInfo();
     const v = (x: { major: number; minor: number }) => `${x.major}.${x.minor}`;
-    return { ok: true, manufacturer: info.manufacturerID.trim(), description: info.libraryDescription.trim(), cryptokiVersion: v(info.cryptokiVersion), libraryVersion: v(info.libraryVersion) };
+    let tokens: ProbedToken[] = [];
+    let tokenError: string | undefined;
+    try {
+      tokens = mod.C_GetSlotList(true).slice(0, 64).map((slot) => {
+        const t = mod.C_GetTokenInfo(slot);
+        return { label: t.label.trim(), serial: t.serialNumber.trim(), model: t.model.trim(), manufacturer: t.manufacturerID.trim() };
+      });
+    } catch (e) {
+      tokenError = String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200);
+    }
+    return { ok: true, manufacturer: info.manufacturerID.trim(), description: info.libraryDescription.trim(), cryptokiVersion: v(info.cryptokiVersion), libraryVersion: v(info.libraryVersion), tokens, ...(tokenError ? { tokenError } : {}) };
   } catch (e) {
     return { ok: false, stage: 'info', message: String((e as Error)?.message ?? e) };
   } finally {
@@ -65,7 +91,11 @@ try { mod.C_Initialize(); } catch (e) { const m = String(e && e.message); if (!m
 try {
   const i = mod.C_GetInfo();
   const v = (x) => x.major + '.' + x.minor;
-  out({ ok: true, manufacturer: i.manufacturerID.trim(), description: i.libraryDescription.trim(), cryptokiVersion: v(i.cryptokiVersion), libraryVersion: v(i.libraryVersion) });
+  let tokens = [], tokenError;
+  try {
+    tokens = mod.C_GetSlotList(true).slice(0, 64).map((s) => { const t = mod.C_GetTokenInfo(s); return { label: t.label.trim(), serial: t.serialNumber.trim(), model: t.model.trim(), manufacturer: t.manufacturerID.trim() }; });
+  } catch (e) { tokenError = String(e && e.message).split('\\n')[0].slice(0, 200); }
+  out({ ok: true, manufacturer: i.manufacturerID.trim(), description: i.libraryDescription.trim(), cryptokiVersion: v(i.cryptokiVersion), libraryVersion: v(i.libraryVersion), tokens, tokenError });
 } catch (e) { out({ ok: false, stage: 'info', message: String(e && e.message) }); }
 try { mod.C_Finalize(); } catch (e) {}
 `;
@@ -88,7 +118,8 @@ export function interpretProbe(modulePath: string, result: { stdout: string; cod
     const what = reply.stage === 'load' ? 'it has no C_GetFunctionList (or is not a shared library)' : reply.stage === 'initialize' ? 'C_Initialize failed' : 'C_GetInfo failed';
     throw refuse(`${what} (${reply.message.split('\n')[0].slice(0, 200)})`, { stage: reply.stage });
   }
-  return { manufacturer: reply.manufacturer, description: reply.description, cryptokiVersion: reply.cryptokiVersion, libraryVersion: reply.libraryVersion };
+  const tokens = Array.isArray(reply.tokens) ? reply.tokens.filter((t) => t && typeof t.label === 'string').map((t) => ({ label: t.label, serial: String(t.serial ?? ''), model: String(t.model ?? ''), manufacturer: String(t.manufacturer ?? '') })) : [];
+  return { manufacturer: reply.manufacturer, description: reply.description, cryptokiVersion: reply.cryptokiVersion, libraryVersion: reply.libraryVersion, tokens, ...(typeof reply.tokenError === 'string' ? { tokenError: reply.tokenError } : {}) };
 }
 
 export interface ProbeRunResult {

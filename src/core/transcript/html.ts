@@ -208,8 +208,33 @@ function writeStepBlock(write: (part: string) => void, n: number, id: string, ti
 ${say ? `<blockquote class="say">${esc(say).replace(/\n/g, '<br>')}</blockquote>` : ''}
 ${signOffs.length > 0 ? `<p><strong>Sign-offs</strong></p><ul class="signoffs">${signOffs.join('')}</ul>` : ''}
 `);
+  const custody = custodyTables(evs);
+  if (custody) write(custody);
   writeEventTable(write, evs);
   write('\n</article>');
+}
+
+/**
+ * The chain of custody a bags statement records: which bag holds which share, held by whom.
+ * Only for events that carry it (and no new CSS), so transcripts sealed before it existed render
+ * byte for byte as they did.
+ */
+function custodyTables(evs: TranscriptEvent[]): string {
+  return evs
+    .filter((e) => e.type === 'STATEMENT_RECORDED' && Array.isArray(e.data.bags))
+    .map((e) => {
+      const rows = (e.data.bags as Array<Record<string, unknown>>).map((b) => `<tr><td><code>${esc(String(b.bag))}</code></td><td>${esc(String(b.shareIndex))}</td><td>${esc(String(b.custodian))}</td><td>&nbsp;</td></tr>`);
+      const split = typeof e.data.splitId === 'string' ? ` of split <code>${esc(e.data.splitId)}</code>` : '';
+      return `<p><strong>Chain of custody: sealed share bags</strong> (event #${e.seq}; shares${split})</p>
+<table class="grid custody">
+<thead><tr><th>Bag serial</th><th>Share</th><th>Custodian</th><th>Bag checked intact (initials)</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>
+`;
+    })
+    .join('');
 }
 
 function writeEventTable(write: (part: string) => void, evs: TranscriptEvent[]): void {

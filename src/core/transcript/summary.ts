@@ -88,7 +88,7 @@ export function summarizeTranscript(events: readonly TranscriptEvent[]): Transcr
     scriptVersion: str(d.scriptVersion),
     scriptSha256: str(d.scriptSha256),
     appVersion: str(d.appVersion),
-    demo: d.demo === true,
+    demo: d.demo === true || d.demoToken === true,
     startedAt: first?.at ?? '',
     endedAt: last?.at ?? '',
     outcome: events.some((e) => e.type === 'CEREMONY_ABORTED') ? 'aborted' : last?.type === 'CEREMONY_SEALED' ? 'sealed' : 'open',

@@ -10,6 +10,7 @@ import { StreamingByteCompare } from './byte-compare';
 import { hexToPgpWords } from './pgp-words';
 import { checkBundlePath, listBundleFiles, parseSha256Sums } from './sha256sums';
 import { summarizeTranscript, type KeySummary } from './summary';
+import { withTamperAdvice } from './tamper-advice';
 
 export interface VerifyReport {
   ok: true;
@@ -40,6 +41,15 @@ const missing = (file: string): KeyriteError =>
  * and that no file is unlisted.
  */
 export async function verifyBundle(dir: string): Promise<VerifyReport> {
+  try {
+    return await checkBundle(dir);
+  } catch (e) {
+    // A bundle that fails says what to do next (which file, keep the evidence, whom to call).
+    throw withTamperAdvice(e, dir);
+  }
+}
+
+async function checkBundle(dir: string): Promise<VerifyReport> {
   let stat;
   try {
     stat = await fs.stat(dir);

@@ -14,6 +14,8 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { isKeyriteError, KeyriteError } from '../../core/errors';
 import { describeHsm } from '../../core/hsm/describe';
+import { loadScript } from '../../core/ceremony/script';
+import { renderScriptHtml } from '../../core/ceremony/script-html';
 import { isKnownModulePath } from '../../core/hsm/module-locations';
 import { probeModuleInNodeChild, type ModuleProbeInfo } from '../../core/hsm/module-probe';
 import { loadPolicy } from '../../core/policy';
@@ -140,6 +142,12 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
       return settingsView();
     },
     'settings:pickModule': () => pick('module'),
+    'settings:testModule': async ({ modulePath }) => {
+      // The same checks as saving (an allowed location, a file), then the same child-process load.
+      const checked = validateSettingsPatch({ modulePath }, { isAllowedModule: (p) => picked.module.has(p) || isKnownModulePath(p) });
+      if (!checked.modulePath) throw new KeyriteError('SETTINGS_MODULE_MISSING', 'Enter the path of the PKCS#11 module to test.', { details: { field: 'modulePath' } });
+      return { modulePath: checked.modulePath, ...(await probeModule(checked.modulePath)) };
+    },
     'ceremony:pickScript': () => pick('script'),
     'bundle:verify': async ({ dir }) => {
       const absolute = path.resolve(dir);
@@ -194,6 +202,12 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     },
     'ceremony:scripts': () => services.withEngine((e) => e.listScripts()),
     'ceremony:list': () => services.withEngine((e) => e.listCeremonies()),
+    'ceremony:printScript': async ({ script }) => {
+      const loaded = loadScript(script);
+      if (!deps.printHtml) throw new KeyriteError('PRINT_UNAVAILABLE', `Printing is not available here. Run \`keyrite ceremony script ${script} --html FILE\` and print FILE.`);
+      await deps.printHtml(renderScriptHtml(loaded));
+      return { scriptId: loaded.script.id, version: loaded.script.version, sha256: loaded.sha256 };
+    },
     'ceremony:parameters': async ({ script, parameters, demo }) => {
       allowedScript(script);
       // Checked as ceremony:start will use it: a relative backup file is taken from main's working folder.

@@ -1,8 +1,10 @@
 import { KeyriteError } from '../../errors';
+import { SERIAL_HINT, SERIAL_PATTERN } from '../../../shared/serial-rule';
 import { requirePlainText } from '../../text/plain-text';
 import type { ActionContext, ActionHandler } from '../context';
 import { gatherPreflight } from '../preflight';
 import { describeGaps, mechanismGaps } from '../hsm-requirements';
+import { bagRows, parseBagSerials, type BagRecord } from '../bag-serials';
 import { roleSpecs } from '../script';
 import { confirmFingerprint, enrolPresentedKeys, fingerprintConfirmNeed } from './openpgp-enrolment';
 import { quorumShortfalls } from '../validate/quorum';
@@ -138,10 +140,14 @@ function record(ctx: Parameters<ActionHandler['need']>[0]): 'done' {
 /** Typed facts: bag serials, HSM serials, media hashes, hand-offs of physical items. */
 export const recordStatement: ActionHandler = {
   requiresLogin: false,
-  need: (ctx) => ({ kind: 'statement', fields: (ctx.step.fields ?? []).map((f) => ({ id: f.id, label: f.label, kind: f.kind, required: f.required })) }),
+  need: (ctx) => ({
+    kind: 'statement',
+    fields: (ctx.step.fields ?? []).map((f) => ({ id: f.id, label: f.label, kind: f.kind, required: f.required, ...(f.kind === 'bags' ? { rows: bagRows(ctx) } : {}) })),
+  }),
   async provide(ctx, input) {
     if (input.kind !== 'statement') return 'pending';
     const values: Record<string, string> = {};
+    let bags: BagRecord[] | null = null;
     for (const f of ctx.step.fields ?? []) {
       const v = requirePlainText(String(input.values[f.id] ?? ''), `'${f.label}'`, 'CEREMONY_STATEMENT_INVALID', { field: f.id }).trim();
       if (v.length > MAX_STATEMENT_LENGTH) throw new KeyriteError('CEREMONY_STATEMENT_INVALID', `'${f.label}' is ${v.length} characters long; at most ${MAX_STATEMENT_LENGTH}.`, { details: { field: f.id } });
@@ -150,18 +156,27 @@ export const recordStatement: ActionHandler = {
         continue;
       }
       if (f.kind === 'sha256' && !/^[0-9a-f]{64}$/i.test(v)) throw new KeyriteError('CEREMONY_STATEMENT_INVALID', `'${f.label}' must be a SHA-256 hash (64 hex characters).`, { details: { field: f.id } });
-      if (f.kind === 'serial' && !/^[A-Za-z0-9][A-Za-z0-9-]{2,63}$/.test(v)) throw new KeyriteError('CEREMONY_STATEMENT_INVALID', `'${f.label}' must be a serial number (letters, digits and dashes).`, { details: { field: f.id } });
+      if (f.kind === 'serial' && !SERIAL_PATTERN.test(v)) throw new KeyriteError('CEREMONY_STATEMENT_INVALID', `'${f.label}' must be a serial number: ${SERIAL_HINT}.`, { details: { field: f.id } });
       if (f.kind === 'person') ctx.person(v);
+      if (f.kind === 'bags') {
+        bags = parseBagSerials(v, bagRows(ctx), f);
+        values[f.id] = bags.map((b) => b.bag).join(' ');
+        continue;
+      }
       values[f.id] = f.kind === 'sha256' ? v.toLowerCase() : v;
     }
     const unknown = Object.keys(input.values).filter((k) => !(ctx.step.fields ?? []).some((f) => f.id === k));
     if (unknown.length > 0) throw new KeyriteError('CEREMONY_STATEMENT_INVALID', `This step does not record '${unknown[0]}'.`, { details: { field: unknown[0] } });
-    ctx.emit('STATEMENT_RECORDED', { fields: values, labels: Object.fromEntries((ctx.step.fields ?? []).map((f) => [f.id, f.label])) });
-    ctx.state.evidence = values;
+    const labels = Object.fromEntries((ctx.step.fields ?? []).map((f) => [f.id, f.label]));
+    // The chain of custody: which bag holds which share of which split, held by whom.
+    const custody = bags ? { bags, splitId: ctx.state.backup?.splitId ?? null } : {};
+    ctx.emit('STATEMENT_RECORDED', { fields: values, labels, ...custody });
+    ctx.state.evidence = bags ? { ...values, bags: bags.map((b) => `share ${b.shareIndex} (${b.custodian}): ${b.bag}`) } : values;
     const alias = typeof ctx.step.with?.key === 'string' ? ctx.step.with.key : undefined;
     const keyId = alias ? ctx.state.keys[alias]?.keyId : undefined;
     if (keyId) {
-      const text = Object.entries(values).map(([k, v]) => `${k}: ${v}`).join('; ');
+      const described = (k: string, v: string) => (bags && (ctx.step.fields ?? []).find((f) => f.id === k)?.kind === 'bags' ? bags.map((b) => `share ${b.shareIndex} (${b.custodian}) in bag ${b.bag}`).join(', ') : v);
+      const text = Object.entries(values).map(([k, v]) => `${k}: ${described(k, v)}`).join('; ');
       ctx.onCommit((tx) => ctx.deps.inventory.addFact(keyId, { kind: ctx.step.id, text, at: ctx.now().toISOString(), ceremonyId: ctx.ceremonyId }, tx));
     }
     return 'done';

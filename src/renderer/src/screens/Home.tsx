@@ -1,10 +1,45 @@
 import { call, keyrite } from '../app/api';
 import { BUILTIN_CEREMONIES } from '../app/builtin-ceremonies';
-import { useLoad } from '../app/hooks';
+import { useState } from 'react';
+import { useAction, useLoad } from '../app/hooks';
 import { useNavigate } from '../app/nav';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Loading } from '../components/Loading';
 import { ScreenHeading } from '../components/ScreenHeading';
+
+/**
+ * Print a script before the ceremony: every step and sign-off with a checkbox, time and initials,
+ * headed by the script's id, version and SHA-256 (printed by main, from the built-in script).
+ */
+function PrintScript({ id, title }: { id: string; title: string }): React.JSX.Element {
+  const action = useAction();
+  const [sent, setSent] = useState<string | null>(null);
+  return (
+    <>
+      <button
+        type="button"
+        className="secondary"
+        aria-label={`Print the script of ${title}`}
+        disabled={action.busy}
+        onClick={() =>
+          void action.run(async () => {
+            setSent(null);
+            const r = await call(keyrite().ceremony.printScript({ script: id }));
+            setSent(r.sha256);
+          })
+        }
+      >
+        {action.busy ? 'Printing…' : 'Print script'}
+      </button>
+      {sent && (
+        <p className="saved print-sent" role="status">
+          Sent to the printer: script {id}, SHA-256 <code>{sent.slice(0, 16)}…</code>
+        </p>
+      )}
+      {action.error && <ErrorPanel error={action.error} noHome title="The script was not printed" />}
+    </>
+  );
+}
 
 /** Home: the ceremonies on offer, the one to resume, and the bundles made here. */
 export function Home(): React.JSX.Element {
@@ -56,6 +91,7 @@ export function Home(): React.JSX.Element {
               <button type="button" onClick={() => navigate({ screen: 'start', script: s.id })}>
                 Start {s.title}
               </button>
+              <PrintScript id={s.id} title={s.title} />
             </li>
           ))}
         </ul>

@@ -1,15 +1,60 @@
 import { useEffect, useState } from 'react';
-import { call, keyrite } from '../app/api';
+import type { ChannelOutput } from '../../../shared/ipc-contract';
+import { ApiError, call, keyrite } from '../app/api';
 import { useAction, useLoad } from '../app/hooks';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Loading } from '../components/Loading';
 import { ScreenHeading } from '../components/ScreenHeading';
+
+type ModuleTest = ChannelOutput<'settings:testModule'>;
+
+/** What a module test found: the library, and the tokens it reaches (an empty label: not initialised). */
+function ModuleTokens({ test }: { test: ModuleTest }): React.JSX.Element {
+  return (
+    <section className="module-test" role="status" aria-label="Module test">
+      <p>
+        <strong>Loaded:</strong> {test.description || test.modulePath} ({test.manufacturer}), Cryptoki {test.cryptokiVersion}, library {test.libraryVersion}.
+      </p>
+      {test.tokenError ? (
+        <p className="warn-box">The module loaded but could not list its tokens: {test.tokenError}</p>
+      ) : test.tokens.length === 0 ? (
+        <p className="warn-box">The module loaded, but no token is present. Insert or initialise the token, then test again.</p>
+      ) : (
+        <table className="module-tokens">
+          <thead>
+            <tr>
+              <th scope="col">Token label</th>
+              <th scope="col">Serial</th>
+              <th scope="col">Model</th>
+              <th scope="col">Manufacturer</th>
+            </tr>
+          </thead>
+          <tbody>
+            {test.tokens.map((t, i) => (
+              <tr key={`${t.serial}-${i}`}>
+                <td>{t.label || <em>(not initialised)</em>}</td>
+                <td>
+                  <code>{t.serial}</code>
+                </td>
+                <td>{t.model}</td>
+                <td>{t.manufacturer}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
 
 /** PKCS#11 module, token and output folder. Empty fields fall back to the demo token and defaults. */
 export function Settings(): React.JSX.Element {
   const loaded = useLoad(() => call(keyrite().settings.get()));
   const [form, setForm] = useState({ modulePath: '', tokenLabel: '', tokenUri: '', moduleArgs: '', outputFolder: '' });
   const [saved, setSaved] = useState(false);
+  // The last module test: what the library said about itself and the tokens it reaches.
+  const [tested, setTested] = useState<ModuleTest | null>(null);
+  const [testError, setTestError] = useState<ApiError | null>(null);
   const [current, setCurrent] = useState(loaded.data);
   const action = useAction();
   useEffect(() => {
@@ -28,6 +73,8 @@ export function Settings(): React.JSX.Element {
         e.preventDefault();
         setSaved(false);
         void action.run(async () => {
+          // A module is loaded and its tokens listed before it is saved (main loads it again to save).
+          if (form.modulePath.trim()) setTested(await call(keyrite().settings.testModule({ modulePath: form.modulePath.trim() })));
           const next = await call(keyrite().settings.set({ modulePath: form.modulePath, tokenLabel: form.tokenLabel, tokenUri: form.tokenUri, moduleArgs: form.moduleArgs, outputFolder: form.outputFolder }));
           setCurrent(next);
           setSaved(true);
@@ -56,8 +103,22 @@ export function Settings(): React.JSX.Element {
         >
           Choose module file…
         </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={action.busy || !form.modulePath.trim()}
+          onClick={() => {
+            setTested(null);
+            setTestError(null);
+            void call(keyrite().settings.testModule({ modulePath: form.modulePath.trim() })).then(setTested, (e: unknown) => setTestError(e instanceof ApiError ? e : new ApiError({ code: 'APP_BRIDGE_FAILED', message: String(e) })));
+          }}
+        >
+          Test module
+        </button>
         <p className="hint">Your HSM vendor's PKCS#11 library: a known install location, or chosen with the button. It is test-loaded before it is saved. In use: {current.effective.modulePath ?? 'none'}</p>
       </div>
+      {testError && <ErrorPanel error={testError} noHome title="The module did not load" />}
+      {tested && <ModuleTokens test={tested} />}
       <div className="field">
         <label htmlFor="token-label">Token label</label>
         <input id="token-label" value={form.tokenLabel} spellCheck={false} placeholder="keyrite-demo" onChange={(e) => setForm({ ...form, tokenLabel: e.target.value })} />

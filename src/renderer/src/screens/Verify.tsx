@@ -40,12 +40,21 @@ export function Verify({ initialDir }: { initialDir?: string }): React.JSX.Eleme
       {action.error && /^(TRANSCRIPT|BUNDLE)_/.test(action.error.code) && (
         <section className="warn-box next-steps" aria-label="What to do next">
           <h2>What to do next</h2>
-          <ol>
-            <li>Do not use this copy: keys, certificates and backups from it cannot be trusted.</li>
-            <li>Verify the other copies of the bundle (the second removable medium, the archive).</li>
-            <li>Compare the final hash on the signed paper transcript with a copy that verifies.</li>
-            <li>Tell the ceremony administrator and the security officer, with the error code above; keep this copy as evidence.</li>
-          </ol>
+          {Array.isArray(action.error.details?.advice) ? (
+            // The core's advice names the file (and event) at fault, the evidence to keep and whom to call.
+            <ol>
+              {(action.error.details.advice as unknown[]).map((a, i) => (
+                <li key={i}>{String(a)}</li>
+              ))}
+            </ol>
+          ) : (
+            <ol>
+              <li>Do not use this copy: keys, certificates and backups from it cannot be trusted.</li>
+              <li>Verify the other copies of the bundle (the second removable medium, the archive).</li>
+              <li>Compare the final hash on the signed paper transcript with a copy that verifies.</li>
+              <li>Tell the ceremony administrator and the security officer, with the error code above; keep this copy as evidence.</li>
+            </ol>
+          )}
         </section>
       )}
       {result && (

@@ -26,6 +26,7 @@ export const CHANNELS = [
   'ceremony:events',
   'ceremony:witness',
   'share:printCard',
+  'share:printBlankCard',
   'share:pickSealDir',
   'openpgp:readKeyFile',
   'ceremony:provideShareFile',

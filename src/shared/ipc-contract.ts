@@ -422,6 +422,8 @@ export const contract = {
    * For a sealed share (phase 'confirm', file written) the card has split id, index and the
    * ciphertext's SHA-256, never words.
    */
+  // A card with 33 numbered, empty boxes (3 columns of 11) to write a share on: no secret, printable before the ceremony.
+  'share:printBlankCard': { input: noInput, output: z.object({ boxes: z.number() }) },
   'share:printCard': { input: z.strictObject({ id }), output: z.object({ index: z.number(), custodian: z.string() }) },
   /**
    * Main-process dialog for a custodian's armored OpenPGP public key file (≤ 64 KB). Returns its

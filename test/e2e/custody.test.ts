@@ -212,6 +212,22 @@ describe('printable ceremony script, before the ceremony', () => {
     await paper.close();
   }, 60_000);
 
+  it('Print a blank share card on the ceremony choice sends 33 numbered, empty boxes to the printer', async () => {
+    await tabTo(page, /^Ceremonies$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
+    const before = app.printedCards.length;
+    await tabTo(page, /^Print a blank share card$/);
+    await page.keyboard.press('Enter');
+    await page.locator('.blank-card-sent').waitFor();
+    expect(app.printedCards.length).toBe(before + 1);
+    const printed = app.printedCards.at(-1)!.text;
+    // Every box numbered 1 to 33 once, and nothing of any share: the card is blank.
+    for (let n = 1; n <= 33; n++) expect(printed).toMatch(new RegExp(`(^|\\D)${n}\\.`));
+    expect(printed).not.toMatch(/(^|\D)34\./);
+    await shotSizes('share-card-blank-sent', '.blank-card-sent');
+  }, 60_000);
+
   it('the blank share card has the same 3×11 column grid as the share on screen', async () => {
     const paper = await app.context.newPage();
     await paper.setContent(renderBlankShareCardHtml({ splitId: '7F3A-91C2', index: 2, count: 5, custodian: 'Carl Custodian' }));

@@ -197,6 +197,17 @@ describe('handler table', () => {
     expect(printed).toEqual([path.join(dir, 'transcript.html')]);
   });
 
+  it('share:printBlankCard: without a printer PRINT_UNAVAILABLE (naming the CLI); with one, a card of 33 empty numbered boxes; any input but none refused', async () => {
+    expect(await table['share:printBlankCard']({})).toMatchObject({ ok: false, error: { code: 'PRINT_UNAVAILABLE', message: expect.stringContaining('keyrite share blank-card') } });
+    const printed: string[] = [];
+    const t = buildHandlerTable({ services, appVersion: '1', printHtml: async (html) => void printed.push(html), log: () => undefined });
+    expect(await t['share:printBlankCard'](undefined)).toEqual({ ok: true, value: { boxes: 33 } });
+    expect(printed).toHaveLength(1);
+    expect(printed[0].match(/<li\b/g)).toHaveLength(33);
+    expect(await t['share:printBlankCard']({ splitId: 'x' })).toMatchObject({ ok: false, error: { code: 'IPC_INPUT_INVALID' } });
+    expect(printed).toHaveLength(1);
+  });
+
   describe('share:printCard', () => {
     const card = { html: '<!doctype html><p>abandon ability able about above</p>', index: 2, custodian: 'Carl' };
     const cardEngine = (shareCard: CeremonyEngine['shareCard']): CeremonyEngine => ({ ...failing(null), shareCard });

@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { SHARE_WORDS } from '../../core/backup';
+import { renderBlankShareCardHtml } from '../../core/backup/blank-share-card';
 import { isKeyriteError, KeyriteError } from '../../core/errors';
 import { describeHsm } from '../../core/hsm/describe';
 import { loadScript } from '../../core/ceremony/script';
@@ -230,6 +232,11 @@ export function buildHandlerTable(deps: HandlerDeps): HandlerTable {
     },
     'ceremony:abort': ({ id, reason, personId }) => services.withEngine((e) => e.abort(id, reason, personId)),
     'ceremony:events': async ({ id }) => readEvents(await services.getStore(), id),
+    'share:printBlankCard': async () => {
+      if (!deps.printHtml) throw new KeyriteError('PRINT_UNAVAILABLE', 'Printing is not available here. Run `keyrite share blank-card --html FILE` and print FILE.');
+      await deps.printHtml(renderBlankShareCardHtml());
+      return { boxes: SHARE_WORDS };
+    },
     'share:printCard': async ({ id }) => {
       if (!deps.printHtml) {
         throw new KeyriteError('PRINT_UNAVAILABLE', 'Printing is not available here. The custodian writes the share down by hand from the screen.');

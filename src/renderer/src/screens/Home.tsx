@@ -41,6 +41,39 @@ function PrintScript({ id, title }: { id: string; title: string }): React.JSX.El
   );
 }
 
+/**
+ * A blank share card (33 numbered boxes, 3 columns of 11, read top to bottom like the share on
+ * screen) for custodians to copy their share onto by hand; it holds nothing secret.
+ */
+function PrintBlankCard(): React.JSX.Element {
+  const action = useAction();
+  const [sent, setSent] = useState(false);
+  return (
+    <p className="blank-card">
+      <button
+        type="button"
+        className="secondary"
+        disabled={action.busy}
+        onClick={() =>
+          void action.run(async () => {
+            setSent(false);
+            await call(keyrite().share.printBlankCard());
+            setSent(true);
+          })
+        }
+      >
+        {action.busy ? 'Printing…' : 'Print a blank share card'}
+      </button>{' '}
+      {sent && (
+        <span className="saved print-sent blank-card-sent" role="status">
+          Sent to the printer: one blank share card. Print one per custodian.
+        </span>
+      )}
+      {action.error && <ErrorPanel error={action.error} noHome title="The blank share card was not printed" />}
+    </p>
+  );
+}
+
 /** Home: the ceremonies on offer, the one to resume, and the bundles made here. */
 export function Home(): React.JSX.Element {
   const navigate = useNavigate();
@@ -95,6 +128,7 @@ export function Home(): React.JSX.Element {
             </li>
           ))}
         </ul>
+        <PrintBlankCard />
       </section>
 
       <section aria-labelledby="recent-title">

@@ -3,32 +3,54 @@ import { call, keyrite } from '../app/api';
 import { useAction } from '../app/hooks';
 import { ErrorPanel } from './ErrorPanel';
 
-/** Print the bundle's transcript.html (the document witnesses sign). */
-export function PrintButton({ dir }: { dir: string }): React.JSX.Element {
+/**
+ * A button that sends something to the printer through main, then says it was sent (or why not).
+ * `print` resolves with what the note needs (e.g. the script's SHA-256); the note is only shown
+ * after a print that succeeded, and cleared when the next one starts.
+ */
+export function PrintAction<T>({ label, ariaLabel, print, sentNote, failedTitle }: {
+  label: string;
+  ariaLabel?: string;
+  print: () => Promise<T>;
+  sentNote: (value: T) => React.ReactNode;
+  failedTitle: string;
+}): React.JSX.Element {
   const action = useAction();
-  const [done, setDone] = useState(false);
+  const [sent, setSent] = useState<{ value: T } | null>(null);
   return (
     <>
       <button
         type="button"
         className="secondary"
+        aria-label={ariaLabel}
         disabled={action.busy}
         onClick={() =>
           void action.run(async () => {
-            setDone(false);
-            await call(keyrite().bundle.print({ dir }));
-            setDone(true);
+            setSent(null);
+            setSent({ value: await print() });
           })
         }
       >
-        {action.busy ? 'Printing…' : 'Print the transcript'}
+        {action.busy ? 'Printing…' : label}
       </button>
-      {done && (
+      {sent && sentNote(sent.value)}
+      {action.error && <ErrorPanel error={action.error} noHome title={failedTitle} />}
+    </>
+  );
+}
+
+/** Print the bundle's transcript.html (the document witnesses sign). */
+export function PrintButton({ dir }: { dir: string }): React.JSX.Element {
+  return (
+    <PrintAction
+      label="Print the transcript"
+      print={() => call(keyrite().bundle.print({ dir }))}
+      sentNote={() => (
         <span className="saved" role="status">
           Sent to the printer.
         </span>
       )}
-      {action.error && <ErrorPanel error={action.error} noHome title="The transcript was not printed" />}
-    </>
+      failedTitle="The transcript was not printed"
+    />
   );
 }

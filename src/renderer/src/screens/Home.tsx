@@ -1,9 +1,9 @@
 import { call, keyrite } from '../app/api';
 import { BUILTIN_CEREMONIES } from '../app/builtin-ceremonies';
-import { useState } from 'react';
-import { useAction, useLoad } from '../app/hooks';
+import { useLoad } from '../app/hooks';
 import { useNavigate } from '../app/nav';
 import { ErrorPanel } from '../components/ErrorPanel';
+import { PrintAction } from '../components/PrintButton';
 import { Loading } from '../components/Loading';
 import { ScreenHeading } from '../components/ScreenHeading';
 
@@ -12,32 +12,18 @@ import { ScreenHeading } from '../components/ScreenHeading';
  * headed by the script's id, version and SHA-256 (printed by main, from the built-in script).
  */
 function PrintScript({ id, title }: { id: string; title: string }): React.JSX.Element {
-  const action = useAction();
-  const [sent, setSent] = useState<string | null>(null);
   return (
-    <>
-      <button
-        type="button"
-        className="secondary"
-        aria-label={`Print the script of ${title}`}
-        disabled={action.busy}
-        onClick={() =>
-          void action.run(async () => {
-            setSent(null);
-            const r = await call(keyrite().ceremony.printScript({ script: id }));
-            setSent(r.sha256);
-          })
-        }
-      >
-        {action.busy ? 'Printing…' : 'Print script'}
-      </button>
-      {sent && (
+    <PrintAction
+      label="Print script"
+      ariaLabel={`Print the script of ${title}`}
+      print={() => call(keyrite().ceremony.printScript({ script: id }))}
+      sentNote={(r) => (
         <p className="saved print-sent" role="status">
-          Sent to the printer: script {id}, SHA-256 <code>{sent.slice(0, 16)}…</code>
+          Sent to the printer: script {id}, SHA-256 <code>{r.sha256.slice(0, 16)}…</code>
         </p>
       )}
-      {action.error && <ErrorPanel error={action.error} noHome title="The script was not printed" />}
-    </>
+      failedTitle="The script was not printed"
+    />
   );
 }
 
@@ -46,30 +32,19 @@ function PrintScript({ id, title }: { id: string; title: string }): React.JSX.El
  * screen) for custodians to copy their share onto by hand; it holds nothing secret.
  */
 function PrintBlankCard(): React.JSX.Element {
-  const action = useAction();
-  const [sent, setSent] = useState(false);
   return (
     <p className="blank-card">
-      <button
-        type="button"
-        className="secondary"
-        disabled={action.busy}
-        onClick={() =>
-          void action.run(async () => {
-            setSent(false);
-            await call(keyrite().share.printBlankCard());
-            setSent(true);
-          })
-        }
-      >
-        {action.busy ? 'Printing…' : 'Print a blank share card'}
-      </button>{' '}
-      {sent && (
-        <span className="saved print-sent blank-card-sent" role="status">
-          Sent to the printer: one blank share card. Print one per custodian.
-        </span>
-      )}
-      {action.error && <ErrorPanel error={action.error} noHome title="The blank share card was not printed" />}
+      <PrintAction
+        label="Print a blank share card"
+        print={() => call(keyrite().share.printBlankCard())}
+        sentNote={() => (
+          <span className="saved print-sent blank-card-sent" role="status">
+            {' '}
+            Sent to the printer: one blank share card. Print one per custodian.
+          </span>
+        )}
+        failedTitle="The blank share card was not printed"
+      />
     </p>
   );
 }

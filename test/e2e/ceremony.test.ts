@@ -54,15 +54,6 @@ async function fits(vertical: boolean): Promise<{ width: boolean; height: boolea
   return { width: r.sw <= r.w, height: vertical ? r.sh <= r.h : true };
 }
 
-async function eventTypes(outDir: string): Promise<string[]> {
-  const list = await app.invoke('ceremony:list');
-  if (!list.ok) throw new Error(list.error.message);
-  const c = (list.value as Array<{ id: string; outDir: string }>).find((x) => x.outDir === outDir)!;
-  const t = await app.invoke('ceremony:events', { id: c.id });
-  if (!t.ok) throw new Error(t.error.message);
-  return (t.value as { events: Array<{ type: string }> }).events.map((e) => e.type);
-}
-
 beforeAll(async () => {
   page = await app.start();
 }, 120_000);
@@ -225,7 +216,7 @@ describe('root key generation 3-of-5, keyboard only', () => {
       await page.keyboard.press('Enter');
       await waitForChange(page, s2);
       expect(await currentScreen(page)).toBe('share-reveal');
-      const types = await eventTypes(bundleA);
+      const types = await app.eventTypes(bundleA);
       expect(types.slice(-2)).toEqual(['SHARE_RESHOW_REQUESTED', 'SHARE_REDISPLAYED']);
       continue;
     }

@@ -89,16 +89,6 @@ function tail(name: string, digits: number): string {
   return keys.get(name)!.fingerprint.slice(-digits);
 }
 
-/** Event types so far, from the store (the bundle's transcript.jsonl is written at the seal). */
-async function liveTypes(outDir: string): Promise<string[]> {
-  const list = await app.invoke('ceremony:list');
-  if (!list.ok) throw new Error(list.error.message);
-  const c = (list.value as Array<{ id: string; outDir: string }>).find((x) => x.outDir === outDir)!;
-  const t = await app.invoke('ceremony:events', { id: c.id });
-  if (!t.ok) throw new Error(t.error.message);
-  return (t.value as { events: Array<{ type: string }> }).events.map((e) => e.type);
-}
-
 function events(dir: string): Array<{ type: string; data: Record<string, unknown> }> {
   return readFileSync(path.join(dir, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
 }
@@ -253,7 +243,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
     const state = await submitCheckIn();
     expect(state.split('|')[2]).toBe('openpgpConfirm');
     // The refused attempts recorded nothing: one check-in, of eight people.
-    expect((await liveTypes(bundle)).filter((t) => t === 'PARTICIPANT_CHECKED_IN')).toHaveLength(8);
+    expect((await app.eventTypes(bundle)).filter((t) => t === 'PARTICIPANT_CHECKED_IN')).toHaveLength(8);
   }, 180_000);
 
   it('shows each fingerprint large, in groups and words, on the operator\'s screen and the witness window; a wrong tail is refused', async () => {
@@ -293,7 +283,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
     await page.keyboard.press('Enter');
     await waitForChange(page, s2);
     expect((await runnerState(page)).split('|')[5]).toBe('');
-    expect((await liveTypes(bundle)).filter((t) => t === 'OPENPGP_KEY_ENROLLED')).toHaveLength(1);
+    expect((await app.eventTypes(bundle)).filter((t) => t === 'OPENPGP_KEY_ENROLLED')).toHaveLength(1);
   }, 120_000);
 
   it('hands out sealed shares without ever showing their words: proof of possession, a mistake, and a custodian who cannot decrypt', async () => {
@@ -344,7 +334,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
         await tabTo(page, /^Drop this key — Cass Custodian gets words on screen$/, { back: true });
         await page.keyboard.press('Enter');
         await waitForChange(page, s);
-        expect((await liveTypes(bundle)).slice(-1)).toEqual(['OPENPGP_KEY_REJECTED']);
+        expect((await app.eventTypes(bundle)).slice(-1)).toEqual(['OPENPGP_KEY_REJECTED']);
         continue;
       }
       if (stoppedAt === 'sealed-seal') {
@@ -440,7 +430,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
         await tabTo(page, /^Void the split and make a fresh one \(recorded\)$/);
         await page.keyboard.press('Enter');
         await waitForChange(page, s);
-        expect((await liveTypes(bundle)).slice(-1)).toEqual(['SHARE_UNDECRYPTABLE']);
+        expect((await app.eventTypes(bundle)).slice(-1)).toEqual(['SHARE_UNDECRYPTABLE']);
         // The void split's sealed files are gone from the media.
         expect(existsSync(cydFile)).toBe(false);
         continue;

@@ -170,6 +170,16 @@ export class E2eApp {
     return file;
   }
 
+  /** Event types of the ceremony writing to outDir, from the store (transcript.jsonl exists only once sealed). */
+  async eventTypes(outDir: string): Promise<string[]> {
+    const list = await this.invoke('ceremony:list');
+    if (!list.ok) throw new Error(list.error.message);
+    const c = (list.value as Array<{ id: string; outDir: string }>).find((x) => x.outDir === outDir)!;
+    const t = await this.invoke('ceremony:events', { id: c.id });
+    if (!t.ok) throw new Error(t.error.message);
+    return (t.value as { events: Array<{ type: string }> }).events.map((e) => e.type);
+  }
+
   async close(): Promise<void> {
     await this.browser?.close().catch(() => undefined);
     await this.closeServer();

@@ -54,7 +54,7 @@ export async function run(opts: { quick: boolean }): Promise<Row[]> {
       const { dir, sealMs, bytes } = bundles[i];
       const keyrite = (): void => {
         const r = spawnSync(process.execPath, [CLI, 'verify', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-        if (r.status !== 0 || !r.stdout.toString().startsWith('OK:')) throw new Error(`keyrite verify failed: ${r.stderr.toString()}`);
+        if (r.status !== 0 || !/^OK:/m.test(r.stdout.toString())) throw new Error(`keyrite verify failed: ${r.stderr.toString()}`);
       };
       const reference = (): void => {
         const sig = spawnSync('openssl', ['dgst', '-sha384', '-verify', 'transcript-key.pem', '-signature', 'transcript.sig', 'transcript.jsonl'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -151,7 +151,7 @@ export interface LoadedScript {
 }
 
 export function parseScript(text: string, file: string): LoadedScript {
-  const script = parseYamlWithSchema(text, file, scriptSchema, 'SCRIPT_INVALID', 'ceremony script');
+  const script = parseYamlWithSchema(text, file, scriptSchema, 'SCRIPT_INVALID', 'ceremony script', { remember: true });
   return { script, file, sha256: createHash('sha256').update(text).digest('hex'), text };
 }
 

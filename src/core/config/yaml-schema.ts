@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { KeyriteError, type ErrorCode } from '../errors';
@@ -15,8 +16,44 @@ export interface YamlProblem {
  * certificate profiles all come through here. Parse a YAML document and validate it with a zod
  * schema. Every failure names the file, the line and the field path ("steps[3].confirm.witness"),
  * so a person can fix the file by hand; every problem is listed at once.
+ *
+ * A ceremony reads the same script, policy and profiles several times (start, every resume, each
+ * certificate step), and parsing plus validating was its largest CPU cost after the HSM. So with
+ * `remember: true` (documents that hold no secrets: scripts, policies, certificate profiles; never
+ * an answers file, which may carry PINs and share words) a valid document is remembered per
+ * schema, keyed by its file and the SHA-256 of its text: the
+ * caller still reads the file each time, an edited file has another key and is parsed and
+ * validated again, and every caller gets its own deep copy (what one caller changes never reaches
+ * the next). Failures are not remembered: they are rare and their errors are built fresh.
  */
-export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
+export function parseYamlWithSchema<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: ErrorCode, what: string, options: { remember?: boolean } = {}): z.infer<S> {
+  if (!options.remember) return parseAndValidate(text, file, schema, errorCode, what);
+  const key = `${file}\0${createHash('sha256').update(text).digest('hex')}`;
+  const bySchema = parsedCache.get(schema);
+  const cached = bySchema?.get(key);
+  if (cached !== undefined) {
+    bySchema!.delete(key); // most recently used last, so the limit drops the oldest
+    bySchema!.set(key, cached);
+    return structuredClone(cached) as z.infer<S>;
+  }
+  const parsed = parseAndValidate(text, file, schema, errorCode, what);
+  remember(schema, key, structuredClone(parsed));
+  return parsed;
+}
+
+/** Valid documents by schema, then by file + text digest; oldest dropped beyond the limit. */
+const parsedCache = new WeakMap<z.ZodType, Map<string, unknown>>();
+/** Per schema: enough for every shipped script and profile, small enough for a long-running app. */
+const PARSED_CACHE_LIMIT = 64;
+
+function remember(schema: z.ZodType, key: string, value: unknown): void {
+  let bySchema = parsedCache.get(schema);
+  if (!bySchema) parsedCache.set(schema, (bySchema = new Map()));
+  bySchema.set(key, value);
+  if (bySchema.size > PARSED_CACHE_LIMIT) bySchema.delete(bySchema.keys().next().value as string);
+}
+
+function parseAndValidate<S extends z.ZodType>(text: string, file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
   if (text.length > YAML_LIMITS.maxChars) {
     throw tooComplex(what, file, `it is ${text.length} characters long, more than the ${YAML_LIMITS.maxChars} Keyrite reads`);
   }

@@ -30,7 +30,7 @@ export function loadPolicy(file?: string): KeyPolicy {
 
 /** Validate policy text; `file` is used in messages and as the policy's source. */
 export function parsePolicy(text: string, file: string): KeyPolicy {
-  const policy = parseYamlWithSchema(text, file, policySchema, 'POLICY_INVALID', POLICY_WHAT);
+  const policy = parseYamlWithSchema(text, file, policySchema, 'POLICY_INVALID', POLICY_WHAT, { remember: true });
   const contradiction = findContradiction(policy);
   if (contradiction) {
     const line = yamlLineFinder(text)(contradiction.path);

@@ -78,7 +78,7 @@ export function profileFile(name: string): string {
 
 /** Parse and validate profile text; problems name the file, the line and the field path. */
 export function parseCertProfile(text: string, file: string): CertProfile {
-  const { version: _v, name: _n, description: _d, ...profile } = parseYamlWithSchema(text, file, profileSchema, 'X509_PROFILE_INVALID', 'certificate profile');
+  const { version: _v, name: _n, description: _d, ...profile } = parseYamlWithSchema(text, file, profileSchema, 'X509_PROFILE_INVALID', 'certificate profile', { remember: true });
   return profile;
 }
 

@@ -57,6 +57,9 @@ export const SHARE_WORD_WINDOW = 4;
 /** BIP-39 English words are unique in their first four letters, which is also what a person may type. */
 const WORD_PREFIX = 4;
 const KEK_RAW_BYTES = 32;
+/** Lengths of the KEK's text forms: hex, and unpadded base64 / base64url. */
+const KEK_HEX_CHARS = 64;
+const KEK_B64_CHARS = 43;
 
 const digest = (text: string): string => createHash('sha256').update('keyrite/secret-guard/v1\0').update(text, 'utf8').digest('hex');
 
@@ -69,24 +72,94 @@ function wordTokens(text: string): string[] {
   return text.normalize('NFKC').toLowerCase().split(/[^a-z]+/).filter((t) => t.length > 0);
 }
 
-/** Maximal runs of the characters `cls` matches, at least `min` long. */
-function runs(text: string, cls: RegExp, min: number): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(cls)) if (m[0].length >= min) out.push(m[0]);
-  return out;
+// ------------------------------------------------------------------ prefilter
+//
+// Hashing every window of every string with SHA-256 was a fifth of a ceremony's own CPU. Each
+// stored digest now also has a short fingerprint (FINGERPRINT_BITS of a cheap 32-bit hash) of the
+// same text; a window is hashed with SHA-256 only when its fingerprint is one of them. Equal text
+// has an equal fingerprint, so nothing the digests catch is missed; a chance match only costs one
+// SHA-256. The fingerprints say less about a secret than its unsalted digest already does.
+
+const FINGERPRINT_BITS = 20;
+const FINGERPRINT_MASK = (1 << FINGERPRINT_BITS) - 1;
+/** Multiplier of the polynomial rolling hash (mod 2^32, odd). */
+const ROLL_BASE = 0x01000193;
+
+/** murmur3's finalizer: spreads a polynomial hash's bits before the low ones are kept. */
+function fingerprintOf(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h & FINGERPRINT_MASK;
 }
 
-function windowsOf(text: string, size: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + size <= text.length; i++) out.push(text.slice(i, i + size));
-  return out;
+/** The polynomial hash of `text[from, from + size)` (UTF-16 code units), as `windowsWhere` rolls it. */
+function rollingHash(text: string, from = 0, size = text.length): number {
+  let h = 0;
+  for (let i = from; i < from + size; i++) h = (Math.imul(h, ROLL_BASE) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+function powBase(n: number): number {
+  let p = 1;
+  for (let i = 0; i < n; i++) p = Math.imul(p, ROLL_BASE);
+  return p;
+}
+const POW = new Map<number, number>();
+const basePow = (n: number): number => POW.get(n) ?? (POW.set(n, powBase(n)), POW.get(n)!);
+
+/**
+ * Calls `candidate(start)` for each `size`-long window of `text` that lies inside a run of
+ * characters `inClass` accepts and whose fingerprint is in `fingerprints`; stops at the first that
+ * returns true. The windows are the ones a regex run plus every slice would give, without the
+ * slices: a rolling hash moves one character at a time.
+ */
+function windowsWhere(text: string, size: number, inClass: (c: number) => boolean, fingerprints: ReadonlySet<number>, candidate: (start: number) => boolean): boolean {
+  const drop = basePow(size - 1);
+  let run = 0;
+  let h = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!inClass(c)) {
+      run = 0;
+      h = 0;
+      continue;
+    }
+    if (run >= size) h = (h - Math.imul(text.charCodeAt(i - size), drop)) | 0;
+    h = (Math.imul(h, ROLL_BASE) + c) | 0;
+    run += 1;
+    if (run >= size && fingerprints.has(fingerprintOf(h)) && candidate(i - size + 1)) return true;
+  }
+  return false;
+}
+
+const isHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+/** Lower-cased base64 and base64url: [0-9a-z+/_-]. */
+const isB64 = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || c === 0x2b || c === 0x2f || c === 0x5f || c === 0x2d;
+const anyChar = (): boolean => true;
+
+/** One number per word: its first letters, hashed (FNV-1a). */
+function wordHash(token: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < Math.min(token.length, WORD_PREFIX); i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** The fingerprint of tokens[at, at + SHARE_WORD_WINDOW), from their word hashes. */
+function wordWindowFingerprint(hashes: readonly number[], at: number): number {
+  let h = 0;
+  for (let i = at; i < at + SHARE_WORD_WINDOW; i++) h = (Math.imul(h, ROLL_BASE) + hashes[i]) | 0;
+  return fingerprintOf(h);
 }
 
 /**
  * What the ceremony engine checks every event against before it is written. It keeps only
  * SHA-256 digests of the secrets it was shown (4-word windows of every share, the KEK's raw,
- * hex and base64 forms, each PIN), so it can keep guarding after the secrets themselves are
- * zeroized, and it never holds a copy to leak. Matching:
+ * hex and base64 forms, each PIN), and short fingerprints of the same (a prefilter, above), so
+ * it can keep guarding after the secrets themselves are zeroized, and it never holds a copy to
+ * leak. Matching:
  *   - share words: any 4 consecutive words, by their first 4 letters, in any field or across
  *     array items ("word 10" and a lone common word are fine; a run of a share is not);
  *   - KEK: every 64-character hex run and 43-character base64 window, case-insensitively, and
@@ -99,11 +172,20 @@ export class SecretGuard {
   private readonly wordWindows = new Set<string>();
   private readonly kekForms = new Set<string>();
   private readonly pins = new Set<string>();
+  private readonly wordPrints = new Set<number>();
+  private readonly hexPrints = new Set<number>();
+  private readonly b64Prints = new Set<number>();
+  private readonly rawPrints = new Set<number>();
+  private readonly pinPrints = new Set<number>();
 
   /** Remember every 4-word window of a share (as words or as typed text). */
   addShareWords(words: string[]): void {
     const tokens = words.flatMap((w) => wordTokens(w));
-    for (let i = 0; i + SHARE_WORD_WINDOW <= tokens.length; i++) this.wordWindows.add(digest(wordKey(tokens.slice(i, i + SHARE_WORD_WINDOW))));
+    const hashes = tokens.map(wordHash);
+    for (let i = 0; i + SHARE_WORD_WINDOW <= tokens.length; i++) {
+      this.wordWindows.add(digest(wordKey(tokens.slice(i, i + SHARE_WORD_WINDOW))));
+      this.wordPrints.add(wordWindowFingerprint(hashes, i));
+    }
   }
 
   addKek(kek: Uint8Array): void {
@@ -111,14 +193,21 @@ export class SecretGuard {
     const hex = b.toString('hex');
     const b64 = b.toString('base64').replace(/=+$/, '');
     const b64url = b.toString('base64url');
+    const raw = b.toString('latin1');
     for (const form of [hex, b64.toLowerCase(), b64url.toLowerCase()]) this.kekForms.add(digest(form));
-    this.kekForms.add(digest(`raw:${b.toString('latin1')}`));
+    this.kekForms.add(digest(`raw:${raw}`));
+    // A KEK of another length than 32 bytes has forms no window of the sizes below can equal: its
+    // digests are kept all the same, as before (nothing ever matched them).
+    if (hex.length === KEK_HEX_CHARS) this.hexPrints.add(fingerprintOf(rollingHash(hex)));
+    for (const form of [b64.toLowerCase(), b64url.toLowerCase()]) if (form.length === KEK_B64_CHARS) this.b64Prints.add(fingerprintOf(rollingHash(form)));
+    if (raw.length === KEK_RAW_BYTES) this.rawPrints.add(fingerprintOf(rollingHash(raw)));
   }
 
   addPin(pin: string): void {
     const p = pin.trim().toLowerCase();
     if (p.length === 0 || (p.length < 6 && /^[0-9]+$/.test(p))) return;
     this.pins.add(digest(p));
+    this.pinPrints.add(fingerprintOf(rollingHash(p)));
   }
 
   get empty(): boolean {
@@ -149,35 +238,41 @@ export class SecretGuard {
         details: { seq: e.seq, type: e.type, field: where, kind },
       });
     };
-    for (const { text, where } of strings) this.checkText(text, where, leak);
-    // Share words split over fields (an array of words, a word per field): check the whole event's word stream too.
-    if (this.wordWindows.size > 0) {
-      const stream = strings.flatMap((s) => wordTokens(s.text));
-      if (this.hasWordWindow(stream)) leak('data', 'share words');
+    const words = this.wordWindows.size > 0;
+    const stream: string[] = [];
+    for (const { text, where } of strings) {
+      const tokens = words ? wordTokens(text) : [];
+      this.checkText(text, tokens, where, leak);
+      for (const t of tokens) stream.push(t);
     }
+    // Share words split over fields (an array of words, a word per field): check the whole event's word stream too.
+    if (words && this.hasWordWindow(stream)) leak('data', 'share words');
   }
 
   private hasWordWindow(tokens: string[]): boolean {
+    if (tokens.length < SHARE_WORD_WINDOW) return false;
+    const hashes = tokens.map(wordHash);
     for (let i = 0; i + SHARE_WORD_WINDOW <= tokens.length; i++) {
-      if (this.wordWindows.has(digest(wordKey(tokens.slice(i, i + SHARE_WORD_WINDOW))))) return true;
+      if (this.wordPrints.has(wordWindowFingerprint(hashes, i)) && this.wordWindows.has(digest(wordKey(tokens.slice(i, i + SHARE_WORD_WINDOW))))) return true;
     }
     return false;
   }
 
-  private checkText(text: string, where: string, leak: (where: string, kind: string) => never): void {
-    if (this.wordWindows.size > 0 && this.hasWordWindow(wordTokens(text))) leak(where, 'share words');
+  private checkText(text: string, tokens: string[], where: string, leak: (where: string, kind: string) => never): void {
+    if (this.wordWindows.size > 0 && this.hasWordWindow(tokens)) leak(where, 'share words');
     if (this.kekForms.size > 0) {
       const lower = text.toLowerCase();
-      for (const run of runs(lower, /[0-9a-f]+/g, 64)) for (const w of windowsOf(run, 64)) if (this.kekForms.has(digest(w))) leak(where, 'key-encryption-key bytes');
-      for (const run of runs(lower, /[0-9a-z+/_-]+/g, 43)) for (const w of windowsOf(run, 43)) if (this.kekForms.has(digest(w))) leak(where, 'key-encryption-key bytes');
+      const isKek = (form: string): boolean => this.kekForms.has(digest(form));
+      if (windowsWhere(lower, KEK_HEX_CHARS, isHex, this.hexPrints, (at) => isKek(lower.slice(at, at + KEK_HEX_CHARS)))) leak(where, 'key-encryption-key bytes');
+      if (windowsWhere(lower, KEK_B64_CHARS, isB64, this.b64Prints, (at) => isKek(lower.slice(at, at + KEK_B64_CHARS)))) leak(where, 'key-encryption-key bytes');
       if (text.length >= KEK_RAW_BYTES && /[^\x20-\x7e]/.test(text)) {
-        for (const w of windowsOf(text, KEK_RAW_BYTES)) if (this.kekForms.has(digest(`raw:${w}`))) leak(where, 'key-encryption-key bytes');
+        if (windowsWhere(text, KEK_RAW_BYTES, anyChar, this.rawPrints, (at) => isKek(`raw:${text.slice(at, at + KEK_RAW_BYTES)}`))) leak(where, 'key-encryption-key bytes');
       }
     }
     if (this.pins.size > 0) {
       const lower = text.toLowerCase();
       const tokens = new Set([...lower.split(/[^0-9a-z]+/), ...lower.split(/[\s"'`,;:()[\]{}<>=]+/)]);
-      for (const t of tokens) if (t && this.pins.has(digest(t))) leak(where, 'a PIN');
+      for (const t of tokens) if (t && this.pinPrints.has(fingerprintOf(rollingHash(t))) && this.pins.has(digest(t))) leak(where, 'a PIN');
     }
   }
 }

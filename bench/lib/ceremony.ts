@@ -96,7 +96,8 @@ export function instrumentStore(): { ms: number; calls: number; commits: number;
     const original = proto[method];
     proto[method] = function (this: unknown, ...args: unknown[]) {
       const t0 = nowMs();
-      const commit = method === 'exec' && args[0] === 'COMMIT';
+      // Store.transaction commits through run() (a kept statement); exec('COMMIT') counts too.
+      const commit = (method === 'run' || method === 'exec') && args[0] === 'COMMIT';
       const c0 = commit ? process.cpuUsage() : null;
       if (commit) tally.commits += 1;
       return original.apply(this, args).finally(() => {

@@ -1,3 +1,4 @@
+import { openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { AnswersDriver, demoAnswers, driveWithAnswers } from '../../src/core/ceremony/answers';
 import { CeremonyService } from '../../src/core/ceremony/service';
@@ -35,6 +36,8 @@ export interface HsmTally {
   ms: number;
   /** Process CPU time (user + system) spent inside the calls. */
   cpuMs: number;
+  /** The main thread's CPU time inside the calls (the calls are synchronous: SoftHSM runs on it). */
+  mainCpuMs: number;
   calls: number;
   byOp: Map<string, { calls: number; ms: number }>;
 }
@@ -54,11 +57,13 @@ export function timingFactory(tally: HsmTally): Pkcs11Factory {
         const fn = value as (...args: unknown[]) => unknown;
         return (...args: unknown[]) => {
           const c0 = process.cpuUsage();
+          const m0 = mainThreadCpuMs();
           const t0 = nowMs();
           try {
             return fn.apply(target, args);
           } finally {
             const ms = nowMs() - t0;
+            tally.mainCpuMs += mainThreadCpuMs() - m0;
             tally.cpuMs += cpuMsSince(c0);
             tally.ms += ms;
             tally.calls += 1;
@@ -74,8 +79,28 @@ export function timingFactory(tally: HsmTally): Pkcs11Factory {
 }
 
 export function newTally(): HsmTally {
-  return { ms: 0, cpuMs: 0, calls: 0, byOp: new Map() };
+  return { ms: 0, cpuMs: 0, mainCpuMs: 0, calls: 0, byOp: new Map() };
 }
+
+/**
+ * CPU time of the main thread (the one JavaScript runs on), in ms, from the scheduler's own
+ * count (/proc/thread-self/schedstat, ns). Node 20 has no per-thread CPU clock; the file is
+ * opened once, on the main thread, and re-read in place (a few µs). Null where /proc is absent.
+ */
+export function mainThreadCpuMs(): number {
+  if (schedstat === undefined) {
+    try {
+      schedstat = openSync('/proc/thread-self/schedstat', 'r');
+    } catch {
+      schedstat = null;
+    }
+  }
+  if (schedstat === null) return Number.NaN;
+  const n = readSync(schedstat, schedBuf, 0, schedBuf.length, 0);
+  return Number(schedBuf.toString('latin1', 0, n).split(' ')[0]) / 1e6;
+}
+let schedstat: number | null | undefined;
+const schedBuf = Buffer.alloc(128);
 
 /** Process CPU time (user + system, all threads) since `start`, in ms. */
 export function cpuMsSince(start: NodeJS.CpuUsage): number {
@@ -89,8 +114,8 @@ export function cpuMsSince(start: NodeJS.CpuUsage): number {
  * runner waits on it, so nothing else of Keyrite runs meanwhile). Bench-only: it patches the
  * prototype of this process's Store.
  */
-export function instrumentStore(): { ms: number; calls: number; commits: number; commitCpuMs: number } {
-  const tally = { ms: 0, calls: 0, commits: 0, commitCpuMs: 0 };
+export function instrumentStore(): { ms: number; calls: number; commits: number; commitCpuMs: number; commitMainCpuMs: number } {
+  const tally = { ms: 0, calls: 0, commits: 0, commitCpuMs: 0, commitMainCpuMs: 0 };
   const proto = Store.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const method of ['exec', 'run', 'get', 'all']) {
     const original = proto[method];
@@ -99,9 +124,11 @@ export function instrumentStore(): { ms: number; calls: number; commits: number;
       // Store.transaction commits through run() (a kept statement); exec('COMMIT') counts too.
       const commit = (method === 'run' || method === 'exec') && args[0] === 'COMMIT';
       const c0 = commit ? process.cpuUsage() : null;
+      const m0 = commit ? mainThreadCpuMs() : 0;
       if (commit) tally.commits += 1;
       return original.apply(this, args).finally(() => {
         if (c0) tally.commitCpuMs += cpuMsSince(c0);
+        if (c0) tally.commitMainCpuMs += mainThreadCpuMs() - m0;
         tally.ms += nowMs() - t0;
         tally.calls += 1;
       });

@@ -87,9 +87,9 @@ let wall = 0;
 for (const p of homes) wall += await once(p);
 const cpu = process.cpuUsage(c0);
 const th1 = threadCpu();
-for (const p of homes) rmSync(p.home, { recursive: true, force: true }); // after the measurement
 const { profile } = interval > 0 ? ((await session.post('Profiler.stop')) as unknown as { profile: Profile }) : { profile: { nodes: [], startTime: 0, endTime: 0, samples: [], timeDeltas: [] } };
 session.disconnect();
+for (const p of homes) rmSync(p.home, { recursive: true, force: true }); // after the measurement
 if (out) writeFileSync(out, JSON.stringify(profile));
 
 // Self time per node: each sample's delta is charged to the node it landed in.
@@ -103,11 +103,16 @@ const byFn = new Map<string, number>();
 const byFile = new Map<string, number>();
 // Inclusive time per function name (counted once per sample even when recursive).
 const incl = new Map<string, number>();
-// Only samples in Keyrite's own work: not idle, not inside the PKCS#11 module (SoftHSM's C code).
-const OUTSIDE = new Set(['(idle)', 'PKCS11']);
+// Only samples in Keyrite's own work: not idle, not inside the PKCS#11 module (a native frame
+// under pkcs11js; V8 names it after whatever native symbol it saw, so it is found by its caller).
+const inPkcs11 = (id: number): boolean => {
+  if (byId.get(id)!.callFrame.url !== '') return false;
+  for (let p = parent.get(id); p !== undefined; p = parent.get(p)) if (byId.get(p)!.callFrame.url.includes('pkcs11js')) return true;
+  return false;
+};
 for (let i = 0; i < profile.samples.length; i++) {
   const ms = (profile.timeDeltas[i] ?? 0) / 1000;
-  if (OUTSIDE.has(byId.get(profile.samples[i])!.callFrame.functionName)) continue;
+  if (byId.get(profile.samples[i])!.callFrame.functionName === '(idle)' || inPkcs11(profile.samples[i])) continue;
   const seen = new Set<string>();
   for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id)) {
     const f = byId.get(id)!.callFrame;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GENESIS_PREV, type EventFields, type EventType, type TranscriptEvent } from '../../src/core/transcript/event-types';
 import { eventLine, makeEvent, transcriptText } from '../../src/core/transcript/event';
@@ -46,6 +47,31 @@ describe('makeEvent', () => {
       }
     }
     expect(eventLine(events[0])).toBe(canonicalize(events[0]));
+  });
+
+  it('hashes exactly the canonical JSON of the whole event without hash, for any data and fields (seeded property)', () => {
+    // makeEvent serialises the data once and assembles the members itself: it must equal canonicalize().
+    const json = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string({ unit: 'grapheme' }), json, { maxKeys: 6 }),
+        fc.option(fc.string({ unit: 'binary' }), { nil: null }),
+        fc.option(fc.string({ unit: 'grapheme-composite', minLength: 1 }), { nil: null }),
+        fc.string({ unit: 'binary', minLength: 1 }),
+        fc.integer({ min: 0, max: 3 }),
+        (data, step, actor, ceremony, depth) => {
+          let prev: TranscriptEvent | null = null;
+          for (let i = 0; i <= depth; i++) {
+            const e: TranscriptEvent = makeEvent(prev, { at: at(i), ceremony, step, actor, type: 'STEP_CONFIRMED', data });
+            const { hash, ...rest } = e;
+            expect(hash).toBe(createHash('sha256').update(canonicalize(rest)!).digest('hex'));
+            expect(eventLine(e)).toBe(canonicalize(e));
+            prev = e;
+          }
+        },
+      ),
+      { seed: 1812, numRuns: 300 },
+    );
   });
 
   it('matches the documented test vector (docs/formats.md)', () => {

@@ -47,8 +47,9 @@ const answersSchema = z.strictObject({
 
 export type Answers = z.infer<typeof answersSchema>;
 
-export function loadAnswers(file: string): Answers {
-  const answers = loadYamlWithSchema(file, answersSchema, 'ANSWERS_INVALID', 'answers file');
+/** `remember` is for the built-in demo answers only: an operator's answers file may hold PINs and share words, never kept. */
+function loadAnswersFile(file: string, remember: boolean): Answers {
+  const answers = loadYamlWithSchema(file, answersSchema, 'ANSWERS_INVALID', 'answers file', { remember });
   // Key files and the sealed-share folder are named relative to the answers file, like a script's.
   const dir = path.dirname(path.resolve(file));
   const at = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(dir, p));
@@ -80,8 +81,13 @@ function readKeyFile(file: string, personId: string): string {
   }
 }
 
+export function loadAnswers(file: string): Answers {
+  return loadAnswersFile(file, false);
+}
+
+/** The built-in rehearsal answers: their PINs are the demo token's public ones, so parsing them once is safe. */
 export function demoAnswers(): Answers {
-  return loadAnswers(resolveResource('ceremonies/demo-participants.yaml'));
+  return loadAnswersFile(resolveResource('ceremonies/demo-participants.yaml'), true);
 }
 
 const missing = (what: string, step: string): KeyriteError =>

@@ -19,8 +19,9 @@ export interface YamlProblem {
  *
  * A ceremony reads the same script, policy and profiles several times (start, every resume, each
  * certificate step), and parsing plus validating was its largest CPU cost after the HSM. So with
- * `remember: true` (documents that hold no secrets: scripts, policies, certificate profiles; never
- * an answers file, which may carry PINs and share words) a valid document is remembered per
+ * `remember: true` (documents that hold no secrets: scripts, policies, certificate profiles, the
+ * built-in demo answers with the demo token's public PINs; never an operator's answers file, which
+ * may carry PINs and share words) a valid document is remembered per
  * schema, keyed by its file and the SHA-256 of its text: the
  * caller still reads the file each time, an edited file has another key and is parsed and
  * validated again, and every caller gets its own deep copy (what one caller changes never reaches
@@ -92,11 +93,11 @@ function parseAndValidate<S extends z.ZodType>(text: string, file: string, schem
   throw yamlFileError(errorCode, what, issues[0], issues);
 }
 
-export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S, errorCode: ErrorCode, what: string): z.infer<S> {
+export function loadYamlWithSchema<S extends z.ZodType>(file: string, schema: S, errorCode: ErrorCode, what: string, options: { remember?: boolean } = {}): z.infer<S> {
   // Missing, a folder, a FIFO, /proc, too large: each its own code (SCRIPT_NOT_FOUND, ANSWERS_IS_FOLDER, …).
   const domain: InputDomain = errorCode === 'ANSWERS_INVALID' ? 'ANSWERS' : 'SCRIPT';
   const text = readInputText(file, { what, domain, maxBytes: YAML_LIMITS.maxChars });
-  return parseYamlWithSchema(text, file, schema, errorCode, what);
+  return parseYamlWithSchema(text, file, schema, errorCode, what, options);
 }
 
 /** Limits on what a YAML input may cost to read; real scripts and answers files are far below them. */

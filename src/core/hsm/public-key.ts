@@ -58,17 +58,14 @@ export function readPublicKey(session: HsmSession, publicKey: Handle): PublicKey
     const a = session.getAttributes(publicKey, [pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT]);
     const n = stripLeadingZeros(a.get(pkcs11js.CKA_MODULUS)!);
     const e = stripLeadingZeros(a.get(pkcs11js.CKA_PUBLIC_EXPONENT)!);
-    keyObject = createPublicKey({ key: { kty: 'RSA', n: b64u(n), e: b64u(e) }, format: 'jwk' });
+    keyObject = publicKeyFromJwk({ kty: 'RSA', n: b64u(n), e: b64u(e) });
     bits = n.length * 8 - Math.clz32(n[0]) + 24;
   } else if (kt === pkcs11js.CKK_EC) {
     const a = session.getAttributes(publicKey, [pkcs11js.CKA_EC_PARAMS, pkcs11js.CKA_EC_POINT]);
     curve = curveFromEcParams(a.get(pkcs11js.CKA_EC_PARAMS)!);
     const size = CURVES[curve].coordinateBytes;
     const point = unwrapEcPoint(a.get(pkcs11js.CKA_EC_POINT)!, size);
-    keyObject = createPublicKey({
-      key: { kty: 'EC', crv: curve, x: b64u(point.subarray(1, 1 + size)), y: b64u(point.subarray(1 + size)) },
-      format: 'jwk',
-    });
+    keyObject = publicKeyFromJwk({ kty: 'EC', crv: curve, x: b64u(point.subarray(1, 1 + size)), y: b64u(point.subarray(1 + size)) });
     bits = CURVES[curve].bits;
   } else {
     throw new KeyriteError('HSM_KEY_TYPE_UNSUPPORTED', `The key is of PKCS#11 key type ${kt}, which Keyrite does not handle (RSA and EC only).`);
@@ -76,6 +73,25 @@ export function readPublicKey(session: HsmSession, publicKey: Handle): PublicKey
   const spkiDer = keyObject.export({ type: 'spki', format: 'der' });
   return { algorithm: kt === pkcs11js.CKK_RSA ? 'rsa' : 'ec', bits, curve, keyObject, spkiDer, fingerprint: spkiFingerprint(spkiDer) };
 }
+
+/**
+ * createPublicKey from a JWK, remembered by the JWK's exact members: importing an EC point checks
+ * it (a scalar multiplication, ~1 ms for P-384) and a ceremony reads the same key back from the
+ * token some ten times. The attributes are still read from the token each time and the key is
+ * looked up by all of them, so a different key is never answered from here. KeyObjects are
+ * immutable; callers get their own SPKI buffer (below).
+ */
+function publicKeyFromJwk(jwk: { kty: 'RSA'; n: string; e: string } | { kty: 'EC'; crv: string; x: string; y: string }): KeyObject {
+  const id = jwk.kty === 'RSA' ? `RSA ${jwk.n} ${jwk.e}` : `EC ${jwk.crv} ${jwk.x} ${jwk.y}`;
+  const known = importedKeys.get(id);
+  if (known) return known;
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  importedKeys.set(id, key);
+  if (importedKeys.size > IMPORTED_KEYS_LIMIT) importedKeys.delete(importedKeys.keys().next().value as string);
+  return key;
+}
+const importedKeys = new Map<string, KeyObject>();
+const IMPORTED_KEYS_LIMIT = 64;
 
 export function spkiFingerprint(spkiDer: Buffer): string {
   return createHash('sha256').update(spkiDer).digest('hex');

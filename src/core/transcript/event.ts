@@ -24,7 +24,8 @@ export function makeEvent(prev: TranscriptEvent | null, fields: EventFields): Tr
   if (fields.data === null || typeof fields.data !== 'object' || Array.isArray(fields.data)) throw invalid('its data must be an object');
   const bad = nonJsonPath(fields.data);
   if (bad) throw invalid(`${bad} is not plain JSON (strings, finite numbers, booleans, null, arrays, plain objects)`);
-  const data = JSON.parse(canonicalJson(fields.data)) as Record<string, unknown>;
+  const dataText = canonicalJson(fields.data);
+  const data = JSON.parse(dataText) as Record<string, unknown>;
   const base = {
     seq: prev ? prev.seq + 1 : 1,
     at: fields.at,
@@ -35,7 +36,18 @@ export function makeEvent(prev: TranscriptEvent | null, fields: EventFields): Tr
     data,
     prev: prev ? prev.hash : GENESIS_PREV,
   };
-  return { ...base, hash: eventHash(base) };
+  return { ...base, hash: sha256Hex(canonicalBase(base, dataText)) };
+}
+
+/**
+ * canonicalJson(base) with `data` already in canonical form: the members in RFC 8785 order (by
+ * UTF-16 code units: actor, at, ceremony, data, prev, seq, step, type), each value through
+ * canonicalJson — so the data is serialised once, not again inside the whole event.
+ * test/unit/transcript-events.test.ts holds it equal to eventHash for random events.
+ */
+function canonicalBase(b: Omit<TranscriptEvent, 'hash'>, dataText: string): string {
+  const c = canonicalJson;
+  return `{"actor":${c(b.actor)},"at":${c(b.at)},"ceremony":${c(b.ceremony)},"data":${dataText},"prev":${c(b.prev)},"seq":${c(b.seq)},"step":${c(b.step)},"type":${c(b.type)}}`;
 }
 
 /** The event's line in transcript.jsonl: canonical JSON of the whole event, without newline. */

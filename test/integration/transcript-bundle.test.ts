@@ -8,8 +8,8 @@ import { connectHsm, type HsmConnection } from '../../src/core/hsm/connect';
 import { findKeyPair, generateKeyPair, readKeyAttributes, selfTest } from '../../src/core/hsm/keygen';
 import { parseKeyType } from '../../src/core/hsm/key-spec';
 import {
-  assertNoSecrets, createTranscriptKey, eventLine, hsmTranscriptSigner, makeEvent, parseTranscript, sealBundle, toPgpWords, verifyBundle,
-  type EventType, type SealResult, type TranscriptEvent, type TranscriptSigner,
+  assertNoSecrets, createTranscriptKey, eventLine, hsmTranscriptSigner, makeEvent, parseTranscript, sealBundle, signTranscript, toPgpWords, verifyBundle,
+  writeSealedBundle, type EventType, type SealResult, type TranscriptEvent, type TranscriptSigner,
 } from '../../src/core/transcript';
 import { createTestHsm } from '../helpers/softhsm';
 import { runKeyrite } from '../helpers/cli';
@@ -216,6 +216,37 @@ describe('a sealed ceremony bundle', () => {
     expect(html).toContain(sealed.finalHash.slice(0, 4) + ' ' + sealed.finalHash.slice(4, 8));
     expect(html.match(/class="sigline"/g)).toHaveLength(3 + 2);
     expect(html).toContain('openssl dgst -sha384 -verify transcript-key.pem -signature transcript.sig transcript.jsonl');
+  });
+});
+
+describe('writing a bundle from a stored seal record', () => {
+  it('checks the record\'s signature: a changed one or another ceremony\'s is refused, before and after a good one was written', async () => {
+    const signed = await signTranscript(events, signer);
+    const flipped = Buffer.from(signed.signature);
+    flipped[flipped.length - 1] ^= 0x01;
+    const other = await signTranscript(events, otherSigner).catch((e: unknown) => e);
+    expect(other).toMatchObject({ code: 'TRANSCRIPT_KEY_MISMATCH' });
+    const otherSig = await otherSigner.sign(Buffer.from(events.map((e) => eventLine(e) + '\n').join(''), 'utf8'));
+    const records = [
+      { ...signed, signature: flipped },
+      { ...signed, signature: otherSig },
+      { ...signed, publicKeyPem: otherSigner.publicKeyPem, signature: otherSig.subarray(0, otherSig.length - 1) },
+    ];
+    const dir = (name: string) => path.join(work, `from-record-${name}`);
+    for (const [i, seal] of records.entries()) {
+      await expect(writeSealedBundle({ dir: dir(`bad-before-${i}`), events, seal })).rejects.toMatchObject({ code: 'TRANSCRIPT_SIGNATURE_INVALID' });
+    }
+    // The good record twice (the second time it was checked a moment ago), then the bad ones again.
+    for (const name of ['good-1', 'good-2']) {
+      await writeSealedBundle({ dir: dir(name), events, seal: signed });
+      expect(readFileSync(path.join(dir(name), 'transcript.sig')).equals(signed.signature)).toBe(true);
+    }
+    for (const [i, seal] of records.entries()) {
+      await expect(writeSealedBundle({ dir: dir(`bad-after-${i}`), events, seal })).rejects.toMatchObject({ code: 'TRANSCRIPT_SIGNATURE_INVALID' });
+    }
+    // The same signature over other bytes: the last event changed (its hash kept, so only the bytes differ).
+    const changed = [...events.slice(0, -1), { ...events[events.length - 1], at: '2031-01-01T00:00:00.000Z' }];
+    await expect(writeSealedBundle({ dir: dir('other-bytes'), events: changed, seal: signed })).rejects.toMatchObject({ code: 'TRANSCRIPT_SIGNATURE_INVALID' });
   });
 });
 

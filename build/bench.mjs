@@ -16,6 +16,10 @@ if (run('npx', ['electron-vite', 'build', '--logLevel', 'warn'], { env }) !== 0)
 rmSync(path.join(root, 'out/bench'), { recursive: true, force: true });
 // Imported only now: on a fresh machine esbuild exists once ensureNodeModules() has run.
 const { bundleNode } = await import('./bundle-node.mjs');
-// One chunk per benchmark group, loaded only by the process that runs it.
-await bundleNode({ entry: path.join(root, 'bench/main.ts'), outdir: path.join(root, 'out/bench') });
+// One chunk per benchmark group, loaded only by the process that runs it. The ceremony profiler
+// (bench/tools/profile-ceremony.ts) is built beside it: node --enable-source-maps out/bench/profile-ceremony.mjs
+await bundleNode({
+  entry: { main: path.join(root, 'bench/main.ts'), 'profile-ceremony': path.join(root, 'bench/tools/profile-ceremony.ts') },
+  outdir: path.join(root, 'out/bench'),
+});
 process.exit(run('node', ['--enable-source-maps', 'out/bench/main.mjs', ...process.argv.slice(2)], { env }));

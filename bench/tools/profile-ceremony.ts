@@ -2,8 +2,10 @@
  * Where Keyrite's CPU goes in the demo root ceremony (row 3a), warm-up excluded: one ceremony to
  * load and JIT every code path, then the V8 sampling profiler (node:inspector) around N more.
  * Prints self time per function and per source file, divided by N (≈ per ceremony), and writes
- * the raw profile for Chrome DevTools. Bundled like bench/main.ts:
- *   node --enable-source-maps out/bench-tools/profile-ceremony.mjs [--runs 9] [--out FILE.cpuprofile]
+ * the raw profile for Chrome DevTools, and the CPU time of every thread of the process. Bundled
+ * with bench/main.ts by `npm run bench` (build/bench.mjs):
+ *   node --enable-source-maps out/bench/profile-ceremony.mjs [--runs 9] [--out FILE.cpuprofile]
+ *     [--interval µs, 0 = no profiler, per-thread CPU only] [--top N] [--by-tid]
  * Keyrite's own frames are mapped back to their source file and line through the bundle's source
  * map (run with --enable-source-maps); dependencies are grouped by package.
  */
@@ -106,7 +108,9 @@ const incl = new Map<string, number>();
 // Only samples in Keyrite's own work: not idle, not inside the PKCS#11 module (a native frame
 // under pkcs11js; V8 names it after whatever native symbol it saw, so it is found by its caller).
 const inPkcs11 = (id: number): boolean => {
-  if (byId.get(id)!.callFrame.url !== '') return false;
+  const frame = byId.get(id)!.callFrame;
+  if (frame.functionName === 'PKCS11') return true; // the module's own native frame, whoever called it
+  if (frame.url !== '') return false;
   for (let p = parent.get(id); p !== undefined; p = parent.get(p)) if (byId.get(p)!.callFrame.url.includes('pkcs11js')) return true;
   return false;
 };

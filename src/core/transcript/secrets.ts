@@ -117,6 +117,7 @@ const basePow = (n: number): number => POW.get(n) ?? (POW.set(n, powBase(n)), PO
  * slices: a rolling hash moves one character at a time.
  */
 function windowsWhere(text: string, size: number, inClass: (c: number) => boolean, fingerprints: ReadonlySet<number>, candidate: (start: number) => boolean): boolean {
+  if (text.length < size || fingerprints.size === 0) return false; // no window of that size, or no secret of it
   const drop = basePow(size - 1);
   let run = 0;
   let h = 0;

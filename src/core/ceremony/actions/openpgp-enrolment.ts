@@ -84,7 +84,10 @@ export function confirmFingerprint(ctx: ActionContext, input: { kind: 'openpgpCo
  */
 export function custodianOf(ctx: ActionContext, share: { index: number; custodian: string }): Participant | undefined {
   const byIndex = ctx.state.participants.filter((p) => p.roles.includes('custodian'))[share.index - 1];
-  return byIndex?.name === share.custodian ? byIndex : ctx.state.participants.find((p) => p.name === share.custodian);
+  if (byIndex?.name === share.custodian) return byIndex;
+  // Only a name nobody else checked in under identifies a person; two "Sam Lee"s are never guessed between.
+  const named = ctx.state.participants.filter((p) => p.name === share.custodian);
+  return named.length === 1 ? named[0] : undefined;
 }
 
 /** The confirmed key a custodian's share is sealed to, or null: that custodian receives words. */

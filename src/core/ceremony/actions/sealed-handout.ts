@@ -67,7 +67,7 @@ export async function writeSealedShare(ctx: ActionContext, share: IssuedShare, k
   await ctx.checkpoint();
   crashPoint('sealed-share:announced');
   try {
-    await writeFileAtomic(file, sealed.armored, { exclusive: true, mode: 0o644 });
+    await writeFileAtomic(file, sealed.armored, { exclusive: true, mode: 0o644, onTempWritten: () => crashPoint('sealed-share:temp-written') });
   } catch (e) {
     ctx.state.sealedFiles = before;
     await ctx.checkpoint();

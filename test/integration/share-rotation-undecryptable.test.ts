@@ -119,4 +119,33 @@ describe('share rotation where a new custodian cannot decrypt and the key is not
     const all = [...old, cora, ...words].flatMap((t) => t.trim().split('\n').pop()!.split(' '));
     expect(scanForSecrets([home, root, out, drillOut, sealedDir], [], { shareWords: all })).toEqual([]);
   }, 300_000);
+
+  it('killed mid sealed hand-out, resumes the same way: the outgoing shares again, never the key', () => {
+    const old = drillShares(oldShares);
+    const answers = path.join(work, 'rotate-kill.yaml');
+    writeFileSync(answers, stringify({
+      ...base,
+      participants: PEOPLE.map((p) => (p.id === 'c1' || p.id === 'c2' ? { ...p, openpgpKey: `${p.id}.pub.asc`, openpgpTestSecretKey: `${p.id}.sec.asc` } : p)),
+      // Each process reads the list from its start: the killed run's rotation, then the resume's fresh split.
+      shares: [old[2], old[3], old[4]],
+    }));
+    const out = path.join(work, 'rotated-kill');
+    const args = ['ceremony', 'run', 'share-rotation', '--answers', answers, '--backup', path.join(root, 'backup', `${keyId}.backup.json`), '--out', out];
+    // Killed once Cora's sealed file is on the medium, before it is recorded.
+    const killed = runKeyrite(args, { env: { ...env('rotate'), KEYRITE_FAULT_KILL_AT: 'sealed-share:written' }, timeout: 170_000 });
+    expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
+    const id = /Ceremony (\S+):/.exec(killed.stdout)![1];
+    const voidFiles = readdirSync(`${out}-sealed-shares`);
+    expect(voidFiles).toHaveLength(1);
+    const r = keyrite(['ceremony', 'resume', id, '--answers', answers], 'rotate');
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(keyrite(['verify', out], 'rotate').status).toBe(0);
+    const ev = events(out);
+    const backups = ev.filter((e) => e.type === 'BACKUP_WRITTEN');
+    expect(backups).toHaveLength(2);
+    const finalSplit = backups[1].data.splitId as string;
+    expect(backups[1].data).toMatchObject({ supersedes: backups[0].data.splitId, reason: 'shares lost when Keyrite stopped during hand-out', removedSealedFiles: voidFiles });
+    expect(readdirSync(`${out}-sealed-shares`).sort()).toEqual([`c1-${finalSplit}-share-1.asc`, `c2-${finalSplit}-share-2.asc`]);
+    for (const [i, id] of ['c1', 'c2'].entries()) expect(decodeShare(gpg.decrypt(path.join(`${out}-sealed-shares`, `${id}-${finalSplit}-share-${i + 1}.asc`))).index).toBe(i + 1);
+  }, 300_000);
 });

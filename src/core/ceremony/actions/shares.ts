@@ -169,10 +169,7 @@ export const handOutShares: ActionHandler = {
       // First say why (the split is void), then ask the security officer for the new trusted KEK.
       const pinNeed = trustedPinNeed(ctx);
       if (pinNeed && ctx.state.actionState.voidAcknowledged === true) return pinNeed;
-      const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
-      const why = fresh
-        ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}, so split ${backup.splitId} is void: every share of it already handed out must be destroyed, and ${fresh.custodian} receives words on screen this time.`
-        : `Keyrite stopped while shares of split ${backup.splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed.`;
+      const why = voidSplitReason(ctx, backup.splitId);
       return {
         kind: 'continue',
         message: `${why} Continue to make a new backup with a new split${pinNeed ? ' (the security officer then enters the SO PIN for its trusted KEK)' : ''}.`,
@@ -202,8 +199,7 @@ export const handOutShares: ActionHandler = {
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
     const result = await backupWithPins(ctx, key);
-    const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
-    await recordBackup(ctx, result, key, { supersedes: superseded, reason: fresh ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}` : 'shares lost when Keyrite stopped during hand-out' });
+    await recordBackup(ctx, result, key, { supersedes: superseded, reason: voidSplitRecord(ctx) });
     ctx.state.actionState.freshSplit = undefined;
     return 'pending';
   },
@@ -333,7 +329,13 @@ function voidSplitReason(ctx: ActionContext, splitId: string): string {
   const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
   return fresh
     ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}, so split ${splitId} is void: every share of it already handed out must be destroyed, and ${fresh.custodian} receives words on screen this time.`
-    : `Keyrite stopped while shares of split ${splitId} were being handed out. Shares are never stored, so that split is void and any shares already handed out must be destroyed.`;
+    : `Keyrite stopped while shares of split ${splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed.`;
+}
+
+/** The same, as the next BACKUP_WRITTEN records it (`reason`). */
+function voidSplitRecord(ctx: ActionContext): string {
+  const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
+  return fresh ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}` : 'shares lost when Keyrite stopped during hand-out';
 }
 
 /**
@@ -360,12 +362,8 @@ async function resplitVoidSplit(ctx: ActionContext, resplitOf: string): Promise<
     return 'pending';
   }
   const voidSplit = ctx.state.backup!.splitId;
-  const reason = (ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined);
   const result = await resplitFrom(ctx, readBackupFile(resplitOf));
-  await recordBackup(ctx, result.result, result.key, {
-    supersedes: voidSplit, resplitFrom: result.oldSplitId,
-    reason: reason ? `${reason.custodian} could not decrypt sealed share ${reason.index}` : 'shares lost when Keyrite stopped during hand-out',
-  }, resplitOf);
+  await recordBackup(ctx, result.result, result.key, { supersedes: voidSplit, resplitFrom: result.oldSplitId, reason: voidSplitRecord(ctx) }, resplitOf);
   ctx.state.actionState.freshSplit = undefined;
   ctx.state.actionState.voidAcknowledged = undefined;
   return 'pending';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeShare } from '../../src/core/backup';
-import type { Answers } from '../../src/core/ceremony/answers';
+import { AnswersDriver, driveWithAnswers, type Answers } from '../../src/core/ceremony/answers';
 import { sealedFileName } from '../../src/core/ceremony/actions/sealed-handout';
 import type { CeremonyService } from '../../src/core/ceremony/service';
 import { verifyBundle } from '../../src/core/transcript';
@@ -32,14 +32,23 @@ function participants(sealed: string[]): Answers['participants'] {
   return people.map((p) => (sealed.includes(p.id) ? { ...p, openpgpKey: keys[p.id].publicKey, openpgpTestSecretKey: keys[p.id].secretKey } : p));
 }
 
-async function root(token: string, sealed: string[]): Promise<{ out: string; ev: Ev[]; revealed: string[] }> {
+async function root(token: string, sealed: string[]): Promise<{ out: string; ev: Ev[]; revealed: string[]; shown: string[] }> {
   const out = path.join(tempDir(`same-name-${token}`), 'bundle');
   const revealed: string[] = [];
+  // Whom each hand-out and fingerprint confirmation names on screen, as the room reads it.
+  const shown = new Set<string>();
   const view = await service.start({ script: 'root-key-generation', outDir: out, parameters: { threshold: 3, count: 5, ...ROOT_SUBJECT } });
-  const done = await runToEnd(service, view, answersFor(hsm, { participants: participants(sealed) }), revealed);
+  const done = await driveWithAnswers(view, (input) => service.provide(view.ceremonyId, input), new AnswersDriver(answersFor(hsm, { participants: participants(sealed) })), {
+    onView: (v) => {
+      if (v.revealedShare) revealed.push(v.revealedShare.words.join(' '));
+      const need = v.current?.need;
+      if (need?.kind === 'shareHandout') shown.add(`share ${need.shareIndex}: ${need.custodian.name}`);
+      if (need?.kind === 'openpgpConfirm') shown.add(`key: ${need.custodian.name}`);
+    },
+  });
   expect(done.status).toBe('sealed');
   expect((await verifyBundle(out)).ok).toBe(true);
-  return { out, ev: events(out), revealed };
+  return { out, ev: events(out), revealed, shown: [...shown] };
 }
 
 /** Who each record names: [index, actor] of an event type, in order. */
@@ -75,6 +84,8 @@ describe('two custodians named Sam Lee, one sealed (c1) and one on words (c2)', 
     const bags = run.ev.find((e) => e.type === 'STATEMENT_RECORDED' && e.data.bags)!.data.bags as Array<{ shareIndex: number; custodianId: string }>;
     expect(bags.map((b) => [b.shareIndex, b.custodianId])).toEqual([[1, 'c1'], [2, 'c2'], [3, 'c3'], [4, 'c4'], [5, 'c5']]);
     expect(readdirSync(`${run.out}-sealed-shares`)).toEqual([`c1-${split}-share-1.asc`]);
+    // The screen tells the two apart by id ("everyone except Sam Lee looks away" would not).
+    expect(run.shown).toEqual(['key: Sam Lee (c1)', 'share 1: Sam Lee (c1)', 'share 2: Sam Lee (c2)', 'share 3: Cleo Three', 'share 4: Cyd Four', 'share 5: Cass Five']);
   });
 
   it('recovery takes each Sam\'s share as their own: c1 decrypts hers, c2 types his words', async () => {
@@ -101,6 +112,7 @@ describe('two custodians named Sam Lee, both sealed', () => {
     expect(sealed.map((e) => [e.data.index, e.actor, e.data.recipientFingerprint])).toEqual([[1, 'c1', keys.c1.fpr], [2, 'c2', keys.c2.fpr]]);
     expect(byIndex(run.ev, 'SHARE_CONFIRMED')).toEqual([[1, 'c1'], [2, 'c2'], [3, 'c3'], [4, 'c4'], [5, 'c5']]);
     expect(run.ev.filter((e) => e.type === 'SHARE_CONFIRMED' && e.data.delivery === 'openpgp').map((e) => e.data.recipientFingerprint)).toEqual([keys.c1.fpr, keys.c2.fpr]);
+    expect(run.shown.slice(0, 4)).toEqual(['key: Sam Lee (c1)', 'key: Sam Lee (c2)', 'share 1: Sam Lee (c1)', 'share 2: Sam Lee (c2)']);
     const dir = `${run.out}-sealed-shares`;
     const files = readdirSync(dir).sort();
     expect(files).toEqual([`c1-${split}-share-1.asc`, `c2-${split}-share-2.asc`]);

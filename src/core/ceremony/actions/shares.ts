@@ -13,7 +13,7 @@ import type { ActionContext, ActionHandler, KeyRef } from '../context';
 import { appendDrillShare, startDrillSharesFile } from '../drill-shares';
 import type { Need, ShareCard } from '../types';
 import { keyAlias, keyRef } from './keys';
-import { custodianOf, sealingKeyFor } from './openpgp-enrolment';
+import { custodianOf, sealingKeyFor, shownAs } from './openpgp-enrolment';
 import { defaultSealDir, removeVoidSealedFiles, renderSealedShareCardHtml, writeSealedShare, type SealedFile } from './sealed-handout';
 
 const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -180,7 +180,7 @@ export const handOutShares: ActionHandler = {
     const custodian = custodianOf(ctx, share) ?? { id: share.custodian, name: share.custodian, roles: ['custodian'] };
     const key = sealingKeyFor(ctx, share);
     return {
-      kind: 'shareHandout', custodian, shareIndex: share.index, of: backup.count, phase: h.phase,
+      kind: 'shareHandout', custodian: shownAs(ctx, custodian), shareIndex: share.index, of: backup.count, phase: h.phase,
       header: h.phase === 'privacy' ? undefined : share.header,
       confirmPositions: h.phase === 'confirm' ? h.positions : undefined,
       shareCards: shareCardsAllowed(ctx),

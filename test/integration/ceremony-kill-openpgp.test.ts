@@ -97,7 +97,8 @@ function instants(): string[] {
   // From just before the first sealed share is announced to the commit after the last one is
   // written: the hand-out's words shares (c4, c5 come after c3) are outside; c1→c2→c3 are in.
   const from = sealing[0].n - 2;
-  const to = sealing.at(-1)!.n + 3;
+  // (+6: the last sealed share's commit, then its proof of possession's commit.)
+  const to = sealing.at(-1)!.n + 6;
   const next = rng(SEED);
   const picked = new Set<number>();
   while (picked.size < RANDOM_INSTANTS) picked.add(from + Math.floor(next() * (to - from + 1)));
@@ -107,7 +108,7 @@ function instants(): string[] {
 describe('kill -9 during a sealed share hand-out, then resume', () => {
   it(`loses nothing and leaves no half file at ${NAMED.length} named and ${RANDOM_INSTANTS} seeded instants (seed ${SEED})`, async () => {
     const landed: string[] = [];
-    for (const at of instants()) {
+    for (const [i, at] of instants().entries()) {
       const why = `killed at ${at} (seed ${SEED}; replay: KEYRITE_SWEEP_SEED=${SEED})`;
       const out = path.join(mkdtempSync(path.join(work, 'run-')), 'bundle');
       const sealedDir = `${out}-sealed-shares`;
@@ -119,6 +120,14 @@ describe('kill -9 during a sealed share hand-out, then resume', () => {
       const leftTexts = left.filter((f) => /\.asc$/.test(f)).map((f) => gpg.decrypt(path.join(sealedDir, f)));
       landed.push(`${at}: ${left.length} file(s) left (${left.map((f) => (f.startsWith('.') ? 'temp' : 'sealed')).join(', ') || 'none'})`);
 
+      // The first seeded instant's resume is killed too, mid-write of a sealed file of the next split.
+      if (i === NAMED.length) {
+        const again = await keyrite(['ceremony', 'resume', id, '--answers', answers], { KEYRITE_FAULT_KILL_AT: 'sealed-share:temp-written' });
+        expect(again.signal, `${why}: the resume should have been killed\n${again.stdout}\n${again.stderr}`).toBe('SIGKILL');
+        const half = readdirSync(sealedDir).filter((f) => f.startsWith('.'));
+        expect(half, why).toHaveLength(1);
+        landed.push(`  its resume killed at sealed-share:temp-written: ${half.length} temp file left`);
+      }
       const resumed = await keyrite(['ceremony', 'resume', id, '--answers', answers]);
       expect(resumed.code, `${why}: resume failed\n${resumed.stdout}\n${resumed.stderr}`).toBe(0);
       expect(resumed.stdout).toContain('sealed');
@@ -162,5 +171,6 @@ describe('kill -9 during a sealed share hand-out, then resume', () => {
     // The named instants are where half files could appear: the temp-written kill leaves one, the written kill a whole file.
     expect(landed[1]).toMatch(/temp/);
     expect(landed[2]).toMatch(/sealed/);
+    expect(landed.filter((l) => l.includes('its resume killed'))).toHaveLength(1);
   }, 900_000);
 });

@@ -157,9 +157,9 @@ describe('kill -9 during a sealed share hand-out, then resume', () => {
       for (const t of leftTexts) expect(opened, `${why}: a file of the void split survived`).not.toContain(t);
       expect(ev.filter((e) => e.type === 'SHARE_CONFIRMED' && ev.indexOf(e) > ev.indexOf(backups.at(-1)!)).map((e) => e.data.index), why).toEqual([1, 2, 3, 4, 5]);
 
-      // No share word — of the final split or of the void one the kill left behind — in any file written.
+      // No PIN and no share word — of the final split or of the void one the kill left behind — in any file written.
       const words = [...opened, ...leftTexts].flatMap((t) => t.trim().split('\n').pop()!.split(' '));
-      expect(scanForSecrets([home, out, sealedDir], [], { shareWords: words }), why).toEqual([]);
+      expect(scanForSecrets([home, out, sealedDir], [hsm.userPin, hsm.soPin], { shareWords: words }), why).toEqual([]);
 
       // The three sealed shares, decrypted by gpg, restore the same key.
       const drillOut = path.join(mkdtempSync(path.join(work, 'drill-out-')), 'bundle');

@@ -115,9 +115,9 @@ describe('share rotation where a new custodian cannot decrypt and the key is not
     expect(drill.filter((e) => e.type === 'SHARE_ACCEPTED').map((e) => e.data.splitId)).toEqual([finalSplit, finalSplit, finalSplit]);
     expect(drill.find((e) => e.type === 'IDENTITY_PROVEN')!.data).toMatchObject({ fingerprintMatches: true, signatureVerified: true });
 
-    // No share word of any split in anything Keyrite wrote (store, bundles, sealed files).
+    // No PIN and no share word of any split in anything Keyrite wrote (store, bundles, sealed files).
     const all = [...old, cora, ...words].flatMap((t) => t.trim().split('\n').pop()!.split(' '));
-    expect(scanForSecrets([home, root, out, drillOut, sealedDir], [], { shareWords: all })).toEqual([]);
+    expect(scanForSecrets([home, root, out, drillOut, sealedDir], [hsm.userPin, hsm.soPin], { shareWords: all })).toEqual([]);
   }, 300_000);
 
   it('killed mid sealed hand-out, resumes the same way: the outgoing shares again, never the key', () => {

@@ -17,5 +17,9 @@ rmSync(path.join(root, 'out/bench'), { recursive: true, force: true });
 // Imported only now: on a fresh machine esbuild exists once ensureNodeModules() has run.
 const { bundleNode } = await import('./bundle-node.mjs');
 // One chunk per benchmark group, loaded only by the process that runs it.
-await bundleNode({ entry: path.join(root, 'bench/main.ts'), outdir: path.join(root, 'out/bench') });
+// The transcript worker too: the in-process verifyBundle rows use worker threads as the CLI does.
+await bundleNode({
+  entry: { main: path.join(root, 'bench/main.ts'), 'transcript-verify-worker': path.join(root, 'src/core/transcript/verify-worker.ts') },
+  outdir: path.join(root, 'out/bench'),
+});
 process.exit(run('node', ['--enable-source-maps', 'out/bench/main.mjs', ...process.argv.slice(2)], { env }));

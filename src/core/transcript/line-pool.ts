@@ -13,6 +13,7 @@ import { cutOff, emptyTranscript, linkEvent, notUtf8 } from './parse';
  */
 export const MIN_BYTES_PER_WORKER = 16 * 1024 * 1024;
 const MAX_WORKERS = 4;
+const YOUNG_GENERATION_MB = 64;
 
 /** The transcript's lines, checked: light events in file order and their rendered table rows. */
 export interface CheckedLines {
@@ -65,7 +66,9 @@ export class LineWorkers {
       if (process.env.KEYRITE_VERIFY_WORKERS) throw new KeyriteError('INTERNAL_UNREACHABLE', `Keyrite's transcript worker script is missing next to ${import.meta.url}: the build is incomplete.`);
       return null;
     }
-    return new LineWorkers(Array.from({ length: count }, () => new Worker(script)));
+    // A larger young generation: each line's strings and objects die young, and with the default
+    // size the scavenger ran often and promoted the rows still being built.
+    return new LineWorkers(Array.from({ length: count }, () => new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } })));
   }
 
   get size(): number {

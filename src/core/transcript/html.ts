@@ -272,10 +272,16 @@ export function eventRow(e: LayoutEvent): string {
 
 /** Each event's data, compactly. Long script texts already shown elsewhere are summarized. */
 function evidence(e: LayoutEvent): string {
-  const data: Record<string, unknown> = { ...e.data };
-  if (e.type === 'CEREMONY_STARTED' && Array.isArray(data.steps)) data.steps = `${data.steps.length} steps (listed below)`;
-  if (e.type === 'STEP_STARTED' && typeof data.say === 'string') delete data.say;
-  return Object.keys(data).length === 0 ? '' : value(data);
+  const data = e.data;
+  const steps = e.type === 'CEREMONY_STARTED' && Array.isArray(data.steps) ? `${data.steps.length} steps (listed below)` : null;
+  const dropSay = e.type === 'STEP_STARTED' && typeof data.say === 'string';
+  // value(data) without copying data (this runs once per event): the same members in the same order.
+  let members = '';
+  for (const k of Object.keys(data)) {
+    if (dropSay && k === 'say') continue;
+    members += `<dt>${esc(k)}</dt><dd>${value(steps !== null && k === 'steps' ? steps : data[k])}</dd>`;
+  }
+  return members === '' ? '' : `<dl class="ev">${members}</dl>`;
 }
 
 function value(v: unknown): string {
@@ -291,7 +297,9 @@ function value(v: unknown): string {
     return `<ol class="ev">${v.map((x) => `<li>${value(x)}</li>`).join('')}</ol>`;
   }
   if (typeof v === 'object') {
-    return `<dl class="ev">${Object.entries(v as Record<string, unknown>).map(([k, x]) => `<dt>${esc(k)}</dt><dd>${value(x)}</dd>`).join('')}</dl>`;
+    let members = '';
+    for (const k of Object.keys(v)) members += `<dt>${esc(k)}</dt><dd>${value((v as Record<string, unknown>)[k])}</dd>`;
+    return `<dl class="ev">${members}</dl>`;
   }
   return esc(String(v));
 }

@@ -10,7 +10,7 @@ import { CHANNELS, type Channel } from '../../src/shared/ipc-contract';
 import { bridgeShimScript } from '../../test/e2e/helpers/bridge-shim';
 import { startRendererServer } from '../../test/e2e/helpers/static-server';
 import { RENDERER, ROOT } from '../lib/paths';
-import { belowCheck, ratioOf, type Row } from '../lib/row';
+import { belowCheck, ratioCheck, ratioOf, type Row } from '../lib/row';
 import { interleave, nowMs, stats } from '../lib/stats';
 import { benchDir } from '../lib/token';
 
@@ -175,13 +175,16 @@ async function loadTime(work: string, referenceDir: string, quick: boolean): Pro
       keyrite: { label: `home screen with "${READY_BUTTON}"`, unit: 'ms', stats: k },
       reference: { label: 'minimal React app, first button', unit: 'ms', stats: r },
       ratio: ratioOf(k, r),
-      target: '< 500 ms',
-      checks: [belowCheck(k.median, 500, 'ms')],
+      // Issue #18 replaced the absolute 500 ms budget with a ratio: on a shared, loaded machine even
+      // the minimal React app takes longer than 500 ms, so only the side-by-side ratio means much.
+      target: 'ratio ≤ 1.3',
+      checks: [ratioCheck(ratioOf(k, r), 1.3)],
       notes: [
         `Measured in the page (performance.now() when the button first exists, i.e. from navigation start), ${rounds} loads per side interleaved after 2 warm-ups, each in a fresh browser context. Includes the IPC calls the home screen makes (app info, scripts, ceremonies) answered by the real handler table and core through Playwright's binding, which stands in for Electron's IPC; the Electron window's own start-up is not included.`,
-        `Main-side handler time per call (median, after the warm-ups; the calls overlap): ${perCall}.`,
+        `Main-side handler time per call (median, after the warm-ups; the calls overlap): ${perCall}. The Start buttons do not wait for them: the built-in ceremonies are compiled into the renderer (__BUILTIN_CEREMONIES__) and the lists fill in when the answers come.`,
+        `The earlier absolute budget (< 500 ms) is reported, not checked: the median was ${k.median.toFixed(0)} ms here against ${r.median.toFixed(0)} ms for the minimal app.`,
       ],
-      why: `the home screen waits for its IPC answers (scripts and ceremonies from the real core) before the Start buttons exist`,
+      why: `the first screen does more than the minimal app before its first button exists (the app's own bundle, its styles and the home screen's layout)`,
     };
   } finally {
     await browser?.close().catch(() => undefined);

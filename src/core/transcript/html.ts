@@ -1,6 +1,6 @@
 import type { LayoutEvent } from './layout-event';
 import { groupHex, hexToPgpWords } from './pgp-words';
-import { stepOutcome, summarizeTranscript, type StepOutcome } from './summary';
+import { stepOutcome, summarizeTranscript, type StepOutcome, type TranscriptSummary } from './summary';
 
 /**
  * Version of the printable record's layout. `keyrite verify` regenerates transcript.html from the
@@ -36,12 +36,12 @@ export function renderTranscriptHtml(events: readonly LayoutEvent[], info: { fin
  */
 export function writeTranscriptHtml(
   events: readonly LayoutEvent[],
-  info: { finalHash: string; keySpkiSha256: string; format?: number },
+  info: { finalHash: string; keySpkiSha256: string; format?: number; /** summarizeTranscript(events), when the caller has it already. */ summary?: TranscriptSummary },
   write: (part: string) => void,
   row: (e: LayoutEvent) => void = (e) => write(eventRow(e)),
 ): void {
   const format = info.format ?? TRANSCRIPT_HTML_FORMAT;
-  const s = summarizeTranscript(events);
+  const s = info.summary ?? summarizeTranscript(events);
   const finalWords = hexToPgpWords(info.finalHash);
   const keyWords = hexToPgpWords(info.keySpkiSha256);
   const byStep = new Map<string, LayoutEvent[]>();

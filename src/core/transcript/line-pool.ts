@@ -13,7 +13,7 @@ import { cutOff, emptyTranscript, linkEvent, notUtf8 } from './parse';
  */
 export const MIN_BYTES_PER_WORKER = 16 * 1024 * 1024;
 const MAX_WORKERS = 4;
-const YOUNG_GENERATION_MB = 64;
+const YOUNG_GENERATION_MB = 32;
 
 /** The transcript's lines, checked: light events in file order and their rendered table rows. */
 export interface CheckedLines {
@@ -101,8 +101,9 @@ export class LineWorkers {
     );
   }
 
+  /** Ends the threads; again is a no-op. */
   close(): void {
-    for (const w of this.workers) void w.terminate();
+    for (const w of this.workers.splice(0)) void w.terminate();
   }
 }
 

@@ -10,7 +10,7 @@ import { writeTranscriptHtml, TRANSCRIPT_HTML_FORMAT, TRANSCRIPT_HTML_FORMATS } 
 import { StreamingByteCompare } from './byte-compare';
 import { hexToPgpWords } from './pgp-words';
 import { checkBundlePath, listBundleFiles, parseSha256Sums } from './sha256sums';
-import { summarizeTranscript, type KeySummary } from './summary';
+import { summarizeTranscript, type KeySummary, type TranscriptSummary } from './summary';
 import { withTamperAdvice } from './tamper-advice';
 
 export interface VerifyReport {
@@ -99,7 +99,10 @@ async function checkBundle(dir: string, options: VerifyOptions): Promise<VerifyR
       const r = await read;
       digests.set(f, 'error' in r ? { error: r.error } : { value: sha256Hex(r.value!) });
     }
-    return checkInOrder(present, has, await lines, { keyResult, signatureOk, digests, sumsText, html });
+    const checked = await lines;
+    // Their heaps go before the main thread builds the layout (peak memory).
+    workers?.close();
+    return checkInOrder(present, has, checked, { keyResult, signatureOk, digests, sumsText, html });
   } finally {
     workers?.close();
   }
@@ -186,9 +189,9 @@ function checkInOrder(present: string[], has: Set<string>, checked: CheckedLines
 
   // 6. The printable record is what the signed chain renders to, byte for byte: transcript.html is
   // bound to the signature though not signed itself (and SHA256SUMS, which lists it, is not signed).
-  checkPrintableRecord(html!, events, checked, recorded);
-
   const s = summarizeTranscript(events);
+  checkPrintableRecord(html!, events, checked, recorded, s);
+
   return {
     ok: true,
     ceremony: s.ceremony,
@@ -208,7 +211,7 @@ function checkInOrder(present: string[], has: Set<string>, checked: CheckedLines
   };
 }
 
-function checkPrintableRecord(actual: Buffer, events: readonly LayoutEvent[], checked: CheckedLines, keySpkiSha256: unknown): void {
+function checkPrintableRecord(actual: Buffer, events: readonly LayoutEvent[], checked: CheckedLines, keySpkiSha256: unknown, summary: TranscriptSummary): void {
   const last = events[events.length - 1];
   const format = last.data.htmlFormat ?? TRANSCRIPT_HTML_FORMAT;
   if (typeof format !== 'number' || !TRANSCRIPT_HTML_FORMATS.includes(format)) {
@@ -217,7 +220,7 @@ function checkPrintableRecord(actual: Buffer, events: readonly LayoutEvent[], ch
   // Compared piece by piece as it is rendered: the whole expected text is never built, and each
   // event's row is the bytes a worker rendered when it checked the line.
   const compare = new StreamingByteCompare(actual);
-  writeTranscriptHtml(events, { finalHash: checked.finalHash, keySpkiSha256: String(keySpkiSha256), format }, compare.write, (e) => checked.writeRow(e.seq, compare.writeBytes));
+  writeTranscriptHtml(events, { finalHash: checked.finalHash, keySpkiSha256: String(keySpkiSha256), format, summary }, compare.write, (e) => checked.writeRow(e.seq, compare.writeBytes));
   const at = compare.firstDifference();
   if (at !== -1) {
     // The bytes before `at` are the same in both, so the line is counted in the file itself.

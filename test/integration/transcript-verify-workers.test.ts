@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,5 +129,24 @@ describe('keyrite verify on worker threads', () => {
     expect(r.status).toBe(1);
     expect(r.errorCode).toBe('TRANSCRIPT_EVENT_HASH');
     expect(r.stderr).toContain(`Event ${COUNT - 699} (line ${COUNT - 699}`);
+  });
+
+  it('a build without the worker script still verifies, and says so by code when workers are asked for', () => {
+    // A copy of the CLI build inside the checkout (so its packages resolve), minus the worker.
+    const build = mkdtempSync(path.join(process.cwd(), 'out/cli-no-worker-'));
+    try {
+      cpSync(path.join(process.cwd(), 'out/cli'), build, { recursive: true });
+      rmSync(path.join(build, 'transcript-verify-worker.mjs'));
+      const run = (env: Record<string, string>) => spawnSync(process.execPath, [path.join(build, 'keyrite.mjs'), 'verify', bundle], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+      const quiet = run({ KEYRITE_VERIFY_WORKERS: '' });
+      expect(quiet.status, quiet.stderr).toBe(0);
+      expect(quiet.stdout).toMatch(/^OK: bundle verified/m);
+      const asked = run({ KEYRITE_VERIFY_WORKERS: '2' });
+      expect(asked.status).toBe(1);
+      expect(asked.stderr).toContain('INTERNAL_VERIFY_WORKER_MISSING');
+      expect(asked.stderr).toContain('unset KEYRITE_VERIFY_WORKERS');
+    } finally {
+      rmSync(build, { recursive: true, force: true });
+    }
   });
 });

@@ -63,7 +63,10 @@ export class LineWorkers {
     if (count <= 0) return null;
     const script = workerScript();
     if (!script) {
-      if (process.env.KEYRITE_VERIFY_WORKERS) throw new KeyriteError('INTERNAL_UNREACHABLE', `Keyrite's transcript worker script is missing next to ${import.meta.url}: the build is incomplete.`);
+      // Asked for by name: say so rather than quietly checking on one thread.
+      if (process.env.KEYRITE_VERIFY_WORKERS) {
+        throw new KeyriteError('INTERNAL_VERIFY_WORKER_MISSING', `Keyrite's transcript worker script (${WORKER_FILES[0]}) is missing next to ${fileURLToPath(import.meta.url)}, so KEYRITE_VERIFY_WORKERS=${process.env.KEYRITE_VERIFY_WORKERS} cannot be honoured. Reinstall Keyrite, or unset KEYRITE_VERIFY_WORKERS to verify on one thread.`, { details: { workers: count } });
+      }
       return null;
     }
     // A larger young generation: each line's strings and objects die young, and with the default

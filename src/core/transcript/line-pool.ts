@@ -13,7 +13,6 @@ import { cutOff, emptyTranscript, linkEvent, notUtf8 } from './parse';
  */
 export const MIN_BYTES_PER_WORKER = 16 * 1024 * 1024;
 const MAX_WORKERS = 4;
-const YOUNG_GENERATION_MB = 32;
 
 /** The transcript's lines, checked: light events in file order and their rendered table rows. */
 export interface CheckedLines {
@@ -69,9 +68,7 @@ export class LineWorkers {
       }
       return null;
     }
-    // A larger young generation: each line's strings and objects die young, and with the default
-    // size the scavenger ran often and promoted the rows still being built.
-    return new LineWorkers(Array.from({ length: count }, () => new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } })));
+    return new LineWorkers(Array.from({ length: count }, () => new Worker(script)));
   }
 
   get size(): number {

@@ -6,6 +6,7 @@ import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
 import { scanForSecrets } from '../helpers/secrets';
 import { ARTIFACTS, E2eApp, inPage, setPresentation } from './helpers/harness';
 import { checkIn, currentScreen, drive, focusedText, runnerState, tabTo, waitForChange, type ScreenKind } from './helpers/keyboard-driver';
+import { ROOT_PEOPLE, shotSizes, SIZES, startDrillFromHome, startFromHome } from './helpers/screens';
 
 // Whole ceremonies in the built renderer, keyboard only, through the real handler table and the
 // real ceremony engine on the demo SoftHSM token of a fresh KEYRITE_HOME.
@@ -24,28 +25,6 @@ const sharesA = new Map<number, string[]>();
 // Every share shown on screen in this file, for the scan of what the tests leave on disk.
 const everyShare: string[][] = [];
 
-// Check-in opens with one row per required person: a 5-share backup needs exactly 5 custodians.
-const ROOT_PEOPLE = ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Cleo Custodian', 'Cyd Custodian', 'Cass Custodian', 'Wren Witness'];
-const SIZES = [
-  { width: 1024, height: 768 },
-  { width: 1280, height: 800 },
-];
-
-/** Screenshots at 1024×768 and 1280×800 (and in presentation mode, where it may be on). */
-async function shotSizes(name: string, presentation = true): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await page.evaluate('window.scrollTo(0, 0)');
-    await app.screenshot(page, `${name}-${size.width}`);
-    if (presentation) {
-      await setPresentation(page, true);
-      await page.evaluate('window.scrollTo(0, 0)');
-      await app.screenshot(page, `${name}-${size.width}-presentation`);
-      await setPresentation(page, false);
-    }
-  }
-  await page.setViewportSize(SIZES[1]);
-}
 
 /** The page fits the window: no horizontal overflow, and (for single-purpose screens) no scrolling. */
 async function fits(vertical: boolean): Promise<{ width: boolean; height: boolean }> {
@@ -71,37 +50,18 @@ async function shot(name: string, both = true, top = false): Promise<void> {
   }
 }
 
-/** From wherever focus is, reach the home screen's button for a script and start it. */
-async function startFromHome(title: string, outDir: string, backupFile?: string): Promise<void> {
-  await tabTo(page, /^Ceremonies$/);
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
-  await tabTo(page, new RegExp(`^Start ${title}$`));
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: `Start: ${title}` }).waitFor();
-  expect(await focusedText(page)).toBe('Bundle folder');
-  await page.keyboard.type(outDir);
-  if (backupFile) {
-    await page.keyboard.press('Tab');
-    expect(await focusedText(page)).toBe('Backup file to use');
-    await page.keyboard.type(backupFile);
-  }
-  await page.keyboard.press('Enter');
-  await page.locator('.runner').waitFor({ timeout: 60_000 });
-}
-
 describe('root key generation 3-of-5, keyboard only', () => {
   it('runs every step from check-in to the sealed bundle, and the bundle verifies', async () => {
     const seen = new Set<ScreenKind>();
     await page.locator('h1').waitFor();
-    await startFromHome('Root key generation', path.join(media, 'root-a'));
+    await startFromHome(page, 'Root key generation', path.join(media, 'root-a'));
     bundleA = path.join(media, 'root-a');
 
     expect(await currentScreen(page)).toBe('check-in');
     expect(await focusedText(page)).toBe('Name of person 1');
     await shot('check-in');
     expect(await page.locator('.role-counts').textContent()).toContain('exactly 5');
-    await shotSizes('check-in-chips');
+    await shotSizes(app, page, 'check-in-chips');
     await checkIn(page, ROOT_PEOPLE, []);
 
     let reshown = false;
@@ -120,7 +80,7 @@ describe('root key generation 3-of-5, keyboard only', () => {
           const button = page.locator('.irreversible-button');
           expect(await button.textContent()).toMatch(/^Generate the ec-p384 key on token keyrite-demo$/);
           expect(await button.isDisabled()).toBe(true);
-          await shotSizes('irreversible-generate', false);
+          await shotSizes(app, page, 'irreversible-generate', { presentation: false });
           return;
         }
         if (seen.has(kind)) return;
@@ -133,7 +93,7 @@ describe('root key generation 3-of-5, keyboard only', () => {
           await page.keyboard.type('Somebody Else');
           await page.keyboard.press('Enter');
           await page.locator('#signoff-problem').waitFor();
-          await shotSizes('signoff');
+          await shotSizes(app, page, 'signoff');
           await page.keyboard.press('Control+A');
           await page.keyboard.press('Backspace');
         }
@@ -206,7 +166,7 @@ describe('root key generation 3-of-5, keyboard only', () => {
       await page.keyboard.press('Enter');
       await page.locator('.share-hidden').waitFor();
       expect(await page.locator('.share-words').count()).toBe(0);
-      await shotSizes('share-hidden', false);
+      await shotSizes(app, page, 'share-hidden', { presentation: false });
       expect(await focusedText(page)).toMatch(/^Ask to see share \d+ again \(recorded\)$/);
       const s1 = await runnerState(page);
       await page.keyboard.press('Enter');
@@ -378,7 +338,7 @@ describe('root key generation 3-of-5, keyboard only', () => {
 
 describe('resume after the main process restarts mid-ceremony', () => {
   it('a restart during share hand-out comes back to the same ceremony, voids the split, and finishes', async () => {
-    await startFromHome('Root key generation', path.join(media, 'root-b'));
+    await startFromHome(page, 'Root key generation', path.join(media, 'root-b'));
     await checkIn(page, ROOT_PEOPLE, []);
     const revealed = new Map<number, string[]>();
     // Drive until the third custodian is about to see their share, then "restart".
@@ -434,10 +394,7 @@ describe('resume after the main process restarts mid-ceremony', () => {
 
 describe('recovery drill with a mistyped word', () => {
   it('names the wrong word, offers the correction, accepts it, and proves the restored key is the same', async () => {
-    const backupDir = path.join(bundleA, 'backup');
-    const backupFile = path.join(backupDir, readdirSync(backupDir).find((f) => f.endsWith('.backup.json'))!);
-    await startFromHome('Backup and recovery drill', path.join(media, 'drill'), backupFile);
-    await checkIn(page, ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness'], [{ name: 'Will Witness', addAs: 'witness' }]);
+    await startDrillFromHome(page, bundleA, path.join(media, 'drill'));
     await drive(page, { pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN, onScreen: async (kind) => (kind === 'share-entry' ? 'stop' : undefined) });
 
     // Share 1 with word 7 replaced by another list word: the checksum catches it and points at it.

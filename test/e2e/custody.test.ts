@@ -7,8 +7,9 @@ import { findSoftHsmModule } from '../../src/core/hsm/softhsm';
 import { loadScript } from '../../src/core/ceremony/script';
 import { renderScriptHtml } from '../../src/core/ceremony/script-html';
 import { renderBlankShareCardHtml } from '../../src/core/backup/blank-share-card';
-import { E2eApp, setPresentation } from './helpers/harness';
+import { E2eApp } from './helpers/harness';
 import { checkIn, drive, focusedText, runnerState, tabTo, waitForChange } from './helpers/keyboard-driver';
+import { openCeremonies, ROOT_PEOPLE, shotSizes, SIZES, startFromHome } from './helpers/screens';
 
 // Chain of custody in the built renderer over the real core and the demo SoftHSM token: bag
 // serials per share, the printable ceremony script and blank share card, Settings testing the
@@ -16,12 +17,7 @@ import { checkIn, drive, focusedText, runnerState, tabTo, waitForChange } from '
 const app = new E2eApp();
 let page: Awaited<ReturnType<E2eApp['start']>>;
 const media = mkdtempSync(path.join(os.tmpdir(), 'keyrite-custody-'));
-const PEOPLE = ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Cleo Custodian', 'Cyd Custodian', 'Cass Custodian', 'Wren Witness'];
-const CUSTODIANS = PEOPLE.slice(2, 7);
-const SIZES = [
-  { width: 1024, height: 768 },
-  { width: 1280, height: 800 },
-];
+const CUSTODIANS = ROOT_PEOPLE.slice(2, 7);
 let bundle = '';
 
 beforeAll(async () => {
@@ -29,47 +25,12 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => app.close());
 
-// The page's width, and the elements that reach past the window (to name what overflows).
-const WIDEST = `(() => ({ sw: document.documentElement.scrollWidth, w: innerWidth,
-  wide: [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1).slice(-4).map((e) => e.tagName + '.' + e.className) }))()`;
-
-/** Screenshots at 1024×768 and 1280×800, normal and presentation; the page never overflows sideways. */
-async function shotSizes(name: string, show?: string): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    for (const presentation of [false, true]) {
-      await setPresentation(page, presentation);
-      await page.evaluate('window.scrollTo(0, 0)');
-      // What the screenshot is about, scrolled into view.
-      if (show) await page.locator(show).last().scrollIntoViewIfNeeded();
-      await app.screenshot(page, `${name}-${size.width}${presentation ? '-presentation' : ''}`);
-      const r = (await page.evaluate(WIDEST)) as { sw: number; w: number; wide: string[] };
-      expect(r.sw, `${name} at ${size.width}${presentation ? ' (presentation)' : ''} overflows sideways: ${r.wide.join(', ')}`).toBeLessThanOrEqual(r.w);
-    }
-    await setPresentation(page, false);
-  }
-  await page.setViewportSize(SIZES[1]);
-}
-
-async function startFromHome(title: string, outDir: string): Promise<void> {
-  await tabTo(page, /^Ceremonies$/);
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
-  await tabTo(page, new RegExp(`^Start ${title}$`));
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: `Start: ${title}` }).waitFor();
-  expect(await focusedText(page)).toBe('Bundle folder');
-  await page.keyboard.type(outDir);
-  await page.keyboard.press('Enter');
-  await page.locator('.runner').waitFor({ timeout: 60_000 });
-}
-
 describe('bag serials: one row per share, on its custodian\'s row', () => {
   it('pre-fills share and custodian, refuses a bag used twice on its row, and records the mapping', async () => {
     await page.locator('h1').waitFor();
     bundle = path.join(media, 'root');
-    await startFromHome('Root key generation', bundle);
-    await checkIn(page, PEOPLE, []);
+    await startFromHome(page, 'Root key generation', bundle);
+    await checkIn(page, ROOT_PEOPLE, []);
     const revealed = new Map<number, string[]>();
     const stopped = await drive(page, { pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN, revealed, onScreen: async (kind) => (kind === 'statement' ? 'stop' : undefined) });
     expect(stopped).toBe('statement');
@@ -86,7 +47,7 @@ describe('bag serials: one row per share, on its custodian\'s row', () => {
       await page.keyboard.press('Tab');
       expect(await focusedText(page)).toBe(`Bag serial for share ${i + 2} (${CUSTODIANS[i + 1]})`);
     }
-    await shotSizes('bag-serials', '.statement .actions');
+    await shotSizes(app, page, 'bag-serials', { show: '.statement .actions', last: true, overflow: 'page' });
 
     // Share 4 typed with share 2's bag: marked on that row at once, and Record refuses.
     await page.keyboard.type('teb-2002');
@@ -96,7 +57,7 @@ describe('bag serials: one row per share, on its custodian\'s row', () => {
     expect(await row4.locator('.inline-error').textContent()).toBe('Same bag as share 2 (Carl Custodian): every share has its own bag.');
     await page.keyboard.press('Enter');
     expect(await page.locator('.statement .form-problem').textContent()).toBe('Share 4 (Cyd Custodian): Same bag as share 2 (Carl Custodian): every share has its own bag.');
-    await shotSizes('bag-serials-error', '.statement .form-problem');
+    await shotSizes(app, page, 'bag-serials-error', { show: '.statement .form-problem', last: true, overflow: 'page' });
 
     // Fix only that row; a space moves on to the next row (a list read out or scanned).
     await page.locator('#bag-4').fill('');
@@ -143,7 +104,7 @@ describe('Settings test the module before saving it', () => {
     await refused.waitFor();
     expect(await refused.getAttribute('data-code')).toBe('SETTINGS_MODULE_NOT_PKCS11');
     expect(await refused.locator('.error-message').textContent()).toContain(`'${fake}' did not load as a PKCS#11 module`);
-    await shotSizes('settings-module-refused', '.settings .error-panel');
+    await shotSizes(app, page, 'settings-module-refused', { show: '.settings .error-panel', last: true, overflow: 'page' });
     await page.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(async () => page.locator('.error-panel').last().getAttribute('data-code')).toBe('SETTINGS_MODULE_NOT_PKCS11');
     expect(await page.getByText('Settings saved.').count()).toBe(0);
@@ -180,7 +141,7 @@ describe('Verify: what to do after tampering; the demo token flagged', () => {
     expect(await next.nth(1).textContent()).toBe(`The problem is in transcript.jsonl (event ${at + 1}) in ${copy}.`);
     expect(await next.nth(2).textContent()).toMatch(/^Keep this copy as evidence/);
     expect(await next.nth(4).textContent()).toContain('Call the ceremony administrator and the security officer');
-    await shotSizes('verify-tampered-next', '.next-steps');
+    await shotSizes(app, page, 'verify-tampered-next', { show: '.next-steps', last: true, overflow: 'page' });
     // Nothing was changed by verifying: the evidence is as it was left.
     expect(readFileSync(file, 'utf8')).toBe(lines.join('\n'));
   }, 60_000);
@@ -188,9 +149,7 @@ describe('Verify: what to do after tampering; the demo token flagged', () => {
 
 describe('printable ceremony script, before the ceremony', () => {
   it('Print script on the ceremony choice prints every step with a checkbox, time and initials', async () => {
-    await tabTo(page, /^Ceremonies$/);
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
+    await openCeremonies(page);
     const before = app.printedCards.length;
     await tabTo(page, /^Print the script of Root key generation$/);
     await page.keyboard.press('Enter');
@@ -201,7 +160,7 @@ describe('printable ceremony script, before the ceremony', () => {
     expect(printed).toContain('root-key-generation version 1');
     for (const step of loaded.script.steps) expect(printed).toContain(step.title);
     expect(printed.match(/☐/g)!.length).toBeGreaterThanOrEqual(loaded.script.steps.length);
-    await shotSizes('ceremony-script-printed', '.print-sent');
+    await shotSizes(app, page, 'ceremony-script-printed', { show: '.print-sent', last: true, overflow: 'page' });
     // The printed page itself, as the printer gets it.
     const paper = await app.context.newPage();
     await paper.setContent(renderScriptHtml(loaded));
@@ -213,9 +172,7 @@ describe('printable ceremony script, before the ceremony', () => {
   }, 60_000);
 
   it('Print a blank share card on the ceremony choice sends 33 numbered, empty boxes to the printer', async () => {
-    await tabTo(page, /^Ceremonies$/);
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
+    await openCeremonies(page);
     const before = app.printedCards.length;
     await tabTo(page, /^Print a blank share card$/);
     await page.keyboard.press('Enter');
@@ -225,7 +182,7 @@ describe('printable ceremony script, before the ceremony', () => {
     // Every box numbered 1 to 33 once, and nothing of any share: the card is blank.
     for (let n = 1; n <= 33; n++) expect(printed).toMatch(new RegExp(`(^|\\D)${n}\\.`));
     expect(printed).not.toMatch(/(^|\D)34\./);
-    await shotSizes('share-card-blank-sent', '.blank-card-sent');
+    await shotSizes(app, page, 'share-card-blank-sent', { show: '.blank-card-sent', last: true, overflow: 'page' });
   }, 60_000);
 
   it('the blank share card has the same 3×11 column grid as the share on screen', async () => {

@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
 import { scanForSecrets } from '../helpers/secrets';
 import { TestGpg } from '../helpers/gpg';
-import { ARTIFACTS, E2eApp, inPage, setPresentation } from './helpers/harness';
-import { checkIn, currentScreen, drive, focusedText, runnerState, tabTo, waitForChange, type DriveOptions } from './helpers/keyboard-driver';
+import { ARTIFACTS, E2eApp, inPage } from './helpers/harness';
+import { currentScreen, drive, focusedText, runnerState, tabTo, waitForChange, type DriveOptions } from './helpers/keyboard-driver';
+import { ROOT_PEOPLE, shotSizes, SIZES, startDrillFromHome, startFromHome } from './helpers/screens';
 
 // Shares sealed to custodians' own OpenPGP keys, in the built renderer, keyboard only, through the
 // real handler table and the real core on the demo SoftHSM token. The keys are real (plain `gpg
@@ -21,7 +22,6 @@ const usb = path.join(media, 'usb');
 const device = mkdtempSync(path.join(os.tmpdir(), 'keyrite-pgp-device-'));
 const bundle = path.join(media, 'root-pgp');
 
-const PEOPLE = ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Cleo Custodian', 'Cyd Custodian', 'Cass Custodian', 'Wren Witness'];
 // Five custodians present a key; Cass says at the fingerprint it is not hers and Cyd cannot decrypt,
 // so both move to words and the final split is 3 of 5 sealed.
 const ENROLLED = ['Cora Custodian', 'Carl Custodian', 'Cleo Custodian', 'Cyd Custodian'];
@@ -34,39 +34,11 @@ const HOSTILE = {
   'sign-only': (uid: string) => gpg.makeKey(uid, 'ed25519', null),
 };
 const keys = new Map<string, { fingerprint: string; armored: string; file: string }>();
-const SIZES = [
-  { width: 1024, height: 768 },
-  { width: 1280, height: 800 },
-];
 
 /** Every page text and DOM seen, in memory: checked against the sealed shares once they are decrypted. */
 const seen: Array<{ where: string; text: string }> = [];
 async function record(where: string): Promise<void> {
   seen.push({ where: `${where} (text)`, text: await inPage.bodyText(page) }, { where: `${where} (DOM)`, text: await page.content() });
-}
-
-/**
- * Elements of the screen's content sticking out of the window on the right (the app header's own
- * fit in presentation mode at 1024 px is not this test's subject).
- */
-const OVERFLOWING = "[...document.querySelectorAll('main *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 5).map((e) => e.tagName + '.' + e.className)";
-
-/** Screenshots at 1024×768 and 1280×800, normal and presentation, scrolled to `show` if given. */
-async function shotSizes(name: string, show?: string): Promise<void> {
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    for (const presentation of [false, true]) {
-      await setPresentation(page, presentation);
-      await page.evaluate('window.scrollTo(0, 0)');
-      if (show) await page.locator(show).first().evaluate((e) => (e as unknown as { scrollIntoView(o: unknown): void }).scrollIntoView({ block: 'center' }));
-      await app.screenshot(page, `${name}-${size.width}${presentation ? '-presentation' : ''}`);
-      await record(`screenshot ${name} ${size.width}${presentation ? ' presentation' : ''}`);
-      const overflowing = (await page.evaluate(OVERFLOWING)) as string[];
-      expect({ name, size: size.width, presentation, overflowing }).toEqual({ name, size: size.width, presentation, overflowing: [] });
-    }
-    await setPresentation(page, false);
-  }
-  await page.setViewportSize(SIZES[1]);
 }
 
 /** A share text as the custodian's `gpg --decrypt` prints it: the header line, then the 33 words. */
@@ -91,22 +63,6 @@ function tail(name: string, digits: number): string {
 
 function events(dir: string): Array<{ type: string; data: Record<string, unknown> }> {
   return readFileSync(path.join(dir, 'transcript.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
-}
-
-async function startFromHome(title: string, outDir: string, backupFile?: string): Promise<void> {
-  await tabTo(page, /^Ceremonies$/);
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
-  await tabTo(page, new RegExp(`^Start ${title}$`));
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: `Start: ${title}` }).waitFor();
-  await page.keyboard.type(outDir);
-  if (backupFile) {
-    await page.keyboard.press('Tab');
-    await page.keyboard.type(backupFile);
-  }
-  await page.keyboard.press('Enter');
-  await page.locator('.runner').waitFor({ timeout: 60_000 });
 }
 
 const row = (name: string) => page.locator(`.openpgp-key[data-person="${name}"]`);
@@ -153,11 +109,11 @@ const revealed = new Map<number, string[]>();
 describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => {
   it('enrols keys at check-in, refusing bad ones on their own row and keeping the others', async () => {
     await page.locator('h1').waitFor();
-    await startFromHome('Root key generation', bundle);
+    await startFromHome(page, 'Root key generation', bundle);
     expect(await currentScreen(page)).toBe('check-in');
-    for (let i = 0; i < PEOPLE.length; i++) {
-      await page.keyboard.type(PEOPLE[i]);
-      if (i < PEOPLE.length - 1) await page.keyboard.press('Enter');
+    for (let i = 0; i < ROOT_PEOPLE.length; i++) {
+      await page.keyboard.type(ROOT_PEOPLE[i]);
+      if (i < ROOT_PEOPLE.length - 1) await page.keyboard.press('Enter');
     }
     // Only custodians may bring a key.
     expect(await page.locator('.openpgp-key').count()).toBe(5);
@@ -228,11 +184,11 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
       expect((await problem.textContent())!.length).toBeGreaterThan(40);
       // The other rows: names, roles and keys as they were.
       const names = await page.locator('.people input[aria-label^="Name of person"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
-      expect(names).toEqual(PEOPLE);
+      expect(names).toEqual(ROOT_PEOPLE);
       for (const other of ['Cora Custodian', 'Carl Custodian', 'Cyd Custodian', 'Cass Custodian']) expect(await row(other).locator('.openpgp-loaded').count()).toBe(1);
       // One key for two custodians names both rows; otherwise only Cleo's is marked.
       expect(await page.locator('.openpgp-key.refused').count()).toBe(h.kind === 'duplicate' ? 2 : 1);
-      if (h.kind === 'weak') await shotSizes('openpgp-enrolment', '.openpgp-key.refused');
+      if (h.kind === 'weak') await shotSizes(app, page, 'openpgp-enrolment', { show: '.openpgp-key.refused', overflow: 'main', afterShot: record });
     }
 
     // Cleo brings her own good key: check-in goes through, then each enrolled custodian confirms.
@@ -276,7 +232,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
     await waitForChange(page, s1);
     expect(await page.locator('.step-error').getAttribute('data-code')).toBe('OPENPGP_FINGERPRINT_MISMATCH');
     expect(await currentScreen(page)).toBe('openpgp-confirm');
-    await shotSizes('openpgp-fingerprint-confirmation', '.fingerprint-large');
+    await shotSizes(app, page, 'openpgp-fingerprint-confirmation', { show: '.fingerprint-large', overflow: 'main', afterShot: record });
     // The typed digits are selected: typing replaces them. Lower case and spaces are fine.
     const s2 = await runnerState(page);
     await page.keyboard.type(fpr.slice(-8, -4).toLowerCase() + ' ' + fpr.slice(-4));
@@ -343,7 +299,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
         await tabTo(page, /^Choose the medium folder…$/);
         await page.keyboard.press('Enter');
         await page.locator('.seal-dir code.path', { hasText: usb }).waitFor();
-        await shotSizes('openpgp-sealed-handout-seal', '.sealed-seal');
+        await shotSizes(app, page, 'openpgp-sealed-handout-seal', { show: '.sealed-seal', overflow: 'main', afterShot: record });
         // The witness window: who is up, that the share is sealed (nobody looks away), and the key's words.
         const witness = await app.newPage('/index.html#witness');
         await witness.locator('.now-up').waitFor();
@@ -369,7 +325,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
         const sha = await page.locator('.sealed-sha256 .hash-hex').getAttribute('data-hex');
         expect(sha).toMatch(/^[0-9a-f]{64}$/);
         expect(await page.locator('.sealed-proof .recipient-fingerprint').getAttribute('data-fingerprint')).toBe(keys.get(name)!.fingerprint);
-        await shotSizes('openpgp-sealed-handout', '.sealed-proof');
+        await shotSizes(app, page, 'openpgp-sealed-handout', { show: '.sealed-proof', overflow: 'main', afterShot: record });
 
         // The custodian decrypts on their own device and types back the asked words, one wrong.
         const words = decryptOnDevice(file);
@@ -406,7 +362,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
         const values = await page.locator('.sealed-proof input').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
         expect(values).toEqual(positions.map((p, i) => (i === 1 ? wrongWord : words[p - 1])));
         expect(await focusedText(page)).toBe(`Word ${positions[1]} — does not match`);
-        await shotSizes('openpgp-proof-of-possession-mistake', '.sealed-readback');
+        await shotSizes(app, page, 'openpgp-proof-of-possession-mistake', { show: '.sealed-readback', overflow: 'main', afterShot: record });
         const s2 = await runnerState(page);
         await page.keyboard.type(words[positions[1] - 1]);
         await page.keyboard.press('Enter');
@@ -486,10 +442,7 @@ describe('root ceremony with shares sealed to custodians\' OpenPGP keys', () => 
 
 describe('recovery drill from a sealed share decrypted with plain gpg', () => {
   it('takes the decrypted file, refuses the still-encrypted one, and restores the key with typed shares beside it', async () => {
-    const backupDir = path.join(bundle, 'backup');
-    const backupFile = path.join(backupDir, readdirSync(backupDir).find((f) => f.endsWith('.backup.json'))!);
-    await startFromHome('Backup and recovery drill', path.join(media, 'drill'), backupFile);
-    await checkIn(page, ['Ada Administrator', 'Otto Officer', 'Cora Custodian', 'Carl Custodian', 'Wren Witness'], [{ name: 'Will Witness', addAs: 'witness' }]);
+    await startDrillFromHome(page, bundle, path.join(media, 'drill'));
     await drive(page, { pin: DEMO_USER_PIN, soPin: DEMO_SO_PIN, onScreen: async (kind) => (kind === 'share-entry' ? 'stop' : undefined) });
 
     const ev = events(bundle);
@@ -518,7 +471,7 @@ describe('recovery drill from a sealed share decrypted with plain gpg', () => {
     expect(await page.locator('.accepted li').allTextContents()).toEqual([expect.stringContaining('(Cora Custodian) accepted')]);
     // The words never came to the page: the field is empty, the text nowhere.
     expect(await page.locator('.share-entry textarea').inputValue()).toBe('');
-    await shotSizes('openpgp-recovery-by-file', '.share-entry');
+    await shotSizes(app, page, 'openpgp-recovery-by-file', { show: '.share-entry', overflow: 'main', afterShot: record });
 
     // Carl decrypts too, and types his words; Cass types her on-screen share.
     const carl = decryptOnDevice(sealedOf('Carl Custodian'));

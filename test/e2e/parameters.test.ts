@@ -4,40 +4,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
-import { E2eApp, setPresentation } from './helpers/harness';
+import { E2eApp } from './helpers/harness';
 import { checkIn, currentScreen, drive, focusedText, tabTo } from './helpers/keyboard-driver';
+import { openCeremonies, shotSizes, SIZES } from './helpers/screens';
 
 // The Parameters page of a root ceremony, in the built renderer, through the real handler table
 // and the real core on the demo SoftHSM token of a fresh KEYRITE_HOME.
 const app = new E2eApp();
 let page: Awaited<ReturnType<E2eApp['start']>>;
 const media = mkdtempSync(path.join(os.tmpdir(), 'keyrite-params-media-'));
-const SIZES = [
-  { width: 1024, height: 768 },
-  { width: 1280, height: 800 },
-];
 
 beforeAll(async () => {
   page = await app.start();
 }, 120_000);
 afterAll(() => app.close());
-
-/** Screenshots with `selector` scrolled to the top of the window (the parameters, or the first refused one). */
-async function shotSizes(name: string, presentation: boolean, selector: string): Promise<void> {
-  const scroll = `document.querySelector(${JSON.stringify(selector)}).scrollIntoView({ block: 'start' })`;
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    await page.evaluate(scroll);
-    await app.screenshot(page, `${name}-${size.width}`);
-    if (presentation) {
-      await setPresentation(page, true);
-      await page.evaluate(scroll);
-      await app.screenshot(page, `${name}-${size.width}-presentation`);
-      await setPresentation(page, false);
-    }
-  }
-  await page.setViewportSize(SIZES[1]);
-}
 
 const field = (name: string) => page.locator(`.field.parameter[data-parameter="${name}"]`);
 const startButton = () => page.getByRole('button', { name: 'Start the ceremony' });
@@ -49,9 +29,7 @@ async function settled(): Promise<void> {
 }
 
 async function openRootStart(): Promise<void> {
-  await tabTo(page, /^Ceremonies$/);
-  await page.keyboard.press('Enter');
-  await page.getByRole('heading', { name: 'Key ceremonies', level: 1 }).waitFor();
+  await openCeremonies(page);
   await tabTo(page, /^Start Root key generation$/);
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Start: Root key generation' }).waitFor();
@@ -78,7 +56,7 @@ describe('Parameters page before check-in', () => {
     // The drill-only shares file is not a desktop field.
     expect(await field('drillSharesFile').count()).toBe(0);
     expect(await startButton().isEnabled()).toBe(true);
-    await shotSizes('parameters', true, 'fieldset.parameters');
+    await shotSizes(app, page, 'parameters', { show: 'fieldset.parameters', block: 'start' });
     await page.setViewportSize(SIZES[0]);
     const r = (await page.evaluate('({ sw: document.documentElement.scrollWidth, w: innerWidth })')) as { sw: number; w: number };
     expect(r.sw, 'no horizontal scroll at 1024×768').toBeLessThanOrEqual(r.w);
@@ -99,7 +77,7 @@ describe('Parameters page before check-in', () => {
     await page.locator('#param-days').fill('20000');
     await field('days').locator('.inline-error').waitFor();
     expect(await field('days').locator('.inline-error').textContent()).toMatch(/at most 9131 days/);
-    await shotSizes('parameters-error', false, '.field.parameter.has-problem');
+    await shotSizes(app, page, 'parameters-error', { presentation: false, show: '.field.parameter.has-problem', block: 'start' });
     await page.setViewportSize(SIZES[0]);
     const r = (await page.evaluate('({ sw: document.documentElement.scrollWidth, w: innerWidth })')) as { sw: number; w: number };
     expect(r.sw, 'no horizontal scroll at 1024×768 with errors shown').toBeLessThanOrEqual(r.w);

@@ -20,8 +20,9 @@ import { TEST_SO_PIN, TEST_USER_PIN } from './softhsm';
  *
  * An "instant" is one of the engine's crash points (src/core/fault.ts): the boundaries between its
  * durable effects — before and after every store commit, inside the commit's transaction, after an
- * HSM key is made, after the transcript key is announced and made, after a step's action, after
- * the seal is signed and after it is committed. `KEYRITE_FAULT_KILL_AT=#n` kills a process at the
+ * HSM key is made, after the transcript key is announced and made, after a step's action, around
+ * a sealed share file's write (announced, temporary file complete, in place), after the seal is
+ * signed and after it is committed. `KEYRITE_FAULT_KILL_AT=#n` kills a process at the
  * n-th it crosses, so an instant is reproducible from the seed.
  */
 

@@ -1,5 +1,6 @@
 import { KeyriteError } from '../errors';
 import { SERIAL_HINT, SERIAL_PATTERN, splitSerials } from '../../shared/serial-rule';
+import { custodianOf } from './actions/openpgp-enrolment';
 import type { ActionContext } from './context';
 import type { BagRow } from './types';
 
@@ -23,7 +24,8 @@ export function bagRows(ctx: ActionContext): BagRow[] {
   const indices = ctx.state.handedOut.length > 0 ? [...ctx.state.handedOut].sort((a, b) => a - b) : backup.custodians.map((_, i) => i + 1);
   return indices.map((shareIndex) => {
     const custodian = backup.custodians[shareIndex - 1] ?? `custodian of share ${shareIndex}`;
-    return { shareIndex, custodian, custodianId: ctx.state.participants.find((p) => p.name === custodian)?.id ?? null };
+    // By share index, not by name: two custodians may share a display name.
+    return { shareIndex, custodian, custodianId: custodianOf(ctx, { index: shareIndex, custodian })?.id ?? null };
   });
 }
 

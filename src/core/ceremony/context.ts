@@ -44,6 +44,11 @@ export interface KeyRef {
 export interface CeremonyBackup extends Pick<BackupRef, 'file' | 'splitId' | 'threshold' | 'count' | 'custodians'> {
   keyId: string;
   kcv: string;
+  /**
+   * For a share rotation: the backup file whose KEK this ceremony re-split. A void split is made
+   * again from that file's shares (the key itself need not be in this HSM).
+   */
+  resplitOf?: string;
 }
 
 /**
@@ -78,7 +83,7 @@ export interface CeremonyState {
   /** Custodians' OpenPGP public keys presented at check-in, by person id (public keys only: nothing secret). */
   openpgp?: Record<string, OpenPgpEnrolment>;
   /** Sealed share files written for the current split (removed when that split is voided). */
-  sealedFiles?: Array<{ path: string; splitId: string; index: number }>;
+  sealedFiles?: Array<{ path: string; splitId: string; index: number; sha256?: string }>;
   sealed?: { finalHash: string; finalHashWords: string[]; keyFingerprintWords: string[]; bundle: string };
 }
 

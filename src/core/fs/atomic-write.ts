@@ -12,6 +12,8 @@ export interface AtomicWriteOptions {
   exclusive?: boolean;
   /** File mode (default 0644); 0600 for anything only its owner may read. Set before any byte is written. */
   mode?: number;
+  /** Called once the temporary file is complete and synced, before it is moved into place (crash tests name this instant). */
+  onTempWritten?: () => void;
 }
 
 function tempName(file: string): string {
@@ -31,6 +33,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     throw e;
   }
   await handle.close();
+  options.onTempWritten?.();
   try {
     if (options.exclusive) await fs.link(tmp, file);
     else await fs.rename(tmp, file);

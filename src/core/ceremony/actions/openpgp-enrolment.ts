@@ -47,7 +47,7 @@ export function fingerprintConfirmNeed(ctx: ActionContext): Need | null {
   const e = ctx.state.openpgp![person.id];
   const remaining = ctx.state.participants.filter((p) => p !== person && ctx.state.openpgp?.[p.id]?.status === 'pending').length;
   return {
-    kind: 'openpgpConfirm', custodian: person, fingerprint: e.fingerprint, fingerprintGroups: e.fingerprintGroups, fingerprintWords: e.fingerprintWords,
+    kind: 'openpgpConfirm', custodian: shownAs(ctx, person), fingerprint: e.fingerprint, fingerprintGroups: e.fingerprintGroups, fingerprintWords: e.fingerprintWords,
     userIds: e.userIds, algorithm: e.algorithm, expires: e.expires, tailLength: FINGERPRINT_TAIL, remaining,
   };
 }
@@ -84,7 +84,19 @@ export function confirmFingerprint(ctx: ActionContext, input: { kind: 'openpgpCo
  */
 export function custodianOf(ctx: ActionContext, share: { index: number; custodian: string }): Participant | undefined {
   const byIndex = ctx.state.participants.filter((p) => p.roles.includes('custodian'))[share.index - 1];
-  return byIndex?.name === share.custodian ? byIndex : ctx.state.participants.find((p) => p.name === share.custodian);
+  if (byIndex?.name === share.custodian) return byIndex;
+  // Only a name nobody else checked in under identifies a person; two "Sam Lee"s are never guessed between.
+  const named = ctx.state.participants.filter((p) => p.name === share.custodian);
+  return named.length === 1 ? named[0] : undefined;
+}
+
+/**
+ * A person as the screen names them: with their id after the name when someone else checked in
+ * under the same name, so "everyone except Sam Lee looks away" never leaves the room guessing.
+ */
+export function shownAs(ctx: ActionContext, person: Participant): Participant {
+  const twin = ctx.state.participants.some((p) => p.id !== person.id && p.name === person.name);
+  return twin ? { ...person, name: `${person.name} (${person.id})` } : person;
 }
 
 /** The confirmed key a custodian's share is sealed to, or null: that custodian receives words. */

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { IssuedShare } from '../../backup/issue-shares';
 import { sealShareToRecipient } from '../../backup/openpgp-recipient';
 import { KeyriteError } from '../../errors';
+import { crashPoint } from '../../fault';
 import { writeFileAtomic } from '../../fs/atomic-write';
 import type { ActionContext, OpenPgpEnrolment } from '../context';
 import type { SealedHandout } from '../types';
@@ -58,19 +59,30 @@ export async function writeSealedShare(ctx: ActionContext, share: IssuedShare, k
   const name = sealedFileName(custodianId, splitId, share.index);
   const file = path.join(dir, name);
   const sealed = await sealShareToRecipient(`${share.header}\n${share.words.join(' ')}\n`, key);
+  // The file is announced (path and the hash it will have) and committed before it is written: a
+  // process killed after the write still knows the file, so resuming into a fresh split removes it.
+  const before = ctx.state.sealedFiles ?? [];
+  const entry = { path: file, splitId, index: share.index, sha256: sealed.sha256 };
+  ctx.state.sealedFiles = [...before.filter((f) => f.path !== file), entry];
+  await ctx.checkpoint();
+  crashPoint('sealed-share:announced');
   try {
-    await writeFileAtomic(file, sealed.armored, { exclusive: true, mode: 0o644 });
+    await writeFileAtomic(file, sealed.armored, { exclusive: true, mode: 0o644, onTempWritten: () => crashPoint('sealed-share:temp-written') });
   } catch (e) {
+    ctx.state.sealedFiles = before;
+    await ctx.checkpoint();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new KeyriteError('SHARE_SEAL_EXISTS', `'${file}' already exists; Keyrite never overwrites a file. Move it away or choose another folder.`, { details: { file } });
     throw new KeyriteError('SHARE_SEAL_DIR', `Keyrite cannot write the sealed share into '${dir}' (${code ?? 'write failed'}). Check the medium is mounted writable, or choose another folder.`, { details: { dir, errno: code ?? null } });
   }
+  crashPoint('sealed-share:written');
   const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
   if (sha256 !== sealed.sha256) {
     rmSync(file, { force: true });
+    ctx.state.sealedFiles = before;
+    await ctx.checkpoint();
     throw new KeyriteError('SHARE_SEAL_DIR', `The sealed share read back from '${file}' differs from what was written; the medium may be failing. It was removed: choose another medium.`, { details: { file } });
   }
-  ctx.state.sealedFiles = [...(ctx.state.sealedFiles ?? []), { path: file, splitId, index: share.index }];
   ctx.emit('SHARE_SEALED', {
     index: share.index, custodian: share.custodian, header: share.header, splitId, fileName: name, dir, sha256,
     recipientFingerprint: key.fingerprint, format: 'OpenPGP message (RFC 9580), ASCII armored; plaintext: the share text',
@@ -91,15 +103,30 @@ export function removeVoidSealedFiles(ctx: ActionContext, liveSplitId: string | 
       keep.push(f);
       continue;
     }
+    removeOwnTemps(f.path);
     try {
+      // Only the file Keyrite wrote: a file with other contents under that name is someone else's.
+      if (f.sha256 && createHash('sha256').update(readFileSync(f.path)).digest('hex') !== f.sha256) continue;
       rmSync(f.path);
       removed.push(path.basename(f.path));
     } catch {
-      // Already taken away on the custodian's medium: the record says the split is void.
+      // Already taken away on the custodian's medium (or never written: the process died first).
     }
   }
   ctx.state.sealedFiles = keep;
   return removed;
+}
+
+/** What writeFileAtomic leaves beside `file` when the process dies mid-write (see atomic-write.ts). */
+function removeOwnTemps(file: string): void {
+  const prefix = `.${path.basename(file)}.keyrite-tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(path.dirname(file));
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(prefix) && /^[0-9a-f]{12}$/.test(n.slice(prefix.length))) rmSync(path.join(path.dirname(file), n), { force: true });
 }
 
 /** The card for a sealed share: split id, index, file name and the ciphertext's SHA-256 — never words. */

@@ -11,9 +11,9 @@ import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
 import { appendDrillShare, startDrillSharesFile } from '../drill-shares';
-import type { ShareCard } from '../types';
+import type { Need, ShareCard } from '../types';
 import { keyAlias, keyRef } from './keys';
-import { custodianOf, sealingKeyFor } from './openpgp-enrolment';
+import { custodianOf, sealingKeyFor, shownAs } from './openpgp-enrolment';
 import { defaultSealDir, removeVoidSealedFiles, renderSealedShareCardHtml, writeSealedShare, type SealedFile } from './sealed-handout';
 
 const sha256File = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -22,7 +22,7 @@ function custodians(ctx: ActionContext): string[] {
   return ctx.state.participants.filter((p) => p.roles.includes('custodian')).map((p) => p.name);
 }
 
-async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, given: Record<string, unknown>): Promise<void> {
+async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRef, given: Record<string, unknown>, resplitOf?: string): Promise<void> {
   const b = result.backup;
   // A new split voids the earlier one: the drill file starts again (created exclusively the first
   // time). First, so that a refusal here changes nothing else (the backup is then remade on retry).
@@ -39,7 +39,10 @@ async function recordBackup(ctx: ActionContext, result: BackupResult, key: KeyRe
   // Sealed files of an earlier split of this ceremony are void with it.
   const removedSealed = removeVoidSealedFiles(ctx, b.split.id);
   const extra = removedSealed.length > 0 ? { ...given, removedSealedFiles: removedSealed } : given;
-  ctx.state.backup = { file: result.file, keyId: key.keyId, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), kcv: result.kcv };
+  ctx.state.backup = {
+    file: result.file, keyId: key.keyId, splitId: b.split.id, threshold: b.split.threshold, count: b.split.count, custodians: b.split.shares.map((s) => s.custodian), kcv: result.kcv,
+    ...(resplitOf ? { resplitOf } : {}),
+  };
   ctx.state.handedOut = [];
   ctx.state.actionState.handout = undefined;
   const rel = path.relative(ctx.outDir, result.file);
@@ -162,13 +165,11 @@ export const handOutShares: ActionHandler = {
     const backup = ctx.state.backup;
     if (!backup) throw new KeyriteError('CEREMONY_SCRIPT_ORDER', 'There is no backup to hand out; the script must make one first.');
     if (!ctx.secrets.issued) {
+      if (backup.resplitOf) return voidResplitNeed(ctx, backup.resplitOf, backup.splitId);
       // First say why (the split is void), then ask the security officer for the new trusted KEK.
       const pinNeed = trustedPinNeed(ctx);
       if (pinNeed && ctx.state.actionState.voidAcknowledged === true) return pinNeed;
-      const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
-      const why = fresh
-        ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}, so split ${backup.splitId} is void: every share of it already handed out must be destroyed, and ${fresh.custodian} receives words on screen this time.`
-        : `Keyrite stopped while shares of split ${backup.splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed.`;
+      const why = voidSplitReason(ctx, backup.splitId);
       return {
         kind: 'continue',
         message: `${why} Continue to make a new backup with a new split${pinNeed ? ' (the security officer then enters the SO PIN for its trusted KEK)' : ''}.`,
@@ -179,7 +180,7 @@ export const handOutShares: ActionHandler = {
     const custodian = custodianOf(ctx, share) ?? { id: share.custodian, name: share.custodian, roles: ['custodian'] };
     const key = sealingKeyFor(ctx, share);
     return {
-      kind: 'shareHandout', custodian, shareIndex: share.index, of: backup.count, phase: h.phase,
+      kind: 'shareHandout', custodian: shownAs(ctx, custodian), shareIndex: share.index, of: backup.count, phase: h.phase,
       header: h.phase === 'privacy' ? undefined : share.header,
       confirmPositions: h.phase === 'confirm' ? h.positions : undefined,
       shareCards: shareCardsAllowed(ctx),
@@ -187,6 +188,8 @@ export const handOutShares: ActionHandler = {
     };
   },
   async run(ctx) {
+    const resplitOf = ctx.state.backup?.resplitOf;
+    if (resplitOf) return resplitVoidSplit(ctx, resplitOf);
     // 'continue' after a restart: remake the backup (the old split's KEK is gone), once the
     // PINs a trusted KEK needs are in.
     if (trustedPinNeed(ctx)) {
@@ -196,13 +199,17 @@ export const handOutShares: ActionHandler = {
     const key = keyRef(ctx);
     const superseded = discardStaleBackup(ctx);
     const result = await backupWithPins(ctx, key);
-    const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
-    await recordBackup(ctx, result, key, { supersedes: superseded, reason: fresh ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}` : 'shares lost when Keyrite stopped during hand-out' });
+    await recordBackup(ctx, result, key, { supersedes: superseded, reason: voidSplitRecord(ctx) });
     ctx.state.actionState.freshSplit = undefined;
     return 'pending';
   },
   async provide(ctx, input) {
     const issued = ctx.secrets.issued;
+    if (!issued && ctx.state.backup?.resplitOf) {
+      // The outgoing custodians' shares again, each checked at once against the backup they belong to.
+      if (input.kind === 'share' && ctx.state.actionState.voidAcknowledged === true) await acceptShare(ctx, readBackupFile(ctx.state.backup.resplitOf), input.text);
+      return 'pending';
+    }
     if (!issued) {
       const need = trustedPinNeed(ctx);
       if (need && input.kind === 'pin') ctx.secrets.holdBackupPin(need.user, input.pin);
@@ -281,7 +288,7 @@ export const handOutShares: ActionHandler = {
     ctx.emit('SHARE_CONFIRMED', {
       index: share.index, custodian: share.custodian, wordsChecked: positions.map((p) => p + 1),
       ...(h.sealedFile ? { delivery: 'openpgp', sha256: h.sealedFile.sha256, recipientFingerprint: sealingKey!.fingerprint } : {}),
-    }, ctx.state.participants.find((p) => p.name === share.custodian)?.id ?? null);
+    }, custodianId);
     ctx.state.handedOut.push(share.index);
     const next = issued.find((s) => !ctx.state.handedOut.includes(s.index));
     if (!next) {
@@ -317,6 +324,77 @@ function cannotDecrypt(ctx: ActionContext, share: { index: number; custodian: st
   return 'pending';
 }
 
+/** Why the split is void, in the words the room hears before anything is made again. */
+function voidSplitReason(ctx: ActionContext, splitId: string): string {
+  const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
+  return fresh
+    ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}, so split ${splitId} is void: every share of it already handed out must be destroyed, and ${fresh.custodian} receives words on screen this time.`
+    : `Keyrite stopped while shares of split ${splitId} were being handed out. Shares are never stored, so that backup is void and any shares already handed out must be destroyed.`;
+}
+
+/** The same, as the next BACKUP_WRITTEN records it (`reason`). */
+function voidSplitRecord(ctx: ActionContext): string {
+  const fresh = ctx.state.actionState.freshSplit as { custodian: string; index: number } | undefined;
+  return fresh ? `${fresh.custodian} could not decrypt sealed share ${fresh.index}` : 'shares lost when Keyrite stopped during hand-out';
+}
+
+/**
+ * A share rotation's split is void (a custodian could not decrypt, or Keyrite stopped during the
+ * hand-out). Its KEK lives nowhere any more, and the key itself may not be in this HSM (a share
+ * rotation never needs it): the outgoing custodians enter a threshold of their old shares again,
+ * and that KEK is checked and split anew — the same path as the rotation's own re-split.
+ */
+function voidResplitNeed(ctx: ActionContext, resplitOf: string, splitId: string): Need {
+  const old = readBackupFile(resplitOf);
+  if (ctx.state.actionState.voidAcknowledged !== true) {
+    return {
+      kind: 'continue',
+      message: `${voidSplitReason(ctx, splitId)} Continue: ${old.split.threshold} outgoing custodians enter their shares of split ${old.split.id} again, and the KEK is rebuilt from them and split anew (the key itself is not needed in this HSM).`,
+    };
+  }
+  if (ctx.secrets.collected.length < old.split.threshold) return collectNeed(ctx, old);
+  return { kind: 'continue', message: `Rebuild the KEK from the shares of split ${old.split.id} and split it ${String(ctx.params.threshold)}-of-${String(ctx.params.count)} again.` };
+}
+
+async function resplitVoidSplit(ctx: ActionContext, resplitOf: string): Promise<'pending'> {
+  if (ctx.state.actionState.voidAcknowledged !== true) {
+    ctx.state.actionState.voidAcknowledged = true;
+    return 'pending';
+  }
+  const voidSplit = ctx.state.backup!.splitId;
+  const result = await resplitFrom(ctx, readBackupFile(resplitOf));
+  await recordBackup(ctx, result.result, result.key, { supersedes: voidSplit, resplitFrom: result.oldSplitId, reason: voidSplitRecord(ctx) }, resplitOf);
+  ctx.state.actionState.freshSplit = undefined;
+  ctx.state.actionState.voidAcknowledged = undefined;
+  return 'pending';
+}
+
+/**
+ * Rebuild the KEK of `backup` from the shares in memory and split it anew into this ceremony's
+ * backup file. A re-split file this ceremony wrote earlier (its split void, or never recorded
+ * because the process died) is removed first; another ceremony's file is never touched.
+ */
+async function resplitFrom(ctx: ActionContext, backup: BackupFile): Promise<{ result: BackupResult; key: KeyRef; oldSplitId: string }> {
+  const written = backupFilePath(ctx.outDir, backup.keyId);
+  if (existsSync(written) && path.resolve(written) !== path.resolve(String(ctx.params.backupFile ?? ''))) {
+    const stale = readBackupFile(written);
+    if (stale.ceremonyId !== ctx.ceremonyId) {
+      throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${written}' belongs to another ceremony (${stale.ceremonyId}). Keyrite does not overwrite it; move it away and retry.`, { details: { file: written } });
+    }
+    rmSync(written);
+    delete ctx.state.artifacts[path.relative(ctx.outDir, written)];
+  }
+  const result = await resplitBackup(ctx.session(), backup, [...ctx.secrets.collected], {
+    threshold: Number(ctx.params.threshold), count: Number(ctx.params.count), custodians: custodians(ctx),
+    ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, now: ctx.now(), watchKek: ctx.secrets.watchKek,
+  });
+  // Kept until it succeeds: a failure (a token fault) is retried without asking for the shares again.
+  ctx.secrets.clearCollected();
+  ctx.state.collected = [];
+  const key: KeyRef = { keyId: backup.keyId, label: backup.keyLabel, type: backup.keyType, spkiSha256: backup.spkiSha256, purpose: 'root-signing', tokenLabel: ctx.state.tokenLabel };
+  return { result, key, oldSplitId: backup.split.id };
+}
+
 /** Printed cards are opt-in per hand-out step: some rooms forbid printers near a share. */
 function shareCardsAllowed(ctx: ActionContext): boolean {
   return ctx.step.with?.shareCards === true;
@@ -343,7 +421,7 @@ export async function shareCardForReveal(ctx: ActionContext, phase: string | nul
     // A sealed share's card: once the file is written, with its hash and never the words.
     if (!h.sealedFile) throw new KeyriteError('SHARE_CARD_UNAVAILABLE', `The card for sealed share ${current.index} can be printed once the sealed file is written.`, { details: { step: ctx.step.id, phase } });
     const html = renderSealedShareCardHtml(current, h.sealedFile, sealingKey.fingerprintGroups, { ceremonyTitle: ctx.script.title, keyId: ctx.state.backup!.keyId });
-    ctx.emit('SHARE_CARD_PRINTED', { index: current.index, custodian: current.custodian, splitId: ctx.state.backup!.splitId, sealed: true, sha256: h.sealedFile.sha256 }, ctx.state.participants.find((p) => p.name === current.custodian)?.id ?? null);
+    ctx.emit('SHARE_CARD_PRINTED', { index: current.index, custodian: current.custodian, splitId: ctx.state.backup!.splitId, sealed: true, sha256: h.sealedFile.sha256 }, custodianOf(ctx, current)?.id ?? null);
     return { html, index: current.index, custodian: current.custodian };
   }
   const share = phase === 'reveal' ? current : undefined;
@@ -351,7 +429,7 @@ export async function shareCardForReveal(ctx: ActionContext, phase: string | nul
     throw new KeyriteError('SHARE_CARD_UNAVAILABLE', 'A share card can be printed only while the share is shown on screen, after the others have looked away and before it is hidden. Show the share first.', { details: { step: ctx.step.id, phase } });
   }
   const html = await renderShareCardHtml(share, { ceremonyTitle: ctx.script.title, keyId: ctx.state.backup!.keyId });
-  ctx.emit('SHARE_CARD_PRINTED', { index: share.index, custodian: share.custodian, splitId: ctx.state.backup!.splitId }, ctx.state.participants.find((p) => p.name === share.custodian)?.id ?? null);
+  ctx.emit('SHARE_CARD_PRINTED', { index: share.index, custodian: share.custodian, splitId: ctx.state.backup!.splitId }, custodianOf(ctx, share)?.id ?? null);
   return { html, index: share.index, custodian: share.custodian };
 }
 
@@ -533,27 +611,11 @@ export const resplitShares: ActionHandler = {
   continueMessage: (ctx) => `Rebuild the KEK and split it ${String(ctx.params.threshold)}-of-${String(ctx.params.count)} for the new custodians.`,
   async run(ctx) {
     const backup = backupForStep(ctx);
-    // A re-split backup this ceremony wrote but never recorded (the process died in between) is void:
-    // nobody received its shares. It is removed and the split made again, like discardStaleBackup.
-    const written = backupFilePath(ctx.outDir, backup.keyId);
-    if (existsSync(written) && path.resolve(written) !== path.resolve(ctx.state.backup?.file ?? String(ctx.params.backupFile ?? ''))) {
-      const stale = readBackupFile(written);
-      if (stale.ceremonyId !== ctx.ceremonyId) {
-        throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${written}' belongs to another ceremony (${stale.ceremonyId}). Keyrite does not overwrite it; move it away and retry.`, { details: { file: written } });
-      }
-      rmSync(written);
-      delete ctx.state.artifacts[path.relative(ctx.outDir, written)];
-    }
-    const result = await resplitBackup(ctx.session(), backup, [...ctx.secrets.collected], {
-      threshold: Number(ctx.params.threshold), count: Number(ctx.params.count), custodians: custodians(ctx),
-      ceremonyId: ctx.ceremonyId, outDir: ctx.outDir, now: ctx.now(), watchKek: ctx.secrets.watchKek,
-    });
-    ctx.secrets.clearCollected();
-    ctx.state.collected = [];
-    const key: KeyRef = { keyId: backup.keyId, label: backup.keyLabel, type: backup.keyType, spkiSha256: backup.spkiSha256, purpose: 'root-signing', tokenLabel: ctx.state.tokenLabel };
+    const { result, key } = await resplitFrom(ctx, backup);
     ctx.state.keys.ceremony = key;
     ctx.emit('SHARES_RESPLIT', { keyId: backup.keyId, oldSplitId: backup.split.id, newSplitId: result.backup.split.id, threshold: result.backup.split.threshold, count: result.backup.split.count });
-    await recordBackup(ctx, result, key, { resplitFrom: backup.split.id });
+    // A void split later is made again from the same file's shares.
+    await recordBackup(ctx, result, key, { resplitFrom: backup.split.id }, path.resolve(String(ctx.params.backupFile)));
     return 'done';
   },
 };

@@ -31,7 +31,10 @@ export function workerCount(bytes: number, requested?: number): number {
   const fromEnv = process.env.KEYRITE_VERIFY_WORKERS;
   const wanted = requested ?? (fromEnv !== undefined && /^\d+$/.test(fromEnv) ? Number(fromEnv) : undefined);
   if (wanted !== undefined) return Math.min(wanted, MAX_WORKERS);
-  return Math.max(0, Math.min(availableParallelism(), MAX_WORKERS, Math.floor(bytes / MIN_BYTES_PER_WORKER)));
+  const cores = availableParallelism();
+  // On one core a worker only adds its start-up to the same work.
+  if (cores < 2) return 0;
+  return Math.max(0, Math.min(cores, MAX_WORKERS, Math.floor(bytes / MIN_BYTES_PER_WORKER)));
 }
 
 const WORKER_FILES = ['transcript-verify-worker.mjs', 'transcript-verify-worker.js'];

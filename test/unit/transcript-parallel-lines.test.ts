@@ -7,7 +7,8 @@ import type { EventType, TranscriptEvent } from '../../src/core/transcript/event
 import { eventRow } from '../../src/core/transcript/html';
 import { layoutEvent } from '../../src/core/transcript/layout-event';
 import { checkChunk } from '../../src/core/transcript/line-check';
-import { checkLines, LineWorkers, mergeChunks, splitLines, workerScript, type CheckedLines } from '../../src/core/transcript/line-pool';
+import { availableParallelism } from 'node:os';
+import { checkLines, LineWorkers, mergeChunks, MIN_BYTES_PER_WORKER, splitLines, workerCount, workerScript, type CheckedLines } from '../../src/core/transcript/line-pool';
 import { parseTranscript } from '../../src/core/transcript/parse';
 
 /**
@@ -267,5 +268,27 @@ describe('transcript lines checked on worker threads', () => {
 
   it('an empty file is TRANSCRIPT_EMPTY, on a worker as on this thread', async () => {
     for (const w of [null, pool(2)]) await expect(checkLines(shared(Buffer.alloc(0)), w)).rejects.toMatchObject({ code: 'TRANSCRIPT_EMPTY', details: { line: 1 } });
+  });
+});
+
+describe('worker count', () => {
+  it.each([
+    ['a small transcript stays on the calling thread', MIN_BYTES_PER_WORKER - 1, undefined, undefined, 0],
+    ['a request wins over the size', 10, 3, undefined, 3],
+    ['requests are capped at 4', 10, 9, undefined, 4],
+    ['KEYRITE_VERIFY_WORKERS sets it', 10, undefined, '2', 2],
+    ['KEYRITE_VERIFY_WORKERS=0 keeps a large one on the calling thread', 10 * MIN_BYTES_PER_WORKER, undefined, '0', 0],
+    ['a malformed KEYRITE_VERIFY_WORKERS is ignored', MIN_BYTES_PER_WORKER - 1, undefined, 'two', 0],
+    ['a large one gets one per 16 MB, up to the cores (none on one core)', 3 * MIN_BYTES_PER_WORKER, undefined, undefined, availableParallelism() < 2 ? 0 : Math.min(availableParallelism(), 3)],
+  ])('%s', (_name, bytes, requested, env, expected) => {
+    const before = process.env.KEYRITE_VERIFY_WORKERS;
+    if (env === undefined) delete process.env.KEYRITE_VERIFY_WORKERS;
+    else process.env.KEYRITE_VERIFY_WORKERS = env;
+    try {
+      expect(workerCount(bytes, requested)).toBe(expected);
+    } finally {
+      if (before === undefined) delete process.env.KEYRITE_VERIFY_WORKERS;
+      else process.env.KEYRITE_VERIFY_WORKERS = before;
+    }
   });
 });

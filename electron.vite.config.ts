@@ -28,7 +28,14 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       // module-probe-child: the utility process that test-loads a PKCS#11 module before it is saved.
-      rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts'), 'module-probe-child': resolve(__dirname, 'src/main/module-probe-child.ts') } },
+      // transcript-verify-worker: verify's worker threads (src/core/transcript/line-pool.ts finds it).
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          'module-probe-child': resolve(__dirname, 'src/main/module-probe-child.ts'),
+          'transcript-verify-worker': resolve(__dirname, 'src/core/transcript/verify-worker.ts'),
+        },
+      },
     },
   },
   preload: {

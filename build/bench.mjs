@@ -18,8 +18,13 @@ rmSync(path.join(root, 'out/bench'), { recursive: true, force: true });
 const { bundleNode } = await import('./bundle-node.mjs');
 // One chunk per benchmark group, loaded only by the process that runs it. The ceremony profiler
 // (bench/tools/profile-ceremony.ts) is built beside it: node --enable-source-maps out/bench/profile-ceremony.mjs
+// The transcript worker too: the in-process verifyBundle rows use worker threads as the CLI does.
 await bundleNode({
-  entry: { main: path.join(root, 'bench/main.ts'), 'profile-ceremony': path.join(root, 'bench/tools/profile-ceremony.ts') },
+  entry: {
+    main: path.join(root, 'bench/main.ts'),
+    'profile-ceremony': path.join(root, 'bench/tools/profile-ceremony.ts'),
+    'transcript-verify-worker': path.join(root, 'src/core/transcript/verify-worker.ts'),
+  },
   outdir: path.join(root, 'out/bench'),
 });
 process.exit(run('node', ['--enable-source-maps', 'out/bench/main.mjs', ...process.argv.slice(2)], { env }));

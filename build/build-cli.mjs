@@ -14,7 +14,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const testBuild = process.argv.includes('--test');
 const outdir = path.join(root, testBuild ? 'out/cli-test' : 'out/cli');
 const built = await bundleNode({
-  entry: { keyrite: path.join(root, 'src/cli/index.ts'), 'help-pages': path.join(root, 'src/cli/help-pages.ts') },
+  entry: {
+    keyrite: path.join(root, 'src/cli/index.ts'),
+    'help-pages': path.join(root, 'src/cli/help-pages.ts'),
+    // verify's worker threads run this file (src/core/transcript/line-pool.ts finds it).
+    'transcript-verify-worker': path.join(root, 'src/core/transcript/verify-worker.ts'),
+  },
   outdir,
   testBuild,
 });

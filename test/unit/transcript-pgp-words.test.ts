@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveResource } from '../../src/core/config/resources';
 import { groupHex, hexToPgpWords, parsePgpWordList, pgpWordList, toPgpWords } from '../../src/core/transcript/pgp-words';
@@ -60,5 +61,20 @@ describe('PGP word list data file', () => {
   ])('refuses a damaged list: %s', (_name, damage, message) => {
     const text = readFileSync(resolveResource('wordlists/pgp-words.txt'), 'utf8');
     expect(() => parsePgpWordList(damage(text))).toThrow(expect.objectContaining({ code: 'WORDLIST_INVALID', message: expect.stringMatching(message) }));
+  });
+});
+
+describe('groupHex', () => {
+  // The layout of every transcript.html sealed so far used the regular expression; verify must
+  // group exactly as it did, line breaks and odd sizes included (seeded).
+  const byRegExp = (text: string, size: number): string => (text.match(new RegExp(`.{1,${size}}`, 'g')) ?? []).join(' ');
+  it('groups any text exactly as the regular expression did', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: fc.constantFrom('a', '0', 'f', '\n', '\r', '\u2028', '\u2029', 'é', ' ') }), fc.string(), fc.stringMatching(/^[0-9a-f]{0,130}$/)), fc.integer({ min: 1, max: 9 }), (text, size) => {
+        expect(groupHex(text, size)).toBe(byRegExp(text, size));
+        expect(groupHex(text)).toBe(byRegExp(text, 4));
+      }),
+      { seed: 180_404, numRuns: 2000 },
+    );
   });
 });

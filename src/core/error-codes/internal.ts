@@ -11,5 +11,6 @@ export const INTERNAL_ERRORS = {
   INTERNAL_SIGNOFF: { fixedBy: 'developer', retryable: false, endsHsmSession: false, summary: 'A sign-off was asked for in a step state that has none; this is a bug in Keyrite.' },
   INTERNAL_SPLIT_ID: { fixedBy: 'developer', retryable: false, endsHsmSession: false, summary: 'A split id is 4 bytes, not ….' },
   INTERNAL_UNREACHABLE: { fixedBy: 'developer', retryable: false, endsHsmSession: false, summary: 'Unexpected …: ….' },
+  INTERNAL_VERIFY_WORKER_MISSING: { fixedBy: 'developer', retryable: false, endsHsmSession: false, summary: "Keyrite's transcript worker script is missing from its installation, so KEYRITE_VERIFY_WORKERS cannot be honoured. Reinstall Keyrite, or unset KEYRITE_VERIFY_WORKERS to verify on one thread." },
   INTERNAL_PROBE_UNAVAILABLE: { fixedBy: 'developer', retryable: false, endsHsmSession: false, summary: 'Keyrite could not start its PKCS#11 module test process (pkcs11js did not load in the child). Report this with the message.' },
 } as const satisfies ErrorTable;

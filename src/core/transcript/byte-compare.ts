@@ -20,6 +20,23 @@ export class StreamingByteCompare {
     if (this.pendingChars >= 64 * 1024) this.flush();
   };
 
+  /** Bytes already encoded (a row a worker thread rendered): `src[start..end)`, compared in place. */
+  writeBytes = (src: Uint8Array, start: number, end: number): void => {
+    if (this.differsAt !== -1) return;
+    this.flush();
+    if (this.differsAt !== -1) return;
+    const n = end - start;
+    const avail = Math.max(0, Math.min(n, this.actual.length - this.offset));
+    if (this.actual.compare(src, start, start + avail, this.offset, this.offset + avail) !== 0) {
+      let i = 0;
+      while (src[start + i] === this.actual[this.offset + i]) i++;
+      this.differsAt = this.offset + i;
+    } else if (avail < n) {
+      this.differsAt = this.actual.length;
+    }
+    this.offset += n;
+  };
+
   firstDifference(): number {
     this.flush();
     if (this.differsAt === -1 && this.offset !== this.actual.length) this.differsAt = Math.min(this.offset, this.actual.length);

@@ -1,6 +1,6 @@
-import type { TranscriptEvent } from './event-types';
+import type { LayoutEvent } from './layout-event';
 import { groupHex, hexToPgpWords } from './pgp-words';
-import { stepOutcome, summarizeTranscript, type StepOutcome } from './summary';
+import { stepOutcome, summarizeTranscript, type StepOutcome, type TranscriptSummary } from './summary';
 
 /**
  * Version of the printable record's layout. `keyrite verify` regenerates transcript.html from the
@@ -18,7 +18,7 @@ export const TRANSCRIPT_HTML_FORMATS: readonly number[] = [1, 2];
  * no locale, no environment, so verify can rebuild it byte for byte. Self-contained: no scripts, no external
  * resources (a CSP meta tag forbids them), inline CSS only, laid out for A4/Letter paper.
  */
-export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string; format?: number }): string {
+export function renderTranscriptHtml(events: readonly LayoutEvent[], info: { finalHash: string; keySpkiSha256: string; format?: number }): string {
   const parts: string[] = [];
   writeTranscriptHtml(events, info, (part) => parts.push(part));
   return parts.join('');
@@ -28,27 +28,37 @@ export function renderTranscriptHtml(events: TranscriptEvent[], info: { finalHas
  * The same bytes as renderTranscriptHtml, handed to `write` in order, piece by piece. The record of
  * a 100k-event ceremony is ~44 MB of text (two-byte in V8, for its dashes): nesting it in template
  * strings copied it several times over, so verify compares the pieces as they come instead.
+ *
+ * Each event's table row (eventRow, a function of that event alone) goes through `row`, so verify
+ * can hand over rows its worker threads rendered (and encoded) while they checked the lines. Apart
+ * from the rows, the layout reads `data` only as layoutEvent() keeps it: verify passes layout
+ * events, not the full ones, and a new use of another field must be kept there too.
  */
-export function writeTranscriptHtml(events: TranscriptEvent[], info: { finalHash: string; keySpkiSha256: string; format?: number }, write: (part: string) => void): void {
+export function writeTranscriptHtml(
+  events: readonly LayoutEvent[],
+  info: { finalHash: string; keySpkiSha256: string; format?: number; /** summarizeTranscript(events), when the caller has it already. */ summary?: TranscriptSummary },
+  write: (part: string) => void,
+  row: (e: LayoutEvent) => void = (e) => write(eventRow(e)),
+): void {
   const format = info.format ?? TRANSCRIPT_HTML_FORMAT;
-  const s = summarizeTranscript(events);
+  const s = info.summary ?? summarizeTranscript(events);
   const finalWords = hexToPgpWords(info.finalHash);
   const keyWords = hexToPgpWords(info.keySpkiSha256);
-  const byStep = new Map<string, TranscriptEvent[]>();
-  const outside: TranscriptEvent[] = [];
+  const byStep = new Map<string, LayoutEvent[]>();
+  const outside: LayoutEvent[] = [];
   for (const e of events) {
     if (e.step === null) outside.push(e);
     else if (byStep.has(e.step)) byStep.get(e.step)!.push(e); // push, not copy: copying made sealing quadratic in a step's events
     else byStep.set(e.step, [e]);
   }
   const known = new Set(s.steps.map((st) => st.id));
-  const stepBlocks: Array<() => void> = s.steps.map((st, i) => () => writeStepBlock(write, i + 1, st.id, st.title, st.say, byStep.get(st.id) ?? [], st.status));
+  const stepBlocks: Array<() => void> = s.steps.map((st, i) => () => writeStepBlock(write, row, i + 1, st.id, st.title, st.say, byStep.get(st.id) ?? [], st.status));
   // Steps that happened but are not in the script's list (should not occur; never hide them).
   let extra = s.steps.length;
   for (const [id, evs] of byStep) {
     if (known.has(id)) continue;
     const n = ++extra;
-    stepBlocks.push(() => writeStepBlock(write, n, id, id, '', evs, stepOutcome(evs, id)));
+    stepBlocks.push(() => writeStepBlock(write, row, n, id, id, '', evs, stepOutcome(evs, id)));
   }
 
   const outcome = s.outcome === 'sealed' ? 'Sealed' : s.outcome === 'aborted' ? 'Aborted (transcript sealed as evidence)' : 'Not sealed';
@@ -104,7 +114,7 @@ ${s.keys.map((k) => `<tr><td><code>${esc(k.keyId)}</code></td><td>${esc(k.label 
 <section>
 <h2>Ceremony events outside the steps</h2>
 `);
-  writeEventTable(write, outside);
+  writeEventTable(write, row, outside);
   write(`
 </section>
 
@@ -156,7 +166,7 @@ function esc(text: string): string {
  * terminal runner showed them, and the policy warnings given for them: what the witnesses sign
  * says which key type, m-of-n, subject and validity were chosen.
  */
-function parametersSection(events: TranscriptEvent[]): string {
+function parametersSection(events: readonly LayoutEvent[]): string {
   const started = events.find((e) => e.type === 'CEREMONY_STARTED');
   const params = started?.data.parameters;
   if (!params || typeof params !== 'object') return '';
@@ -194,7 +204,7 @@ words three, so a skipped or swapped word is heard at once.</p>
 </section>`;
 }
 
-function writeStepBlock(write: (part: string) => void, n: number, id: string, title: string, scriptSay: string, evs: TranscriptEvent[], status: StepOutcome): void {
+function writeStepBlock(write: (part: string) => void, row: (e: LayoutEvent) => void, n: number, id: string, title: string, scriptSay: string, evs: LayoutEvent[], status: StepOutcome): void {
   const started = [...evs].reverse().find((e) => e.type === 'STEP_STARTED');
   const say = typeof started?.data.say === 'string' ? started.data.say : scriptSay;
   const signOffs = evs.filter((e) => e.type === 'STEP_CONFIRMED').map((e) => {
@@ -210,7 +220,7 @@ ${signOffs.length > 0 ? `<p><strong>Sign-offs</strong></p><ul class="signoffs">$
 `);
   const custody = custodyTables(evs);
   if (custody) write(custody);
-  writeEventTable(write, evs);
+  writeEventTable(write, row, evs);
   write('\n</article>');
 }
 
@@ -219,7 +229,7 @@ ${signOffs.length > 0 ? `<p><strong>Sign-offs</strong></p><ul class="signoffs">$
  * Only for events that carry it (and no new CSS), so transcripts sealed before it existed render
  * byte for byte as they did.
  */
-function custodyTables(evs: TranscriptEvent[]): string {
+function custodyTables(evs: LayoutEvent[]): string {
   return evs
     .filter((e) => e.type === 'STATEMENT_RECORDED' && Array.isArray(e.data.bags))
     .map((e) => {
@@ -237,7 +247,7 @@ ${rows.join('\n')}
     .join('');
 }
 
-function writeEventTable(write: (part: string) => void, evs: TranscriptEvent[]): void {
+function writeEventTable(write: (part: string) => void, row: (e: LayoutEvent) => void, evs: LayoutEvent[]): void {
   if (evs.length === 0) {
     write('<p class="small">No events.</p>');
     return;
@@ -246,20 +256,32 @@ function writeEventTable(write: (part: string) => void, evs: TranscriptEvent[]):
 <thead><tr><th>#</th><th>Time (UTC)</th><th>Event</th><th>By</th><th>Evidence</th></tr></thead>
 <tbody>
 `);
-  for (const [i, e] of evs.entries()) {
-    write(`${i > 0 ? '\n' : ''}<tr><td>${e.seq}</td><td>${esc(e.at).replace('T', 'T<wbr>')}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.actor ?? 'Keyrite')}</td><td>${evidence(e)}</td></tr>`);
+  for (let i = 0; i < evs.length; i++) {
+    if (i > 0) write('\n');
+    row(evs[i]);
   }
   write(`
 </tbody>
 </table>`);
 }
 
+/** One event's row of an events table: a function of the event alone (its full data). */
+export function eventRow(e: LayoutEvent): string {
+  return `<tr><td>${e.seq}</td><td>${esc(e.at).replace('T', 'T<wbr>')}</td><td><code>${esc(e.type)}</code></td><td>${esc(e.actor ?? 'Keyrite')}</td><td>${evidence(e)}</td></tr>`;
+}
+
 /** Each event's data, compactly. Long script texts already shown elsewhere are summarized. */
-function evidence(e: TranscriptEvent): string {
-  const data: Record<string, unknown> = { ...e.data };
-  if (e.type === 'CEREMONY_STARTED' && Array.isArray(data.steps)) data.steps = `${data.steps.length} steps (listed below)`;
-  if (e.type === 'STEP_STARTED' && typeof data.say === 'string') delete data.say;
-  return Object.keys(data).length === 0 ? '' : value(data);
+function evidence(e: LayoutEvent): string {
+  const data = e.data;
+  const steps = e.type === 'CEREMONY_STARTED' && Array.isArray(data.steps) ? `${data.steps.length} steps (listed below)` : null;
+  const dropSay = e.type === 'STEP_STARTED' && typeof data.say === 'string';
+  // value(data) without copying data (this runs once per event): the same members in the same order.
+  let members = '';
+  for (const k of Object.keys(data)) {
+    if (dropSay && k === 'say') continue;
+    members += `<dt>${esc(k)}</dt><dd>${value(steps !== null && k === 'steps' ? steps : data[k])}</dd>`;
+  }
+  return members === '' ? '' : `<dl class="ev">${members}</dl>`;
 }
 
 function value(v: unknown): string {
@@ -275,7 +297,9 @@ function value(v: unknown): string {
     return `<ol class="ev">${v.map((x) => `<li>${value(x)}</li>`).join('')}</ol>`;
   }
   if (typeof v === 'object') {
-    return `<dl class="ev">${Object.entries(v as Record<string, unknown>).map(([k, x]) => `<dt>${esc(k)}</dt><dd>${value(x)}</dd>`).join('')}</dl>`;
+    let members = '';
+    for (const k of Object.keys(v)) members += `<dt>${esc(k)}</dt><dd>${value((v as Record<string, unknown>)[k])}</dd>`;
+    return `<dl class="ev">${members}</dl>`;
   }
   return esc(String(v));
 }

@@ -2,6 +2,7 @@ import { hash as oneShotHash } from 'node:crypto';
 import { KeyriteError } from '../errors';
 import { canonicalJson, keysSortedDeep } from './canonical';
 import { EVENT_KEYS, GENESIS_PREV, ISO_UTC, isEventType, type TranscriptEvent } from './event-types';
+import type { LayoutEvent } from './layout-event';
 
 /**
  * Parse transcript.jsonl strictly. Every line must be an event in canonical JSON whose hash is
@@ -14,7 +15,7 @@ import { EVENT_KEYS, GENESIS_PREV, ISO_UTC, isEventType, type TranscriptEvent } 
  * independently). canonicalize() only runs for lines the fast check cannot decide.
  */
 export function parseTranscript(text: string): TranscriptEvent[] {
-  if (text.length === 0) throw new KeyriteError('TRANSCRIPT_EMPTY', 'The transcript is empty: it holds no events.', { details: { line: 1 } });
+  if (text.length === 0) throw emptyTranscript();
   const lines = text.split('\n');
   // A well-formed file ends with '\n', so split() leaves one empty string after it.
   const complete = lines.length - 1;
@@ -25,11 +26,22 @@ export function parseTranscript(text: string): TranscriptEvent[] {
     events.push(e);
     previous = e;
   }
-  const tail = lines[complete];
-  if (tail.length > 0) {
-    throw new KeyriteError('TRANSCRIPT_TRUNCATED', `The transcript is cut off: line ${complete + 1} does not end with a newline, so the file was truncated or appended to. Use the original transcript.jsonl from the sealed bundle.`, { details: { line: complete + 1, seq: complete + 1 } });
-  }
+  if (lines[complete].length > 0) throw cutOff(complete + 1);
   return events;
+}
+
+/** The last line has no newline: the file was cut or appended to. */
+export function cutOff(line: number): KeyriteError {
+  return new KeyriteError('TRANSCRIPT_TRUNCATED', `The transcript is cut off: line ${line} does not end with a newline, so the file was truncated or appended to. Use the original transcript.jsonl from the sealed bundle.`, { details: { line, seq: line } });
+}
+
+export function emptyTranscript(): KeyriteError {
+  return new KeyriteError('TRANSCRIPT_EMPTY', 'The transcript is empty: it holds no events.', { details: { line: 1 } });
+}
+
+/** A line that is not UTF-8 (details.seq is the line: the line holds no readable seq). */
+export function notUtf8(line: number): KeyriteError {
+  return new KeyriteError('TRANSCRIPT_NOT_JSON', `Line ${line} of the transcript is not valid UTF-8 text: the file was damaged.`, { details: { line, seq: line } });
 }
 
 function parseLine(line: string, lineNo: number, previous: TranscriptEvent | null): TranscriptEvent {
@@ -92,7 +104,7 @@ export function readEventLine(line: string, lineNo: number, expectedSeq: number)
 }
 
 /** The chain rules between an event (checked by readEventLine) and the one before it. */
-export function linkEvent(e: TranscriptEvent, lineNo: number, previous: { seq: number; hash: string; ceremony: string } | null): void {
+export function linkEvent(e: Pick<TranscriptEvent, 'seq' | 'prev' | 'ceremony'>, lineNo: number, previous: { seq: number; hash: string; ceremony: string } | null): void {
   const expectedSeq = previous ? previous.seq + 1 : 1;
   const seqDetails = (): { line: number; seq: number } => ({ line: lineNo, seq: e.seq });
   if (e.seq !== expectedSeq) {
@@ -111,9 +123,9 @@ export function linkEvent(e: TranscriptEvent, lineNo: number, previous: { seq: n
  * The rules of a sealed chain on top of parseTranscript: it starts with CEREMONY_STARTED, ends
  * with exactly one CEREMONY_SEALED whose data.events (when given) is the number of events.
  */
-export function checkSealedChain(events: readonly TranscriptEvent[]): void {
+export function checkSealedChain(events: readonly LayoutEvent[]): void {
   const first = events[0];
-  if (!first) throw new KeyriteError('TRANSCRIPT_EMPTY', 'The transcript is empty: it holds no events.', { details: { line: 1 } });
+  if (!first) throw emptyTranscript();
   if (first.type !== 'CEREMONY_STARTED') {
     throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Event 1 is ${first.type}; a transcript starts with CEREMONY_STARTED.`, { details: { seq: 1, line: 1 } });
   }

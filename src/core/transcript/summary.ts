@@ -1,4 +1,4 @@
-import type { TranscriptEvent } from './event-types';
+import type { LayoutEvent } from './layout-event';
 
 /** What a transcript says about its ceremony, read from the events (for verify and the HTML). */
 export interface ParticipantSummary {
@@ -49,7 +49,7 @@ export interface TranscriptSummary {
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
 
-export function summarizeTranscript(events: readonly TranscriptEvent[]): TranscriptSummary {
+export function summarizeTranscript(events: readonly LayoutEvent[]): TranscriptSummary {
   const first = events[0];
   const last = events[events.length - 1];
   const started = events.find((e) => e.type === 'CEREMONY_STARTED');
@@ -101,7 +101,7 @@ export function summarizeTranscript(events: readonly TranscriptEvent[]): Transcr
 }
 
 /** What the events filed under a step say happened to it. */
-export function stepOutcome(events: readonly TranscriptEvent[], stepId: string): StepOutcome {
+export function stepOutcome(events: readonly LayoutEvent[], stepId: string): StepOutcome {
   const own = events.filter((e) => e.step === stepId);
   const completed = own.find((e) => e.type === 'STEP_COMPLETED');
   if (completed) return (completed.data.evidence as { skipped?: unknown } | undefined)?.skipped === true ? 'skipped' : 'completed';

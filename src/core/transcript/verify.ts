@@ -1,15 +1,16 @@
-import { createHash, createPublicKey, verify as nodeVerify, webcrypto, type KeyObject } from 'node:crypto';
-import { isUtf8 } from 'node:buffer';
+import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
-import { BUNDLE_FILES, type TranscriptEvent } from './event-types';
-import { checkSealedChain, parseTranscript } from './parse';
+import { BUNDLE_FILES } from './event-types';
+import type { LayoutEvent } from './layout-event';
+import { checkLines, LineWorkers, workerCount, type CheckedLines } from './line-pool';
+import { checkSealedChain } from './parse';
 import { writeTranscriptHtml, TRANSCRIPT_HTML_FORMAT, TRANSCRIPT_HTML_FORMATS } from './html';
 import { StreamingByteCompare } from './byte-compare';
 import { hexToPgpWords } from './pgp-words';
 import { checkBundlePath, listBundleFiles, parseSha256Sums } from './sha256sums';
-import { summarizeTranscript, type KeySummary } from './summary';
+import { summarizeTranscript, type KeySummary, type TranscriptSummary } from './summary';
 import { withTamperAdvice } from './tamper-advice';
 
 export interface VerifyReport {
@@ -40,16 +41,21 @@ const missing = (file: string): KeyriteError =>
  * fingerprint recorded in TRANSCRIPT_KEY_CREATED; the signature; every file against SHA256SUMS,
  * and that no file is unlisted.
  */
-export async function verifyBundle(dir: string): Promise<VerifyReport> {
+export async function verifyBundle(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   try {
-    return await checkBundle(dir);
+    return await checkBundle(dir, options);
   } catch (e) {
     // A bundle that fails says what to do next (which file, keep the evidence, whom to call).
     throw withTamperAdvice(e, dir);
   }
 }
 
-async function checkBundle(dir: string): Promise<VerifyReport> {
+export interface VerifyOptions {
+  /** Worker threads for the per-line checks: 0 checks on this thread; default by size and cores. */
+  workers?: number;
+}
+
+async function checkBundle(dir: string, options: VerifyOptions): Promise<VerifyReport> {
   let stat;
   try {
     stat = await fs.stat(dir);
@@ -66,22 +72,54 @@ async function checkBundle(dir: string): Promise<VerifyReport> {
   }
   for (const f of [BUNDLE_FILES.key, BUNDLE_FILES.sums]) if (!has.has(f)) throw missing(f);
 
-  const bytes = await fs.readFile(path.join(dir, BUNDLE_FILES.transcript));
-  const keyPem = await fs.readFile(path.join(dir, BUNDLE_FILES.key));
-  const signature = await fs.readFile(path.join(dir, BUNDLE_FILES.signature));
-  const sumsText = await fs.readFile(path.join(dir, BUNDLE_FILES.sums), 'utf8');
-  // The whole-file work (SHA-384 for the signature, SHA-256 of every file) runs in libuv's
-  // thread pool while this thread walks the chain; results are still reported in order.
-  const keyResult = settle(async () => readTranscriptKey(keyPem));
-  const signatureResult = settle(async () => verifySignature(bytes, (await keyResult).value!, signature));
-  const digests = new Map<string, Settled<string>>();
-  for (const f of present) {
-    if (f === BUNDLE_FILES.sums) continue;
-    digests.set(f, settle(async () => sha256Hex(f === BUNDLE_FILES.transcript ? bytes : await fs.readFile(path.join(dir, f)))));
+  const transcriptFile = path.join(dir, BUNDLE_FILES.transcript);
+  // Worker threads start first, so their start-up overlaps reading the files.
+  const workers = LineWorkers.start(workerCount((await fs.stat(transcriptFile)).size, options.workers));
+  try {
+    // Read once into shared memory: the workers check the lines in place, nothing is copied.
+    const bytes = await readShared(transcriptFile);
+    const html = has.has(BUNDLE_FILES.html) ? await readShared(path.join(dir, BUNDLE_FILES.html)) : null;
+    const keyPem = await fs.readFile(path.join(dir, BUNDLE_FILES.key));
+    const signature = await fs.readFile(path.join(dir, BUNDLE_FILES.signature));
+    const sumsText = await fs.readFile(path.join(dir, BUNDLE_FILES.sums), 'utf8');
+    const small = new Map<string, Settled<Buffer>>();
+    for (const f of present) {
+      if (f !== BUNDLE_FILES.sums && f !== BUNDLE_FILES.transcript && f !== BUNDLE_FILES.html) small.set(f, settle(() => fs.readFile(path.join(dir, f))));
+    }
+    const lines = checkLines(bytes, workers);
+    lines.catch(() => undefined); // awaited below, after the hashing; not an unhandled rejection meanwhile
+    // While the workers check the lines, this thread does the whole-file work: the SHA-384
+    // signature check and the SHA-256 of every file. Failures are reported later, in order.
+    const keyResult = settleNow(() => readTranscriptKey(keyPem));
+    const signatureOk = 'value' in keyResult && verifySignature(bytes, keyResult.value!, signature);
+    const digests = new Map<string, { value?: string; error?: unknown }>();
+    digests.set(BUNDLE_FILES.transcript, { value: sha256Hex(bytes) });
+    if (html) digests.set(BUNDLE_FILES.html, { value: sha256Hex(html) });
+    for (const [f, read] of small) {
+      const r = await read;
+      digests.set(f, 'error' in r ? { error: r.error } : { value: sha256Hex(r.value!) });
+    }
+    const checked = await lines;
+    // Their heaps go before the main thread builds the layout (peak memory).
+    workers?.close();
+    return checkInOrder(present, has, checked, { keyResult, signatureOk, digests, sumsText, html });
+  } finally {
+    workers?.close();
   }
+}
 
-  // 1. The chain.
-  const events = parseTranscript(decodeUtf8(bytes));
+interface WholeFileResults {
+  keyResult: { value?: KeyObject; error?: unknown };
+  signatureOk: boolean;
+  digests: Map<string, { value?: string; error?: unknown }>;
+  sumsText: string;
+  html: Buffer | null;
+}
+
+function checkInOrder(present: string[], has: Set<string>, checked: CheckedLines, whole: WholeFileResults): VerifyReport {
+  const { keyResult, signatureOk, digests, sumsText, html } = whole;
+  // 1. The chain (each line's checks and links, above; here its sealed shape).
+  const events = checked.events;
   checkSealedChain(events);
   const last = events[events.length - 1];
 
@@ -96,14 +134,14 @@ async function checkBundle(dir: string): Promise<VerifyReport> {
       throw new KeyriteError('TRANSCRIPT_KEY_MISMATCH', `Event ${e.seq} records a second, different transcript key; a ceremony has exactly one.`, { details: { seq: e.seq } });
     }
   }
-  const key = unwrap(await keyResult);
+  const key = unwrap(keyResult);
   const spkiSha256 = createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('hex');
   if (spkiSha256 !== recorded) {
     throw new KeyriteError('TRANSCRIPT_KEY_MISMATCH', `${BUNDLE_FILES.key} (SPKI SHA-256 ${spkiSha256}) is not the transcript key recorded in event ${keyEvent.seq} (${String(recorded)}): the key file was replaced.`, { details: { file: BUNDLE_FILES.key, seq: keyEvent.seq, expected: recorded, actual: spkiSha256 } });
   }
 
   // 3. The signature over the exact bytes.
-  if (!unwrap(await signatureResult)) {
+  if (!signatureOk) {
     throw new KeyriteError('TRANSCRIPT_SIGNATURE_INVALID', `${BUNDLE_FILES.signature} is not a valid signature of ${BUNDLE_FILES.transcript} by the transcript key: the signature belongs to another transcript, or a file was replaced.`, { details: { file: BUNDLE_FILES.signature } });
   }
 
@@ -115,7 +153,7 @@ async function checkBundle(dir: string): Promise<VerifyReport> {
       if (!claim.required) continue;
       throw new KeyriteError('BUNDLE_FILE_MISSING', `The bundle has no '${claim.file}', which event ${claim.seq} records as part of it. Copy the complete bundle folder from the ceremony's export medium.`, { details: { file: claim.file, seq: claim.seq } });
     }
-    const actual = unwrap(await digest);
+    const actual = unwrap(digest);
     if (actual !== claim.sha256) {
       throw new KeyriteError('BUNDLE_FILE_CHANGED', `'${claim.file}' is not the file event ${claim.seq} recorded: its SHA-256 differs, so it was changed after it was written.`, { details: { file: claim.file, seq: claim.seq, expected: claim.sha256, actual } });
     }
@@ -135,7 +173,7 @@ async function checkBundle(dir: string): Promise<VerifyReport> {
       }
       throw missing(entry.file);
     }
-    const actual = unwrap(await digest);
+    const actual = unwrap(digest);
     if (actual !== entry.sha256) {
       throw new KeyriteError('BUNDLE_FILE_CHANGED', `'${entry.file}' was changed after the bundle was sealed: its SHA-256 is not the one in SHA256SUMS.`, { details: { file: entry.file, expected: entry.sha256, actual } });
     }
@@ -151,9 +189,9 @@ async function checkBundle(dir: string): Promise<VerifyReport> {
 
   // 6. The printable record is what the signed chain renders to, byte for byte: transcript.html is
   // bound to the signature though not signed itself (and SHA256SUMS, which lists it, is not signed).
-  await checkPrintableRecord(dir, events, last, recorded);
-
   const s = summarizeTranscript(events);
+  checkPrintableRecord(html!, events, checked, recorded, s);
+
   return {
     ok: true,
     ceremony: s.ceremony,
@@ -165,23 +203,24 @@ async function checkBundle(dir: string): Promise<VerifyReport> {
     participants: s.participants.map(({ personId, name, roles }) => ({ personId, name, roles })),
     keys: s.keys,
     events: events.length,
-    finalHash: last.hash,
-    finalHashWords: hexToPgpWords(last.hash),
+    finalHash: checked.finalHash,
+    finalHashWords: hexToPgpWords(checked.finalHash),
     transcriptKeySpkiSha256: spkiSha256,
     transcriptKeyWords: hexToPgpWords(spkiSha256),
     files: sums.map((e) => e.file),
   };
 }
 
-async function checkPrintableRecord(dir: string, events: TranscriptEvent[], last: TranscriptEvent, keySpkiSha256: unknown): Promise<void> {
+function checkPrintableRecord(actual: Buffer, events: readonly LayoutEvent[], checked: CheckedLines, keySpkiSha256: unknown, summary: TranscriptSummary): void {
+  const last = events[events.length - 1];
   const format = last.data.htmlFormat ?? TRANSCRIPT_HTML_FORMAT;
   if (typeof format !== 'number' || !TRANSCRIPT_HTML_FORMATS.includes(format)) {
     throw new KeyriteError('TRANSCRIPT_HTML_FORMAT_UNSUPPORTED', `The bundle's transcript.html was made in layout version ${String(format)}; this Keyrite renders versions ${TRANSCRIPT_HTML_FORMATS.join(' and ')} only, so it cannot check the printable record. Verify with the Keyrite release that sealed it; transcript.jsonl and its signature are checked above.`, { details: { file: BUNDLE_FILES.html, format } });
   }
-  const actual = await fs.readFile(path.join(dir, BUNDLE_FILES.html));
-  // Compared piece by piece as it is rendered: the whole expected text is never built.
+  // Compared piece by piece as it is rendered: the whole expected text is never built, and each
+  // event's row is the bytes a worker rendered when it checked the line.
   const compare = new StreamingByteCompare(actual);
-  writeTranscriptHtml(events, { finalHash: last.hash, keySpkiSha256: String(keySpkiSha256), format }, compare.write);
+  writeTranscriptHtml(events, { finalHash: checked.finalHash, keySpkiSha256: String(keySpkiSha256), format, summary }, compare.write, (e) => checked.writeRow(e.seq, compare.writeBytes));
   const at = compare.firstDifference();
   if (at !== -1) {
     // The bytes before `at` are the same in both, so the line is counted in the file itself.
@@ -203,7 +242,7 @@ interface FileClaim {
  * File hashes the chain records: `{ file, sha256 }` in any event's data (PUBLIC_KEY_EXPORTED,
  * CSR_ISSUED, BACKUP_WRITTEN, …) and CEREMONY_SEALED.data.artifacts `[{ path, sha256 }]`.
  */
-function recordedFiles(events: readonly TranscriptEvent[]): FileClaim[] {
+function recordedFiles(events: readonly LayoutEvent[]): FileClaim[] {
   const claims: FileClaim[] = [];
   const add = (file: unknown, sha256: unknown, seq: number, required: boolean): void => {
     if (typeof file !== 'string' || typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) return;
@@ -238,19 +277,45 @@ function unwrap<T>(r: { value?: T; error?: unknown }): T {
   return r.value as T;
 }
 
-async function sha256Hex(data: Buffer): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
+/** Start work now and keep its failure for the point of reporting. */
+function settleNow<T>(fn: () => T): { value?: T; error?: unknown } {
+  try {
+    return { value: fn() };
+  } catch (error) {
+    return { error };
+  }
 }
 
-/** crypto.verify with a callback runs in the thread pool. A malformed signature is just invalid. */
-function verifySignature(data: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
-  return new Promise((resolve) => {
-    try {
-      nodeVerify('sha384', data, { key, dsaEncoding: 'der' }, signature, (err, ok) => resolve(!err && ok));
-    } catch {
-      resolve(false);
+function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** A malformed signature is just invalid. */
+function verifySignature(data: Uint8Array, key: KeyObject, signature: Buffer): boolean {
+  try {
+    return nodeVerify('sha384', data, { key, dsaEncoding: 'der' }, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** The whole file in a SharedArrayBuffer, which worker threads read without a copy. */
+async function readShared(file: string): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const out = Buffer.from(new SharedArrayBuffer(size));
+    let off = 0;
+    while (off < size) {
+      const { bytesRead } = await handle.read(out, off, size - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
     }
-  });
+    // A file cut short while it was read is checked as it was read, without stale bytes.
+    return off === size ? out : out.subarray(0, off);
+  } finally {
+    await handle.close();
+  }
 }
 
 function readTranscriptKey(pem: Buffer): KeyObject {
@@ -266,17 +331,3 @@ function readTranscriptKey(pem: Buffer): KeyObject {
   return key;
 }
 
-/** Strict UTF-8 (a BOM is kept, so it fails as non-JSON on line 1). */
-function decodeUtf8(bytes: Buffer): string {
-  if (isUtf8(bytes)) return bytes.toString('utf8');
-  let line = 1;
-  let start = 0;
-  for (let end = bytes.indexOf(0x0a); ; end = bytes.indexOf(0x0a, start)) {
-    const stop = end === -1 ? bytes.length : end;
-    if (!isUtf8(bytes.subarray(start, stop))) break;
-    if (end === -1) break;
-    line++;
-    start = end + 1;
-  }
-  throw new KeyriteError('TRANSCRIPT_NOT_JSON', `Line ${line} of the transcript is not valid UTF-8 text: the file was damaged.`, { details: { line, seq: line } });
-}

@@ -1,0 +1,181 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { KeyriteError } from '../errors';
+import { checkChunk, chunkError, eventsOf, type ChunkJob, type ChunkResult } from './line-check';
+import type { LayoutEvent } from './layout-event';
+import { cutOff, emptyTranscript, linkEvent, notUtf8 } from './parse';
+
+/**
+ * Below this size the lines are checked on the calling thread: starting a worker thread costs
+ * ~30 ms, more than it saves on a small transcript (measured: see docs/formats.md, "Verifying").
+ */
+export const MIN_BYTES_PER_WORKER = 16 * 1024 * 1024;
+const MAX_WORKERS = 4;
+
+/** The transcript's lines, checked: light events in file order and their rendered table rows. */
+export interface CheckedLines {
+  events: LayoutEvent[];
+  /** The last event's hash (the final transcript hash). */
+  finalHash: string;
+  /** Hands event `seq`'s row bytes to `write`. */
+  writeRow(seq: number, write: (src: Uint8Array, start: number, end: number) => void): void;
+}
+
+/**
+ * How many worker threads check a transcript of `bytes`: `requested` when given (0 = none),
+ * else one per 16 MB up to the cores there are. KEYRITE_VERIFY_WORKERS overrides the default.
+ */
+export function workerCount(bytes: number, requested?: number): number {
+  const fromEnv = process.env.KEYRITE_VERIFY_WORKERS;
+  const wanted = requested ?? (fromEnv !== undefined && /^\d+$/.test(fromEnv) ? Number(fromEnv) : undefined);
+  if (wanted !== undefined) return Math.min(wanted, MAX_WORKERS);
+  const cores = availableParallelism();
+  // On one core a worker only adds its start-up to the same work.
+  if (cores < 2) return 0;
+  return Math.max(0, Math.min(cores, MAX_WORKERS, Math.floor(bytes / MIN_BYTES_PER_WORKER)));
+}
+
+const WORKER_FILES = ['transcript-verify-worker.mjs', 'transcript-verify-worker.js'];
+
+/**
+ * The worker's script, built next to the code that runs it: out/cli (esbuild: this module may sit
+ * in out/cli/chunks) and out/main (electron-vite). Run from the TypeScript sources (vitest), the
+ * CLI build the test set-up makes of the same sources.
+ */
+export function workerScript(): string | null {
+  const here = import.meta.url;
+  const dirs = here.endsWith('.ts') ? ['../../../out/cli/'] : ['./', '../'];
+  for (const dir of dirs) {
+    for (const name of WORKER_FILES) {
+      const file = fileURLToPath(new URL(dir + name, here));
+      if (existsSync(file)) return file;
+    }
+  }
+  return null;
+}
+
+/** Worker threads for checking lines, started before the file is read so their start-up overlaps it. */
+export class LineWorkers {
+  private constructor(private readonly workers: Worker[]) {}
+
+  /** `count` workers, or null when there is no worker script (the caller checks on its own thread). */
+  static start(count: number): LineWorkers | null {
+    if (count <= 0) return null;
+    const script = workerScript();
+    if (!script) {
+      // Asked for by name: say so rather than quietly checking on one thread.
+      if (process.env.KEYRITE_VERIFY_WORKERS) {
+        throw new KeyriteError('INTERNAL_VERIFY_WORKER_MISSING', `Keyrite's transcript worker script (${WORKER_FILES[0]}) is missing next to ${fileURLToPath(import.meta.url)}, so KEYRITE_VERIFY_WORKERS=${process.env.KEYRITE_VERIFY_WORKERS} cannot be honoured. Reinstall Keyrite, or unset KEYRITE_VERIFY_WORKERS to verify on one thread.`, { details: { workers: count } });
+      }
+      return null;
+    }
+    return new LineWorkers(Array.from({ length: count }, () => new Worker(script)));
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  run(jobs: ChunkJob[]): Promise<ChunkResult[]> {
+    return Promise.all(
+      jobs.map(
+        (job, i) =>
+          new Promise<ChunkResult>((resolve, reject) => {
+            const w = this.workers[i];
+            const done = (): void => {
+              w.off('message', onMessage).off('error', onError).off('exit', onExit);
+            };
+            const onMessage = (m: { ok: true; result: ChunkResult } | { ok: false; error: string }): void => {
+              done();
+              if (m.ok) resolve(m.result);
+              else reject(new Error(`transcript worker failed: ${m.error}`));
+            };
+            const onError = (e: unknown): void => {
+              done();
+              reject(e instanceof Error ? e : new Error(`transcript worker failed: ${String(e)}`));
+            };
+            const onExit = (code: number): void => onError(new Error(`transcript worker exited (code ${code}) before it answered`));
+            w.on('message', onMessage).on('error', onError).on('exit', onExit);
+            w.postMessage(job);
+          }),
+      ),
+    );
+  }
+
+  /** Ends the threads; again is a no-op. */
+  close(): void {
+    for (const w of this.workers.splice(0)) void w.terminate();
+  }
+}
+
+/**
+ * Check every line of `bytes`: on `workers` when given (one range of whole lines each, about the
+ * same size), else on this thread. The jobs are handed over before this returns, so the caller can
+ * do other work (the whole-file hashes) before awaiting the result.
+ */
+export function checkLines(bytes: Uint8Array, workers: LineWorkers | null): Promise<CheckedLines> {
+  if (bytes.length === 0) return Promise.reject(emptyTranscript());
+  const jobs = splitLines(bytes, workers?.size ?? 1);
+  if (!workers) {
+    try {
+      return Promise.resolve(mergeChunks(jobs.map(checkChunk)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+  return workers.run(jobs).then(mergeChunks);
+}
+
+/** `parts` ranges of whole lines, cut at the first '\n' after each even split, with their first line numbers. */
+export function splitLines(bytes: Uint8Array, parts: number): ChunkJob[] {
+  const jobs: ChunkJob[] = [];
+  let start = 0;
+  let line = 1;
+  for (let k = 1; k <= parts && start < bytes.length; k++) {
+    let end = bytes.length;
+    if (k < parts) {
+      const nl = bytes.indexOf(0x0a, Math.max(start, Math.floor((bytes.length * k) / parts)));
+      end = nl === -1 ? bytes.length : nl + 1;
+    }
+    jobs.push({ bytes, start, end, firstLine: line });
+    for (let i = bytes.indexOf(0x0a, start); i !== -1 && i < end; i = bytes.indexOf(0x0a, i + 1)) line++;
+    start = end;
+  }
+  return jobs;
+}
+
+/**
+ * The ranges' results in file order, as one sequential walk would have found them: a line that is
+ * not UTF-8 anywhere comes first (the file is decoded before it is read), then the first problem
+ * in file order — a range's first line is linked here to the previous range's last event.
+ */
+export function mergeChunks(chunks: ChunkResult[]): CheckedLines {
+  const badUtf8 = chunks.find((c) => c.badUtf8Line > 0);
+  if (badUtf8) throw notUtf8(badUtf8.badUtf8Line);
+  let previous: ChunkResult | null = null;
+  for (const c of chunks) {
+    if (previous && c.first) linkEvent(c.first, c.firstLine, previous.last);
+    if (c.error) throw chunkError(c.error);
+    previous = c;
+  }
+  const last = chunks.at(-1);
+  if (!last) throw emptyTranscript();
+  const complete = chunks.reduce((n, c) => n + c.events.count, 0);
+  if (last.tailBytes > 0) throw cutOff(complete + 1);
+  if (complete === 0 || !last.last) throw emptyTranscript();
+  // Every event linked, so each one's seq is its line number.
+  const events = chunks.length === 1 ? eventsOf(chunks[0].events, 1) : chunks.flatMap((c) => eventsOf(c.events, c.firstLine));
+  return {
+    events,
+    finalHash: last.last.hash,
+    writeRow(seq, write) {
+      let k = chunks.length - 1;
+      while (chunks[k].firstLine > seq) k--;
+      const c = chunks[k];
+      const i = seq - c.firstLine;
+      write(c.rows, i === 0 ? 0 : c.rowEnds[i - 1], c.rowEnds[i]);
+    },
+  };
+}

@@ -152,6 +152,16 @@ export function emit(text: string, out?: string, options: { overwrite?: boolean 
   }
 }
 
+/** A printable page (script, blank share card) to a new file: an existing file is never replaced. */
+export function writeNewPage(file: string, html: string): void {
+  try {
+    writeFileSync(file, html, { flag: 'wx', mode: 0o644 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${file}' already exists. Keyrite does not overwrite files; name a new file.`, { details: { file } });
+    throw e;
+  }
+}
+
 export function usage(message: string): KeyriteError {
   return new KeyriteError('USAGE', message);
 }

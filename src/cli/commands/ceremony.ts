@@ -1,4 +1,4 @@
-import { lstatSync, writeFileSync, type Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { withDemoOpenPgpKeys } from '../demo-openpgp';
@@ -15,7 +15,7 @@ import { checkOutputDir, checkOutputFile } from '../../core/fs/output-dir';
 import { resolveHsmConfig, type HsmConfig } from '../../core/hsm/config';
 import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
-import { isInteractive, readPinIfGiven } from '../io';
+import { isInteractive, readPinIfGiven, writeNewPage } from '../io';
 import { askParameters } from '../parameter-prompt';
 import { exitInterrupted, interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
 
@@ -209,12 +209,7 @@ export function registerCeremonyCommands(program: Command): void {
     .action((script: string, opts: { html: string }) => {
       const loaded = loadScript(script);
       const file = path.resolve(opts.html);
-      try {
-        writeFileSync(file, renderScriptHtml(loaded), { flag: 'wx', mode: 0o644 });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${file}' already exists. Keyrite does not overwrite files; name a new file.`, { details: { file } });
-        throw e;
-      }
+      writeNewPage(file, renderScriptHtml(loaded));
       process.stdout.write(`Wrote ${file}: ${loaded.script.title} (${loaded.script.id} v${loaded.script.version}, SHA-256 ${loaded.sha256}). Print it and fill it in by hand during the ceremony.\n`);
     });
 

@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { renderBlankShareCardHtml } from '../../core/backup/blank-share-card';
 import { checkShareAgainstBackup, decodeShare, readBackupFile, shareHeader } from '../../core/backup';
 import { KeyriteError, zeroize } from '../../core/errors';
 import { escapeForTerminal, requirePlainText } from '../../core/text/plain-text';
+import { writeNewPage } from '../io';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -35,12 +35,7 @@ export function registerShareCommands(program: Command): void {
       const facts = { splitId: opts.split, index: num(opts.index, 'index'), count: num(opts.count, 'count'), custodian: opts.custodian, keyId: opts.key };
       for (const [k, v] of Object.entries(facts)) if (typeof v === 'string') requirePlainText(v, `--${k}`, 'USAGE', { option: k });
       const file = path.resolve(opts.html);
-      try {
-        writeFileSync(file, renderBlankShareCardHtml(facts), { flag: 'wx', mode: 0o644 });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyriteError('CEREMONY_ARTIFACT_EXISTS', `'${file}' already exists. Keyrite does not overwrite files; name a new file.`, { details: { file } });
-        throw e;
-      }
+      writeNewPage(file, renderBlankShareCardHtml(facts));
       process.stdout.write(`Wrote ${file}: a blank share card (33 numbered boxes in 3 columns). Print it before the ceremony.\n`);
     });
 

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 import { AnswersDriver, driveWithAnswers, type Answers } from '../../src/core/ceremony/answers';
 import { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView, StepInput } from '../../src/core/ceremony/types';
@@ -65,3 +66,16 @@ export async function runToEnd(service: CeremonyService, view: CeremonyView, ans
  * test token name it, as a real ceremony must.
  */
 export const ROOT_SUBJECT = { subject: 'CN=Keyrite Test Root CA, O=Keyrite Tests' } as const;
+
+/** Answer the script with `driver` (which remembers revealed shares) until `stop` holds; every answer must be accepted. */
+export async function answerUntil(service: CeremonyService, view: CeremonyView, driver: AnswersDriver, stop: (v: CeremonyView) => boolean): Promise<CeremonyView> {
+  let v = view;
+  for (let guard = 0; guard < 300 && !stop(v); guard++) {
+    const input = driver.next(v);
+    if (!input) throw new Error(`no answer for ${v.current?.need.kind}`);
+    v = await service.provide(v.ceremonyId, input);
+    expect(v.lastError, JSON.stringify(v.lastError)).toBeNull();
+  }
+  if (!stop(v)) throw new Error('never reached the wanted screen');
+  return v;
+}

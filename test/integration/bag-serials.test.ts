@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
 import type { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView } from '../../src/core/ceremony/types';
-import { answersFor, openService, PEOPLE, ROOT_SUBJECT, tempDir } from '../helpers/ceremony';
+import { answersFor, answerUntil, openService, PEOPLE, ROOT_SUBJECT, tempDir } from '../helpers/ceremony';
 import { runKeyrite } from '../helpers/cli';
 import { createTestHsm } from '../helpers/softhsm';
 
@@ -20,17 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => service?.close());
 
-async function until(view: CeremonyView, driver: AnswersDriver, stop: (v: CeremonyView) => boolean): Promise<CeremonyView> {
-  let v = view;
-  for (let guard = 0; guard < 300 && !stop(v); guard++) {
-    const input = driver.next(v);
-    if (!input) throw new Error(`no answer for ${v.current?.need.kind}`);
-    v = await service.provide(v.ceremonyId, input);
-    expect(v.lastError, JSON.stringify(v.lastError)).toBeNull();
-  }
-  if (!stop(v)) throw new Error('never reached the wanted screen');
-  return v;
-}
+const until = (view: CeremonyView, driver: AnswersDriver, stop: (v: CeremonyView) => boolean): Promise<CeremonyView> => answerUntil(service, view, driver, stop);
 
 const CUSTODIANS = PEOPLE.filter((p) => p.roles.includes('custodian'));
 

@@ -7,7 +7,7 @@ import type { CeremonyView } from '../../src/core/ceremony/types';
 import { ceremoniesDir, loadScript } from '../../src/core/ceremony/script';
 import { isKeyriteError } from '../../src/core/errors';
 import { assertNoSecrets } from '../../src/core/transcript';
-import { answersFor, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
+import { answersFor, answerUntil, openService, tempDir, ROOT_SUBJECT } from '../helpers/ceremony';
 import { scanForSecrets } from '../helpers/secrets';
 import { createTestHsm } from '../helpers/softhsm';
 
@@ -24,18 +24,7 @@ afterAll(async () => service?.close());
 
 type Stop = (v: CeremonyView) => boolean;
 
-/** Answer the script until `stop` holds for the view (the driver remembers revealed shares). */
-async function until(view: CeremonyView, driver: AnswersDriver, stop: Stop): Promise<CeremonyView> {
-  let v = view;
-  for (let guard = 0; guard < 300 && !stop(v); guard++) {
-    const input = driver.next(v);
-    if (!input) throw new Error(`no answer for ${v.current?.need.kind}`);
-    v = await service.provide(v.ceremonyId, input);
-    expect(v.lastError, JSON.stringify(v.lastError)).toBeNull();
-  }
-  if (!stop(v)) throw new Error('never reached the wanted screen');
-  return v;
-}
+const until = (view: CeremonyView, driver: AnswersDriver, stop: (v: CeremonyView) => boolean): Promise<CeremonyView> => answerUntil(service, view, driver, stop);
 
 const handout = (phase: 'privacy' | 'reveal' | 'confirm', index?: number): Stop => (v) =>
   v.current?.need.kind === 'shareHandout' && v.current.need.phase === phase && (index === undefined || v.current.need.shareIndex === index);

@@ -25,21 +25,17 @@ MAX_BACKUP = 1 << 20  # "at most 1 MiB" (Backup file)
 
 
 def split_shares(text):
-    """One block per share: a header line or a blank line starts the next one; other `#` lines are comments."""
+    """One block of word lines per share: a header line (also after `# `, as a drill shares file
+    writes it) or a blank line ends the share before it; other `#` lines are comments."""
     blocks, cur = [], []
-    for line in text.splitlines():
+    for line in text.splitlines() + ['']:
         stripped = line.strip()
-        is_header = bool(HEADER.match(stripped.lower()))
-        if not stripped or is_header:
-            if any(l.strip() and not l.lstrip().startswith('#') for l in cur):
+        if not stripped or HEADER.match(stripped.lstrip('#')):
+            if cur:
                 blocks.append('\n'.join(cur))
-            cur = [line] if is_header else []
-        elif stripped.startswith('#'):
-            continue
-        else:
+            cur = []
+        elif not stripped.startswith('#'):
             cur.append(line)
-    if any(l.strip() and not l.lstrip().startswith('#') for l in cur):
-        blocks.append('\n'.join(cur))
     return blocks
 
 

@@ -64,20 +64,19 @@ def check_symbols(data30):
 
 
 # --- Text -> words ("Decoding and its errors")
-HEADER = re.compile(r'^#?\s*share\s+(\d+)\s+of\s+(\d+)\s+·\s+needs\s+(\d+)\s+·\s+split\s+([0-9a-f]{4}-[0-9a-f]{4})\b.*$')
-NUMBERING = re.compile(r'^\d+[.):]$')
+HEADER = re.compile(r'^\s*share\s+\d+\s+of\s+\d+\b', re.I)  # a line that starts like a header is skipped
 
 
 def words_of(text):
-    """NFKC, lower case, whitespace/commas between words, numbering dropped, a pasted header ignored."""
-    text = unicodedata.normalize('NFKC', text).lower()
+    """"Decoding and its errors": NFKC, lower case; words separated by whitespace, `,` `;` `·`;
+    a header line skipped; leading numbering (`1.`, `12)`, `3:`) and trailing `.,;:!?` dropped."""
     tokens = []
-    for line in text.splitlines():
-        if HEADER.match(line.strip()):
+    for line in re.split(r'\r?\n', unicodedata.normalize('NFKC', text).lower()):
+        if HEADER.match(line):
             continue
-        for tok in re.split(r'[\s,]+', line):
-            tok = re.sub(r'^\d+[.):]', '', tok)  # `12)word` as well as `12) word`
-            if tok and not NUMBERING.match(tok):
+        for tok in re.split(r'[\s,;·]+', line):
+            tok = re.sub(r'[.,;:!?]+$', '', re.sub(r'^\d+[.):]*', '', tok))
+            if tok:
                 tokens.append(tok)
     return tokens
 
@@ -129,19 +128,24 @@ def decode(text):
     if len(symbols) != 33:
         raise Problem('SHARE_WORD_COUNT', 'expected 33 words, got %d' % len(symbols))
     if not checksum_ok(symbols):
-        raise Problem('SHARE_CHECKSUM', 'the checksum fails (%s)' % _diagnose(symbols))
+        diagnosis = _diagnose(symbols)
+        if diagnosis == 'several' and symbols[0] >> 3 != 1:  # the version byte is the first word's top 8 bits
+            raise Problem('SHARE_VERSION', 'share format version %d (supported: 1)' % (symbols[0] >> 3))
+        raise Problem('SHARE_CHECKSUM', 'the checksum fails (%s)' % diagnosis)
     # 30 data symbols = 41 bytes (328 bits) followed by 2 zero bits, big-endian
     bits = 0
     for s in symbols[:30]:
         bits = (bits << 11) | s
-    if bits & 0b11:
-        raise Problem('SHARE_MALFORMED', 'padding bits set')
     raw = (bits >> 2).to_bytes(41, 'big')
     version, split_id, m, n, idx, shamir = raw[0], raw[1:5], raw[5], raw[6], raw[7], raw[8:41]
     if version != 1:
         raise Problem('SHARE_VERSION', 'share format version %d (supported: 1)' % version)
-    if m > n:
-        raise Problem('SHARE_MALFORMED', 'threshold %d above count %d' % (m, n))
+    if bits & 0b11:
+        raise Problem('SHARE_MALFORMED', 'padding bits set')
+    if not 2 <= n <= 16:
+        raise Problem('SHARE_MALFORMED', 'count %d outside 2..16' % n)
+    if not 2 <= m <= n:
+        raise Problem('SHARE_MALFORMED', 'threshold %d outside 2..%d' % (m, n))
     if not 1 <= idx <= n:
         raise Problem('SHARE_MALFORMED', 'index %d outside 1..%d' % (idx, n))
     if shamir[32] == 0:
@@ -209,3 +213,18 @@ def combine(shamir_shares):
         for k in range(32):
             secret[k] ^= _gf256_mul(si[k], coef)
     return secret
+
+
+def main():
+    """`share.py < share-text`: the header line of one share, or `FAIL <CODE>: <reason>` (exit 1)."""
+    import sys
+    try:
+        print(decode(sys.stdin.read()).header)
+        return 0
+    except Problem as p:
+        sys.stderr.write('FAIL %s: %s\n' % (p.code, p))
+        return 1
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -37,9 +37,11 @@ IDENTITY_PROVEN PUBLIC_KEY_EXPORTED CERTIFICATE_ISSUED CSR_ISSUED KEY_DESTROYED 
 KEY_STATUS_CHANGED STATEMENT_RECORDED DRILL_SHARES_EXPORTED SHARES_RESPLIT CEREMONY_RESUMED
 ERROR_RECORDED CEREMONY_ABORTED CEREMONY_SEALED'''.split())
 
-AT = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$')
+AT = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$')
 ZERO_HASH = '0' * 64
-SUMS_LINE = re.compile(r'^([0-9a-f]{64})  (.+)$')
+SUMS_LINE = re.compile(r'^([0-9a-f]{64}) [ *](.+)$')  # GNU sha256sum: text or binary (`*`) mode
+HEX64 = re.compile(r'^[0-9a-f]{64}$')
+MAX_SEQ = 2 ** 53 - 1  # seq is a JSON number: an exact integer
 
 
 def sha256_file(path):
@@ -63,11 +65,11 @@ def check_shape(ev):
     fields = {'seq', 'at', 'ceremony', 'step', 'actor', 'type', 'data', 'prev', 'hash'}
     if not isinstance(ev, dict) or set(ev) != fields:
         return 'not an object with exactly the nine event fields'
-    if not (_is_integer(ev['seq']) and ev['seq'] >= 1):
+    if not (_is_integer(ev['seq']) and 1 <= ev['seq'] <= MAX_SEQ):
         return 'seq is not an integer >= 1'
     if not (isinstance(ev['at'], str) and AT.match(ev['at'])):
-        return 'at is not YYYY-MM-DDTHH:MM:SS[.fff]Z'
-    if not isinstance(ev['ceremony'], str) or not _str_or_null(ev['step']) or not _str_or_null(ev['actor']):
+        return 'at is not YYYY-MM-DDTHH:MM:SS[.f…]Z'
+    if not (isinstance(ev['ceremony'], str) and ev['ceremony']) or not _str_or_null(ev['step']) or not _str_or_null(ev['actor']):
         return 'ceremony, step or actor of the wrong type'
     if ev['type'] not in EVENT_TYPES:
         return 'unknown event type'
@@ -97,11 +99,10 @@ def read_transcript(path):
         where = 'line %d' % n
         if cut_off and n == len(lines):
             raise Problem('TRANSCRIPT_TRUNCATED', '%s has no final newline (cut off)' % where)
-        if line_bytes == b'' or b'\r' in line_bytes:
-            raise Problem('TRANSCRIPT_NOT_CANONICAL', '%s is blank or has a CR' % where)
+        if line_bytes == b'':
+            raise Problem('TRANSCRIPT_NOT_CANONICAL', '%s is blank' % where)
+        # A CR (CRLF endings) is whitespace to JSON and fails the canonical form; a BOM is not JSON.
         text = line_bytes.decode('utf-8')
-        if n == 1 and text.startswith('\ufeff'):
-            raise Problem('TRANSCRIPT_NOT_JSON', 'line 1 starts with a byte-order mark')
         try:
             ev = jcs.parse(text)
         except ValueError as e:
@@ -128,33 +129,39 @@ def read_transcript(path):
         first = first or ev
         if ev['ceremony'] != first['ceremony']:
             raise Problem('TRANSCRIPT_CEREMONY_MISMATCH', '%s belongs to ceremony %r' % (where, ev['ceremony']))
-        if events and events[-1]['type'] == 'CEREMONY_SEALED':
-            raise Problem('TRANSCRIPT_EVENT_AFTER_SEAL', 'event %d (%s) follows CEREMONY_SEALED' % (n, ev['type']))
         events.append(ev)
-    # The sealed shape
+    # The sealed shape, once every line has passed the chain rules
     if events[0]['type'] != 'CEREMONY_STARTED':
-        raise Problem('UNNAMED', 'the transcript does not start with CEREMONY_STARTED')
+        raise Problem('TRANSCRIPT_EVENT_INVALID', 'the transcript does not start with CEREMONY_STARTED')
+    types = [e['type'] for e in events]
+    if 'CEREMONY_SEALED' not in types:
+        raise Problem('TRANSCRIPT_TRUNCATED', 'the transcript stops before CEREMONY_SEALED (last seq %d)' % events[-1]['seq'])
+    sealed_at = types.index('CEREMONY_SEALED')
+    if sealed_at != len(events) - 1:
+        extra = events[sealed_at + 1]
+        raise Problem('TRANSCRIPT_EVENT_AFTER_SEAL', 'event %d (%s) follows CEREMONY_SEALED' % (extra['seq'], extra['type']))
     last = events[-1]
-    if last['type'] != 'CEREMONY_SEALED':
-        raise Problem('TRANSCRIPT_TRUNCATED', 'the transcript stops before CEREMONY_SEALED (last seq %d)' % last['seq'])
     if 'events' in last['data'] and last['data']['events'] != last['seq']:
         raise Problem('TRANSCRIPT_SEAL_COUNT', 'CEREMONY_SEALED says %r events, it is event %d' % (last['data']['events'], last['seq']))
     return raw, events
 
 
 def check_transcript_key(bundle, events):
-    """Step 3: an EC P-384 key whose SPKI SHA-256 is the one recorded in TRANSCRIPT_KEY_CREATED."""
+    """Step 3: an EC P-384 key whose SPKI SHA-256 is the one recorded in TRANSCRIPT_KEY_CREATED
+    (a ceremony has one transcript key: every TRANSCRIPT_KEY_CREATED must record the same)."""
+    recorded = [e['data'].get('spkiSha256') for e in events if e['type'] == 'TRANSCRIPT_KEY_CREATED']
+    if not recorded:
+        raise Problem('TRANSCRIPT_KEY_NOT_RECORDED', 'no TRANSCRIPT_KEY_CREATED event')
+    if any(r != recorded[0] for r in recorded):
+        raise Problem('TRANSCRIPT_KEY_MISMATCH', 'a second TRANSCRIPT_KEY_CREATED records a different key')
     with open(os.path.join(bundle, 'transcript-key.pem'), 'rb') as f:
         pem = f.read()
     try:
         key = serialization.load_pem_public_key(pem)
-    except ValueError as e:
+    except (ValueError, UnsupportedAlgorithm) as e:
         raise Problem('TRANSCRIPT_KEY_INVALID', 'transcript-key.pem is not a public key: %s' % e)
     if not (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP384R1)):
         raise Problem('TRANSCRIPT_KEY_INVALID', 'transcript-key.pem is not an EC P-384 key')
-    recorded = [e['data'].get('spkiSha256') for e in events if e['type'] == 'TRANSCRIPT_KEY_CREATED']
-    if not recorded:
-        raise Problem('TRANSCRIPT_KEY_NOT_RECORDED', 'no TRANSCRIPT_KEY_CREATED event')
     spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if hashlib.sha256(spki).hexdigest() != recorded[0]:
         raise Problem('TRANSCRIPT_KEY_MISMATCH', 'transcript-key.pem is not the key recorded in the chain')
@@ -171,86 +178,116 @@ def check_signature(bundle, key, raw):
         raise Problem('TRANSCRIPT_SIGNATURE_INVALID', 'transcript.sig is not a signature of transcript.jsonl by transcript-key.pem')
 
 
-def _bundle_path(bundle, rel):
-    parts = rel.split('/')
-    if rel.startswith('/') or '..' in parts or '' in parts:
-        return None
-    return os.path.join(bundle, *parts)
+def path_problem(rel):
+    """Bundle paths ("Bundle"): relative with `/`, no backslash, CR, LF or NUL, no empty, `.` or `..` part."""
+    if not rel:
+        return 'empty'
+    if re.search(r'[\\\n\r\0]', rel):
+        return 'a backslash, newline or NUL'
+    if rel.startswith('/'):
+        return 'absolute'
+    if any(part in ('', '.', '..') for part in rel.split('/')):
+        return "an empty, '.' or '..' part"
+    return None
+
+
+def list_bundle(bundle):
+    """Every file under the folder, relative with `/`; anything but folders and regular files is refused."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(bundle):
+        for name in sorted(dirnames + filenames):
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, bundle).replace(os.sep, '/')
+            if os.path.isdir(path) and not os.path.islink(path):
+                continue
+            if os.path.islink(path) or not os.path.isfile(path):
+                raise Problem('BUNDLE_FILE_NOT_REGULAR', '%s is not a regular file (a link, device or socket)' % rel)
+            if path_problem(rel):
+                raise Problem('BUNDLE_FILE_NAME_INVALID', '%r cannot be listed in SHA256SUMS: %s' % (rel, path_problem(rel)))
+            out.append(rel)
+    return sorted(out, key=lambda p: p.encode('utf-16-be', 'surrogatepass'))
 
 
 def check_file(bundle, rel, digest, seq=None):
-    path = _bundle_path(bundle, rel)
     at = ' (seq %d)' % seq if seq else ''
-    if path is None or not os.path.isfile(path):
+    path = os.path.join(bundle, *rel.split('/'))
+    if not os.path.isfile(path):
         raise Problem('BUNDLE_FILE_MISSING', '%s%s is missing' % (rel, at))
     if sha256_file(path) != digest:
         raise Problem('BUNDLE_FILE_CHANGED', '%s%s does not have the recorded SHA-256' % (rel, at))
 
 
-def check_recorded_files(bundle, events):
-    """Step 5: {file, sha256} in an event's data, and CEREMONY_SEALED.data.artifacts[{path, sha256}]."""
+def check_recorded_files(bundle, events, present):
+    """Step 5: the top-level {file, sha256} of an event's data, where that file is in the folder
+    (a later event with `supersedes` replaces the record of its file), and every
+    CEREMONY_SEALED.data.artifacts[{path, sha256}], which must be there."""
+    claims = []  # (file, sha256, seq, required)
     for ev in events:
         d = ev['data']
-        if isinstance(d.get('file'), str) and isinstance(d.get('sha256'), str):
-            check_file(bundle, d['file'], d['sha256'], ev['seq'])
-    sealed = events[-1]
-    for a in sealed['data'].get('artifacts', []):
-        check_file(bundle, a['path'], a['sha256'], sealed['seq'])
+        if d.get('supersedes') and isinstance(d.get('file'), str):
+            claims = [c for c in claims if c[0] != d['file'].replace('\\', '/')]
+        claims.append((d.get('file'), d.get('sha256'), ev['seq'], False))
+        if ev['type'] == 'CEREMONY_SEALED' and isinstance(d.get('artifacts'), list):
+            claims += [(a.get('path'), a.get('sha256'), ev['seq'], True) for a in d['artifacts'] if isinstance(a, dict)]
+    for rel, digest, seq, required in claims:
+        if not (isinstance(rel, str) and isinstance(digest, str) and HEX64.match(digest)):
+            continue
+        rel = rel.replace('\\', '/')
+        if path_problem(rel) or (not required and rel not in present):
+            continue  # an absolute path (a policy file, a drill shares file) is not a bundle file
+        check_file(bundle, rel, digest, seq)
 
 
-def bundle_files(bundle):
-    """Every non-directory entry under the folder, relative with `/` (like `find . ! -type d`)."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(bundle):
-        for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
-            out.append(os.path.relpath(os.path.join(dirpath, name), bundle).replace(os.sep, '/'))
-    return out
-
-
-def check_sums(bundle):
+def check_sums(bundle, present):
     """Step 6: SHA256SUMS well-formed, every listed file with its hash, nothing unlisted."""
     with open(os.path.join(bundle, 'SHA256SUMS'), 'rb') as f:
-        raw = f.read()
-    try:
-        text = raw.decode('utf-8')
-    except UnicodeDecodeError:
-        raise Problem('BUNDLE_SUMS_INVALID', 'SHA256SUMS is not UTF-8')
-    if not text.endswith('\n'):
+        text = f.read().decode('utf-8', 'replace')
+    if text and not text.endswith('\n'):
         raise Problem('BUNDLE_SUMS_INVALID', 'SHA256SUMS does not end with a newline')
-    listed = []
-    for n, line in enumerate(text[:-1].split('\n'), 1):
+    listed, seen = [], set()
+    for n, line in enumerate(text.split('\n')[:-1], 1):
         m = SUMS_LINE.match(line)
-        if not m or _bundle_path(bundle, m.group(2)) is None:
+        if not m:
             raise Problem('BUNDLE_SUMS_INVALID', 'SHA256SUMS line %d is not `<sha256>  <path>`' % n)
+        if path_problem(m.group(2)):
+            raise Problem('BUNDLE_SUMS_INVALID', 'SHA256SUMS line %d names a path with %s' % (n, path_problem(m.group(2))))
+        if m.group(2) in seen:
+            raise Problem('BUNDLE_SUMS_INVALID', 'SHA256SUMS line %d lists a file a second time' % n)
+        seen.add(m.group(2))
         listed.append((m.group(2), m.group(1)))
-    paths = [p for p, _ in listed]
-    if len(set(paths)) != len(paths):
-        raise Problem('BUNDLE_SUMS_INVALID', 'SHA256SUMS lists a file twice')
-    if paths != sorted(paths, key=lambda p: p.encode('utf-8')):
-        raise Problem('BUNDLE_SUMS_INVALID', 'SHA256SUMS is not sorted')
     for rel, digest in listed:
+        if rel == 'SHA256SUMS':
+            raise Problem('BUNDLE_SUMS_INVALID', 'SHA256SUMS lists itself')
+        if rel not in present and any(p.startswith(rel + '/') for p in present):
+            raise Problem('BUNDLE_SUMS_LISTS_FOLDER', 'SHA256SUMS lists %s, a folder' % rel)
         check_file(bundle, rel, digest)
-    unlisted = sorted(set(bundle_files(bundle)) - set(paths) - {'SHA256SUMS'})
-    if unlisted:
-        raise Problem('BUNDLE_FILE_UNLISTED', '%s is not listed in SHA256SUMS' % unlisted[0])
+    for rel in present:
+        if rel != 'SHA256SUMS' and rel not in seen:
+            raise Problem('BUNDLE_FILE_UNLISTED', '%s is not listed in SHA256SUMS' % rel)
+    for name in ('transcript.jsonl', 'transcript.sig', 'transcript-key.pem', 'transcript.html'):
+        if name not in present:
+            raise Problem('BUNDLE_FILE_MISSING', '%s is missing' % name)
 
 
 def verify(bundle):
     """The checks of "`keyrite verify <bundle>`", in its order, except the HTML rendering (7)."""
     if not os.path.isdir(bundle):
         raise Problem('BUNDLE_NOT_FOUND', '%s is not a folder' % bundle)
-    if not os.listdir(bundle):
-        raise Problem('BUNDLE_EMPTY', '%s is empty' % bundle)
-    for name in ('transcript.jsonl', 'transcript-key.pem', 'SHA256SUMS'):
-        if not os.path.isfile(os.path.join(bundle, name)):
-            raise Problem('BUNDLE_FILE_MISSING', '%s is missing' % name)
-    if not os.path.isfile(os.path.join(bundle, 'transcript.sig')):
+    present = list_bundle(bundle)
+    if not present:
+        raise Problem('BUNDLE_EMPTY', '%s holds no file' % bundle)
+    if 'transcript.jsonl' not in present:
+        raise Problem('BUNDLE_FILE_MISSING', 'transcript.jsonl is missing')
+    if 'transcript.sig' not in present:
         raise Problem('TRANSCRIPT_NOT_SEALED', 'transcript.sig is missing: the bundle was not sealed')
+    for name in ('transcript-key.pem', 'SHA256SUMS'):
+        if name not in present:
+            raise Problem('BUNDLE_FILE_MISSING', '%s is missing' % name)
     raw, events = read_transcript(os.path.join(bundle, 'transcript.jsonl'))
     key, key_fp = check_transcript_key(bundle, events)
     check_signature(bundle, key, raw)
-    check_recorded_files(bundle, events)
-    check_sums(bundle)
+    check_recorded_files(bundle, events, set(present))
+    check_sums(bundle, set(present))
     return events, key_fp
 
 

@@ -129,6 +129,37 @@ describe('the clean-room outsider (docs/formats.md alone)', () => {
     }
   });
 
+  type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- edits of a parsed backup file
+  const asJson = (edit: (b: Json) => void) => (text: string) => {
+    const b = JSON.parse(text) as Json;
+    edit(b);
+    return JSON.stringify(b, null, 2);
+  };
+  it.each([
+    ['a byte-order mark', (t: string) => `\ufeff${t}`],
+    ['a field named twice', (t: string) => t.replace('{', '{\n  "keyId": "x",')],
+    ['a truncated file', (t: string) => t.slice(0, 100)],
+    ['a password file', () => 'hunter2\n'],
+    ['format version 3', asJson((b) => { b.formatVersion = 3; })],
+    ['format version "2"', asJson((b) => { b.formatVersion = '2'; })],
+    ['an unknown field', asJson((b) => { b.note = 'added'; })],
+    ['a field missing', asJson((b) => { delete b.keyLabel; })],
+    ['an unknown field in kek', asJson((b) => { b.kek.extra = 1; })],
+    ['a pkcs8Length the blob cannot carry', asJson((b) => { b.pkcs8Length = (b.pkcs8Length as number) + 1; })],
+    ['shares out of order', asJson((b) => { (b.split.shares as unknown[]).reverse(); })],
+    ['another spkiSha256', asJson((b) => { b.spkiSha256 = '0'.repeat(64); })],
+    ['another threshold', asJson((b) => { b.split.threshold = 2; })],
+    ['another split id', asJson((b) => { b.split.id = '0000-0000'; })],
+    ['another digest for share 1', asJson((b) => { b.split.shares[0].digest = '0'.repeat(64); })],
+  ])('reads a backup file with %s as keyrite share check --backup does', (_name, edit) => {
+    const file = path.join(tempDir('outsider-backup'), 'edited.backup.json');
+    writeFileSync(file, edit(readFileSync(a.backup, 'utf8')));
+    const k = runKeyrite(['share', 'check', '--backup', file], { env: a.env, input: handedOut(a.shares[0]) });
+    const p = outsider('recover_key.py', [file], [0, 1, 2].map((i) => handedOut(a.shares[i])).join('\n'));
+    expect(k.errorCode, k.stderr).toBeDefined();
+    expect(p.code, p.stderr).toBe(k.errorCode);
+  });
+
   /** Tampering: single-byte edits, deleted/duplicated/swapped lines, edited files, added files. */
   type Tamper =
     | { kind: 'byte'; file: string; pos: number; xor: number }

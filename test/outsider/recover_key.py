@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat,
 import jcs
 from share import HEADER, Problem, combine, decode
 
-MAX_BACKUP = 1 << 20  # "at most 1 MiB" (Backup file)
+MAX_BACKUP = 1 << 20  # "at most 1 MiB" (Backup file; input-checks.md)
 
 
 def split_shares(text):
@@ -39,23 +39,56 @@ def split_shares(text):
     return blocks
 
 
+FIELDS = {'formatVersion', 'keyId', 'keyLabel', 'ckaId', 'keyType', 'keyUsage', 'spkiDer', 'spkiSha256', 'wrapMechanism',
+          'wrapFormat', 'pkcs8Length', 'wrapTrust', 'wrappedKey', 'kek', 'split', 'ceremonyId', 'createdAt'}
+V2_ONLY = {'wrapFormat', 'pkcs8Length'}
+
+
 def read_backup(path):
-    """Backup file: UTF-8 JSON, no BOM, no field named twice, at most 1 MiB; format version 2 (1 still read)."""
+    """"Backup file", Reading: the document's checks in its order (field values are not all re-checked)."""
     with open(path, 'rb') as f:
         raw = f.read(MAX_BACKUP + 1)
-    if not raw or len(raw) > MAX_BACKUP or raw.startswith(b'\xef\xbb\xbf'):
-        raise Problem('BACKUP_CORRUPT', 'empty, over 1 MiB or with a byte-order mark')
+    if len(raw) > MAX_BACKUP:
+        raise Problem('BACKUP_TOO_LARGE', 'over 1 MiB')
     try:
-        b = jcs.parse(raw.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError) as e:
+        text = raw.decode('utf-8')
+    except UnicodeDecodeError:
+        raise Problem('BACKUP_NOT_A_BACKUP', 'it is binary data, not text')
+    if not text.strip():
+        raise Problem('BACKUP_CORRUPT', 'the backup file is empty')
+    if text.startswith('\ufeff'):
+        raise Problem('BACKUP_HAS_BOM', 'the backup file starts with a byte-order mark')
+    if not text.lstrip()[:1] in ('{', '['):
+        raise Problem('BACKUP_NOT_A_BACKUP', 'it does not start with "{"')
+    try:
+        b = jcs.parse(text)
+    except jcs.DuplicateMember as e:
+        raise Problem('BACKUP_DUPLICATE_KEY', str(e))
+    except ValueError as e:
         raise Problem('BACKUP_CORRUPT', 'not JSON: %s' % e)
-    if b.get('formatVersion') not in (1, 2):
-        raise Problem('BACKUP_VERSION', 'format version %r' % b.get('formatVersion'))
+    if not isinstance(b, dict):
+        raise Problem('BACKUP_CORRUPT', 'not a backup record')
+    version = b.get('formatVersion')
+    if type(version) not in (int, float) or version not in (1, 2):
+        # another number is another format; anything else is a damaged field
+        raise Problem('BACKUP_VERSION' if type(version) in (int, float) else 'BACKUP_INVALID', 'format version %r' % version)
+    expected = FIELDS if b['formatVersion'] == 2 else FIELDS - V2_ONLY
+    if set(b) != expected:
+        raise Problem('BACKUP_INVALID', 'fields missing or unknown: %s' % sorted(set(b) ^ expected))
+    if set(b['kek']) != {'algorithm', 'kcv', 'kcvMethod'} or set(b['split']) != {'scheme', 'id', 'threshold', 'count', 'shares'}:
+        raise Problem('BACKUP_INVALID', 'kek or split: fields missing or unknown')
     spki = base64.b64decode(b['spkiDer'], validate=True)
     if hashlib.sha256(spki).hexdigest() != b['spkiSha256']:
         raise Problem('BACKUP_INVALID', 'spkiSha256 is not the SHA-256 of spkiDer')
-    if b['split']['scheme'] != 'shamir-gf256' or [s['index'] for s in b['split']['shares']] != list(range(1, b['split']['count'] + 1)):
-        raise Problem('BACKUP_INVALID', 'split: not shamir-gf256 with shares 1..count in order')
+    split = b['split']
+    if split['scheme'] != 'shamir-gf256' or not 2 <= split['threshold'] <= split['count'] <= 16:
+        raise Problem('BACKUP_INVALID', 'split: not shamir-gf256 with 2 <= threshold <= count <= 16')
+    if [s['index'] for s in split['shares']] != list(range(1, split['count'] + 1)):
+        raise Problem('BACKUP_INVALID', 'split.shares: not indexes 1..count in order')
+    if b['formatVersion'] == 2:
+        blob_len = len(base64.b64decode(b['wrappedKey'], validate=True))
+        if blob_len % 8 or not max(1, blob_len - 15) <= b['pkcs8Length'] <= blob_len - 8:
+            raise Problem('BACKUP_INVALID', 'pkcs8Length %r does not fit a %d-byte RFC 5649 blob' % (b['pkcs8Length'], blob_len))
     return b
 
 

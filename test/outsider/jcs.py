@@ -6,6 +6,10 @@ Written from the document alone, not from Keyrite's code.
 """
 import json
 import math
+import sys
+
+# Parsing and re-serializing recurse once per nesting level; allow what JSON.parse reads.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 12000))
 
 _SHORT_ESCAPES = {'"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t'}
 
@@ -102,5 +106,10 @@ def _refuse_constant(name):
 
 
 def parse(text):
-    """Strict JSON: no NaN/Infinity, no member named twice (RFC 8259 text, as JSON.parse reads it)."""
-    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+    """Strict JSON: no NaN/Infinity, no member named twice (RFC 8259 text, as JSON.parse reads it).
+    Nesting deeper than the recursion limit set below is refused as not JSON: no Keyrite event
+    nests that deep (the document sets no limit; Keyrite itself fails past about 4000)."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError('nested too deep')

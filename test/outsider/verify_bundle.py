@@ -114,8 +114,8 @@ def read_transcript(path):
             raise Problem('TRANSCRIPT_EVENT_INVALID', '%s: %s' % (where, bad))
         try:
             canon = jcs.canonical_bytes(ev)
-        except (ValueError, OverflowError):
-            canon = None
+        except (ValueError, OverflowError, RecursionError):
+            canon = None  # NaN/Infinity (e.g. 1e400) have no canonical form
         if canon != line_bytes:
             raise Problem('TRANSCRIPT_NOT_CANONICAL', '%s is not RFC 8785 canonical JSON' % where)
         without_hash = dict(ev)

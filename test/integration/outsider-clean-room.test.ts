@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/ceremony';
 import { runKeyrite } from '../helpers/cli';
+import { TestGpg } from '../helpers/gpg';
 
 /**
  * The clean-room outsider (test/outsider/*.py, Python 3 + `cryptography` only, written from
@@ -90,6 +91,31 @@ describe('the clean-room outsider (docs/formats.md alone)', () => {
   it('recovers from the drill shares file exactly as Keyrite wrote it', () => {
     const drill = ['# keyrite drill shares · ceremony x · drill only: destroy after the drill', ...a.shares.map((s, i) => `# ${s.header} · Custodian ${i + 1}\n${s.words}`)].join('\n');
     expect(outsider('recover_key.py', [a.backup], `${drill}\n`).stdout).toBe(`${a.spkiSha256}\n`);
+  });
+
+  it('recovers from three shares sealed to custodians\' OpenPGP keys, decrypted with plain gpg', () => {
+    const env = { KEYRITE_HOME: tempDir('outsider-pgp-home'), KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '' };
+    const bundle = path.join(tempDir('outsider-pgp'), 'bundle');
+    const r = runKeyrite(['ceremony', 'run', 'root-key-generation', '--demo', '--demo-openpgp', '3', '--out', bundle], { env });
+    expect(r.status, r.stderr).toBe(0);
+    const keysDir = /Demo OpenPGP keys \(throw-away, rehearsal only\): (\S+)/.exec(r.stdout)![1];
+    const gpg = new TestGpg();
+    try {
+      for (const f of readdirSync(keysDir).filter((n) => n.endsWith('.demo-secret.asc'))) gpg.run(['--import', path.join(keysDir, f)]);
+      const sealedDir = `${bundle}-sealed-shares`;
+      const texts = readdirSync(sealedDir).map((f) => gpg.decrypt(path.join(sealedDir, f)));
+      expect(texts).toHaveLength(3);
+      // docs/formats.md, "Sealed share file": the header line, then the 33 words on one line.
+      for (const t of texts) expect(t).toMatch(/^share [1-5] of 5 · needs 3 · split [0-9A-F]{4}-[0-9A-F]{4}\n[a-z]+( [a-z]+){32}\n$/);
+      const backup = path.join(bundle, 'backup', readdirSync(path.join(bundle, 'backup'))[0]);
+      const pub = readdirSync(path.join(bundle, 'keys')).find((f) => f.endsWith('.pub.pem'))!;
+      const spki = createHash('sha256').update(createPublicKey(readFileSync(path.join(bundle, 'keys', pub))).export({ type: 'spki', format: 'der' })).digest('hex');
+      expect(outsider('recover_key.py', [backup], texts.join('')).stdout).toBe(`${spki}\n`);
+      expect(outsider('verify_bundle.py', [bundle]).status).toBe(0);
+    } finally {
+      gpg.close();
+      rmSync(keysDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses too few shares, a share with one wrong word, and a share of another ceremony, saying why', () => {

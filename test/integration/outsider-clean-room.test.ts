@@ -118,6 +118,21 @@ describe('the clean-room outsider (docs/formats.md alone)', () => {
     }
   });
 
+  it('after a share rotation: verifies its bundle, recovers from the new shares, refuses the old ones', () => {
+    const dir = tempDir('outsider-rotation');
+    const oldShares = path.join(dir, 'old.txt');
+    const newShares = path.join(dir, 'new.txt');
+    writeFileSync(oldShares, a.shares.map((s) => `${s.words}\n`).join(''), { mode: 0o600 });
+    const out = path.join(dir, 'bundle');
+    const r = runKeyrite(['ceremony', 'run', 'share-rotation', '--demo', '--backup', a.backup, '--drill-shares', oldShares, '--drill-shares-out', newShares, '--out', out], { env: a.env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(outsider('verify_bundle.py', [out]).stdout).toMatch(/^OK [0-9a-f]{64}\n/);
+    const backup = path.join(out, 'backup', path.basename(a.backup));
+    expect(outsider('recover_key.py', [backup], readFileSync(newShares, 'utf8')).stdout).toBe(`${a.spkiSha256}\n`);
+    const old = outsider('recover_key.py', [backup], a.shares.map(handedOut).join('\n'));
+    expect(old.code).toBe('SHARE_FOREIGN_SPLIT');
+  });
+
   it('refuses too few shares, a share with one wrong word, and a share of another ceremony, saying why', () => {
     const tooFew = outsider('recover_key.py', [a.backup], [0, 1].map((i) => handedOut(a.shares[i])).join('\n'));
     expect(tooFew.status).toBe(1);

@@ -14,8 +14,16 @@ import { TestGpg } from '../helpers/gpg';
  * bundle without Keyrite, and agree with `keyrite verify` on every tampered copy.
  */
 const OUTSIDER = path.resolve(__dirname, '../outsider');
-// Debian's interpreter too when it is not the one on PATH (CI installs python3-cryptography there).
-const PYTHONS = ['python3', ...(existsSync('/usr/bin/python3') ? ['/usr/bin/python3'] : [])];
+/** The interpreter's real path, when it can import `cryptography`. */
+function pythonWithCryptography(python: string): string | null {
+  const r = spawnSync(python, ['-c', 'import os, sys, cryptography; print(os.path.realpath(sys.executable))'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+// The python3 on PATH, and Debian's /usr/bin/python3 (build/test.mjs installs python3-cryptography
+// for it) when that is another interpreter with `cryptography` (a developer's pyenv, say).
+const onPath = pythonWithCryptography('python3');
+const debian = existsSync('/usr/bin/python3') ? pythonWithCryptography('/usr/bin/python3') : null;
+const PYTHONS = ['python3', ...(debian && debian !== onPath ? ['/usr/bin/python3'] : [])];
 
 function outsider(script: string, args: string[], input = '', python = 'python3') {
   const r = spawnSync(python, [path.join(OUTSIDER, script), ...args], { input, encoding: 'utf8', timeout: 60_000 });

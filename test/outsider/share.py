@@ -153,13 +153,19 @@ def decode(text):
     return Share(version, split_id, m, n, idx, shamir)
 
 
+def _div(a, b):
+    return _EXP[_LOG[a] - _LOG[b] + _SIZE - 1] if a else 0
+
+
 def _diagnose(symbols):
-    """The document's kinds: the only one-word substitution or two-word swap that passes, else several."""
-    fixes = []
-    for pos in range(33):
-        for cand in range(_SIZE):
-            if cand != symbols[pos] and checksum_ok(symbols[:pos] + [cand] + symbols[pos + 1:]):
-                fixes.append('substitution at word %d' % (pos + 1))
+    """The document's kinds: the only one-word substitution or two-word swap that passes, else several.
+    With minimum distance 4 a substitution exists only for a single error, which the syndromes
+    locate: S_j = e * a^(j*d) for the error e at degree d (word p has degree 32 - p)."""
+    s1, s2, s3 = _syndromes(symbols)
+    if s1 and s2 and s3 and _div(s2, s1) == _div(s3, s2):
+        d = _LOG[_div(s2, s1)]
+        if d <= 32:
+            return 'substitution at word %d' % (33 - d)
     swaps = []
     for a in range(33):
         for b in range(a + 1, 33):
@@ -168,11 +174,7 @@ def _diagnose(symbols):
                 t[a], t[b] = t[b], t[a]
                 if checksum_ok(t):
                     swaps.append('swap of words %d and %d' % (a + 1, b + 1))
-    if len(fixes) == 1:
-        return fixes[0]
-    if not fixes and len(swaps) == 1:
-        return swaps[0]
-    return 'several'
+    return swaps[0] if len(swaps) == 1 else 'several'
 
 
 # --- Shamir over GF(2^8), AES polynomial 0x11b ("Share format")

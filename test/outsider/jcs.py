@@ -105,11 +105,12 @@ def _refuse_constant(name):
     raise ValueError('%s is not JSON' % name)
 
 
-def parse(text):
-    """Strict JSON: no NaN/Infinity, no member named twice (RFC 8259 text, as JSON.parse reads it).
+def parse(text, duplicates=False):
+    """Strict JSON: no NaN/Infinity, no member named twice unless `duplicates` (then the last one
+    wins, as with JSON.parse; such text is never canonical) (RFC 8259 text, as JSON.parse reads it).
     Nesting deeper than the recursion limit set below is refused as not JSON: no Keyrite event
     nests that deep (the document sets no limit; Keyrite itself fails past about 4000)."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+        return json.loads(text, object_pairs_hook=dict if duplicates else _no_duplicates, parse_constant=_refuse_constant)
     except RecursionError:
         raise ValueError('nested too deep')

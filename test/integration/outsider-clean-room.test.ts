@@ -260,6 +260,7 @@ describe('the clean-room outsider (docs/formats.md alone)', () => {
         const keyrite = k.status === 0 ? 'OK' : (k.errorCode ?? `no code: ${k.stderr.trim()}`);
         const python = p.status === 0 ? 'OK' : (p.code ?? `no code: ${p.stderr.trim()}`);
         if (keyrite !== python) disagreements.push(`${JSON.stringify(t)}: keyrite ${keyrite}, outsider ${python}`);
+        rmSync(path.dirname(dir), { recursive: true, force: true });
       }),
       { seed: 20261203, numRuns: 30 },
     );

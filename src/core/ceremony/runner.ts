@@ -567,7 +567,10 @@ export class CeremonyRunner {
     crashPoint('commit:before');
     try {
       this.stateVersion = await this.deps.store.transaction(async (tx) => {
-        const version = await this.repo.save(tx, { id: this.id, expectedVersion: this.stateVersion, events, state: this.state, currentStep: this.index, status: this.status, at: this.deps.now().toISOString() });
+        const version = await this.repo.save(tx, {
+          id: this.id, expectedVersion: this.stateVersion, events, state: this.state, currentStep: this.index, status: this.status, at: this.deps.now().toISOString(),
+          from: { currentStep: this.committed.index, status: this.committed.status },
+        });
         if (seal) await this.repo.saveSeal(tx, seal);
         for (const hook of hooks) await hook(tx);
         if (extra) await extra(tx);

@@ -95,9 +95,13 @@ export async function writeSealedBundle(opts: { dir: string; events: readonly Tr
   await fs.mkdir(dir, { recursive: true });
   await removeInterruptedWrites(dir);
   const written: string[] = [];
+  // What this seal's own files hold: the bytes just written or found equal to them (SHA256SUMS is
+  // computed from these rather than by reading them back; verifyBundle reads the whole bundle next).
+  const own = new Map<string, Buffer>();
   const put = async (name: string, data: Buffer | string): Promise<void> => {
     const file = path.join(dir, name);
     const want = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
+    own.set(name, want);
     if (existsSync(file)) {
       if (!(await fs.readFile(file)).equals(want)) throw changedFile(dir, name);
       return;
@@ -117,7 +121,10 @@ export async function writeSealedBundle(opts: { dir: string; events: readonly Tr
 
   const listed = (await listBundleFiles(dir)).filter((f) => f !== BUNDLE_FILES.sums);
   const entries = [];
-  for (const f of listed) entries.push({ file: f, sha256: await sha256File(path.join(dir, f)) });
+  for (const f of listed) {
+    const bytes = own.get(f);
+    entries.push({ file: f, sha256: bytes ? createHash('sha256').update(bytes).digest('hex') : sha256File(path.join(dir, f)) });
+  }
   await put(BUNDLE_FILES.sums, formatSha256Sums(entries));
   return {
     finalHash: seal.finalHash,

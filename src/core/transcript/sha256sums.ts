@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
 
@@ -41,8 +41,9 @@ export async function listBundleFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+/** Read at once: bundle files other than the transcript are a few kilobytes, and a trip through libuv's pool per read costs more than the read. */
+export function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 export function formatSha256Sums(entries: readonly SumEntry[]): string {

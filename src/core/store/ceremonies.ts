@@ -48,6 +48,8 @@ export interface StateChange<S> {
   expectedVersion: number;
   events: readonly TranscriptEvent[];
   state: S;
+  /** JSON.stringify(state), when the caller has already made it. */
+  stateJson?: string;
   currentStep: number;
   status: CeremonyStatus;
   at: string;
@@ -190,7 +192,7 @@ export class CeremonyRepository {
   async save<S>(tx: Store, change: StateChange<S>): Promise<number> {
     const { changes } = await tx.run(
       'UPDATE ceremonies SET state = ?, state_schema = ?, current_step = ?, status = ?, updated_at = ?, state_version = state_version + 1 WHERE id = ? AND state_version = ?',
-      [JSON.stringify(change.state), CEREMONY_STATE_SCHEMA, change.currentStep, change.status, change.at, change.id, change.expectedVersion],
+      [change.stateJson ?? JSON.stringify(change.state), CEREMONY_STATE_SCHEMA, change.currentStep, change.status, change.at, change.id, change.expectedVersion],
     );
     if (changes !== 1) throw stateConflict(change.id);
     await this.insertEvents(tx, change.id, change.events);

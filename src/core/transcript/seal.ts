@@ -1,5 +1,5 @@
 import { createPublicKey, createHash, verify as nodeVerify } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-write';
@@ -92,8 +92,8 @@ export async function writeSealedBundle(opts: { dir: string; events: readonly Tr
   }
   const bytes = Buffer.from(transcriptText(events), 'utf8');
   checkSignature(bytes, seal.publicKeyPem, seal.signature);
-  await fs.mkdir(dir, { recursive: true });
-  await removeInterruptedWrites(dir);
+  mkdirSync(dir, { recursive: true });
+  removeInterruptedWrites(dir);
   const written: string[] = [];
   // What this seal's own files hold: the bytes just written or found equal to them (SHA256SUMS is
   // computed from these rather than by reading them back; verifyBundle reads the whole bundle next).
@@ -135,11 +135,15 @@ export async function writeSealedBundle(opts: { dir: string; events: readonly Tr
   };
 }
 
-/** `.name.keyrite-tmp-…` files are Keyrite's own half-written files (see atomic-write.ts): never part of a bundle. */
-async function removeInterruptedWrites(dir: string): Promise<void> {
-  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
+/**
+ * `.name.keyrite-tmp-…` files are Keyrite's own half-written files (see atomic-write.ts): never part
+ * of a bundle. Synchronous, like the rest of the bundle's metadata work: only fsyncs are worth a
+ * trip through libuv's thread pool.
+ */
+function removeInterruptedWrites(dir: string): void {
+  const entries = readdirSync(dir, { withFileTypes: true, recursive: true });
   for (const e of entries) {
-    if (e.isFile() && /^\..+\.keyrite-tmp-[0-9a-f]+$/.test(e.name)) await fs.rm(path.join(e.parentPath ?? dir, e.name), { force: true });
+    if (e.isFile() && /^\..+\.keyrite-tmp-[0-9a-f]+$/.test(e.name)) rmSync(path.join(e.parentPath ?? dir, e.name), { force: true });
   }
 }
 

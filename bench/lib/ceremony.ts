@@ -1,3 +1,6 @@
+import { createHook } from 'node:async_hooks';
+import { generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { AnswersDriver, demoAnswers, driveWithAnswers } from '../../src/core/ceremony/answers';
@@ -36,6 +39,8 @@ export interface HsmTally {
   ms: number;
   /** Process CPU time (user + system) spent inside the calls. */
   cpuMs: number;
+  /** The system part of cpuMs (SoftHSM's own file I/O, in the kernel). */
+  systemMs: number;
   /** The main thread's CPU time inside the calls (the calls are synchronous: SoftHSM runs on it). */
   mainCpuMs: number;
   calls: number;
@@ -64,7 +69,9 @@ export function timingFactory(tally: HsmTally): Pkcs11Factory {
           } finally {
             const ms = nowMs() - t0;
             tally.mainCpuMs += mainThreadCpuMs() - m0;
-            tally.cpuMs += cpuMsSince(c0);
+            const d = process.cpuUsage(c0);
+            tally.cpuMs += (d.user + d.system) / 1000;
+            tally.systemMs += d.system / 1000;
             tally.ms += ms;
             tally.calls += 1;
             const op = tally.byOp.get(String(prop)) ?? { calls: 0, ms: 0 };
@@ -79,7 +86,7 @@ export function timingFactory(tally: HsmTally): Pkcs11Factory {
 }
 
 export function newTally(): HsmTally {
-  return { ms: 0, cpuMs: 0, mainCpuMs: 0, calls: 0, byOp: new Map() };
+  return { ms: 0, cpuMs: 0, systemMs: 0, mainCpuMs: 0, calls: 0, byOp: new Map() };
 }
 
 /**
@@ -114,8 +121,8 @@ export function cpuMsSince(start: NodeJS.CpuUsage): number {
  * runner waits on it, so nothing else of Keyrite runs meanwhile). Bench-only: it patches the
  * prototype of this process's Store.
  */
-export function instrumentStore(): { ms: number; calls: number; commits: number; commitCpuMs: number; commitMainCpuMs: number } {
-  const tally = { ms: 0, calls: 0, commits: 0, commitCpuMs: 0, commitMainCpuMs: 0 };
+export function instrumentStore(): { ms: number; calls: number; commits: number; commitCpuMs: number; commitSystemMs: number; commitMainCpuMs: number } {
+  const tally = { ms: 0, calls: 0, commits: 0, commitCpuMs: 0, commitSystemMs: 0, commitMainCpuMs: 0 };
   const proto = Store.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const method of ['exec', 'run', 'get', 'all']) {
     const original = proto[method];
@@ -127,7 +134,11 @@ export function instrumentStore(): { ms: number; calls: number; commits: number;
       const m0 = commit ? mainThreadCpuMs() : 0;
       if (commit) tally.commits += 1;
       return original.apply(this, args).finally(() => {
-        if (c0) tally.commitCpuMs += cpuMsSince(c0);
+        if (c0) {
+          const d = process.cpuUsage(c0);
+          tally.commitCpuMs += (d.user + d.system) / 1000;
+          tally.commitSystemMs += d.system / 1000;
+        }
         if (c0) tally.commitMainCpuMs += mainThreadCpuMs() - m0;
         tally.ms += nowMs() - t0;
         tally.calls += 1;
@@ -135,4 +146,87 @@ export function instrumentStore(): { ms: number; calls: number; commits: number;
     };
   }
   return tally;
+}
+
+/** Trips through libuv's thread pool, by what made them. */
+export interface PoolTrips {
+  /** sqlite3 calls (prepare, run, get, all, exec, open, close): one trip each. */
+  sqlite: number;
+  /** Of those, COMMITs (their CPU is left out of row 3a). */
+  commits: number;
+  /** Asynchronous file operations (fs callbacks and promises, FileHandle closes). */
+  files: number;
+}
+
+/**
+ * Counts the asynchronous resources that run their work on libuv's thread pool while `fn` runs:
+ * sqlite3 calls and asynchronous file operations. Each trip wakes a pool thread and then the main
+ * thread again (Node's crypto jobs are left out: their resources are made for synchronous calls
+ * too, so they cannot be told apart). An async_hooks hook costs CPU on every promise, so count on a run that is not
+ * timed (the warm-up).
+ */
+export async function countPoolTrips<T>(fn: () => Promise<T>): Promise<{ result: T; trips: PoolTrips }> {
+  const trips: PoolTrips = { sqlite: 0, commits: 0, files: 0 };
+  const hook = createHook({
+    init(_id, type) {
+      if (type.startsWith('sqlite3.')) trips.sqlite += 1;
+      else if (type.startsWith('FSREQ') || type === 'FILEHANDLECLOSEREQ') trips.files += 1;
+    },
+  });
+  const proto = Store.prototype as unknown as { run: (sql: string, ...rest: unknown[]) => Promise<unknown> };
+  const run = proto.run;
+  proto.run = function (this: unknown, sql: string, ...rest: unknown[]) {
+    if (sql === 'COMMIT') trips.commits += 1;
+    return run.call(this, sql, ...rest);
+  };
+  hook.enable();
+  try {
+    return { result: await fn(), trips };
+  } finally {
+    hook.disable();
+    proto.run = run;
+  }
+}
+
+/**
+ * Counts the signature checks made outside the HSM while `fn` runs (node:crypto verify, X509Certificate#verify,
+ * WebCrypto verify), by patching them for its duration: bench-only, on an untimed run.
+ */
+export async function countSignatureChecks<T>(fn: () => Promise<T>): Promise<{ result: T; checks: number }> {
+  const nodeCrypto = requireBuiltin('node:crypto') as { verify: (...a: unknown[]) => unknown; X509Certificate: { prototype: { verify: (...a: unknown[]) => unknown } }; webcrypto: { subtle: { verify: (...a: unknown[]) => unknown } } };
+  let checks = 0;
+  const counted = <F extends (...a: never[]) => unknown>(f: F): F => function (this: unknown, ...a: unknown[]) {
+    checks += 1;
+    return (f as unknown as (...x: unknown[]) => unknown).apply(this, a);
+  } as unknown as F;
+  const verify = nodeCrypto.verify;
+  const certVerify = nodeCrypto.X509Certificate.prototype.verify;
+  const subtleVerify = nodeCrypto.webcrypto.subtle.verify;
+  nodeCrypto.verify = counted(verify);
+  nodeCrypto.X509Certificate.prototype.verify = counted(certVerify);
+  nodeCrypto.webcrypto.subtle.verify = counted(subtleVerify);
+  syncBuiltinESMExports(); // the bundle imports verify by name
+  try {
+    return { result: await fn(), checks };
+  } finally {
+    nodeCrypto.verify = verify;
+    nodeCrypto.X509Certificate.prototype.verify = certVerify;
+    nodeCrypto.webcrypto.subtle.verify = subtleVerify;
+    syncBuiltinESMExports();
+  }
+}
+const requireBuiltin = createRequire(import.meta.url);
+
+/** CPU of one ECDSA P-384 signature check by Node (SHA-384 over 1 KiB), median of 40. */
+export function cpuPerP384Check(): number {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+  const data = Buffer.alloc(1024, 7);
+  const signature = cryptoSign('sha384', data, privateKey);
+  const per: number[] = [];
+  for (let i = 0; i < 45; i++) {
+    const c0 = process.cpuUsage();
+    cryptoVerify('sha384', data, publicKey, signature);
+    if (i >= 5) per.push(cpuMsSince(c0));
+  }
+  return per.sort((a, b) => a - b)[per.length >> 1];
 }

@@ -11,7 +11,8 @@ import { parseKeyType } from '../../src/core/hsm/key-spec';
 import { reconcileInventory } from '../../src/core/inventory';
 import { combine } from 'shamir-secret-sharing';
 import { decodeShare } from '../../src/core/backup';
-import { assertNoSecrets, transcriptKeyLabel, verifyBundle } from '../../src/core/transcript';
+import { assertNoSecrets, transcriptKeyLabel, verifyBundle, writeSealedBundle } from '../../src/core/transcript';
+import { CeremonyRepository } from '../../src/core/store/ceremonies';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
 import { NETWORKED, answersFor, openService, runToEnd, tempDir, PEOPLE, ROOT_SUBJECT } from '../helpers/ceremony';
 import { createTestHsm } from '../helpers/softhsm';
@@ -50,6 +51,15 @@ describe('root key generation ceremony on SoftHSM', () => {
     execFileSync('openssl', ['verify', '-CAfile', `keys/${keyId}.cert.pem`, `keys/${keyId}.cert.pem`], { cwd: bundle });
     execFileSync('openssl', ['req', '-verify', '-noout', '-in', `keys/${keyId}.csr.pem`], { cwd: bundle, stdio: 'pipe' });
     execFileSync('sha256sum', ['-c', '--quiet', 'SHA256SUMS'], { cwd: bundle });
+  });
+
+  it('wrote at the seal exactly the bundle the store gives back: rewriting it from the store finds every file the same', async () => {
+    // The seal writes from the chain and record it has just committed, a resume from the store (issue #18).
+    const repo = new CeremonyRepository(service.deps.store);
+    const seal = await repo.seal(rootView.ceremonyId);
+    const again = await writeSealedBundle({ dir: bundle, events: await repo.events(rootView.ceremonyId), seal: seal! });
+    expect(again.written).toEqual([]);
+    expect(again.files).toContain('SHA256SUMS');
   });
 
   it('records the script hash first, every sign-off, and the HSM evidence', async () => {

@@ -38,7 +38,7 @@ async function forged(edit: (dir: string) => void, resum = true): Promise<string
   if (resum) {
     const files = (await listBundleFiles(dir)).filter((f) => f !== 'SHA256SUMS');
     const entries = [];
-    for (const file of files) entries.push({ file, sha256: await sha256File(path.join(dir, file)) });
+    for (const file of files) entries.push({ file, sha256: sha256File(path.join(dir, file)) });
     writeFileSync(path.join(dir, 'SHA256SUMS'), formatSha256Sums(entries));
   }
   return dir;

@@ -564,10 +564,15 @@ export class CeremonyRunner {
     }
     const hooks = this.commitHooks;
     this.commitHooks = [];
+    // Serialized once: the store row and the in-memory snapshot are the same text.
+    const stateJson = JSON.stringify(this.state);
     crashPoint('commit:before');
     try {
       this.stateVersion = await this.deps.store.transaction(async (tx) => {
-        const version = await this.repo.save(tx, { id: this.id, expectedVersion: this.stateVersion, events, state: this.state, currentStep: this.index, status: this.status, at: this.deps.now().toISOString() });
+        const version = await this.repo.save(tx, {
+          id: this.id, expectedVersion: this.stateVersion, events, state: this.state, stateJson, currentStep: this.index, status: this.status, at: this.deps.now().toISOString(),
+          from: { currentStep: this.committed.index, status: this.committed.status },
+        });
         if (seal) await this.repo.saveSeal(tx, seal);
         for (const hook of hooks) await hook(tx);
         if (extra) await extra(tx);
@@ -581,12 +586,12 @@ export class CeremonyRunner {
     }
     this.pending = [];
     if (events.length > 0) this.head = events[events.length - 1];
-    this.committed = this.snapshot();
+    this.committed = this.snapshot(stateJson);
     crashPoint('commit:after');
   }
 
-  private snapshot(): Committed {
-    return { state: JSON.stringify(this.state), index: this.index, status: this.status, head: this.head, version: this.stateVersion };
+  private snapshot(stateJson = JSON.stringify(this.state)): Committed {
+    return { state: stateJson, index: this.index, status: this.status, head: this.head, version: this.stateVersion };
   }
 
   /** Back to what the store holds: the state, position and chain head of the last commit. */
@@ -628,7 +633,8 @@ export class CeremonyRunner {
     this.state.sealed = { finalHash: signed.finalHash, finalHashWords: hexToPgpWords(signed.finalHash), keyFingerprintWords: hexToPgpWords(signed.spkiSha256), bundle: this.outDir };
     this.status = 'sealed';
     this.index = this.script.steps.length;
-    await this.persist(fresh, undefined, { ceremonyId: this.id, ...signed, sealedAt: this.deps.now().toISOString() });
+    const record: SealRecord = { ceremonyId: this.id, ...signed, sealedAt: this.deps.now().toISOString() };
+    await this.persist(fresh, undefined, record);
     crashPoint('seal:committed');
     // One-time key (CEREMONY_SEALED says so): its signature is checked and committed, so it goes now.
     // Should the token refuse, the bundle is still written and the refusal then reported.
@@ -639,19 +645,24 @@ export class CeremonyRunner {
       keyLeft = e;
     }
     this.bundleUnwritten = true;
-    await this.writeBundle();
+    // Exactly what was just committed: the chain read above plus the new events, and the seal record.
+    await this.writeBundle({ seal: record, events: [...stored, ...fresh] });
     this.bundleUnwritten = false;
     if (keyLeft) throw transcriptKeyLeft(this.id, keyLeft);
   }
 
-  /** Seal, phase 2: the bundle's files from the committed seal record, then verified as `keyrite verify` would. */
-  private async writeBundle(): Promise<WrittenBundle> {
-    const seal = await this.repo.seal(this.id);
+  /**
+   * Seal, phase 2: the bundle's files from the committed seal record, then verified as `keyrite
+   * verify` would. `committed` is the record and chain the caller has just committed (the seal
+   * itself); without it (a resume, a retry) both are read from the store.
+   */
+  private async writeBundle(committed?: { seal: SealRecord; events: TranscriptEvent[] }): Promise<WrittenBundle> {
+    const seal = committed?.seal ?? (await this.repo.seal(this.id));
     if (!seal) {
       throw new KeyriteError('CEREMONY_SEAL_UNRECORDED', `Ceremony '${this.id}' ends with CEREMONY_SEALED but the store holds no signature for it (it was sealed by an older Keyrite that did not record one). Its bundle cannot be completed from the store; keep the store and the token for investigation.`, { details: { id: this.id } });
     }
     try {
-      const written = await writeSealedBundle({ dir: this.outDir, events: await this.repo.events(this.id), seal });
+      const written = await writeSealedBundle({ dir: this.outDir, events: committed?.events ?? (await this.repo.events(this.id)), seal });
       await verifyBundle(this.outDir);
       return written;
     } catch (e) {

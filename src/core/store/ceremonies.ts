@@ -48,9 +48,16 @@ export interface StateChange<S> {
   expectedVersion: number;
   events: readonly TranscriptEvent[];
   state: S;
+  /** JSON.stringify(state), when the caller has already made it. */
+  stateJson?: string;
   currentStep: number;
   status: CeremonyStatus;
   at: string;
+  /**
+   * Where the ceremony stood at `expectedVersion` (the runner's last commit). When the change keeps
+   * that position and status, the step rows already say so and are not rewritten.
+   */
+  from?: { currentStep: number; status: CeremonyStatus };
 }
 
 /** What the seal committed: everything needed to (re)write the bundle without the HSM. */
@@ -104,6 +111,9 @@ interface CeremonyRow {
   updated_at: string;
 }
 
+/** At most this many rows per INSERT: the distinct statements kept by Store.run stay few (1…32 rows). */
+const EVENTS_PER_INSERT = 32;
+
 export class CeremonyRepository {
   constructor(readonly store: Store) {}
 
@@ -114,8 +124,12 @@ export class CeremonyRepository {
        VALUES (?, ?, ?, ?, ?, ?, 'running', 0, ?, ?, 1, ?, ?, ?, ?, ?)`,
       [c.id, c.scriptId, c.scriptVersion, c.scriptSha256, c.scriptPath, c.title, JSON.stringify(c.parameters), JSON.stringify(c.state), CEREMONY_STATE_SCHEMA, c.outDir, c.demo ? 1 : 0, c.at, c.at],
     );
-    for (const [i, s] of c.steps.entries()) {
-      await tx.run('INSERT INTO steps (ceremony_id, idx, step_id, title, status, started_at) VALUES (?, ?, ?, ?, ?, ?)', [c.id, i, s.id, s.title, i === 0 ? 'running' : 'pending', i === 0 ? c.at : null]);
+    // One statement for all the rows (a script has a few dozen steps at most, each 6 parameters).
+    if (c.steps.length > 0) {
+      await tx.run(
+        `INSERT INTO steps (ceremony_id, idx, step_id, title, status, started_at) VALUES ${c.steps.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        c.steps.flatMap((s, i) => [c.id, i, s.id, s.title, i === 0 ? 'running' : 'pending', i === 0 ? c.at : null]),
+      );
     }
     await this.insertEvents(tx, c.id, events);
   }
@@ -173,19 +187,20 @@ export class CeremonyRepository {
   /**
    * Save one change inside the caller's transaction, as a compare-and-set on the state version:
    * if another process saved a change since `expectedVersion` was read, nothing is written and
-   * CEREMONY_STATE_CONFLICT is thrown. Step rows follow the position. Returns the new version.
+   * CEREMONY_STATE_CONFLICT is thrown. Step rows follow the position (rewritten only when it moved). Returns the new version.
    */
   async save<S>(tx: Store, change: StateChange<S>): Promise<number> {
     const { changes } = await tx.run(
       'UPDATE ceremonies SET state = ?, state_schema = ?, current_step = ?, status = ?, updated_at = ?, state_version = state_version + 1 WHERE id = ? AND state_version = ?',
-      [JSON.stringify(change.state), CEREMONY_STATE_SCHEMA, change.currentStep, change.status, change.at, change.id, change.expectedVersion],
+      [change.stateJson ?? JSON.stringify(change.state), CEREMONY_STATE_SCHEMA, change.currentStep, change.status, change.at, change.id, change.expectedVersion],
     );
     if (changes !== 1) throw stateConflict(change.id);
     await this.insertEvents(tx, change.id, change.events);
+    const moved = change.from?.currentStep !== change.currentStep || change.from.status !== change.status;
     // A sealed or aborted ceremony has no running step; steps before the position are done.
     const running = change.status === 'running' ? change.currentStep : -1;
     const doneBelow = change.status === 'sealed' ? Number.MAX_SAFE_INTEGER : change.currentStep;
-    await tx.run(
+    if (moved) await tx.run(
       `UPDATE steps SET
          finished_at = CASE WHEN idx < ?2 AND status != 'done' THEN ?3 ELSE finished_at END,
          started_at = CASE WHEN idx = ?1 AND status != 'running' THEN ?3 ELSE started_at END,
@@ -197,10 +212,15 @@ export class CeremonyRepository {
     return change.expectedVersion + 1;
   }
 
+  /**
+   * One multi-row INSERT per batch of events (a step's events are a handful): every statement is a
+   * trip through libuv's thread pool, and the rows of one statement go in whole or not at all.
+   */
   private async insertEvents(tx: Store, id: string, events: readonly TranscriptEvent[]): Promise<void> {
-    for (const e of events) {
+    for (let i = 0; i < events.length; i += EVENTS_PER_INSERT) {
+      const batch = events.slice(i, i + EVENTS_PER_INSERT);
       try {
-        await tx.run('INSERT INTO events (ceremony_id, seq, line, hash) VALUES (?, ?, ?, ?)', [id, e.seq, eventLine(e), e.hash]);
+        await tx.run(`INSERT INTO events (ceremony_id, seq, line, hash) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')}`, batch.flatMap((e) => [id, e.seq, eventLine(e), e.hash]));
       } catch (caught) {
         // The same seq twice: another process wrote this ceremony's chain (the version check
         // catches that first; this is the backstop for rows written without it).

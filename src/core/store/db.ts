@@ -72,11 +72,9 @@ export class Store {
     });
     const store = new Store(file, db);
     try {
-      // Fail fast rather than wait forever on another process's lock.
-      await store.exec('PRAGMA busy_timeout = 3000');
-      await store.exec('PRAGMA journal_mode = WAL');
-      await store.exec('PRAGMA synchronous = FULL');
-      await store.exec('PRAGMA foreign_keys = ON');
+      // One exec, one trip through libuv's pool, run in this order. The busy timeout first: fail
+      // fast rather than wait forever on another process's lock (switching to WAL may need one).
+      await store.exec('PRAGMA busy_timeout = 3000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;');
       // No whole-file quick_check here: it reads every page, so opening a store of 100k events
       // took 7.5× as long as a small one. Reading the schema (below) proves the header and the
       // schema pages; a ceremony's own chain tail is checked when it is loaded
@@ -116,12 +114,15 @@ export class Store {
     if (current > MIGRATIONS.length) {
       throw new KeyriteError('STORE_TOO_NEW', `The Keyrite store '${this.file}' was written by a newer Keyrite (schema ${current}, this one knows ${MIGRATIONS.length}). Use the newer Keyrite.`);
     }
-    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
-      await this.transaction(async (tx) => {
+    if (current === MIGRATIONS.length) return;
+    // Every pending migration in one transaction: the store moves to the current schema whole or
+    // not at all, with one durable commit rather than one per migration.
+    await this.transaction(async (tx) => {
+      for (let v = current + 1; v <= MIGRATIONS.length; v++) {
         await tx.exec(MIGRATIONS[v - 1]);
         await tx.run('INSERT INTO schema_version (version) VALUES (?)', [v]);
-      });
-    }
+      }
+    });
   }
 
   exec(sql: string): Promise<void> {

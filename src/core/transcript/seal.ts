@@ -1,5 +1,5 @@
 import { createPublicKey, createHash, verify as nodeVerify } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-write';
@@ -92,12 +92,16 @@ export async function writeSealedBundle(opts: { dir: string; events: readonly Tr
   }
   const bytes = Buffer.from(transcriptText(events), 'utf8');
   checkSignature(bytes, seal.publicKeyPem, seal.signature);
-  await fs.mkdir(dir, { recursive: true });
-  await removeInterruptedWrites(dir);
+  mkdirSync(dir, { recursive: true });
+  removeInterruptedWrites(dir);
   const written: string[] = [];
+  // What this seal's own files hold: the bytes just written or found equal to them (SHA256SUMS is
+  // computed from these rather than by reading them back; verifyBundle reads the whole bundle next).
+  const own = new Map<string, Buffer>();
   const put = async (name: string, data: Buffer | string): Promise<void> => {
     const file = path.join(dir, name);
     const want = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
+    own.set(name, want);
     if (existsSync(file)) {
       if (!(await fs.readFile(file)).equals(want)) throw changedFile(dir, name);
       return;
@@ -117,7 +121,10 @@ export async function writeSealedBundle(opts: { dir: string; events: readonly Tr
 
   const listed = (await listBundleFiles(dir)).filter((f) => f !== BUNDLE_FILES.sums);
   const entries = [];
-  for (const f of listed) entries.push({ file: f, sha256: await sha256File(path.join(dir, f)) });
+  for (const f of listed) {
+    const bytes = own.get(f);
+    entries.push({ file: f, sha256: bytes ? createHash('sha256').update(bytes).digest('hex') : sha256File(path.join(dir, f)) });
+  }
   await put(BUNDLE_FILES.sums, formatSha256Sums(entries));
   return {
     finalHash: seal.finalHash,
@@ -128,11 +135,15 @@ export async function writeSealedBundle(opts: { dir: string; events: readonly Tr
   };
 }
 
-/** `.name.keyrite-tmp-…` files are Keyrite's own half-written files (see atomic-write.ts): never part of a bundle. */
-async function removeInterruptedWrites(dir: string): Promise<void> {
-  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
+/**
+ * `.name.keyrite-tmp-…` files are Keyrite's own half-written files (see atomic-write.ts): never part
+ * of a bundle. Synchronous, like the rest of the bundle's metadata work: only fsyncs are worth a
+ * trip through libuv's thread pool.
+ */
+function removeInterruptedWrites(dir: string): void {
+  const entries = readdirSync(dir, { withFileTypes: true, recursive: true });
   for (const e of entries) {
-    if (e.isFile() && /^\..+\.keyrite-tmp-[0-9a-f]+$/.test(e.name)) await fs.rm(path.join(e.parentPath ?? dir, e.name), { force: true });
+    if (e.isFile() && /^\..+\.keyrite-tmp-[0-9a-f]+$/.test(e.name)) rmSync(path.join(e.parentPath ?? dir, e.name), { force: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
 
@@ -21,14 +21,18 @@ export function checkBundlePath(file: string): string | null {
   return null;
 }
 
-/** Every regular file under `dir`, as relative '/' paths, sorted. Anything else is refused. */
+/**
+ * Every regular file under `dir`, as relative '/' paths, sorted. Anything else is refused. The
+ * folders are read synchronously: a bundle has three, and each asynchronous read would be a trip
+ * through libuv's thread pool costing more CPU than the read (issue #18).
+ */
 export async function listBundleFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
+  const walk = (rel: string): void => {
+    const entries = readdirSync(path.join(dir, rel), { withFileTypes: true });
     for (const entry of entries) {
       const relPath = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(relPath);
+      if (entry.isDirectory()) walk(relPath);
       else if (entry.isFile()) out.push(relPath);
       else {
         throw new KeyriteError('BUNDLE_FILE_NOT_REGULAR', `'${relPath}' in the bundle is not a regular file (a link, device or socket). A bundle holds only plain files; remove it.`, { details: { file: relPath } });
@@ -37,12 +41,13 @@ export async function listBundleFiles(dir: string): Promise<string[]> {
       if (problem) throw new KeyriteError('BUNDLE_FILE_NAME_INVALID', `The bundle file name '${relPath}' cannot be listed in SHA256SUMS: ${problem}. Rename it.`, { details: { file: relPath } });
     }
   };
-  await walk('');
+  walk('');
   return out.sort();
 }
 
-export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+/** Read at once: bundle files other than the transcript are a few kilobytes, and a trip through libuv's pool per read costs more than the read. */
+export function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 export function formatSha256Sums(entries: readonly SumEntry[]): string {

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import sqlite3 from 'sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Store } from '../../src/core/store/db';
+import { MIGRATIONS } from '../../src/core/store/migrations';
+import { tempDir } from '../helpers/ceremony';
+
+/**
+ * Store.open applies every pending migration in ONE transaction (issue #18: one durable commit,
+ * not one per migration): a store ends at the current schema whole, or stays where it was. An old
+ * store migrates to the same schema a new one gets.
+ */
+const dir = tempDir('migrations');
+const open: Store[] = [];
+afterAll(async () => {
+  for (const s of open) await s.close();
+});
+
+/** A store as Keyrite's first schema left it: migration 1 and its version row, nothing after. */
+function oldStore(file: string, extraSql = ''): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, (err) => {
+      if (err) return reject(err);
+      db.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); ${MIGRATIONS[0]}; INSERT INTO schema_version (version) VALUES (1); ${extraSql}`, (e) => db.close(() => (e ? reject(e) : resolve())));
+    });
+  });
+}
+
+async function schema(store: Store): Promise<{ versions: number[]; tables: Array<{ name: string; sql: string }> }> {
+  const versions = (await store.all<{ version: number }>('SELECT version FROM schema_version ORDER BY version')).map((r) => r.version);
+  const tables = await store.all<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  return { versions, tables };
+}
+
+describe('migrations', () => {
+  it('a new store and an old one end at the same, current schema', async () => {
+    const fresh = await Store.open(path.join(dir, 'new.sqlite'));
+    open.push(fresh);
+    const oldFile = path.join(dir, 'old.sqlite');
+    await oldStore(oldFile);
+    const migrated = await Store.open(oldFile, { create: false });
+    open.push(migrated);
+    const all = MIGRATIONS.map((_, i) => i + 1);
+    expect((await schema(fresh)).versions).toEqual(all);
+    expect(await schema(migrated)).toEqual(await schema(fresh));
+  });
+
+  it('a migration that fails leaves the store at its old version: the ones before it in the same open are undone too', async () => {
+    const file = path.join(dir, 'clash.sqlite');
+    // The last migration adds ceremonies.state_version: a column of that name already there makes it fail.
+    await oldStore(file, 'ALTER TABLE ceremonies ADD COLUMN state_version INTEGER;');
+    await expect(Store.open(file, { create: false })).rejects.toMatchObject({ code: 'STORE_ERROR' });
+    const raw = await new Promise<{ versions: number[]; stepColumns: string[] }>((resolve, reject) => {
+      const db = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (err) => {
+        if (err) return reject(err);
+        db.all('SELECT version FROM schema_version ORDER BY version', (e1, v: Array<{ version: number }>) => {
+          db.all('PRAGMA table_info(steps)', (e2, c: Array<{ name: string }>) => db.close(() => (e1 || e2 ? reject(e1 ?? e2) : resolve({ versions: v.map((r) => r.version), stepColumns: c.map((r) => r.name) }))));
+        });
+      });
+    });
+    expect(raw.versions).toEqual([1]);
+    // Migration 2 (steps.title) ran in the same transaction and was rolled back with it.
+    expect(raw.stepColumns).not.toContain('title');
+  });
+});

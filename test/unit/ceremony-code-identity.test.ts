@@ -1,5 +1,5 @@
 import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +42,30 @@ describe('code identity', () => {
     const after = codeIdentity(path.join(root, 'out/cli/keyrite.mjs'));
     expect(after.sha256).not.toBe(before);
     expect(after.sha256).toBe(auditorHash(after.root, after.dirs));
+  });
+
+  it('sees an edit that keeps the size and the mtime, and a file replaced by another, when it hashes again in the same process', () => {
+    const root = tree({ 'out/cli/keyrite.mjs': 'entry', 'out/cli/chunks/a.mjs': 'aaaa', 'out/cli/chunks/b.mjs': 'bbbb' });
+    const entry = path.join(root, 'out/cli/keyrite.mjs');
+    const first = codeIdentity(entry);
+    expect(codeIdentity(entry)).toEqual(first); // unchanged files, the same identity
+
+    // Same length, mtime put back: only the content (and the ctime the kernel sets) differ.
+    const a = path.join(root, 'out/cli/chunks/a.mjs');
+    const { atime, mtime } = statSync(a);
+    writeFileSync(a, 'AAAA');
+    utimesSync(a, atime, mtime);
+    const edited = codeIdentity(entry);
+    expect(edited.sha256).not.toBe(first.sha256);
+    expect(edited.sha256).toBe(auditorHash(edited.root, edited.dirs));
+
+    // Swapped in by rename (a new inode), as an upgrade would.
+    const b = path.join(root, 'out/cli/chunks/b.mjs');
+    writeFileSync(`${b}.new`, 'cccc');
+    renameSync(`${b}.new`, b);
+    const replaced = codeIdentity(entry);
+    expect(replaced.sha256).not.toBe(edited.sha256);
+    expect(replaced.sha256).toBe(auditorHash(replaced.root, replaced.dirs));
   });
 
   it('hashes the desktop app as main, preload and renderer of out/, leaving out a CLI built next to it', () => {

@@ -24,9 +24,26 @@ export interface CodeIdentity {
 export function codeIdentity(runningFile = currentFile()): CodeIdentity {
   const { root, dirs } = codeRoot(runningFile);
   const paths = dirs.flatMap((d) => listFiles(root, d)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const manifest = paths.map((p) => ({ path: p, sha256: createHash('sha256').update(readFileSync(path.join(root, p))).digest('hex') }));
+  const manifest = paths.map((p) => ({ path: p, sha256: fileSha256(path.join(root, p)) }));
   const text = manifest.map((m) => `${m.sha256}  ${m.path}\n`).join('');
   return { root, dirs, files: manifest.length, sha256: createHash('sha256').update(text).digest('hex'), manifest };
+}
+
+/**
+ * Every ceremony records the identity, but the files rarely change while Keyrite runs: a file is
+ * hashed again only when its inode, size, mtime or ctime differ from when it was last hashed (a
+ * replaced or edited file changes at least one of them), so a long-running desktop session still
+ * records the files as they are on disk now.
+ */
+const hashed = new Map<string, { ino: number; size: number; mtimeNs: bigint; ctimeNs: bigint; sha256: string }>();
+
+function fileSha256(file: string): string {
+  const st = statSync(file, { bigint: true });
+  const seen = hashed.get(file);
+  if (seen && seen.ino === Number(st.ino) && seen.size === Number(st.size) && seen.mtimeNs === st.mtimeNs && seen.ctimeNs === st.ctimeNs) return seen.sha256;
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  hashed.set(file, { ino: Number(st.ino), size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, sha256 });
+  return sha256;
 }
 
 function currentFile(): string {

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { KeyriteError } from '../errors';
-import { checkChunk, chunkError, eventsOf, type ChunkJob, type ChunkResult } from './line-check';
+import { checkChunk, chunkError, eventCount, eventsOfResult, type ChunkJob, type ChunkResult } from './line-check';
 import type { LayoutEvent } from './layout-event';
 import { cutOff, emptyTranscript, linkEvent, notUtf8 } from './parse';
 
@@ -34,7 +34,7 @@ export function workerCount(bytes: number, requested?: number): number {
   const cores = availableParallelism();
   // On one core a worker only adds its start-up to the same work.
   if (cores < 2) return 0;
-  return Math.max(0, Math.min(cores, MAX_WORKERS, Math.floor(bytes / MIN_BYTES_PER_WORKER)));
+  return Math.max(0, Math.min(cores - 1, MAX_WORKERS, Math.floor(bytes / MIN_BYTES_PER_WORKER)));
 }
 
 const WORKER_FILES = ['transcript-verify-worker.mjs', 'transcript-verify-worker.js'];
@@ -111,21 +111,19 @@ export class LineWorkers {
 }
 
 /**
- * Check every line of `bytes`: on `workers` when given (one range of whole lines each, about the
- * same size), else on this thread. The jobs are handed over before this returns, so the caller can
- * do other work (the whole-file hashes) before awaiting the result.
+ * Check every line of `bytes` in ranges of whole lines, about the same size: the first on this
+ * thread, one on each of `workers`. The workers' jobs are handed over first, then `meanwhile`
+ * runs (the caller's whole-file work: hashes, the signature), then this thread checks its own
+ * range, so all of it overlaps the workers.
  */
-export function checkLines(bytes: Uint8Array, workers: LineWorkers | null): Promise<CheckedLines> {
-  if (bytes.length === 0) return Promise.reject(emptyTranscript());
-  const jobs = splitLines(bytes, workers?.size ?? 1);
-  if (!workers) {
-    try {
-      return Promise.resolve(mergeChunks(jobs.map(checkChunk)));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-  return workers.run(jobs).then(mergeChunks);
+export async function checkLines(bytes: Uint8Array, workers: LineWorkers | null, meanwhile: () => void = () => undefined): Promise<CheckedLines> {
+  if (bytes.length === 0) throw emptyTranscript();
+  const jobs = splitLines(bytes, (workers?.size ?? 0) + 1);
+  const remote = workers && jobs.length > 1 ? workers.run(jobs.slice(1)) : Promise.resolve([]);
+  remote.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  meanwhile();
+  const here = checkChunk(jobs[0]);
+  return mergeChunks([here, ...(await remote)]);
 }
 
 /** `parts` ranges of whole lines, cut at the first '\n' after each even split, with their first line numbers. */
@@ -162,11 +160,11 @@ export function mergeChunks(chunks: ChunkResult[]): CheckedLines {
   }
   const last = chunks.at(-1);
   if (!last) throw emptyTranscript();
-  const complete = chunks.reduce((n, c) => n + c.events.count, 0);
+  const complete = chunks.reduce((n, c) => n + eventCount(c), 0);
   if (last.tailBytes > 0) throw cutOff(complete + 1);
   if (complete === 0 || !last.last) throw emptyTranscript();
   // Every event linked, so each one's seq is its line number.
-  const events = chunks.length === 1 ? eventsOf(chunks[0].events, 1) : chunks.flatMap((c) => eventsOf(c.events, c.firstLine));
+  const events = chunks.length === 1 ? eventsOfResult(chunks[0]) : chunks.flatMap(eventsOfResult);
   return {
     events,
     finalHash: last.last.hash,

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { checkChunk, type ChunkJob } from './line-check';
+import { checkChunk, postedResult, type ChunkJob } from './line-check';
 
 /**
  * Entry point of a transcript worker thread (built as out/cli/transcript-verify-worker.mjs and
@@ -8,7 +8,7 @@ import { checkChunk, type ChunkJob } from './line-check';
  */
 parentPort?.on('message', (job: ChunkJob) => {
   try {
-    const result = checkChunk(job);
+    const result = postedResult(checkChunk(job));
     parentPort!.postMessage({ ok: true, result }, [result.rows.buffer as ArrayBuffer, result.rowEnds.buffer as ArrayBuffer]);
   } catch (e) {
     parentPort!.postMessage({ ok: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });

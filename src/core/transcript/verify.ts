@@ -86,23 +86,23 @@ async function checkBundle(dir: string, options: VerifyOptions): Promise<VerifyR
     for (const f of present) {
       if (f !== BUNDLE_FILES.sums && f !== BUNDLE_FILES.transcript && f !== BUNDLE_FILES.html) small.set(f, settle(() => fs.readFile(path.join(dir, f))));
     }
-    const lines = checkLines(bytes, workers);
-    lines.catch(() => undefined); // awaited below, after the hashing; not an unhandled rejection meanwhile
-    // While the workers check the lines, this thread does the whole-file work: the SHA-384
-    // signature check and the SHA-256 of every file. Failures are reported later, in order.
+    // The whole-file work runs while the lines are checked: the SHA-384 signature check on libuv's
+    // thread pool, the SHA-256 of every file here before this thread checks its range of lines.
+    // Failures are reported later, in order.
     const keyResult = settleNow(() => readTranscriptKey(keyPem));
-    const signatureOk = 'value' in keyResult && verifySignature(bytes, keyResult.value!, signature);
+    const signatureOk = 'value' in keyResult ? verifySignature(bytes, keyResult.value!, signature) : Promise.resolve(false);
     const digests = new Map<string, { value?: string; error?: unknown }>();
-    digests.set(BUNDLE_FILES.transcript, { value: sha256Hex(bytes) });
-    if (html) digests.set(BUNDLE_FILES.html, { value: sha256Hex(html) });
+    const checked = await checkLines(bytes, workers, () => {
+      digests.set(BUNDLE_FILES.transcript, { value: sha256Hex(bytes) });
+      if (html) digests.set(BUNDLE_FILES.html, { value: sha256Hex(html) });
+    });
     for (const [f, read] of small) {
       const r = await read;
       digests.set(f, 'error' in r ? { error: r.error } : { value: sha256Hex(r.value!) });
     }
-    const checked = await lines;
     // Their heaps go before the main thread builds the layout (peak memory).
     workers?.close();
-    return checkInOrder(present, has, checked, { keyResult, signatureOk, digests, sumsText, html });
+    return checkInOrder(present, has, checked, { keyResult, signatureOk: await signatureOk, digests, sumsText, html });
   } finally {
     workers?.close();
   }
@@ -290,13 +290,15 @@ function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A malformed signature is just invalid. */
-function verifySignature(data: Uint8Array, key: KeyObject, signature: Buffer): boolean {
-  try {
-    return nodeVerify('sha384', data, { key, dsaEncoding: 'der' }, signature);
-  } catch {
-    return false;
-  }
+/** On libuv's thread pool (the callback form), so it overlaps the line checks. A malformed signature is just invalid. */
+function verifySignature(data: Uint8Array, key: KeyObject, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      nodeVerify('sha384', data, { key, dsaEncoding: 'der' }, signature, (error, ok) => resolve(!error && ok));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 /** The whole file in a SharedArrayBuffer, which worker threads read without a copy. */

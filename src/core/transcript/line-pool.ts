@@ -114,7 +114,8 @@ export class LineWorkers {
  * Check every line of `bytes` in ranges of whole lines, about the same size: the first on this
  * thread, one on each of `workers`. The workers' jobs are handed over first, then `meanwhile`
  * runs (the caller's whole-file work: hashes, the signature), then this thread checks its own
- * range, so all of it overlaps the workers.
+ * range, so all of it overlaps the workers. This thread's range is checked by the time this
+ * returns; the promise settles when the workers' are.
  */
 export async function checkLines(bytes: Uint8Array, workers: LineWorkers | null, meanwhile: () => void = () => undefined): Promise<CheckedLines> {
   if (bytes.length === 0) throw emptyTranscript();

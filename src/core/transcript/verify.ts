@@ -78,24 +78,36 @@ async function checkBundle(dir: string, options: VerifyOptions): Promise<VerifyR
   try {
     // Read once into shared memory: the workers check the lines in place, nothing is copied.
     const bytes = await readShared(transcriptFile);
-    const html = has.has(BUNDLE_FILES.html) ? await readShared(path.join(dir, BUNDLE_FILES.html)) : null;
-    const keyPem = await fs.readFile(path.join(dir, BUNDLE_FILES.key));
-    const signature = await fs.readFile(path.join(dir, BUNDLE_FILES.signature));
-    const sumsText = await fs.readFile(path.join(dir, BUNDLE_FILES.sums), 'utf8');
+    // transcript.html is read (on libuv's thread pool) while the lines are checked: only this
+    // thread reads it, for its SHA-256 and the final comparison.
+    const htmlRead = has.has(BUNDLE_FILES.html) ? settle(() => fs.readFile(path.join(dir, BUNDLE_FILES.html))) : null;
+    let keyPem: Buffer, signature: Buffer, sumsText: string;
+    try {
+      keyPem = await fs.readFile(path.join(dir, BUNDLE_FILES.key));
+      signature = await fs.readFile(path.join(dir, BUNDLE_FILES.signature));
+      sumsText = await fs.readFile(path.join(dir, BUNDLE_FILES.sums), 'utf8');
+    } catch (e) {
+      // transcript.html was read before these: its failure, if any, is the one to report.
+      if (htmlRead) unwrap(await htmlRead);
+      throw e;
+    }
     const small = new Map<string, Settled<Buffer>>();
     for (const f of present) {
       if (f !== BUNDLE_FILES.sums && f !== BUNDLE_FILES.transcript && f !== BUNDLE_FILES.html) small.set(f, settle(() => fs.readFile(path.join(dir, f))));
     }
-    // The whole-file work runs while the lines are checked: the SHA-384 signature check on libuv's
-    // thread pool, the SHA-256 of every file here before this thread checks its range of lines.
+    // The whole-file work overlaps the line checks: the SHA-384 signature check on the thread
+    // pool; the transcript's SHA-256 here before this thread checks its range of lines (which it
+    // has done when checkLines returns), transcript.html's after, while the workers finish.
     // Failures are reported later, in order.
     const keyResult = settleNow(() => readTranscriptKey(keyPem));
     const signatureOk = 'value' in keyResult ? verifySignature(bytes, keyResult.value!, signature) : Promise.resolve(false);
     const digests = new Map<string, { value?: string; error?: unknown }>();
-    const checked = await checkLines(bytes, workers, () => {
-      digests.set(BUNDLE_FILES.transcript, { value: sha256Hex(bytes) });
-      if (html) digests.set(BUNDLE_FILES.html, { value: sha256Hex(html) });
-    });
+    const lines = checkLines(bytes, workers, () => digests.set(BUNDLE_FILES.transcript, { value: sha256Hex(bytes) }));
+    lines.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    // A transcript.html that cannot be read is reported before the lines, as when it was read first.
+    const html = htmlRead ? unwrap(await htmlRead) : null;
+    if (html) digests.set(BUNDLE_FILES.html, { value: sha256Hex(html) });
+    const checked = await lines;
     for (const [f, read] of small) {
       const r = await read;
       digests.set(f, 'error' in r ? { error: r.error } : { value: sha256Hex(r.value!) });

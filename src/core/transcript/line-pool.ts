@@ -25,7 +25,8 @@ export interface CheckedLines {
 
 /**
  * How many worker threads check a transcript of `bytes`: `requested` when given (0 = none),
- * else one per 16 MB up to the cores there are. KEYRITE_VERIFY_WORKERS overrides the default.
+ * else one per 16 MB up to one fewer than the cores (the calling thread checks a range too).
+ * KEYRITE_VERIFY_WORKERS overrides the default.
  */
 export function workerCount(bytes: number, requested?: number): number {
   const fromEnv = process.env.KEYRITE_VERIFY_WORKERS;

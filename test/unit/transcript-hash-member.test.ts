@@ -62,6 +62,16 @@ describe('the hash member of a transcript line', () => {
     );
   });
 
+  it('is found when more than 320 characters follow it (the search falls back to lastIndexOf)', () => {
+    const long = ',"hash":"' + 'x'.repeat(400);
+    const e = makeEvent(null, { at: '2025-06-01T09:00:00.000Z', type: 'STATEMENT_RECORDED', ceremony: 'c-1', step: long, actor: long, data: { hash: 'y', nested: { hash: long } } });
+    const line = eventLine(e);
+    expect(line.length - line.indexOf(`"hash":"${e.hash}"`)).toBeGreaterThan(320);
+    const at = hashMember(line);
+    expect(line.slice(at.start, at.end)).toBe(`"hash":"${e.hash}",`);
+    expect(readEventLine(line, 1, 1)).toEqual(e);
+  });
+
   it('a damaged line is refused, or accepted, as the definition says (seeded property)', () => {
     let refusedForHash = 0;
     fc.assert(

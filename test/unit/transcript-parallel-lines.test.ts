@@ -253,6 +253,18 @@ describe('transcript lines checked on worker threads', () => {
     );
   });
 
+  it('many pieces taken by whichever thread is free read as the sequential reading, tampered or not (seeded)', async () => {
+    // ~2 KB pieces: the 140-line file is cut in ~25, shared by this thread and 1–4 workers.
+    expectSame(await outcomeOf(() => checkLines(shared(GOOD), pool(2), undefined, 2048)), sequential(GOOD));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(1, 2, 3, 4), fc.integer({ min: 512, max: 8192 }), fc.array(tamper, { minLength: 1, maxLength: 2 }), async (n, pieceBytes, tampers) => {
+        const bytes = tampers.reduce<Buffer>((b, t) => apply(b, t, Math.ceil(GOOD.length / pieceBytes)), GOOD);
+        expectSame(await outcomeOf(() => checkLines(shared(bytes), pool(n), undefined, pieceBytes)), sequential(bytes));
+      }),
+      { seed: 180_004, numRuns: 200 },
+    );
+  });
+
   it('a link broken exactly where a range begins is refused at that line, in ranges and on workers', async () => {
     for (const n of [2, 3, 4, 5]) {
       for (const job of splitLines(GOOD, n).slice(1)) {

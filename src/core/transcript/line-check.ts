@@ -95,8 +95,7 @@ export function checkChunk(job: ChunkJob): ChunkResult {
       // The file's first line links to the genesis; a later range's first line is linked by
       // mergeChunks to the event before it, which another thread checked.
       if (previous || lineNo === 1) linkEvent(e, lineNo, previous);
-      // A line of as many characters as bytes is ASCII, and so (almost always) is its row.
-      rows.add(eventRow(e), line.length === nl - pos);
+      rows.add(eventRow(e));
       events.push(layoutEvent(e));
       previous = { seq: e.seq, hash: e.hash, ceremony: e.ceremony };
       lineNo++;
@@ -106,7 +105,6 @@ export function checkChunk(job: ChunkJob): ChunkResult {
     if (!isKeyriteError(e)) throw e;
     result.error = { code: e.code, message: e.message, details: e.details };
   }
-  rows.flush();
   result.last = previous;
   result.rows = rows.bytes();
   result.rowEnds = rows.ends();
@@ -115,58 +113,36 @@ export function checkChunk(job: ChunkJob): ChunkResult {
 }
 
 /**
- * Rows encoded to UTF-8 a batch at a time: one Buffer#write per ~64K characters instead of one
- * per row (encoding each row on its own cost more than rendering it). A row's byte length is its
- * character count when it is known to be ASCII; a batch whose bytes do not add up (a lone
- * surrogate, say) is measured row by row, so the ends are exact whatever the hint said.
+ * The rows' UTF-8 bytes, back to back. Each row is encoded as soon as it is rendered: batching
+ * them into one write per 64K characters was measured slower (the rows waiting for their batch
+ * survived into the old generation, doubling the time spent collecting garbage).
  */
 class RowWriter {
   private buf: Buffer;
   private used = 0;
   private endsOf = new Uint32Array(1024);
   private count = 0;
-  private batch: string[] = [];
-  private batchChars = 0;
-  private batchBytes = 0;
 
   constructor(rangeBytes: number) {
     this.buf = Buffer.allocUnsafeSlow(Math.max(1024, Math.ceil(rangeBytes * 1.2)));
   }
 
-  add(row: string, ascii: boolean): void {
+  add(row: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit; write() would cut silently.
+    if (this.used + row.length * 3 > this.buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.used + row.length * 3));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.used += this.buf.write(row, this.used, 'utf8');
     const n = this.count;
     if (n === this.endsOf.length) {
       const bigger = new Uint32Array(n * 2);
       bigger.set(this.endsOf);
       this.endsOf = bigger;
     }
-    this.batchBytes += ascii ? row.length : Buffer.byteLength(row, 'utf8');
-    this.endsOf[n] = this.used + this.batchBytes;
+    this.endsOf[n] = this.used;
     this.count = n + 1;
-    this.batch.push(row);
-    this.batchChars += row.length;
-    if (this.batchChars >= 64 * 1024) this.flush();
-  }
-
-  flush(): void {
-    if (this.batch.length === 0) return;
-    const text = this.batch.length === 1 ? this.batch[0] : this.batch.join('');
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit; write() would cut silently.
-    if (this.used + text.length * 3 > this.buf.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.used + text.length * 3));
-      this.buf.copy(bigger, 0, 0, this.used);
-      this.buf = bigger;
-    }
-    const written = this.buf.write(text, this.used, 'utf8');
-    if (written !== this.batchBytes) {
-      let at = this.used;
-      const first = this.count - this.batch.length;
-      for (let i = 0; i < this.batch.length; i++) this.endsOf[first + i] = at += Buffer.byteLength(this.batch[i], 'utf8');
-    }
-    this.used += written;
-    this.batch = [];
-    this.batchChars = 0;
-    this.batchBytes = 0;
   }
 
   bytes(): Uint8Array {

@@ -79,19 +79,28 @@ export class LineWorkers {
     return this.workers.length;
   }
 
-  run(jobs: ChunkJob[]): Promise<ChunkResult[]> {
+  /**
+   * Each worker takes pieces from `queue` (see PieceQueue) until none is left, handing each
+   * result to `onResult` as it comes; settles when every worker has run out of pieces.
+   */
+  run(bytes: Uint8Array, pieces: readonly Piece[], queue: PieceQueue, onResult: (index: number, result: ChunkResult) => void): Promise<void> {
+    const message: WorkerJob = { bytes, pieces, next: queue.next };
     return Promise.all(
-      jobs.map(
-        (job, i) =>
-          new Promise<ChunkResult>((resolve, reject) => {
-            const w = this.workers[i];
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
             const done = (): void => {
               w.off('message', onMessage).off('error', onError).off('exit', onExit);
             };
-            const onMessage = (m: { ok: true; result: ChunkResult } | { ok: false; error: string }): void => {
-              done();
-              if (m.ok) resolve(m.result);
-              else reject(new Error(`transcript worker failed: ${m.error}`));
+            const onMessage = (m: WorkerAnswer): void => {
+              if (!m.ok) {
+                done();
+                reject(new Error(`transcript worker failed: ${m.error}`));
+              } else if (m.result) onResult(m.index, m.result);
+              else {
+                done();
+                resolve();
+              }
             };
             const onError = (e: unknown): void => {
               done();
@@ -99,10 +108,10 @@ export class LineWorkers {
             };
             const onExit = (code: number): void => onError(new Error(`transcript worker exited (code ${code}) before it answered`));
             w.on('message', onMessage).on('error', onError).on('exit', onExit);
-            w.postMessage(job);
+            w.postMessage(message);
           }),
       ),
-    );
+    ).then(() => undefined);
   }
 
   /** Ends the threads; again is a no-op. */
@@ -111,21 +120,72 @@ export class LineWorkers {
   }
 }
 
+/** A range of whole lines (ChunkJob without the file, which a worker is sent once). */
+export type Piece = Omit<ChunkJob, 'bytes'>;
+
+/** What a worker is sent: the file in shared memory, its pieces, and the shared next-piece counter. */
+export interface WorkerJob {
+  bytes: Uint8Array;
+  pieces: readonly Piece[];
+  next: Int32Array;
+}
+
+/** A worker's answers: one per piece it checked, then `{ ok: true }` when it found none left. */
+export type WorkerAnswer = { ok: true; index: number; result: ChunkResult } | { ok: true; index?: undefined; result?: undefined } | { ok: false; error: string };
+
 /**
- * Check every line of `bytes` in ranges of whole lines, about the same size: the first on this
- * thread, one on each of `workers`. The workers' jobs are handed over first, then `meanwhile`
- * runs (the caller's whole-file work: hashes, the signature), then this thread checks its own
- * range, so all of it overlaps the workers. This thread's range is checked by the time this
- * returns; the promise settles when the workers' are.
+ * The next piece to check, shared by this thread and the workers: whoever is free takes it
+ * (Atomics.add), so no thread waits for a slower one (a worker still starting, this thread still
+ * hashing). Which thread checks a piece changes nothing: the results are joined in file order.
  */
-export async function checkLines(bytes: Uint8Array, workers: LineWorkers | null, meanwhile: () => void = () => undefined): Promise<CheckedLines> {
+export class PieceQueue {
+  readonly next = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(private readonly count: number) {}
+
+  /** The index of a piece nobody has taken, or -1. */
+  take(): number {
+    return takePiece(this.next, this.count);
+  }
+}
+
+export function takePiece(next: Int32Array, count: number): number {
+  const i = Atomics.add(next, 0, 1);
+  return i < count ? i : -1;
+}
+
+/**
+ * Pieces of about this size when workers help: small enough for the load to even out, large
+ * enough that each piece's set-up is noise.
+ */
+const PIECE_BYTES = 1024 * 1024;
+
+/**
+ * Check every line of `bytes`. With `workers`, the file is cut into pieces of whole lines that
+ * this thread and the workers take in turn (PieceQueue); without, this thread checks it in one
+ * range. The workers are handed their work first, then `meanwhile` runs (the caller's whole-file
+ * work: hashes, the signature), then this thread takes pieces until none is left, so all of it
+ * overlaps the workers. This thread's share is checked by the time this returns; the promise
+ * settles when the workers' is. `pieceBytes` is for tests (many pieces from a small file).
+ */
+export async function checkLines(bytes: Uint8Array, workers: LineWorkers | null, meanwhile: () => void = () => undefined, pieceBytes = PIECE_BYTES): Promise<CheckedLines> {
   if (bytes.length === 0) throw emptyTranscript();
-  const jobs = splitLines(bytes, (workers?.size ?? 0) + 1);
-  const remote = workers && jobs.length > 1 ? workers.run(jobs.slice(1)) : Promise.resolve([]);
+  const jobs = splitLines(bytes, workers ? Math.max(workers.size + 1, Math.ceil(bytes.length / pieceBytes)) : 1);
+  const results = new Array<ChunkResult>(jobs.length);
+  const queue = new PieceQueue(jobs.length);
+  const remote = workers
+    ? workers.run(
+        bytes,
+        jobs.map(({ start, end, firstLine }) => ({ start, end, firstLine })),
+        queue,
+        (i, r) => (results[i] = r),
+      )
+    : Promise.resolve();
   remote.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   meanwhile();
-  const here = checkChunk(jobs[0]);
-  return mergeChunks([here, ...(await remote)]);
+  for (let i = queue.take(); i !== -1; i = queue.take()) results[i] = checkChunk(jobs[i]);
+  await remote;
+  return mergeChunks(results);
 }
 
 /** `parts` ranges of whole lines, cut at the first '\n' after each even split, with their first line numbers. */

@@ -109,9 +109,17 @@ export function readEventLine(line: string, lineNo: number, expectedSeq: number)
  * and `,"prev":` cannot occur inside that value for the same reason.
  */
 export function hashMember(line: string): { start: number; end: number } {
-  const start = line.lastIndexOf(',"hash":"') + 1;
+  // The member is near the end (prev, seq, step and type follow it): a forward search over the
+  // last 320 characters, keeping the last match, is much faster than lastIndexOf; lastIndexOf
+  // answers when no match is that close.
+  let at = line.indexOf(HASH_KEY, Math.max(0, line.length - 320));
+  if (at === -1) at = line.lastIndexOf(HASH_KEY);
+  else for (let next = line.indexOf(HASH_KEY, at + 1); next !== -1; next = line.indexOf(HASH_KEY, next + 1)) at = next;
+  const start = at + 1;
   return { start, end: line.indexOf(',"prev":', start + 8) + 1 };
 }
+
+const HASH_KEY = ',"hash":"';
 
 /** The chain rules between an event (checked by readEventLine) and the one before it. */
 export function linkEvent(e: Pick<TranscriptEvent, 'seq' | 'prev' | 'ceremony'>, lineNo: number, previous: { seq: number; hash: string; ceremony: string } | null): void {

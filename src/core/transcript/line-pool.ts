@@ -231,8 +231,15 @@ export function mergeChunks(chunks: ChunkResult[]): CheckedLines {
     events,
     finalHash: last.last.hash,
     writeRow(seq, write) {
-      let k = chunks.length - 1;
-      while (chunks[k].firstLine > seq) k--;
+      // The last range starting at or before `seq` (binary search: there are many pieces).
+      let lo = 0;
+      let hi = chunks.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (chunks[mid].firstLine <= seq) lo = mid;
+        else hi = mid - 1;
+      }
+      const k = lo;
       const c = chunks[k];
       const i = seq - c.firstLine;
       write(c.rows, i === 0 ? 0 : c.rowEnds[i - 1], c.rowEnds[i]);

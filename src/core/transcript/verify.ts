@@ -96,8 +96,8 @@ async function checkBundle(dir: string, options: VerifyOptions): Promise<VerifyR
       if (f !== BUNDLE_FILES.sums && f !== BUNDLE_FILES.transcript && f !== BUNDLE_FILES.html) small.set(f, settle(() => fs.readFile(path.join(dir, f))));
     }
     // The whole-file work overlaps the line checks: the SHA-384 signature check on the thread
-    // pool; the transcript's SHA-256 here before this thread checks its range of lines (which it
-    // has done when checkLines returns), transcript.html's after, while the workers finish.
+    // pool; the transcript's SHA-256 here before this thread takes its share of the lines (done
+    // when checkLines returns), transcript.html's after, while the workers finish theirs.
     // Failures are reported later, in order.
     const keyResult = settleNow(() => readTranscriptKey(keyPem));
     const signatureOk = 'value' in keyResult ? verifySignature(bytes, keyResult.value!, signature) : Promise.resolve(false);

@@ -71,9 +71,8 @@ export function readEventLine(line: string, lineNo: number, expectedSeq: number)
   }
   const o = parsed as Record<string, unknown>;
   const problem = shapeProblem(o);
-  const seqDetails = (): { line: number; seq: number } => ({ line: lineNo, seq: typeof o.seq === 'number' ? o.seq : expectedSeq });
   if (problem) {
-    throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Event ${seqDetails().seq} (line ${lineNo}) is not a valid transcript event: ${problem}.`, { details: seqDetails() });
+    throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Event ${lineDetails(lineNo, o.seq, expectedSeq).seq} (line ${lineNo}) is not a valid transcript event: ${problem}.`, { details: lineDetails(lineNo, o.seq, expectedSeq) });
   }
 
   // Canonical when JSON.stringify gives the line back and every object's keys (the event's own
@@ -81,7 +80,7 @@ export function readEventLine(line: string, lineNo: number, expectedSeq: number)
   // prove it without re-serializing. Anything this cannot vouch for goes to canonicalize().
   const e = o as unknown as TranscriptEvent;
   if (!(JSON.stringify(o) === line && keysSortedDeep(o)) && canonicalJson(o) !== line) {
-    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Event ${o.seq} (line ${lineNo}) is not in canonical JSON (RFC 8785): it was re-formatted or edited after it was written.`, { details: seqDetails() });
+    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Event ${o.seq} (line ${lineNo}) is not in canonical JSON (RFC 8785): it was re-formatted or edited after it was written.`, { details: lineDetails(lineNo, o.seq, expectedSeq) });
   }
 
   // The canonical event without `hash` is the line with its `"hash":…,` member cut out (members
@@ -90,7 +89,7 @@ export function readEventLine(line: string, lineNo: number, expectedSeq: number)
   const at = hashMember(line);
   const computed = oneShotHash('sha256', line.slice(0, at.start) + line.slice(at.end), 'hex');
   if (computed !== e.hash) {
-    throw new KeyriteError('TRANSCRIPT_EVENT_HASH', `Event ${e.seq} (line ${lineNo}, ${e.type}) does not match its own hash: its content was changed after it was recorded.`, { details: { ...seqDetails(), expected: e.hash, computed } });
+    throw new KeyriteError('TRANSCRIPT_EVENT_HASH', `Event ${e.seq} (line ${lineNo}, ${e.type}) does not match its own hash: its content was changed after it was recorded.`, { details: { ...lineDetails(lineNo, o.seq, expectedSeq), expected: e.hash, computed } });
   }
   return e;
 }
@@ -121,19 +120,23 @@ export function hashMember(line: string): { start: number; end: number } {
 
 const HASH_KEY = ',"hash":"';
 
+/** An error's line and seq: the event's own seq when it has a number there, else the one expected. */
+function lineDetails(lineNo: number, seq: unknown, expectedSeq: number): { line: number; seq: number } {
+  return { line: lineNo, seq: typeof seq === 'number' ? seq : expectedSeq };
+}
+
 /** The chain rules between an event (checked by readEventLine) and the one before it. */
 export function linkEvent(e: Pick<TranscriptEvent, 'seq' | 'prev' | 'ceremony'>, lineNo: number, previous: { seq: number; hash: string; ceremony: string } | null): void {
   const expectedSeq = previous ? previous.seq + 1 : 1;
-  const seqDetails = (): { line: number; seq: number } => ({ line: lineNo, seq: e.seq });
   if (e.seq !== expectedSeq) {
-    throw new KeyriteError('TRANSCRIPT_SEQ', `Line ${lineNo} holds event ${e.seq} where event ${expectedSeq} was expected: events were removed, repeated or reordered.`, { details: { ...seqDetails(), expectedSeq } });
+    throw new KeyriteError('TRANSCRIPT_SEQ', `Line ${lineNo} holds event ${e.seq} where event ${expectedSeq} was expected: events were removed, repeated or reordered.`, { details: { line: lineNo, seq: e.seq, expectedSeq } });
   }
   const expectedPrev = previous ? previous.hash : GENESIS_PREV;
   if (e.prev !== expectedPrev) {
-    throw new KeyriteError('TRANSCRIPT_CHAIN_BROKEN', `Event ${e.seq} (line ${lineNo}) does not link to the event before it: its prev is not the previous event's hash, so the chain was broken (an event was removed, replaced or inserted).`, { details: { ...seqDetails(), expectedPrev } });
+    throw new KeyriteError('TRANSCRIPT_CHAIN_BROKEN', `Event ${e.seq} (line ${lineNo}) does not link to the event before it: its prev is not the previous event's hash, so the chain was broken (an event was removed, replaced or inserted).`, { details: { line: lineNo, seq: e.seq, expectedPrev } });
   }
   if (previous && e.ceremony !== previous.ceremony) {
-    throw new KeyriteError('TRANSCRIPT_CEREMONY_MISMATCH', `Event ${e.seq} (line ${lineNo}) belongs to ceremony '${e.ceremony}', but the transcript is ceremony '${previous.ceremony}'.`, { details: seqDetails() });
+    throw new KeyriteError('TRANSCRIPT_CEREMONY_MISMATCH', `Event ${e.seq} (line ${lineNo}) belongs to ceremony '${e.ceremony}', but the transcript is ceremony '${previous.ceremony}'.`, { details: { line: lineNo, seq: e.seq } });
   }
 }
 

@@ -38,3 +38,18 @@ function helpPath(args: readonly string[]): string | null {
 function isWord(arg: string): boolean {
   return /^[a-z][a-z-]*$/.test(arg);
 }
+
+/**
+ * The bundle of `keyrite verify BUNDLE`, `verify --json BUNDLE` or `verify BUNDLE --json`, the
+ * forms verify-direct.ts runs without commander; null for anything else (help, a global option,
+ * another option, a bundle named like an option), which commander parses as it always did.
+ */
+export function directVerifyArgs(args: readonly string[]): { bundle: string; json: boolean } | null {
+  if (args[0] !== 'verify') return null;
+  const rest = args.slice(1);
+  const positional = rest.filter((a) => a !== '--json');
+  if (positional.length !== 1 || rest.length - positional.length > 1) return null;
+  const bundle = positional[0];
+  if (bundle === '' || bundle.startsWith('-')) return null;
+  return { bundle, json: positional.length < rest.length };
+}

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { directVerifyArgs } from '../../src/cli/fast-path';
 import { allHelpPages } from '../../src/cli/help-pages';
 import { buildProgram, GROUPS } from '../../src/cli/program';
 
@@ -55,5 +58,43 @@ describe('keyrite start-up fast path', () => {
     const bad = keyrite(['verify', '--nope']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain("unknown option '--nope'");
+  });
+});
+
+describe('keyrite verify without commander', () => {
+  it.each([
+    ['verify B', ['verify', 'B'], { bundle: 'B', json: false }],
+    ['verify --json B', ['verify', '--json', 'B'], { bundle: 'B', json: true }],
+    ['verify B --json', ['verify', 'B', '--json'], { bundle: 'B', json: true }],
+    ['a bundle named with spaces', ['verify', 'my bundle'], { bundle: 'my bundle', json: false }],
+    ['no bundle', ['verify'], null],
+    ['two bundles', ['verify', 'A', 'B'], null],
+    ['--json twice', ['verify', '--json', '--json', 'B'], null],
+    ['another option', ['verify', '--nope', 'B'], null],
+    ['help', ['verify', 'B', '--help'], null],
+    ['a bundle named like an option', ['verify', '-B'], null],
+    ['the end of options', ['verify', '--', 'B'], null],
+    ['an empty name', ['verify', ''], null],
+    ['a global option first', ['--token', 't', 'verify', 'B'], null],
+    ['another command', ['share', 'check'], null],
+  ])('%s', (_name, args, expected) => {
+    expect(directVerifyArgs(args)).toEqual(expected);
+  });
+
+  const work = mkdtempSync(path.join(os.tmpdir(), 'keyrite-verify-direct-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const empty = path.join(work, 'empty');
+  const unsealed = path.join(work, 'unsealed');
+  mkdirSync(empty);
+  mkdirSync(unsealed);
+  writeFileSync(path.join(unsealed, 'transcript.jsonl'), '{"not":"an event"}\n');
+
+  it.each([[path.join(work, 'missing')], [empty], [unsealed]])('answers %s exactly as commander does (`verify -- B` goes through commander)', (dir) => {
+    for (const json of [[], ['--json']]) {
+      const direct = keyrite(['verify', ...json, dir]);
+      const viaCommander = keyrite(['verify', ...json, '--', dir]);
+      expect(direct.status).toBe(1);
+      expect({ status: direct.status, stdout: direct.stdout, stderr: direct.stderr }).toEqual({ status: viaCommander.status, stdout: viaCommander.stdout, stderr: viaCommander.stderr });
+    }
   });
 });

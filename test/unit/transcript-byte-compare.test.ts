@@ -47,4 +47,40 @@ describe('StreamingByteCompare', () => {
       { seed: 18, numRuns: 300 },
     );
   });
+
+  it('agrees with a whole-buffer comparison when text and pre-encoded bytes alternate', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ bytes: fc.boolean(), text: piece }), { maxLength: 30 }),
+        fc.oneof(
+          fc.constant({ kind: 'same' as const, at: 0, byte: 0 }),
+          fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+          fc.record({ kind: fc.constant('cut' as const), at: fc.nat(), byte: fc.constant(0) }),
+          fc.record({ kind: fc.constant('extend' as const), at: fc.nat({ max: 5 }), byte: fc.integer({ min: 0, max: 255 }) }),
+        ),
+        (parts, change) => {
+          const text = parts.map((p) => p.text).join('');
+          const bytes = Buffer.from(text, 'utf8');
+          let actual = bytes;
+          if (change.kind === 'flip' && bytes.length > 0) {
+            actual = Buffer.from(bytes);
+            actual[change.at % bytes.length] = change.byte;
+          }
+          if (change.kind === 'cut') actual = bytes.subarray(0, bytes.length === 0 ? 0 : change.at % bytes.length);
+          if (change.kind === 'extend') actual = Buffer.concat([bytes, Buffer.alloc(change.at + 1, change.byte)]);
+          const c = new StreamingByteCompare(actual);
+          for (const p of parts) {
+            if (!p.bytes) c.write(p.text);
+            else {
+              // A row a worker encoded: somewhere inside a larger buffer.
+              const encoded = Buffer.concat([Buffer.from('pre'), Buffer.from(p.text, 'utf8'), Buffer.from('post')]);
+              c.writeBytes(encoded, 3, encoded.length - 4);
+            }
+          }
+          expect(c.firstDifference()).toBe(reference(text, actual));
+        },
+      ),
+      { seed: 19, numRuns: 400 },
+    );
+  });
 });

@@ -10,18 +10,24 @@ export function registerVerifyCommands(program: Command): void {
     .description('verify a sealed ceremony bundle offline: event chain, signature, transcript key, every file in SHA256SUMS')
     .argument('<bundle>', 'the bundle folder (holding transcript.jsonl)')
     .option('--json', 'print the report as JSON')
-    .action(async (bundle: string, opts: { json?: boolean }) => {
-      let report: VerifyReport;
-      try {
-        report = await verifyBundle(bundle);
-      } catch (e) {
-        // What to do next goes to stdout; stderr keeps its one-line reason with the code.
-        const advice = isKeyriteError(e) && Array.isArray(e.details.advice) ? (e.details.advice as string[]) : [];
-        if (advice.length > 0 && !opts.json) process.stdout.write(`THE BUNDLE DID NOT VERIFY. What to do next:\n${advice.map((a, i) => `  ${i + 1}. ${escapeForTerminal(a)}`).join('\n')}\n`);
-        throw e;
-      }
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
-    });
+    .action(runVerify);
+}
+
+/**
+ * `keyrite verify BUNDLE [--json]`: the command's whole work, also run without commander by the
+ * direct path for its plain forms (src/cli/verify-direct.ts).
+ */
+export async function runVerify(bundle: string, opts: { json?: boolean }): Promise<void> {
+  let report: VerifyReport;
+  try {
+    report = await verifyBundle(bundle);
+  } catch (e) {
+    // What to do next goes to stdout; stderr keeps its one-line reason with the code.
+    const advice = isKeyriteError(e) && Array.isArray(e.details.advice) ? (e.details.advice as string[]) : [];
+    if (advice.length > 0 && !opts.json) process.stdout.write(`THE BUNDLE DID NOT VERIFY. What to do next:\n${advice.map((a, i) => `  ${i + 1}. ${escapeForTerminal(a)}`).join('\n')}\n`);
+    throw e;
+  }
+  process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
 }
 
 /**

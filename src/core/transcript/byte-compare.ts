@@ -45,6 +45,7 @@ export class StreamingByteCompare {
 
   private flush(): void {
     if (this.pending.length === 0 || this.differsAt !== -1) return;
+    if (this.pendingChars <= 64 && this.flushShortAscii()) return;
     const text = this.pending.join('');
     this.pending = [];
     this.pendingChars = 0;
@@ -60,5 +61,29 @@ export class StreamingByteCompare {
       this.differsAt = this.actual.length;
     }
     this.offset += n;
+  }
+
+  /**
+   * Short ASCII text (mostly the '\n' between two rows handed over as bytes) compared code by
+   * code, without joining, encoding and calling compare for a byte or two. False, with nothing
+   * consumed, when the text is not all ASCII.
+   */
+  private flushShortAscii(): boolean {
+    for (const part of this.pending) for (let i = 0; i < part.length; i++) if (part.charCodeAt(i) >= 0x80) return false;
+    let at = this.offset;
+    for (const part of this.pending) {
+      for (let i = 0; i < part.length; i++, at++) {
+        // Past the end of `actual` differs at its length, as in flush().
+        if (at >= this.actual.length || this.actual[at] !== part.charCodeAt(i)) {
+          this.differsAt = Math.min(at, this.actual.length);
+          break;
+        }
+      }
+      if (this.differsAt !== -1) break;
+    }
+    this.offset += this.pendingChars;
+    this.pending = [];
+    this.pendingChars = 0;
+    return true;
   }
 }

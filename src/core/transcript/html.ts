@@ -284,11 +284,16 @@ function evidence(e: LayoutEvent): string {
   return members === '' ? '' : `<dl class="ev">${members}</dl>`;
 }
 
+// Hoisted: a regular expression literal in value() is a new object on every call (once per value
+// of every event when verify renders the rows).
+const LONG_HEX = /^[0-9a-f]{32,}$/i;
+
 function value(v: unknown): string {
   if (v === null) return '<span class="small">null</span>';
   if (typeof v === 'string') {
     if (v.includes('-----BEGIN')) return `<pre class="pem">${esc(v)}</pre>`;
-    if (/^[0-9a-f]{32,}$/i.test(v)) return `<code class="hex">${esc(groupHex(v))}</code>`;
+    // Shorter strings cannot match, and most values are short.
+    if (v.length >= 32 && LONG_HEX.test(v)) return `<code class="hex">${esc(groupHex(v))}</code>`;
     return esc(v);
   }
   if (typeof v === 'number' || typeof v === 'boolean') return esc(String(v));

@@ -30,8 +30,8 @@ export interface ChunkError {
 }
 
 /**
- * The layout events of a range's lines that passed, in order, up to the first error — by column,
- * because structured-cloning 100k small objects to the main thread cost more than checking them:
+ * The layout events of a range a worker checked, by column, because structured-cloning 100k
+ * small objects to the main thread cost more than checking them:
  * type and step/actor as numbers (strings listed once), times joined by '\n', and the kept data
  * as one JSON array (0 for none). eventsOf() rebuilds the objects.
  */
@@ -50,7 +50,12 @@ export interface LayoutColumns {
 
 export interface ChunkResult {
   firstLine: number;
-  events: LayoutColumns;
+  /**
+   * The layout events of the range's lines that passed, in order, up to the first error: the
+   * objects themselves on the thread that checked them, by column when a worker posts them
+   * (postedResult).
+   */
+  events: LayoutEvent[] | LayoutColumns;
   /** The chain fields the next range's first event links to. */
   first: { seq: number; prev: string; ceremony: string } | null;
   last: { seq: number; hash: string; ceremony: string } | null;
@@ -68,16 +73,14 @@ export interface ChunkResult {
 export function checkChunk(job: ChunkJob): ChunkResult {
   const { bytes, start, end, firstLine } = job;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const columns = new ColumnWriter();
-  const result: ChunkResult = { firstLine, events: columns.done(), first: null, last: null, error: null, badUtf8Line: 0, rows: new Uint8Array(0), rowEnds: new Uint32Array(0), tailBytes: 0 };
+  const events: LayoutEvent[] = [];
+  const result: ChunkResult = { firstLine, events, first: null, last: null, error: null, badUtf8Line: 0, rows: new Uint8Array(0), rowEnds: new Uint32Array(0), tailBytes: 0 };
   // One check for the whole range; only a range that fails is searched for its line.
   if (!isUtf8(buf.subarray(start, end))) {
     result.badUtf8Line = firstBadUtf8Line(buf, start, end, firstLine);
     return result;
   }
-  let rows = Buffer.allocUnsafeSlow(Math.max(1024, Math.ceil((end - start) * 1.2)));
-  let rowEnds = new Uint32Array(1024);
-  let rowBytes = 0;
+  const rows = new RowWriter(end - start);
   let previous: { seq: number; hash: string; ceremony: string } | null = null;
   let lineNo = firstLine;
   let pos = start;
@@ -85,28 +88,15 @@ export function checkChunk(job: ChunkJob): ChunkResult {
     for (;;) {
       const nl = buf.indexOf(0x0a, pos);
       if (nl === -1 || nl >= end) break;
+      const line = buf.toString('utf8', pos, nl);
       // Every line before this one linked, so the event expected here is the line's number.
-      const e: TranscriptEvent = readEventLine(buf.toString('utf8', pos, nl), lineNo, lineNo);
+      const e: TranscriptEvent = readEventLine(line, lineNo, lineNo);
       if (!previous) result.first = { seq: e.seq, prev: e.prev, ceremony: e.ceremony };
       // The file's first line links to the genesis; a later range's first line is linked by
       // mergeChunks to the event before it, which another thread checked.
       if (previous || lineNo === 1) linkEvent(e, lineNo, previous);
-      const row = eventRow(e);
-      // UTF-8 takes at most 3 bytes per UTF-16 code unit; write() would cut silently.
-      if (rowBytes + row.length * 3 > rows.length) {
-        const bigger = Buffer.allocUnsafeSlow(Math.max(rows.length * 2, rowBytes + row.length * 3));
-        rows.copy(bigger, 0, 0, rowBytes);
-        rows = bigger;
-      }
-      rowBytes += rows.write(row, rowBytes, 'utf8');
-      const n = columns.count;
-      if (n === rowEnds.length) {
-        const bigger = new Uint32Array(n * 2);
-        bigger.set(rowEnds);
-        rowEnds = bigger;
-      }
-      rowEnds[n] = rowBytes;
-      columns.add(layoutEvent(e));
+      rows.add(eventRow(e));
+      events.push(layoutEvent(e));
       previous = { seq: e.seq, hash: e.hash, ceremony: e.ceremony };
       lineNo++;
       pos = nl + 1;
@@ -115,12 +105,73 @@ export function checkChunk(job: ChunkJob): ChunkResult {
     if (!isKeyriteError(e)) throw e;
     result.error = { code: e.code, message: e.message, details: e.details };
   }
-  result.events = columns.done();
   result.last = previous;
-  result.rows = new Uint8Array(rows.buffer, 0, rowBytes);
-  result.rowEnds = rowEnds.subarray(0, columns.count);
+  result.rows = rows.bytes();
+  result.rowEnds = rows.ends();
   result.tailBytes = result.error ? 0 : end - pos;
   return result;
+}
+
+/**
+ * The rows' UTF-8 bytes, back to back. Each row is encoded as soon as it is rendered: batching
+ * them into one write per 64K characters was measured slower (the rows waiting for their batch
+ * survived into the old generation, doubling the time spent collecting garbage).
+ */
+class RowWriter {
+  private buf: Buffer;
+  private used = 0;
+  private endsOf = new Uint32Array(1024);
+  private count = 0;
+
+  constructor(rangeBytes: number) {
+    this.buf = Buffer.allocUnsafeSlow(Math.max(1024, Math.ceil(rangeBytes * 1.2)));
+  }
+
+  add(row: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit; write() would cut silently.
+    if (this.used + row.length * 3 > this.buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.used + row.length * 3));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.used += this.buf.write(row, this.used, 'utf8');
+    const n = this.count;
+    if (n === this.endsOf.length) {
+      const bigger = new Uint32Array(n * 2);
+      bigger.set(this.endsOf);
+      this.endsOf = bigger;
+    }
+    this.endsOf[n] = this.used;
+    this.count = n + 1;
+  }
+
+  bytes(): Uint8Array {
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.used);
+  }
+
+  ends(): Uint32Array {
+    return this.endsOf.subarray(0, this.count);
+  }
+}
+
+/** A result as a worker posts it: the events by column (structured-cloning objects cost more). */
+export function postedResult(r: ChunkResult): ChunkResult {
+  return Array.isArray(r.events) ? { ...r, events: columnsOf(r.events) } : r;
+}
+
+/** The events of a range's result, rebuilt from columns when a worker sent them. */
+export function eventsOfResult(r: ChunkResult): LayoutEvent[] {
+  return Array.isArray(r.events) ? r.events : eventsOf(r.events, r.firstLine);
+}
+
+export function eventCount(r: ChunkResult): number {
+  return Array.isArray(r.events) ? r.events.length : r.events.count;
+}
+
+function columnsOf(events: readonly LayoutEvent[]): LayoutColumns {
+  const columns = new ColumnWriter();
+  for (const e of events) columns.add(e);
+  return columns.done();
 }
 
 const TYPE_INDEX: ReadonlyMap<string, number> = new Map(EVENT_TYPES.map((t, i) => [t, i]));

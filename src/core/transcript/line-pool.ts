@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { KeyriteError } from '../errors';
-import { checkChunk, chunkError, eventsOf, type ChunkJob, type ChunkResult } from './line-check';
+import { checkChunk, chunkError, eventCount, eventsOfResult, type ChunkJob, type ChunkResult } from './line-check';
 import type { LayoutEvent } from './layout-event';
 import { cutOff, emptyTranscript, linkEvent, notUtf8 } from './parse';
 
@@ -25,7 +25,8 @@ export interface CheckedLines {
 
 /**
  * How many worker threads check a transcript of `bytes`: `requested` when given (0 = none),
- * else one per 16 MB up to the cores there are. KEYRITE_VERIFY_WORKERS overrides the default.
+ * else one per 16 MB up to one fewer than the cores (the calling thread checks a range too).
+ * KEYRITE_VERIFY_WORKERS overrides the default.
  */
 export function workerCount(bytes: number, requested?: number): number {
   const fromEnv = process.env.KEYRITE_VERIFY_WORKERS;
@@ -34,7 +35,7 @@ export function workerCount(bytes: number, requested?: number): number {
   const cores = availableParallelism();
   // On one core a worker only adds its start-up to the same work.
   if (cores < 2) return 0;
-  return Math.max(0, Math.min(cores, MAX_WORKERS, Math.floor(bytes / MIN_BYTES_PER_WORKER)));
+  return Math.max(0, Math.min(cores - 1, MAX_WORKERS, Math.floor(bytes / MIN_BYTES_PER_WORKER)));
 }
 
 const WORKER_FILES = ['transcript-verify-worker.mjs', 'transcript-verify-worker.js'];
@@ -78,19 +79,28 @@ export class LineWorkers {
     return this.workers.length;
   }
 
-  run(jobs: ChunkJob[]): Promise<ChunkResult[]> {
+  /**
+   * Each worker takes pieces from `queue` (see PieceQueue) until none is left, handing each
+   * result to `onResult` as it comes; settles when every worker has run out of pieces.
+   */
+  run(bytes: Uint8Array, pieces: readonly Piece[], queue: PieceQueue, onResult: (index: number, result: ChunkResult) => void): Promise<void> {
+    const message: WorkerJob = { bytes, pieces, next: queue.next };
     return Promise.all(
-      jobs.map(
-        (job, i) =>
-          new Promise<ChunkResult>((resolve, reject) => {
-            const w = this.workers[i];
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
             const done = (): void => {
               w.off('message', onMessage).off('error', onError).off('exit', onExit);
             };
-            const onMessage = (m: { ok: true; result: ChunkResult } | { ok: false; error: string }): void => {
-              done();
-              if (m.ok) resolve(m.result);
-              else reject(new Error(`transcript worker failed: ${m.error}`));
+            const onMessage = (m: WorkerAnswer): void => {
+              if (!m.ok) {
+                done();
+                reject(new Error(`transcript worker failed: ${m.error}`));
+              } else if (m.result) onResult(m.index, m.result);
+              else {
+                done();
+                resolve();
+              }
             };
             const onError = (e: unknown): void => {
               done();
@@ -98,10 +108,10 @@ export class LineWorkers {
             };
             const onExit = (code: number): void => onError(new Error(`transcript worker exited (code ${code}) before it answered`));
             w.on('message', onMessage).on('error', onError).on('exit', onExit);
-            w.postMessage(job);
+            w.postMessage(message);
           }),
       ),
-    );
+    ).then(() => undefined);
   }
 
   /** Ends the threads; again is a no-op. */
@@ -110,22 +120,72 @@ export class LineWorkers {
   }
 }
 
+/** A range of whole lines (ChunkJob without the file, which a worker is sent once). */
+export type Piece = Omit<ChunkJob, 'bytes'>;
+
+/** What a worker is sent: the file in shared memory, its pieces, and the shared next-piece counter. */
+export interface WorkerJob {
+  bytes: Uint8Array;
+  pieces: readonly Piece[];
+  next: Int32Array;
+}
+
+/** A worker's answers: one per piece it checked, then `{ ok: true }` when it found none left. */
+export type WorkerAnswer = { ok: true; index: number; result: ChunkResult } | { ok: true; index?: undefined; result?: undefined } | { ok: false; error: string };
+
 /**
- * Check every line of `bytes`: on `workers` when given (one range of whole lines each, about the
- * same size), else on this thread. The jobs are handed over before this returns, so the caller can
- * do other work (the whole-file hashes) before awaiting the result.
+ * The next piece to check, shared by this thread and the workers: whoever is free takes it
+ * (Atomics.add), so no thread waits for a slower one (a worker still starting, this thread still
+ * hashing). Which thread checks a piece changes nothing: the results are joined in file order.
  */
-export function checkLines(bytes: Uint8Array, workers: LineWorkers | null): Promise<CheckedLines> {
-  if (bytes.length === 0) return Promise.reject(emptyTranscript());
-  const jobs = splitLines(bytes, workers?.size ?? 1);
-  if (!workers) {
-    try {
-      return Promise.resolve(mergeChunks(jobs.map(checkChunk)));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+export class PieceQueue {
+  readonly next = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(private readonly count: number) {}
+
+  /** The index of a piece nobody has taken, or -1. */
+  take(): number {
+    return takePiece(this.next, this.count);
   }
-  return workers.run(jobs).then(mergeChunks);
+}
+
+export function takePiece(next: Int32Array, count: number): number {
+  const i = Atomics.add(next, 0, 1);
+  return i < count ? i : -1;
+}
+
+/**
+ * Pieces of about this size when workers help: small enough for the load to even out, large
+ * enough that each piece's set-up is noise.
+ */
+const PIECE_BYTES = 1024 * 1024;
+
+/**
+ * Check every line of `bytes`. With `workers`, the file is cut into pieces of whole lines that
+ * this thread and the workers take in turn (PieceQueue); without, this thread checks it in one
+ * range. The workers are handed their work first, then `meanwhile` runs (the caller's whole-file
+ * work: hashes, the signature), then this thread takes pieces until none is left, so all of it
+ * overlaps the workers. This thread's share is checked by the time this returns; the promise
+ * settles when the workers' is. `pieceBytes` is for tests (many pieces from a small file).
+ */
+export async function checkLines(bytes: Uint8Array, workers: LineWorkers | null, meanwhile: () => void = () => undefined, pieceBytes = PIECE_BYTES): Promise<CheckedLines> {
+  if (bytes.length === 0) throw emptyTranscript();
+  const jobs = splitLines(bytes, workers ? Math.max(workers.size + 1, Math.ceil(bytes.length / pieceBytes)) : 1);
+  const results = new Array<ChunkResult>(jobs.length);
+  const queue = new PieceQueue(jobs.length);
+  const remote = workers
+    ? workers.run(
+        bytes,
+        jobs.map(({ start, end, firstLine }) => ({ start, end, firstLine })),
+        queue,
+        (i, r) => (results[i] = r),
+      )
+    : Promise.resolve();
+  remote.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  meanwhile();
+  for (let i = queue.take(); i !== -1; i = queue.take()) results[i] = checkChunk(jobs[i]);
+  await remote;
+  return mergeChunks(results);
 }
 
 /** `parts` ranges of whole lines, cut at the first '\n' after each even split, with their first line numbers. */
@@ -162,17 +222,24 @@ export function mergeChunks(chunks: ChunkResult[]): CheckedLines {
   }
   const last = chunks.at(-1);
   if (!last) throw emptyTranscript();
-  const complete = chunks.reduce((n, c) => n + c.events.count, 0);
+  const complete = chunks.reduce((n, c) => n + eventCount(c), 0);
   if (last.tailBytes > 0) throw cutOff(complete + 1);
   if (complete === 0 || !last.last) throw emptyTranscript();
   // Every event linked, so each one's seq is its line number.
-  const events = chunks.length === 1 ? eventsOf(chunks[0].events, 1) : chunks.flatMap((c) => eventsOf(c.events, c.firstLine));
+  const events = chunks.length === 1 ? eventsOfResult(chunks[0]) : chunks.flatMap(eventsOfResult);
   return {
     events,
     finalHash: last.last.hash,
     writeRow(seq, write) {
-      let k = chunks.length - 1;
-      while (chunks[k].firstLine > seq) k--;
+      // The last range starting at or before `seq` (binary search: there are many pieces).
+      let lo = 0;
+      let hi = chunks.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (chunks[mid].firstLine <= seq) lo = mid;
+        else hi = mid - 1;
+      }
+      const k = lo;
       const c = chunks[k];
       const i = seq - c.firstLine;
       write(c.rows, i === 0 ? 0 : c.rowEnds[i - 1], c.rowEnds[i]);

@@ -71,51 +71,72 @@ export function readEventLine(line: string, lineNo: number, expectedSeq: number)
   }
   const o = parsed as Record<string, unknown>;
   const problem = shapeProblem(o);
-  const seqDetails = (): { line: number; seq: number } => ({ line: lineNo, seq: typeof o.seq === 'number' ? o.seq : expectedSeq });
   if (problem) {
-    throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Event ${seqDetails().seq} (line ${lineNo}) is not a valid transcript event: ${problem}.`, { details: seqDetails() });
+    throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Event ${lineDetails(lineNo, o.seq, expectedSeq).seq} (line ${lineNo}) is not a valid transcript event: ${problem}.`, { details: lineDetails(lineNo, o.seq, expectedSeq) });
   }
 
-  // The members around `data` are rebuilt from the parsed values in canonical order; only `data`
-  // is re-serialized (natively). Anything the fast check cannot vouch for goes to canonicalize().
+  // Canonical when JSON.stringify gives the line back and every object's keys (the event's own
+  // included) are in RFC 8785 order: JSON.parse keeps the line's key order, so the two together
+  // prove it without re-serializing. Anything this cannot vouch for goes to canonicalize().
   const e = o as unknown as TranscriptEvent;
-  const js = JSON.stringify;
-  const head = `{"actor":${js(e.actor)},"at":${js(e.at)},"ceremony":${js(e.ceremony)},"data":`;
-  const afterHash = `"prev":${js(e.prev)},"seq":${e.seq},"step":${js(e.step)},"type":${js(e.type)}}`;
-  const tail = `,"hash":${js(e.hash)},${afterHash}`;
-  const fast =
-    line.length > head.length + tail.length &&
-    line.startsWith(head) &&
-    line.endsWith(tail) &&
-    js(e.data) === line.slice(head.length, line.length - tail.length) &&
-    keysSortedDeep(e.data);
-  if (!fast && canonicalJson(o) !== line) {
-    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Event ${o.seq} (line ${lineNo}) is not in canonical JSON (RFC 8785): it was re-formatted or edited after it was written.`, { details: seqDetails() });
+  if (!(JSON.stringify(o) === line && keysSortedDeep(o)) && canonicalJson(o) !== line) {
+    throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Event ${o.seq} (line ${lineNo}) is not in canonical JSON (RFC 8785): it was re-formatted or edited after it was written.`, { details: lineDetails(lineNo, o.seq, expectedSeq) });
   }
 
-  // The canonical event without `hash` is the line with its `"hash":"…",` member cut out
-  // (members of a canonical object serialize independently). crypto.hash (one-shot) is about
-  // twice as fast as createHash() for short inputs.
-  const computed = oneShotHash('sha256', line.slice(0, line.length - tail.length + 1) + afterHash, 'hex');
+  // The canonical event without `hash` is the line with its `"hash":…,` member cut out (members
+  // of a canonical object serialize independently). Where that member is (hashMember) is proved
+  // there. crypto.hash (one-shot) is about twice as fast as createHash() for short inputs.
+  const at = hashMember(line);
+  const computed = oneShotHash('sha256', line.slice(0, at.start) + line.slice(at.end), 'hex');
   if (computed !== e.hash) {
-    throw new KeyriteError('TRANSCRIPT_EVENT_HASH', `Event ${e.seq} (line ${lineNo}, ${e.type}) does not match its own hash: its content was changed after it was recorded.`, { details: { ...seqDetails(), expected: e.hash, computed } });
+    throw new KeyriteError('TRANSCRIPT_EVENT_HASH', `Event ${e.seq} (line ${lineNo}, ${e.type}) does not match its own hash: its content was changed after it was recorded.`, { details: { ...lineDetails(lineNo, o.seq, expectedSeq), expected: e.hash, computed } });
   }
   return e;
+}
+
+/**
+ * Where the event's own `"hash":"…",` member is in a line already proved to be a canonical event
+ * (JSON, the nine event keys in RFC 8785 order, `hash` and `prev` strings): `line.slice(start, end)`.
+ *
+ * Why searching is enough. In JSON text a `"` inside a string is always escaped, i.e. preceded by
+ * a backslash, so the `"` right after the `,` in `,"hash":"` is not inside a string. It cannot end
+ * one either (a string's closing quote is followed by `:`, `,`, `}` or `]`, not by `h`), so it
+ * opens the key `hash`, whose value is a string (the last `"`). Such a member can also sit in an
+ * object inside `data`, but in canonical order `data` comes before `hash` and every member after
+ * `hash` (`prev`, `seq`, `step`, `type`) is a string, a number or null, holding no key: the last
+ * occurrence in the line is the event's own. Its value is followed by the next member, `prev`,
+ * and `,"prev":` cannot occur inside that value for the same reason.
+ */
+export function hashMember(line: string): { start: number; end: number } {
+  // The member is near the end (prev, seq, step and type follow it): a forward search over the
+  // last 320 characters, keeping the last match, is much faster than lastIndexOf; lastIndexOf
+  // answers when no match is that close.
+  let at = line.indexOf(HASH_KEY, Math.max(0, line.length - 320));
+  if (at === -1) at = line.lastIndexOf(HASH_KEY);
+  else for (let next = line.indexOf(HASH_KEY, at + 1); next !== -1; next = line.indexOf(HASH_KEY, next + 1)) at = next;
+  const start = at + 1;
+  return { start, end: line.indexOf(',"prev":', start + 8) + 1 };
+}
+
+const HASH_KEY = ',"hash":"';
+
+/** An error's line and seq: the event's own seq when it has a number there, else the one expected. */
+function lineDetails(lineNo: number, seq: unknown, expectedSeq: number): { line: number; seq: number } {
+  return { line: lineNo, seq: typeof seq === 'number' ? seq : expectedSeq };
 }
 
 /** The chain rules between an event (checked by readEventLine) and the one before it. */
 export function linkEvent(e: Pick<TranscriptEvent, 'seq' | 'prev' | 'ceremony'>, lineNo: number, previous: { seq: number; hash: string; ceremony: string } | null): void {
   const expectedSeq = previous ? previous.seq + 1 : 1;
-  const seqDetails = (): { line: number; seq: number } => ({ line: lineNo, seq: e.seq });
   if (e.seq !== expectedSeq) {
-    throw new KeyriteError('TRANSCRIPT_SEQ', `Line ${lineNo} holds event ${e.seq} where event ${expectedSeq} was expected: events were removed, repeated or reordered.`, { details: { ...seqDetails(), expectedSeq } });
+    throw new KeyriteError('TRANSCRIPT_SEQ', `Line ${lineNo} holds event ${e.seq} where event ${expectedSeq} was expected: events were removed, repeated or reordered.`, { details: { line: lineNo, seq: e.seq, expectedSeq } });
   }
   const expectedPrev = previous ? previous.hash : GENESIS_PREV;
   if (e.prev !== expectedPrev) {
-    throw new KeyriteError('TRANSCRIPT_CHAIN_BROKEN', `Event ${e.seq} (line ${lineNo}) does not link to the event before it: its prev is not the previous event's hash, so the chain was broken (an event was removed, replaced or inserted).`, { details: { ...seqDetails(), expectedPrev } });
+    throw new KeyriteError('TRANSCRIPT_CHAIN_BROKEN', `Event ${e.seq} (line ${lineNo}) does not link to the event before it: its prev is not the previous event's hash, so the chain was broken (an event was removed, replaced or inserted).`, { details: { line: lineNo, seq: e.seq, expectedPrev } });
   }
   if (previous && e.ceremony !== previous.ceremony) {
-    throw new KeyriteError('TRANSCRIPT_CEREMONY_MISMATCH', `Event ${e.seq} (line ${lineNo}) belongs to ceremony '${e.ceremony}', but the transcript is ceremony '${previous.ceremony}'.`, { details: seqDetails() });
+    throw new KeyriteError('TRANSCRIPT_CEREMONY_MISMATCH', `Event ${e.seq} (line ${lineNo}) belongs to ceremony '${e.ceremony}', but the transcript is ceremony '${previous.ceremony}'.`, { details: { line: lineNo, seq: e.seq } });
   }
 }
 

@@ -75,10 +75,20 @@ export function summarizeTranscript(events: readonly LayoutEvent[]): TranscriptS
       transcriptKey = { seq: e.seq, label: str(e.data.label), spkiSha256: str(e.data.spkiSha256), spkiPem: str(e.data.spkiPem), tokenLabel: str(e.data.tokenLabel), tokenSerial: str(e.data.tokenSerial) };
     }
   }
+  // Each step's own events, gathered once: asking every step of all the events was quadratic.
+  const byStep = new Map<string, LayoutEvent[]>();
+  if (Array.isArray(d.steps)) {
+    for (const e of events) {
+      if (e.step === null) continue;
+      const own = byStep.get(e.step);
+      if (own) own.push(e);
+      else byStep.set(e.step, [e]);
+    }
+  }
   const steps: StepInfo[] = Array.isArray(d.steps)
     ? d.steps.filter((s): s is Record<string, unknown> => s !== null && typeof s === 'object').map((s) => {
         const id = str(s.id) ?? '';
-        return { id, title: str(s.title) ?? str(s.id) ?? '', say: str(s.say) ?? '', status: stepOutcome(events, id) };
+        return { id, title: str(s.title) ?? str(s.id) ?? '', say: str(s.say) ?? '', status: stepOutcome(byStep.get(id) ?? [], id) };
       })
     : [];
   return {

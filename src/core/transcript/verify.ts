@@ -78,31 +78,43 @@ async function checkBundle(dir: string, options: VerifyOptions): Promise<VerifyR
   try {
     // Read once into shared memory: the workers check the lines in place, nothing is copied.
     const bytes = await readShared(transcriptFile);
-    const html = has.has(BUNDLE_FILES.html) ? await readShared(path.join(dir, BUNDLE_FILES.html)) : null;
-    const keyPem = await fs.readFile(path.join(dir, BUNDLE_FILES.key));
-    const signature = await fs.readFile(path.join(dir, BUNDLE_FILES.signature));
-    const sumsText = await fs.readFile(path.join(dir, BUNDLE_FILES.sums), 'utf8');
+    // transcript.html is read (on libuv's thread pool) while the lines are checked: only this
+    // thread reads it, for its SHA-256 and the final comparison.
+    const htmlRead = has.has(BUNDLE_FILES.html) ? settle(() => fs.readFile(path.join(dir, BUNDLE_FILES.html))) : null;
+    let keyPem: Buffer, signature: Buffer, sumsText: string;
+    try {
+      keyPem = await fs.readFile(path.join(dir, BUNDLE_FILES.key));
+      signature = await fs.readFile(path.join(dir, BUNDLE_FILES.signature));
+      sumsText = await fs.readFile(path.join(dir, BUNDLE_FILES.sums), 'utf8');
+    } catch (e) {
+      // transcript.html was read before these: its failure, if any, is the one to report.
+      if (htmlRead) unwrap(await htmlRead);
+      throw e;
+    }
     const small = new Map<string, Settled<Buffer>>();
     for (const f of present) {
       if (f !== BUNDLE_FILES.sums && f !== BUNDLE_FILES.transcript && f !== BUNDLE_FILES.html) small.set(f, settle(() => fs.readFile(path.join(dir, f))));
     }
-    const lines = checkLines(bytes, workers);
-    lines.catch(() => undefined); // awaited below, after the hashing; not an unhandled rejection meanwhile
-    // While the workers check the lines, this thread does the whole-file work: the SHA-384
-    // signature check and the SHA-256 of every file. Failures are reported later, in order.
+    // The whole-file work overlaps the line checks: the SHA-384 signature check on the thread
+    // pool; the transcript's SHA-256 here before this thread takes its share of the lines (done
+    // when checkLines returns), transcript.html's after, while the workers finish theirs.
+    // Failures are reported later, in order.
     const keyResult = settleNow(() => readTranscriptKey(keyPem));
-    const signatureOk = 'value' in keyResult && verifySignature(bytes, keyResult.value!, signature);
+    const signatureOk = 'value' in keyResult ? verifySignature(bytes, keyResult.value!, signature) : Promise.resolve(false);
     const digests = new Map<string, { value?: string; error?: unknown }>();
-    digests.set(BUNDLE_FILES.transcript, { value: sha256Hex(bytes) });
+    const lines = checkLines(bytes, workers, () => digests.set(BUNDLE_FILES.transcript, { value: sha256Hex(bytes) }));
+    lines.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    // A transcript.html that cannot be read is reported before the lines, as when it was read first.
+    const html = htmlRead ? unwrap(await htmlRead) : null;
     if (html) digests.set(BUNDLE_FILES.html, { value: sha256Hex(html) });
+    const checked = await lines;
     for (const [f, read] of small) {
       const r = await read;
       digests.set(f, 'error' in r ? { error: r.error } : { value: sha256Hex(r.value!) });
     }
-    const checked = await lines;
     // Their heaps go before the main thread builds the layout (peak memory).
     workers?.close();
-    return checkInOrder(present, has, checked, { keyResult, signatureOk, digests, sumsText, html });
+    return checkInOrder(present, has, checked, { keyResult, signatureOk: await signatureOk, digests, sumsText, html });
   } finally {
     workers?.close();
   }
@@ -290,13 +302,15 @@ function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A malformed signature is just invalid. */
-function verifySignature(data: Uint8Array, key: KeyObject, signature: Buffer): boolean {
-  try {
-    return nodeVerify('sha384', data, { key, dsaEncoding: 'der' }, signature);
-  } catch {
-    return false;
-  }
+/** On libuv's thread pool (the callback form), so it overlaps the line checks. A malformed signature is just invalid. */
+function verifySignature(data: Uint8Array, key: KeyObject, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      nodeVerify('sha384', data, { key, dsaEncoding: 'der' }, signature, (error, ok) => resolve(!error && ok));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 /** The whole file in a SharedArrayBuffer, which worker threads read without a copy. */

@@ -278,6 +278,27 @@ describe('transcript lines checked on worker threads', () => {
     }
   });
 
+  it('a number with no canonical form (1e400) or data nested thousands deep is TRANSCRIPT_NOT_CANONICAL at its line, on any thread', async () => {
+    const edits: Array<[string, string]> = [
+      ['"0":1e400,', 'has no canonical JSON form'],
+      [`"0":${'['.repeat(20_000)}${']'.repeat(20_000)},`, 'nests its data too deeply'],
+    ];
+    for (const [insert, says] of edits) {
+      for (const line of [3, 70, 139]) {
+        const ls = GOOD.toString('utf8').split('\n');
+        ls[line - 1] = ls[line - 1].replace('"data":{', `"data":{${insert}`);
+        const bytes = Buffer.from(ls.join('\n'), 'utf8');
+        const expected = { code: 'TRANSCRIPT_NOT_CANONICAL', details: { line, seq: line } };
+        for (const [workers, pieceBytes] of [[null, undefined], [pool(1), 4096], [pool(2), 2048]] as const) {
+          const e = await checkLines(shared(bytes), workers, undefined, pieceBytes).then(() => null, (err: unknown) => err);
+          expect(isKeyriteError(e), `line ${line}, ${says}`).toBe(true);
+          expect(e).toMatchObject(expected);
+          expect((e as Error).message).toContain(says);
+        }
+      }
+    }
+  });
+
   it('an empty file is TRANSCRIPT_EMPTY, on a worker as on this thread', async () => {
     for (const w of [null, pool(2)]) await expect(checkLines(shared(Buffer.alloc(0)), w)).rejects.toMatchObject({ code: 'TRANSCRIPT_EMPTY', details: { line: 1 } });
   });

@@ -79,7 +79,22 @@ export function readEventLine(line: string, lineNo: number, expectedSeq: number)
   // included) are in RFC 8785 order: JSON.parse keeps the line's key order, so the two together
   // prove it without re-serializing. Anything this cannot vouch for goes to canonicalize().
   const e = o as unknown as TranscriptEvent;
-  if (!(JSON.stringify(o) === line && keysSortedDeep(o)) && canonicalJson(o) !== line) {
+  let canonical: boolean;
+  try {
+    canonical = (JSON.stringify(o) === line && keysSortedDeep(o)) || canonicalJson(o) === line;
+  } catch (cause) {
+    // Lines Keyrite never writes: a number beyond double range (1e400 parses to Infinity, which
+    // RFC 8785 cannot write) or data nested thousands deep (the serializers run out of stack).
+    const tooDeep = cause instanceof RangeError;
+    throw new KeyriteError(
+      'TRANSCRIPT_NOT_CANONICAL',
+      tooDeep
+        ? `Event ${String(o.seq)} (line ${lineNo}) nests its data too deeply to be canonical JSON that Keyrite wrote: it was edited after it was written.`
+        : `Event ${String(o.seq)} (line ${lineNo}) holds a number that has no canonical JSON form (RFC 8785: beyond the range of a double, such as 1e400): it was edited after it was written.`,
+      { details: lineDetails(lineNo, o.seq, expectedSeq), cause },
+    );
+  }
+  if (!canonical) {
     throw new KeyriteError('TRANSCRIPT_NOT_CANONICAL', `Event ${o.seq} (line ${lineNo}) is not in canonical JSON (RFC 8785): it was re-formatted or edited after it was written.`, { details: lineDetails(lineNo, o.seq, expectedSeq) });
   }
 

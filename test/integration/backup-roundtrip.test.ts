@@ -112,8 +112,10 @@ describe.each(TEST_MODULES)('backups on %s', (moduleName) => {
         expect(restored.spkiSha256).toBe(result.backup.spkiSha256);
         const pair = findKeyPair(target.session, label);
         expect(pair.publicInfo.fingerprint).toBe(result.backup.spkiSha256);
-        const attrs = target.session.getAttributesLenient(pair.privateKey, [0x103 /* CKA_SENSITIVE */, 0x162 /* CKA_EXTRACTABLE */, 0x108 /* CKA_SIGN */, 0x105 /* CKA_DECRYPT */, 0x1 /* CKA_TOKEN */]);
-        expect([...attrs.values()].map((v) => v?.[0])).toEqual([1, 0, 1, 0, 1]);
+        const attrs = target.session.getAttributesLenient(pair.privateKey, [0x103 /* CKA_SENSITIVE */, 0x162 /* CKA_EXTRACTABLE */, 0x108 /* CKA_SIGN */, 0x105 /* CKA_DECRYPT */, 0x1 /* CKA_TOKEN */, 0x10c /* CKA_DERIVE */, 0x170 /* CKA_MODIFIABLE */]);
+        // Unchangeable too (docs/formats.md), also where the token adds a usage on unwrap (NSS) and Keyrite corrects it.
+        expect([...attrs.values()].map((v) => v?.[0])).toEqual([1, 0, 1, 0, 1, 0, 0]);
+        expect(target.session.find({ class: 'private', label })).toHaveLength(1);
         expect(pair.id.toString('hex')).toBe(result.backup.ckaId);
         removeKey(target.session, label);
       }

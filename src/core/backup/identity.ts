@@ -5,7 +5,7 @@ import type { HsmProfile } from '../hsm/profile';
 import { parseKeyType, type KeySpec } from '../hsm/key-spec';
 import { importedVerifyKeyTemplate, restoredSigningKeyTemplate, toP11Template } from '../hsm/templates';
 import { spkiFingerprint } from '../hsm/public-key';
-import type { Handle, HsmSession } from '../hsm/session';
+import { attrBool, type Handle, type HsmSession } from '../hsm/session';
 import { defaultSignatureAlgorithm, signData, verifyWithPublicKey } from '../hsm/sign';
 
 /** Evidence that a key in a token is the key that was backed up. Not secret. */
@@ -94,13 +94,25 @@ function ecPoint(spkiDer: Buffer): Buffer {
   return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
 }
 
-/** Private key template for an unwrapped key: sensitive, never extractable again, sign only. */
-export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer; vendor?: P11.Template; copyableAttribute?: boolean }): P11.Template {
-  // CKA_MODIFIABLE is left to the token here: some modules ignore part of an unwrap template and
-  // the read-back below switches a usage flag off again, which needs a modifiable object.
-  // CKA_COPYABLE is left out where the module's profile says it fails on it (NSS).
-  const omit: Array<'modifiable' | 'copyable'> = opts.copyableAttribute === false ? ['modifiable', 'copyable'] : ['modifiable'];
+/**
+ * Private key template for an unwrapped key: sensitive, never extractable again, sign only, and
+ * unchangeable when `locked`. Unlocked, CKA_MODIFIABLE is left to the token: some modules ignore
+ * part of an unwrap template (NSS adds CKA_DECRYPT to RSA keys, CKA_DERIVE to EC keys), and only a modifiable key can
+ * have that usage switched off again before lockRestoredKey makes it unchangeable.
+ * CKA_COPYABLE is left out where the module's profile says it fails on it (NSS).
+ */
+export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: string; id: Buffer; vendor?: P11.Template; copyableAttribute?: boolean; locked?: boolean }): P11.Template {
+  const omit: Array<'modifiable' | 'copyable'> = [...(opts.locked ? [] : ['modifiable' as const]), ...(opts.copyableAttribute === false ? ['copyable' as const] : [])];
   return [...(opts.vendor ?? []), ...toP11Template(restoredSigningKeyTemplate(spec, opts), { omit })];
+}
+
+/** The checked attributes of an unwrapped key that differ from what its template asked for. */
+export function unwrapAttributesWrong(session: HsmSession, key: Handle, template: P11.Template): number[] {
+  const A = pkcs11js;
+  const checked = [A.CKA_SENSITIVE, A.CKA_EXTRACTABLE, A.CKA_SIGN, A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE, A.CKA_PRIVATE];
+  const wanted = new Map(template.filter((a) => checked.includes(a.type) && typeof a.value === 'boolean').map((a) => [a.type, a.value as boolean]));
+  const got = session.getAttributesLenient(key, [...wanted.keys()]);
+  return [...wanted.entries()].filter(([t, v]) => got.get(t) !== undefined && (got.get(t)![0] !== 0) !== v).map(([t]) => t);
 }
 
 /**
@@ -111,15 +123,10 @@ export function unwrapTemplate(spec: KeySpec, opts: { token: boolean; label: str
  */
 export function enforceUnwrapTemplate(session: HsmSession, key: Handle, template: P11.Template, where: string): void {
   const A = pkcs11js;
-  const checked = [A.CKA_SENSITIVE, A.CKA_EXTRACTABLE, A.CKA_SIGN, A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE, A.CKA_PRIVATE];
-  const wanted = new Map(template.filter((a) => checked.includes(a.type) && typeof a.value === 'boolean').map((a) => [a.type, a.value as boolean]));
-  const wrong = (): number[] => {
-    const got = session.getAttributesLenient(key, [...wanted.keys()]);
-    return [...wanted.entries()].filter(([t, v]) => got.get(t) !== undefined && (got.get(t)![0] !== 0) !== v).map(([t]) => t);
-  };
+  const wrong = (): number[] => unwrapAttributesWrong(session, key, template);
   let bad = wrong();
   // Only usage flags may be switched off afterwards; SENSITIVE/EXTRACTABLE/PRIVATE wrong means a broken token.
-  const fixable = bad.filter((t) => [A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE].includes(t) && wanted.get(t) === false);
+  const fixable = bad.filter((t) => [A.CKA_DECRYPT, A.CKA_UNWRAP, A.CKA_DERIVE].includes(t) && template.some((a) => a.type === t && a.value === false));
   if (fixable.length > 0 && fixable.length === bad.length) {
     try {
       session.setAttributes(key, fixable.map((type) => ({ type, value: false })));
@@ -132,6 +139,43 @@ export function enforceUnwrapTemplate(session: HsmSession, key: Handle, template
     const names = bad.map((t) => attributeName(t)).join(', ');
     throw new KeyriteError('BACKUP_RESTORED_ATTRIBUTES', `Token '${session.token.label}' did not give the key unwrapped ${where} the attributes Keyrite asked for (${names} wrong, and the token would not change them). It was destroyed; a restored ceremony key must be sensitive, non-extractable and sign-only.`, { details: { attributes: bad.map((t) => attributeName(t)) } });
   }
+}
+
+/**
+ * Make a restored key an unchangeable token object once its attributes are right (docs/formats.md:
+ * restored keys are non-modifiable); returns its handle. Left modifiable, anyone with the user PIN
+ * could later turn a usage on (decrypt, derive, sign-recover) or relabel it. A key unwrapped
+ * changeable — a session object, so that a usage the token added could be switched off — is
+ * copied into the token with CKA_MODIFIABLE false (PKCS#11 lets a copy be more restricted, and
+ * NSS, which adds those usages, keeps CKA_MODIFIABLE as created), the copy is checked and the
+ * session object destroyed. A token that cannot is refused like any other attribute it would not
+ * give (the caller destroys the key).
+ */
+export function lockRestoredKey(session: HsmSession, key: Handle, template: P11.Template, where: string): Handle {
+  const A = pkcs11js;
+  const locked = (h: Handle): boolean => {
+    const a = session.getAttributesLenient(h, [A.CKA_MODIFIABLE, A.CKA_TOKEN]);
+    return attrBool(a.get(A.CKA_MODIFIABLE)) === false && attrBool(a.get(A.CKA_TOKEN)) === true;
+  };
+  if (locked(key)) return key;
+  let copy: Handle | undefined;
+  try {
+    copy = session.copyObject(key, [{ type: A.CKA_TOKEN, value: true }, { type: A.CKA_MODIFIABLE, value: false }], 'make the restored key unchangeable');
+    if (locked(copy) && unwrapAttributesWrong(session, copy, template).length === 0) {
+      session.destroy(key);
+      return copy;
+    }
+  } catch {
+    // Reported below.
+  }
+  if (copy) {
+    try {
+      session.destroy(copy);
+    } catch {
+      // The caller destroys the original; a leftover copy is found by label and refused next time.
+    }
+  }
+  throw new KeyriteError('BACKUP_RESTORED_ATTRIBUTES', `Token '${session.token.label}' did not give the key unwrapped ${where} the attributes Keyrite asked for (CKA_MODIFIABLE wrong, and the token would not make an unchangeable copy). It was destroyed; a restored ceremony key must be sensitive, non-extractable, sign-only and unchangeable.`, { details: { attributes: ['CKA_MODIFIABLE'] } });
 }
 
 function attributeName(type: number): string {

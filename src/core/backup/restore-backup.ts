@@ -1,9 +1,10 @@
 import { KeyriteError, zeroize } from '../errors';
 import { parseKeyType } from '../hsm/key-spec';
 import { readPublicKey } from '../hsm/public-key';
+import type { P11 } from '../hsm/pkcs11js';
 import type { Handle, HsmSession } from '../hsm/session';
 import type { BackupFile } from './backup-file';
-import { assertProof, enforceUnwrapTemplate, privateKeyFingerprints, proveIdentity, publicKeyTemplate, unwrapTemplate, vendorUnwrapAttributes, type IdentityProof } from './identity';
+import { assertProof, enforceUnwrapTemplate, lockRestoredKey, privateKeyFingerprints, proveIdentity, publicKeyTemplate, unwrapAttributesWrong, unwrapTemplate, vendorUnwrapAttributes, type IdentityProof } from './identity';
 import { checkWrappedKey, rfc5649Mechanism } from './wrap-format';
 import { assertKcv } from './kcv-check';
 import { destroyKek, importKek } from './kek';
@@ -44,22 +45,39 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
     kekHandle = importKek(session, kek, { wrap: false, unwrap: true });
     zeroize(kek);
     const vendor = vendorUnwrapAttributes(session.module.profile, spec, Buffer.from(backup.spkiDer, 'base64'));
-    const template = unwrapTemplate(spec, { token: true, label, id, vendor, copyableAttribute: session.module.profile.copyableAttribute });
-    try {
-      privateKey = session.unwrapKey(mechanism, kekHandle, Buffer.from(backup.wrappedKey, 'base64'), template);
-    } catch (e) {
-      throw new KeyriteError('BACKUP_UNWRAP_FAILED', `The wrapped key in backup '${backup.keyId}' did not unwrap, although the KEK is right (its check value matched): the wrapped key in the file is damaged or was altered. Nothing was created in token '${session.token.label}'; use another copy of the backup file.`, {
-        details: { keyId: backup.keyId, tokenLabel: session.token.label, hsmCode: e instanceof KeyriteError ? e.code : null },
-        cause: e,
-      });
+    const where = `into token '${session.token.label}'`;
+    const unwrap = (locked: boolean): { template: P11.Template; key: Handle } => {
+      // Locked: the token key itself. Unlocked: a session object to correct and then copy, locked, into the token.
+      const template = unwrapTemplate(spec, { token: locked, label, id, vendor, copyableAttribute: session.module.profile.copyableAttribute, locked });
+      try {
+        return { template, key: session.unwrapKey(mechanism, kekHandle!, Buffer.from(backup.wrappedKey, 'base64'), template) };
+      } catch (e) {
+        throw new KeyriteError('BACKUP_UNWRAP_FAILED', `The wrapped key in backup '${backup.keyId}' did not unwrap, although the KEK is right (its check value matched): the wrapped key in the file is damaged or was altered. Nothing was created in token '${session.token.label}'; use another copy of the backup file.`, {
+          details: { keyId: backup.keyId, tokenLabel: session.token.label, hsmCode: e instanceof KeyriteError ? e.code : null },
+          cause: e,
+        });
+      }
+    };
+    // Unchangeable from its creation (docs/formats.md: restored keys are non-modifiable).
+    let unwrapped = unwrap(true);
+    privateKey = unwrapped.key;
+    if (unwrapAttributesWrong(session, privateKey, unwrapped.template).length > 0) {
+      // The token did not follow the template (NSS adds CKA_DERIVE to an EC key, CKA_DECRYPT to an
+      // RSA key), and an unchangeable key cannot be corrected: unwrap a changeable session copy,
+      // correct it, then lock it into the token (lockRestoredKey).
+      session.destroy(privateKey);
+      privateKey = undefined;
+      unwrapped = unwrap(false);
+      privateKey = unwrapped.key;
     }
     destroyKek(session, kekHandle);
     kekHandle = undefined;
-    enforceUnwrapTemplate(session, privateKey, template, `into token '${session.token.label}'`);
+    enforceUnwrapTemplate(session, privateKey, unwrapped.template, where);
+    privateKey = lockRestoredKey(session, privateKey, unwrapped.template, where);
     publicKey = session.createObject(publicKeyTemplate(Buffer.from(backup.spkiDer, 'base64'), spec, label, id), 'create the restored public key');
     const fromToken = readPublicKey(session, publicKey).fingerprint;
     const proof = proveIdentity(session, privateKey, backup, [fromToken, ...privateKeyFingerprints(session, privateKey, spec)]);
-    assertProof(proof, `into token '${session.token.label}'`);
+    assertProof(proof, where);
     return { label, spkiSha256: backup.spkiSha256, proof };
   } catch (e) {
     for (const h of [privateKey, publicKey]) {

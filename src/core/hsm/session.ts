@@ -183,6 +183,11 @@ export class HsmSession {
     return this.call(operation, (api, s) => api.C_CreateObject(s, template));
   }
 
+  /** C_CopyObject: a new object with the original's attributes, changed as `template` says. */
+  copyObject(handle: Handle, template: P11.Template, operation = 'copy a key object'): Handle {
+    return this.call(operation, (api, s) => api.C_CopyObject(s, handle, template));
+  }
+
   destroy(handle: Handle): void {
     this.call('destroy a key', (api, s) => api.C_DestroyObject(s, handle));
   }

@@ -15,7 +15,7 @@ export const BACKUP_ERRORS = {
   BACKUP_KEY_USAGE: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Key \'…\' is not a sign-only key; Keyrite backs up ceremony signing keys only.' },
   BACKUP_NOT_FOUND: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'There is no backup file at \'…\'. Check the path.' },
   BACKUP_PKCS8_LENGTH: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The wrapped key in backup \'…\' does not unwrap to exactly the recorded PKCS#8 length. Use another copy of the backup file.' },
-  BACKUP_RESTORED_ATTRIBUTES: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'Token \'…\' did not give the restored key the attributes Keyrite asked for (… wrong). It was destroyed; a restored ceremony key must be sensitive, non-extractable and sign-only.' },
+  BACKUP_RESTORED_ATTRIBUTES: { fixedBy: 'administrator', retryable: false, endsHsmSession: false, summary: 'Token \'…\' did not give the restored key the attributes Keyrite asked for (… wrong). It was destroyed; a restored ceremony key must be sensitive, non-extractable, sign-only and unchangeable.' },
   BACKUP_SHARE_ENCODING: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Share … did not decode back to itself; nothing was issued.' },
   BACKUP_SPLIT_FAILED: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The shares did not rebuild the KEK in a self-check; nothing was issued. Retry the backup step.' },
   BACKUP_SPLIT_INVALID: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'A …-of-… split is not allowed: Keyrite needs 2 ≤ threshold ≤ count ≤ 16.' },

@@ -140,9 +140,13 @@ export async function reconcileInventory(inventory: Inventory, session: HsmSessi
       // A ceremony's own transcript-signing key: known, as long as it is the key that ceremony recorded.
       if (fp !== transcriptKey.spkiSha256) {
         drifts.push({ kind: 'fingerprint', label, message: `The transcript key '${label}' on token '${session.token.label}' has fingerprint ${fp ?? '(unreadable)'}, but ceremony ${transcriptKey.ceremonyId} recorded ${transcriptKey.spkiSha256}. It is not that ceremony's key; find out where it came from.` });
-      } else if (transcriptKey.sealed && o.private.length > 0) {
+      } else if (transcriptKey.ended === 'sealed' && o.private.length > 0) {
         // One-time key: sealing destroys it. Still here, it can re-sign a rewritten transcript.
         drifts.push({ kind: 'transcript-key-kept', label, message: `The transcript key '${label}' of sealed ceremony ${transcriptKey.ceremonyId} is still on token '${session.token.label}': anyone with the user PIN could re-sign a rewritten transcript with it. Destroy it (resume the ceremony's seal step, or destroy the objects labelled '${label}').` });
+      } else if (transcriptKey.ended === 'aborted' && o.private.length > 0) {
+        // Abort touches no token (it needs no PIN), so the key stays; it could sign a made-up
+        // "sealed" transcript of the ceremony that never finished.
+        drifts.push({ kind: 'transcript-key-kept', label, message: `The transcript key '${label}' of aborted ceremony ${transcriptKey.ceremonyId} is still on token '${session.token.label}': it signed nothing, but anyone with the user PIN could sign a made-up sealed transcript of that ceremony with it. Destroy the objects labelled '${label}' (docs/hsm-notes.md, "An aborted ceremony").` });
       }
       continue;
     }

@@ -5,10 +5,11 @@ export interface CeremonyTranscriptKey {
   label: string;
   spkiSha256: string;
   /**
-   * The chain ends in CEREMONY_SEALED (the ceremony may still say 'running' if it stopped between
-   * signing and destroying): the key was to be destroyed, so one still on a token is a drift.
+   * How the ceremony ended, or null while it runs: 'sealed' when its chain ends in CEREMONY_SEALED
+   * (it may still say 'running' if it stopped between signing and destroying), 'aborted' when it
+   * was aborted. Either way the key has no more legitimate use, so one still on a token is a drift.
    */
-  sealed: boolean;
+  ended: 'sealed' | 'aborted' | null;
 }
 
 /**
@@ -23,8 +24,9 @@ export async function ceremonyTranscriptKeys(store: Store): Promise<CeremonyTran
   for (const r of rows) {
     const key = (JSON.parse(r.state) as { transcriptKey?: { label?: unknown; spkiSha256?: unknown } }).transcriptKey;
     if (typeof key?.label !== 'string' || typeof key.spkiSha256 !== 'string') continue;
-    const sealed = r.status === 'sealed' || (r.last !== null && (JSON.parse(r.last) as { type?: unknown }).type === 'CEREMONY_SEALED');
-    out.push({ ceremonyId: r.id, label: key.label, spkiSha256: key.spkiSha256, sealed });
+    const lastType = r.last !== null ? (JSON.parse(r.last) as { type?: unknown }).type : null;
+    const ended = r.status === 'sealed' || lastType === 'CEREMONY_SEALED' ? 'sealed' : r.status === 'aborted' || lastType === 'CEREMONY_ABORTED' ? 'aborted' : null;
+    out.push({ ceremonyId: r.id, label: key.label, spkiSha256: key.spkiSha256, ended });
   }
   return out;
 }

@@ -15,7 +15,7 @@ import { createTestHsm } from '../helpers/softhsm';
  * docs/formats.md ("KEK handling and attribute choices", "Transcript key"), docs/hsm-notes.md
  * ("What a ceremony leaves on the token") and docs/crash-safety.md promise.
  */
-const hsm = createTestHsm(['audit-root', 'audit-drill', 'audit-kill', 'audit-abort']);
+const hsm = createTestHsm(['audit-root', 'audit-drill', 'audit-kill', 'audit-abort', 'audit-cut-1', 'audit-cut-2', 'audit-cut-3']);
 const home = tempDir('audit-home');
 const answers = path.join(tempDir('audit-answers'), 'answers.yaml');
 writeFileSync(answers, stringify({
@@ -219,6 +219,35 @@ describe('after a sealed root key generation', () => {
       // The source token is untouched by the drill.
       expectPairsOnly(census('audit-root').objects, [keyId]);
     });
+  });
+
+  // Inside the restore itself: after the unwrap, after the key was locked, after the public key
+  // was made. The resumed drill must clear what a cut-short restore left and restore again from
+  // the shares, or adopt a finished one, and end with the token empty, the key proven the same.
+  describe.each([
+    ['restore:unwrapped', 'audit-cut-1', ['private']],
+    ['restore:locked', 'audit-cut-2', ['private']],
+    ['restore:public-created', 'audit-cut-3', ['private', 'public']],
+  ])('a recovery drill killed (-9) inside the restore, at %s', (point, target, left) => {
+    it('resumes to the same key and leaves the token empty', () => {
+      const drill = path.join(tempDir(target), 'bundle');
+      const args = ['ceremony', 'run', 'backup-recovery-drill', '--answers', answers, '--backup', path.join(bundle, 'backup', `${keyId}.backup.json`), '--drill-shares', sharesFile, '--param', `targetToken=${target}`, '--out', drill];
+      const killed = keyrite('audit-root', args, { KEYRITE_FAULT_KILL_AT: point });
+      expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
+      const cut = census(target).objects.filter((o) => o.label === keyId);
+      expect(cut.map((o) => o.class).sort()).toEqual(left);
+      expect(census(target).objects.some((o) => o.class === 'secret')).toBe(false);
+      const resumed = keyrite('audit-root', ['ceremony', 'resume', ceremonyIdOf(killed), '--answers', answers, '--drill-shares', sharesFile]);
+      expect(resumed.status, resumed.stdout + resumed.stderr).toBe(0);
+      const chain = events(drill);
+      const restoredEvents = chain.filter((e) => e.type === 'KEY_RESTORED');
+      expect(restoredEvents).toHaveLength(1);
+      // A finished restore is adopted (no KEK rebuilt); a cut-short one is done again from the shares.
+      expect(restoredEvents[0].data.reconciled === true).toBe(point === 'restore:public-created');
+      expect(restoredEvents[0].data.spkiSha256).toBe(events(bundle).find((e) => e.type === 'KEY_GENERATED')!.data.spkiSha256);
+      expect(chain.some((e) => e.type === 'CEREMONY_SEALED')).toBe(true);
+      expect(census(target).objects).toEqual([]);
+    }, 60_000);
   });
 });
 

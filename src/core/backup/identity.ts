@@ -153,10 +153,7 @@ export function enforceUnwrapTemplate(session: HsmSession, key: Handle, template
  */
 export function lockRestoredKey(session: HsmSession, key: Handle, template: P11.Template, where: string): Handle {
   const A = pkcs11js;
-  const locked = (h: Handle): boolean => {
-    const a = session.getAttributesLenient(h, [A.CKA_MODIFIABLE, A.CKA_TOKEN]);
-    return attrBool(a.get(A.CKA_MODIFIABLE)) === false && attrBool(a.get(A.CKA_TOKEN)) === true;
-  };
+  const locked = (h: Handle): boolean => isLockedTokenObject(session, h);
   if (locked(key)) return key;
   let copy: Handle | undefined;
   try {
@@ -176,6 +173,13 @@ export function lockRestoredKey(session: HsmSession, key: Handle, template: P11.
     }
   }
   throw new KeyriteError('BACKUP_RESTORED_ATTRIBUTES', `Token '${session.token.label}' did not give the key unwrapped ${where} the attributes Keyrite asked for (CKA_MODIFIABLE wrong, and the token would not make an unchangeable copy). It was destroyed; a restored ceremony key must be sensitive, non-extractable, sign-only and unchangeable.`, { details: { attributes: ['CKA_MODIFIABLE'] } });
+}
+
+/** A token object (it outlives the session) that cannot be changed (CKA_MODIFIABLE false). */
+export function isLockedTokenObject(session: HsmSession, h: Handle): boolean {
+  const A = pkcs11js;
+  const a = session.getAttributesLenient(h, [A.CKA_MODIFIABLE, A.CKA_TOKEN]);
+  return attrBool(a.get(A.CKA_MODIFIABLE)) === false && attrBool(a.get(A.CKA_TOKEN)) === true;
 }
 
 function attributeName(type: number): string {

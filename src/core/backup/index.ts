@@ -1,5 +1,5 @@
 export { createBackup, type BackupResult, type CreateBackupOptions } from './create-backup';
-export { restoreBackup, type RestoreResult } from './restore-backup';
+export { restoreBackup, settleInterruptedRestore, type RestoreResult } from './restore-backup';
 export { resplitBackup, type ResplitOptions } from './resplit-backup';
 export { readBackupFile, parseBackup, backupFilePath, backupFileSchema, BACKUP_FORMAT_VERSION, type BackupFile } from './backup-file';
 export { decodeShare, encodeShare, shareHeader, SHARE_VERSION, SHARE_WORDS, type DecodedShare } from './share-codec';

@@ -1,10 +1,11 @@
+import { crashPoint } from '../fault';
 import { KeyriteError, zeroize } from '../errors';
 import { parseKeyType } from '../hsm/key-spec';
 import { readPublicKey } from '../hsm/public-key';
-import type { P11 } from '../hsm/pkcs11js';
+import { pkcs11js, type P11 } from '../hsm/pkcs11js';
 import type { Handle, HsmSession } from '../hsm/session';
 import type { BackupFile } from './backup-file';
-import { assertProof, enforceUnwrapTemplate, lockRestoredKey, privateKeyFingerprints, proveIdentity, publicKeyTemplate, unwrapAttributesWrong, unwrapTemplate, vendorUnwrapAttributes, type IdentityProof } from './identity';
+import { assertProof, enforceUnwrapTemplate, isLockedTokenObject, lockRestoredKey, privateKeyFingerprints, proveIdentity, publicKeyTemplate, unwrapAttributesWrong, unwrapTemplate, vendorUnwrapAttributes, type IdentityProof } from './identity';
 import { checkWrappedKey, rfc5649Mechanism } from './wrap-format';
 import { assertKcv } from './kcv-check';
 import { destroyKek, importKek } from './kek';
@@ -70,11 +71,14 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
       unwrapped = unwrap(false);
       privateKey = unwrapped.key;
     }
+    crashPoint('restore:unwrapped');
     destroyKek(session, kekHandle);
     kekHandle = undefined;
     enforceUnwrapTemplate(session, privateKey, unwrapped.template, where);
     privateKey = lockRestoredKey(session, privateKey, unwrapped.template, where);
+    crashPoint('restore:locked');
     publicKey = session.createObject(publicKeyTemplate(Buffer.from(backup.spkiDer, 'base64'), spec, label, id), 'create the restored public key');
+    crashPoint('restore:public-created');
     const fromToken = readPublicKey(session, publicKey).fingerprint;
     const proof = proveIdentity(session, privateKey, backup, [fromToken, ...privateKeyFingerprints(session, privateKey, spec)]);
     assertProof(proof, where);
@@ -93,4 +97,40 @@ export async function restoreBackup(session: HsmSession, backup: BackupFile, sha
     zeroize(kek);
     destroyKek(session, kekHandle);
   }
+}
+
+/**
+ * What an interrupted restore left under the backup's label, settled before the step runs again
+ * (docs/crash-safety.md): 'none'; 'complete' — the pair restoreBackup makes (one private key with
+ * the attributes it insists on and the backup's CKA_ID, one public key that is the backup's), to
+ * be adopted; or 'redone' — a restore cut short (the private key alone, or not yet corrected and
+ * locked), whose objects were destroyed here so that the restore runs again from the shares. Only
+ * objects proven to be this backup's key (a signature that verifies under its public key) are
+ * destroyed; anything else under the label is refused (HSM_LABEL_EXISTS).
+ */
+export function settleInterruptedRestore(session: HsmSession, backup: BackupFile): 'none' | 'complete' | 'redone' {
+  const label = backup.keyLabel;
+  const all = session.find({ label });
+  if (all.length === 0) return 'none';
+  const privates = session.find({ class: 'private', label });
+  const publics = session.find({ class: 'public', label });
+  const refuse = (): KeyriteError =>
+    new KeyriteError('HSM_LABEL_EXISTS', `Token '${session.token.label}' already holds a different key labelled '${label}'. Restore into a fresh token.`, { details: { label } });
+  if (privates.length !== 1 || publics.length > 1 || privates.length + publics.length !== all.length) throw refuse();
+  if (publics.length === 1 && readPublicKey(session, publics[0]).fingerprint !== backup.spkiSha256) throw refuse();
+  const spec = parseKeyType(backup.keyType);
+  const id = Buffer.from(backup.ckaId, 'hex');
+  const template = unwrapTemplate(spec, { token: true, label, id, copyableAttribute: session.module.profile.copyableAttribute, locked: true });
+  const idOf = (h: Handle): Buffer | undefined => session.getAttributesLenient(h, [pkcs11js.CKA_ID]).get(pkcs11js.CKA_ID);
+  const finished = publics.length === 1 && isLockedTokenObject(session, privates[0]) && unwrapAttributesWrong(session, privates[0], template).length === 0 && id.equals(idOf(privates[0]) ?? Buffer.alloc(0));
+  if (finished) return 'complete';
+  let ours = false;
+  try {
+    ours = proveIdentity(session, privates[0], backup, []).signatureVerified;
+  } catch {
+    // A key that cannot sign is not one restoreBackup made: refused below.
+  }
+  if (!ours) throw refuse();
+  for (const h of all) session.destroy(h);
+  return 'redone';
 }

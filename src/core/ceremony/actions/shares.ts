@@ -2,7 +2,7 @@ import { createHash, createPublicKey, randomBytes, randomInt } from 'node:crypto
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
-  backupFilePath, checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, renderShareCardHtml, resplitBackup, restoreBackup as restore,
+  backupFilePath, checkShareAgainstBackup, createBackup as makeBackup, decodeShare, readBackupFile, renderShareCardHtml, resplitBackup, restoreBackup as restore, settleInterruptedRestore,
   type BackupFile, type BackupResult, type DecodedShare,
 } from '../../backup';
 import { lookupWord, WORDS } from '../../backup/wordlist';
@@ -554,13 +554,11 @@ export const restoreBackup: ActionHandler = {
     let spkiSha256: string;
     const backupFile = ctx.state.backup?.file ?? path.resolve(String(ctx.params.backupFile));
     const backupSha256 = sha256File(backupFile);
-    if (session.find({ class: 'private', label }).length > 0) {
+    // An earlier run of this step may have been cut short: a finished restore is adopted, an
+    // unfinished one is cleared and done again (settleInterruptedRestore).
+    if (settleInterruptedRestore(session, backup) === 'complete') {
       // Found already restored (this step ran before an interruption): no KEK is rebuilt now, so none is claimed.
-      const pair = findKeyPair(session, label);
-      if (pair.publicInfo.fingerprint !== backup.spkiSha256) {
-        throw new KeyriteError('HSM_LABEL_EXISTS', `Token '${session.token.label}' already holds a different key labelled '${label}'. Restore into a fresh token.`, { details: { label } });
-      }
-      spkiSha256 = pair.publicInfo.fingerprint;
+      spkiSha256 = findKeyPair(session, label).publicInfo.fingerprint;
       ctx.emit('KEY_RESTORED', { keyId: backup.keyId, label, spkiSha256, tokenLabel: session.token.label, tokenSerial: session.token.serial, backupFile: path.basename(backupFile), backupSha256, reconciled: true });
     } else {
       const restored = await restore(session, backup, [...ctx.secrets.collected], { watchKek: ctx.secrets.watchKek });

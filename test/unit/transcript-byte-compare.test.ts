@@ -18,27 +18,34 @@ const piece = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 20_000, max: 70_000 }).map((n) => '—x'.repeat(n)) },
 );
 
+// What the file on disk may be next to the expected text: the same, one byte changed, cut short or extended.
+const change = fc.oneof(
+  fc.constant({ kind: 'same' as const, at: 0, byte: 0 }),
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant('cut' as const), at: fc.nat(), byte: fc.constant(0) }),
+  fc.record({ kind: fc.constant('extend' as const), at: fc.nat({ max: 5 }), byte: fc.integer({ min: 0, max: 255 }) }),
+);
+
+function applyChange(bytes: Buffer, c: { kind: 'same' | 'flip' | 'cut' | 'extend'; at: number; byte: number }): Buffer {
+  if (c.kind === 'flip' && bytes.length > 0) {
+    const out = Buffer.from(bytes);
+    out[c.at % bytes.length] = c.byte;
+    return out;
+  }
+  if (c.kind === 'cut') return bytes.subarray(0, bytes.length === 0 ? 0 : c.at % bytes.length);
+  if (c.kind === 'extend') return Buffer.concat([bytes, Buffer.alloc(c.at + 1, c.byte)]);
+  return bytes;
+}
+
 describe('StreamingByteCompare', () => {
   it('agrees with a whole-buffer comparison for equal, changed, cut and extended bytes', () => {
     fc.assert(
       fc.property(
         fc.array(piece, { maxLength: 30 }),
-        fc.oneof(
-          fc.constant({ kind: 'same' as const, at: 0, byte: 0 }),
-          fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-          fc.record({ kind: fc.constant('cut' as const), at: fc.nat(), byte: fc.constant(0) }),
-          fc.record({ kind: fc.constant('extend' as const), at: fc.nat({ max: 5 }), byte: fc.integer({ min: 0, max: 255 }) }),
-        ),
-        (pieces, change) => {
+        change,
+        (pieces, chg) => {
           const text = pieces.join('');
-          const bytes = Buffer.from(text, 'utf8');
-          let actual = bytes;
-          if (change.kind === 'flip' && bytes.length > 0) {
-            actual = Buffer.from(bytes);
-            actual[change.at % bytes.length] = change.byte;
-          }
-          if (change.kind === 'cut') actual = bytes.subarray(0, bytes.length === 0 ? 0 : change.at % bytes.length);
-          if (change.kind === 'extend') actual = Buffer.concat([bytes, Buffer.alloc(change.at + 1, change.byte)]);
+          const actual = applyChange(Buffer.from(text, 'utf8'), chg);
           const c = new StreamingByteCompare(actual);
           for (const p of pieces) c.write(p);
           expect(c.firstDifference()).toBe(reference(text, actual));
@@ -52,22 +59,10 @@ describe('StreamingByteCompare', () => {
     fc.assert(
       fc.property(
         fc.array(fc.record({ bytes: fc.boolean(), text: piece }), { maxLength: 30 }),
-        fc.oneof(
-          fc.constant({ kind: 'same' as const, at: 0, byte: 0 }),
-          fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
-          fc.record({ kind: fc.constant('cut' as const), at: fc.nat(), byte: fc.constant(0) }),
-          fc.record({ kind: fc.constant('extend' as const), at: fc.nat({ max: 5 }), byte: fc.integer({ min: 0, max: 255 }) }),
-        ),
-        (parts, change) => {
+        change,
+        (parts, chg) => {
           const text = parts.map((p) => p.text).join('');
-          const bytes = Buffer.from(text, 'utf8');
-          let actual = bytes;
-          if (change.kind === 'flip' && bytes.length > 0) {
-            actual = Buffer.from(bytes);
-            actual[change.at % bytes.length] = change.byte;
-          }
-          if (change.kind === 'cut') actual = bytes.subarray(0, bytes.length === 0 ? 0 : change.at % bytes.length);
-          if (change.kind === 'extend') actual = Buffer.concat([bytes, Buffer.alloc(change.at + 1, change.byte)]);
+          const actual = applyChange(Buffer.from(text, 'utf8'), chg);
           const c = new StreamingByteCompare(actual);
           for (const p of parts) {
             if (!p.bytes) c.write(p.text);

@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { createRequire } from 'node:module';
 import { KeyriteError } from '../errors';
 
-/** RFC 8785 (JCS) canonical JSON, from the `canonicalize` package. */
+type Canonicalize = (value: unknown) => string | undefined;
+let canonicalize: Canonicalize | undefined;
+
+/**
+ * RFC 8785 (JCS) canonical JSON, from the `canonicalize` package. Loaded on first use: `keyrite
+ * verify` proves a line canonical without it (parse.ts), and a CommonJS package imported by an ES
+ * module costs its start-up a lexer pass (~5% of it, measured with callgrind).
+ */
 export function canonicalJson(value: unknown): string {
+  canonicalize ??= createRequire(import.meta.url)('canonicalize') as Canonicalize;
   const text = canonicalize(value);
   if (text === undefined) throw new KeyriteError('TRANSCRIPT_EVENT_INVALID', 'Keyrite cannot write this value as canonical JSON.');
   return text;

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { KeyriteError } from '../errors';
 import { checkChunk, chunkError, eventCount, eventsOfResult, type ChunkJob, type ChunkResult } from './line-check';
 import type { LayoutEvent } from './layout-event';
@@ -32,7 +31,10 @@ export function workerCount(bytes: number, requested?: number): number {
   const fromEnv = process.env.KEYRITE_VERIFY_WORKERS;
   const wanted = requested ?? (fromEnv !== undefined && /^\d+$/.test(fromEnv) ? Number(fromEnv) : undefined);
   if (wanted !== undefined) return Math.min(wanted, MAX_WORKERS);
-  const cores = availableParallelism();
+  if (bytes < MIN_BYTES_PER_WORKER) return 0;
+  // node:os and node:worker_threads are loaded only when workers may start: most bundles are
+  // small, and loading them is part of every verify's start-up.
+  const cores = process.getBuiltinModule('node:os').availableParallelism();
   // On one core a worker only adds its start-up to the same work.
   if (cores < 2) return 0;
   return Math.max(0, Math.min(cores - 1, MAX_WORKERS, Math.floor(bytes / MIN_BYTES_PER_WORKER)));
@@ -72,6 +74,7 @@ export class LineWorkers {
       }
       return null;
     }
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     return new LineWorkers(Array.from({ length: count }, () => new Worker(script)));
   }
 

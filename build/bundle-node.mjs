@@ -1,7 +1,8 @@
 // esbuild settings shared by the CLI and benchmark bundles: ESM for Node 20, one chunk per
 // dynamic import, dependencies external (native modules such as pkcs11js and sqlite3 cannot be
 // bundled), and a `require` for the CommonJS packages they load. `entry` is one file (named by
-// `entryNames`) or an object of output name → file.
+// `entryNames`) or an object of output name → file. `splitting: false` makes each entry one file
+// with everything it imports; `plugins` are esbuild's.
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -15,14 +16,15 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export const TEST_ONLY_ENV = ['KEYRITE_FAULT_KILL_AT', 'KEYRITE_FAULT_TRACE'];
 export const shippedDefines = () => Object.fromEntries(TEST_ONLY_ENV.map((name) => [`process.env.${name}`, 'undefined']));
 
-export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNames = 'chunks/[name]-[hash]', testBuild = false }) {
+export async function bundleNode({ entry, outdir, entryNames = '[name]', chunkNames = 'chunks/[name]-[hash]', testBuild = false, splitting = true, plugins = [] }) {
   return build({
     entryPoints: typeof entry === 'string' ? [entry] : entry,
     outdir,
     entryNames,
     chunkNames,
     outExtension: { '.js': '.mjs' },
-    splitting: true,
+    splitting,
+    plugins,
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles the `keyrite` CLI (src/cli) into out/cli/keyrite.mjs, one chunk per command group
-// (src/cli/program.ts imports them on demand), then writes every help page to out/cli/help.json
+// (src/cli/program.ts imports them on demand) and out/cli/verify.mjs for the direct `keyrite
+// verify` (below), then writes every help page to out/cli/help.json
 // from the real program, for the start-up fast path (src/cli/fast-path.ts). Runs from `prepare`
 // (so `npx keyrite` works right after `npm ci`) and from the test set-up. `--test` builds the
 // same into out/cli-test instead, with the test-only switches (KEYRITE_FAULT_KILL_AT,

@@ -10,6 +10,13 @@ ensureAptPackages(['softhsm2', 'opensc', 'openssl', 'chromium']);
 ensureNodeModules();
 
 const env = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
+// A Node process given NODE_EXTRA_CA_CERTS parses every certificate in that file as it starts
+// (about 45 ms of CPU for a distribution's ~290 roots on the bench machine), in every spawned
+// `keyrite` and `node -e 0` alike. Keyrite makes no TLS connection and an air-gapped workstation
+// has no reason to set it, so the benchmarks run without it; docs/benchmarks.md says it was unset.
+const unset = ['NODE_EXTRA_CA_CERTS'].filter((k) => env[k] !== undefined);
+for (const k of unset) delete env[k];
+env.KEYRITE_BENCH_UNSET = unset.join(',');
 if (run('node', ['build/build-cli.mjs'], { env }) !== 0) process.exit(1);
 if (run('npx', ['electron-vite', 'build', '--logLevel', 'warn'], { env }) !== 0) process.exit(1);
 

@@ -16,6 +16,8 @@ export interface Machine {
   sqlite: string;
   chromium: string;
   commit: string;
+  /** Environment variables build/bench.mjs removed before running the benchmarks (and why, in the report). */
+  unset: string[];
 }
 
 function out(cmd: string, args: string[]): string {
@@ -51,6 +53,7 @@ export async function describeMachine(): Promise<Machine> {
     opensc: out('dpkg-query', ['-W', '-f', '${Version}', 'opensc']),
     sqlite: await sqliteVersion(),
     chromium: out('/usr/bin/chromium', ['--version']),
+    unset: (process.env.KEYRITE_BENCH_UNSET ?? '').split(',').filter((v) => v !== ''),
     commit: `${out('git', ['rev-parse', '--short', 'HEAD'])}${dirty ? ' (with uncommitted changes)' : ''}`,
   };
 }

@@ -84,6 +84,11 @@ export function markdown(rows: Row[], machine: Machine, meta: { seconds: number;
   out.push(`- CPU: ${machine.cpu}, ${machine.cores} cores; memory ${machine.memoryGiB} GiB`);
   out.push(`- OS: ${machine.os}`);
   out.push(`- Node ${machine.node}; SoftHSM ${machine.softhsm}; ${machine.openssl}; OpenSC ${machine.opensc}; SQLite ${machine.sqlite}; ${machine.chromium}`);
+  if (machine.unset.length > 0) {
+    out.push(
+      `- Unset for the run: ${machine.unset.map((v) => `\`${v}\``).join(', ')}, set in the shell that started it. With NODE_EXTRA_CA_CERTS every Node process (\`keyrite\` and the \`node -e 0\` reference alike) parses that certificate file as it starts; Keyrite makes no TLS connection and an air-gapped workstation does not set it.`,
+    );
+  }
   out.push('');
   return out.join('\n');
 }

@@ -1,12 +1,11 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import type * as Inquirer from '@inquirer/prompts';
 import { decodeShare, SHARE_WORDS } from '../core/backup/share-codec';
 import { closestWords, lookupWord, WORDS } from '../core/backup/wordlist';
 import { isKeyriteError } from '../core/errors';
-import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid } from './terminal-layout';
+import type { Prompts } from './prompts';
+import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid, wrapWords } from './terminal-layout';
 
-type Prompts = typeof Inquirer;
 
 /** A typed token as a list word: the word itself or its unique prefix of 4+ letters. */
 export function completeWord(token: string): string | undefined {
@@ -52,7 +51,7 @@ function wordProblem(token: string): string | true {
  */
 export async function enterShareWords(p: Prompts, who: string, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<string[] | { file: string }> {
   const words: string[] = [];
-  out(`   ${who}: type your share one word at a time (${SHARE_WORDS} words, 4 letters are enough; 'back' redoes the previous word), or 'file PATH' for a decrypted sealed-share file.\n`);
+  out(`${wrapWords(`${who}: type your share one word at a time (${SHARE_WORDS} words, 4 letters are enough; 'back' redoes the previous word), or 'file PATH' for a decrypted sealed-share file.`, '   ')}\n`);
   while (words.length < SHARE_WORDS) {
     const n = words.length + 1;
     const typed = await p.input({
@@ -73,7 +72,7 @@ export async function enterShareWords(p: Prompts, who: string, out: (s: string) 
   for (;;) {
     out(`\n${wordGrid(words)}\n\n`);
     const problem = checksumProblem(words);
-    if (problem) out(`   ! ${problem}\n`);
+    if (problem) out(`${wrapWords(`! ${problem}`, '   ')}\n`);
     const answer = (await p.input({
       message: problem ? 'Number of the word to correct:' : 'Enter to submit the share, or the number of a word to correct:',
       validate: (v: string) => {

@@ -29,12 +29,23 @@ export function wrapWords(text: string, indent = '', width = terminalWidth()): s
 /** The printed card's grid: three columns, read top to bottom, then the next column. */
 export const CARD_COLUMNS = 3;
 
-export function wordGrid(words: readonly string[], indent = '   ', columns = CARD_COLUMNS): string {
+/** One grid cell: the number, then the word padded past the longest list word (8 letters). */
+const CELL = 14;
+const GAP = 3;
+
+/**
+ * The words in numbered columns, read top to bottom. As many of the card's three columns as fit
+ * the terminal: a row the terminal wrapped would put a number under the wrong word, and a
+ * custodian copying it down could not tell which is which (three columns need 51).
+ */
+export function wordGrid(words: readonly string[], indent = '   ', width = terminalWidth()): string {
+  let columns = CARD_COLUMNS;
+  while (columns > 1 && indent.length + columns * CELL + (columns - 1) * GAP > width) columns--;
   const perColumn = Math.ceil(words.length / columns);
-  const cell = (i: number) => (i < words.length ? `${String(i + 1).padStart(2)}. ${words[i].padEnd(10)}` : '');
+  const cell = (i: number) => (i < words.length ? `${String(i + 1).padStart(2)}. ${words[i].padEnd(CELL - 4)}` : '');
   const rows: string[] = [];
   for (let r = 0; r < perColumn; r++) {
-    rows.push(indent + [...Array(columns).keys()].map((c) => cell(c * perColumn + r)).join('   ').trimEnd());
+    rows.push(indent + [...Array(columns).keys()].map((c) => cell(c * perColumn + r)).join(' '.repeat(GAP)).trimEnd());
   }
   return rows.join('\n');
 }

@@ -17,6 +17,7 @@ import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive, readPinIfGiven, writeNewPage } from '../io';
 import { askParameters } from '../parameter-prompt';
+import { loadPrompts, stoppedByEndOfInput } from '../prompts';
 import { exitInterrupted, interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
 
 interface RunOptions {
@@ -123,7 +124,7 @@ function needsTerminal(): KeyriteError {
  * changed one by one. Ctrl-C here starts nothing (no ceremony row, no transcript, no HSM session).
  */
 async function confirmParameters(service: CeremonyService, script: string, given: Record<string, unknown>, opts: { demo?: boolean; backupFile?: string; drillSharesFile?: string }): Promise<Record<string, unknown>> {
-  const p = await import('@inquirer/prompts');
+  const p = await loadPrompts();
   // Given on the command line, and checked with the rest (the page does not ask for them again).
   const fixed: Record<string, unknown> = {};
   if (opts.backupFile) fixed.backupFile = path.resolve(opts.backupFile);
@@ -134,7 +135,7 @@ async function confirmParameters(service: CeremonyService, script: string, given
     return chosen;
   } catch (e) {
     if (isPromptInterrupt(e)) {
-      throw new KeyriteError('PROMPT_CANCELLED', 'Stopped at your request (Ctrl-C at the parameters). Nothing was started: no ceremony, no transcript, nothing in the HSM. Run the ceremony again when ready.', { cause: e });
+      throw new KeyriteError('PROMPT_CANCELLED', `Stopped at your request (${stoppedByEndOfInput(e) ? 'Ctrl-D' : 'Ctrl-C'} at the parameters). Nothing was started: no ceremony, no transcript, nothing in the HSM. Run the ceremony again when ready.`, { cause: e });
     }
     throw e;
   }
@@ -159,7 +160,7 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
       try {
         input = await driver.ask(current);
       } catch (e) {
-        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown));
+        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown, stoppedByEndOfInput(e) ? 'Ctrl-D' : 'Ctrl-C'));
         throw e;
       }
       if (!input) return current;

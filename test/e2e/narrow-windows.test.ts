@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
 import { E2eApp, setPresentation } from './helpers/harness';
-import { checkIn, drive } from './helpers/keyboard-driver';
+import { checkIn, drive, focusedText, tabTo } from './helpers/keyboard-driver';
 import { ROOT_PEOPLE, startFromHome } from './helpers/screens';
 
 /**
@@ -70,13 +70,43 @@ describe('narrow windows', () => {
     }
   });
 
-  it('a ceremony at 640×400 and 360×640: check-in, the steps and the share fit the width; each share word whole beside its number', async () => {
+  it('check-in fits the width: each person a block of labelled fields in a phone-sized window', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await startFromHome(page, 'Root key generation', path.join(media, 'root'));
     for (const size of NARROW) {
       await page.setViewportSize(size);
       expect({ screen: 'check-in', size: size.width, past: await pastTheEdge() }).toEqual({ screen: 'check-in', size: size.width, past: [] });
     }
+  });
+
+  it('the abort dialog keeps Tab inside it, closes with Escape wherever focus is in it, and gives focus back to its button', async () => {
+    const inDialog = 'Boolean(document.activeElement && document.activeElement.closest("[role=dialog], dialog[open]"))';
+    const outside = 'Boolean(document.activeElement && document.activeElement !== document.body && !document.activeElement.closest("[role=dialog], dialog[open]"))';
+    for (const size of [NARROW[2], { width: 1280, height: 800 }]) {
+      await page.setViewportSize(size);
+      await tabTo(page, /^Abort the ceremony…$/, { max: 120 });
+      await page.keyboard.press('Enter');
+      await page.getByRole('dialog').waitFor();
+      expect(await focusedText(page)).toBe('Reason');
+      // The whole dialog is on screen, its last button too.
+      const box = (await page.getByRole('dialog').locator('form').boundingBox())!;
+      expect(box.x >= 0 && box.y >= 0 && box.x + box.width <= size.width && box.y + box.height <= size.height).toBe(true);
+      // Round and round: never onto the page under the shade (the browser's own stop, body, is allowed).
+      for (let i = 0; i < 8; i++) {
+        await page.keyboard.press(i < 5 ? 'Tab' : 'Shift+Tab');
+        expect({ size: size.width, tab: i, outside: await page.evaluate(outside) }).toEqual({ size: size.width, tab: i, outside: false });
+      }
+      await tabTo(page, /^Keep going$/);
+      expect(await page.evaluate(inDialog)).toBe(true);
+      await page.keyboard.press('Escape');
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
+      expect(await focusedText(page)).toBe('Abort the ceremony…');
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('textbox', { name: 'Name of person 1' }).focus();
+  });
+
+  it('a ceremony at 640×400 and 360×640: the steps and the share fit the width; each share word whole beside its number', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await checkIn(page, ROOT_PEOPLE, []);
     const screens = new Set<string>();

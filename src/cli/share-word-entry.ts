@@ -3,6 +3,7 @@ import path from 'node:path';
 import { decodeShare, SHARE_WORDS } from '../core/backup/share-codec';
 import { closestWords, lookupWord, WORDS } from '../core/backup/wordlist';
 import { isKeyriteError } from '../core/errors';
+import { shareTextWords } from '../shared/share-text';
 import type { Prompts } from './prompts';
 import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid, wrapWords } from './terminal-layout';
 
@@ -43,8 +44,25 @@ function wordProblem(token: string): string | true {
 }
 
 /**
+ * The words on one typed line: one word, or several pasted at once (a line of the card, the whole
+ * share), split as the decoder splits them (numbers, commas, tabs and the header line dropped).
+ * A problem names the word by its number in the share; more words than are left is refused whole.
+ */
+function lineProblem(line: string, have: number): string | true {
+  const tokens = shareTextWords(line);
+  if (tokens.length <= 1) return wordProblem(tokens[0] ?? line);
+  const left = SHARE_WORDS - have;
+  if (tokens.length > left) return `That is ${tokens.length} words, but only ${left} ${left === 1 ? 'is' : 'are'} left to type (words ${have + 1} to ${SHARE_WORDS}).`;
+  for (const [i, t] of tokens.entries()) {
+    const problem = wordProblem(t);
+    if (problem !== true) return `Word ${have + i + 1}: ${problem}`;
+  }
+  return true;
+}
+
+/**
  * A share typed word by word, visibly (a drill: the custodian reads their own card aloud to
- * themselves), with completion from 4-letter prefixes, 'back' to redo the previous word, a
+ * themselves), or several words to a line (pasted), with completion from 4-letter prefixes, 'back' to redo the previous word, a
  * review grid in the card's layout, single-word corrections by number, and a local checksum
  * check that names the wrong word before anything is sent. The screen and scrollback are cleared
  * once the share is submitted. The words array is zeroized by the caller after use.
@@ -59,7 +77,7 @@ export async function enterShareWords(p: Prompts, who: string, out: (s: string) 
       transformer: (v: string, { isFinal }: { isFinal: boolean }) => (FILE_ANSWER.test(v) ? v : isFinal ? completeWord(v) ?? v : completionHint(v)),
       validate: (v: string) => {
         if (n === 1 && FILE_ANSWER.test(v)) return shareFileProblem(v.trim().replace(FILE_ANSWER, ''));
-        return v.trim().toLowerCase() === 'back' ? (words.length > 0 ? true : 'There is no previous word yet.') : wordProblem(v);
+        return v.trim().toLowerCase() === 'back' ? (words.length > 0 ? true : 'There is no previous word yet.') : lineProblem(v, words.length);
       },
     });
     if (n === 1 && FILE_ANSWER.test(typed)) return { file: path.resolve(typed.trim().replace(FILE_ANSWER, '')) };
@@ -67,7 +85,8 @@ export async function enterShareWords(p: Prompts, who: string, out: (s: string) 
       words.pop();
       continue;
     }
-    words.push(completeWord(typed)!);
+    const tokens = shareTextWords(typed);
+    for (const t of tokens.length > 0 ? tokens : [typed]) words.push(completeWord(t)!);
   }
   for (;;) {
     out(`\n${wordGrid(words)}\n\n`);

@@ -120,3 +120,20 @@ describe('Ctrl-D before the ceremony exists', () => {
     expect(existsSync(out)).toBe(false);
   }, 60_000);
 });
+
+describe('typed at a terminal, output to a pipe', () => {
+  it('`keyrite ceremony run … | tee log` is refused before anything starts, saying the output is the problem', () => {
+    // stdin is a pseudo-terminal (a person typing), stdout a pipe (as `| tee log` makes it).
+    const script = 'import os, pty, subprocess, sys\nm, s = pty.openpty()\nr = subprocess.run(sys.argv[1:], stdin=s, capture_output=True, text=True)\nsys.stdout.write(r.stdout)\nsys.stderr.write(r.stderr)\nsys.exit(r.returncode)';
+    const out = path.join(tempDir('tty-keys-pipe'), 'b');
+    const r = spawnSync('python3', ['-c', script, process.execPath, 'bin/keyrite.mjs', 'ceremony', 'run', FIXTURE, '--out', out], {
+      env: { ...process.env, KEYRITE_HOME: tempDir('tty-keys-pipe-home'), KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '', CI: '' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^keyrite: This ceremony's output goes to a pipe or a file, not to the terminal:[^\n]*\[CEREMONY_NEEDS_TERMINAL\]\n$/);
+    expect(r.stdout).toBe('');
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+});

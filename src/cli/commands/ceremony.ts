@@ -116,6 +116,11 @@ function defaultOut(scriptId: string): string {
 }
 
 function needsTerminal(): KeyriteError {
+  // Typed at a terminal, but the output piped (`| tee log`, `> run.txt`): saying "run it in a
+  // terminal" would puzzle the person who did; and shares shown on screen must not go to a file.
+  if (process.stdin.isTTY && !process.stdout.isTTY) {
+    return new KeyriteError('CEREMONY_NEEDS_TERMINAL', "This ceremony's output goes to a pipe or a file, not to the terminal: shares shown on screen must never be written there, and the prompts need the screen. Run it without '| …' or '> …'; the transcript in the bundle is the record.");
+  }
   return new KeyriteError('CEREMONY_NEEDS_TERMINAL', 'This ceremony needs a person at a terminal. Run it in a terminal, or pass --answers FILE (drills, tests) or --demo (rehearsal on the demo token).');
 }
 

@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SO_PIN, DEMO_USER_PIN } from '../../src/core/hsm/config';
-import { E2eApp, setPresentation } from './helpers/harness';
+import { E2eApp, ROOT, setPresentation } from './helpers/harness';
 import { checkIn, drive, focusedText, tabTo } from './helpers/keyboard-driver';
 import { ROOT_PEOPLE, startFromHome } from './helpers/screens';
 
@@ -69,6 +70,34 @@ describe('narrow windows', () => {
       expect({ size: size.width, past: await pastTheEdge() }).toEqual({ size: size.width, past: [] });
     }
   });
+
+  it("the verify screen of a sealed bundle fits: facts stacked, each key's line a line, not a grid of the facts", async () => {
+    // A sealed bundle from the terminal runner's rehearsal (its own KEYRITE_HOME and demo token).
+    const bundle = path.join(media, 'verified');
+    const made = spawnSync(process.execPath, ['bin/keyrite.mjs', 'ceremony', 'run', 'root-key-generation', '--demo', '--out', bundle], {
+      cwd: ROOT,
+      env: { ...process.env, KEYRITE_HOME: mkdtempSync(path.join(os.tmpdir(), 'keyrite-narrow-home-')), KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '' },
+      encoding: 'utf8',
+    });
+    expect(made.status, made.stderr).toBe(0);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole('button', { name: 'Verify a bundle' }).click();
+    await page.locator('#bundle-dir').fill(bundle);
+    await page.keyboard.press('Enter');
+    await page.locator('.verified').waitFor({ timeout: 60_000 });
+    // A key's line inside the Keys fact is a line (a nested div once took the facts' two-column grid).
+    const keyLines = (await page.evaluate("[...document.querySelectorAll('.facts dd > div')].map((e) => getComputedStyle(e).display)")) as string[];
+    expect(keyLines.length).toBeGreaterThan(0);
+    expect(new Set(keyLines)).toEqual(new Set(['block']));
+    for (const size of NARROW) {
+      await page.setViewportSize(size);
+      for (const presentation of [false, true]) {
+        await setPresentation(page, presentation);
+        expect({ size: size.width, presentation, past: await pastTheEdge() }).toEqual({ size: size.width, presentation, past: [] });
+      }
+      await setPresentation(page, false);
+    }
+  }, 60_000);
 
   it('check-in fits the width: each person a block of labelled fields in a phone-sized window', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });

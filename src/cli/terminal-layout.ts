@@ -11,16 +11,35 @@ export function terminalWidth(columns = process.stdout.columns): number {
   return Math.max(40, Math.min(100, columns || 80));
 }
 
+/** East Asian wide and fullwidth characters (and emoji) take two columns of a terminal. */
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+/** Combining marks take none: they sit on the character before them. */
+const ZERO = /[\p{M}\u200b-\u200f\ufeff]/u;
+
+/** The columns a string takes on a terminal (not its length: 山田 is 2 characters and 4 columns). */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += ZERO.test(ch) ? 0 : WIDE.test(ch) ? 2 : 1;
+  return width;
+}
+
 /** Wrap text at word boundaries; a word longer than the line stays whole on its own line. */
 export function wrapWords(text: string, indent = '', width = terminalWidth()): string {
   const words = text.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean);
   const lines: string[] = [];
+  const room = width - displayWidth(indent);
   let line = '';
+  let used = 0;
   for (const w of words) {
-    if (line && indent.length + line.length + 1 + w.length > width) {
+    const cols = displayWidth(w);
+    if (line && used + 1 + cols > room) {
       lines.push(indent + line);
       line = w;
-    } else line = line ? `${line} ${w}` : w;
+      used = cols;
+    } else {
+      line = line ? `${line} ${w}` : w;
+      used += (used ? 1 : 0) + cols;
+    }
   }
   if (line) lines.push(indent + line);
   return lines.join('\n');

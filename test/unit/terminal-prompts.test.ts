@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeShare } from '../../src/core/backup/share-codec';
 import { yesNo } from '../../src/cli/prompts';
 import { enterShareWords } from '../../src/cli/share-word-entry';
-import { wordGrid } from '../../src/cli/terminal-layout';
+import { displayWidth, wordGrid, wrapWords } from '../../src/cli/terminal-layout';
 
 /**
  * The terminal's yes/no answers and the share grid's width, table-driven. The pty test
@@ -73,5 +73,22 @@ describe('share entry: several words to a line', () => {
     expect(refused[0]).toBe('That is 33 words, but only 32 are left to type (words 2 to 33).');
     expect(refused[1]).toMatch(/^Word 5: 'qqqq' is not a share word\./);
     expect(refused).toHaveLength(2);
+  });
+});
+
+describe('wrapping counts terminal columns, not characters', () => {
+  it.each([
+    ['山田太郎 (custodian), 佐藤花子 (custodian), 鈴木一郎 (witness), 高橋美咲 (officer)', 40],
+    ['Ｆｕｌｌｗｉｄｔｈ ｎａｍｅｓ ａｒｅ ｔｙｐｅｄ ｔｏｏ ｓｏｍｅｔｉｍｅｓ ｉｎ ｔｈｅ ｒｏｏｍ', 40],
+    ['Zoë Ångström (custodian), Zoë Ångström again, and José Müller', 40],
+  ])('%s fits %i columns', (text, width) => {
+    for (const line of wrapWords(text, '   ', width).split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(width);
+  });
+
+  it('counts wide characters as two columns and combining marks as none', () => {
+    expect(displayWidth('山田')).toBe(4);
+    expect(displayWidth('Zoë')).toBe(3);
+    expect(displayWidth('Zoe\u0308')).toBe(3);
+    expect(displayWidth('abc')).toBe(3);
   });
 });

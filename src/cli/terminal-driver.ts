@@ -116,6 +116,23 @@ export class TerminalDriver {
     return { kind: 'statement', values: { ...draft.values } };
   }
 
+  /**
+   * What was typed at this step but not yet handed to the core, as a sentence (or ''): the
+   * check-in list and a statement's fields are sent whole, so a stop before that loses them, and
+   * "everything up to the last answer is saved" must not let anyone think otherwise.
+   */
+  unsubmitted(view: CeremonyView | null): string {
+    const cur = view?.current;
+    if (cur?.need.kind === 'participants' && this.draft.length > 0) {
+      const n = this.draft.length;
+      return ` The ${n === 1 ? 'person' : `${n} people`} typed at check-in ${n === 1 ? 'was' : 'were'} not submitted yet: check ${n === 1 ? 'them' : 'them all'} in again after resuming.`;
+    }
+    if (cur?.need.kind === 'statement' && this.statementDraft?.key === cur.id && Object.keys(this.statementDraft.values).length > 0) {
+      return ' The answers typed at this step were not submitted yet: type them again after resuming.';
+    }
+    return '';
+  }
+
   /** Forget the read-back words (they were copied from a share). */
   forget(): void {
     this.readBack?.words.fill('');
@@ -399,7 +416,7 @@ function roleProblems(roles: RoleSpec[], people: Participant[]): string[] {
  * the split was on screen, that the split is void (shares are never stored; a resumed ceremony
  * makes a new split and the shares written so far are destroyed).
  */
-export function interruptedError(view: CeremonyView | null, shareShown: boolean, key: 'Ctrl-C' | 'Ctrl-D' = 'Ctrl-C'): KeyriteError {
+export function interruptedError(view: CeremonyView | null, shareShown: boolean, key: 'Ctrl-C' | 'Ctrl-D' = 'Ctrl-C', unsubmitted = ''): KeyriteError {
   const cur = view?.current;
   const where = cur ? ` at step ${cur.index + 1} (${cur.title})` : '';
   const resume = view ? `keyrite ceremony resume ${view.ceremonyId}` : 'keyrite ceremony resume';
@@ -413,7 +430,7 @@ export function interruptedError(view: CeremonyView | null, shareShown: boolean,
     : inHandout
       ? ' No share was shown yet; the resumed ceremony makes the backup again with a new split.'
       : '';
-  return new KeyriteError('CEREMONY_INTERRUPTED', `Stopped by ${key}${where}; the screen was cleared. Everything up to the last answer is saved.${split} Resume with \`${resume}\`.`, {
+  return new KeyriteError('CEREMONY_INTERRUPTED', `Stopped by ${key}${where}; the screen was cleared. Everything up to the last answer is saved.${unsubmitted}${split} Resume with \`${resume}\`.`, {
     details: { ceremonyId: view?.ceremonyId ?? null, step: cur?.index ?? null, splitVoid: Boolean(voided) },
   });
 }

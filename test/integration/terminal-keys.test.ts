@@ -19,10 +19,10 @@ const CLEAR_LINE = '\x15'; // Ctrl-U: the refused answer is still on the prompt'
 const CTRL_D = '\x04';
 const FIXTURE = path.resolve('test/fixtures/terminal-ceremony.yaml');
 
-function run(rules: Rules, home: string, out: string): { status: number | null; out: string; text: string; answered: string } {
+function run(rules: Rules, home: string, out: string, args = ['ceremony', 'run', FIXTURE, '--out', out]): { status: number | null; out: string; text: string; answered: string } {
   const rulesFile = path.join(tempDir('tty-keys-rules'), 'rules.json');
   writeFileSync(rulesFile, JSON.stringify(rules));
-  const r = spawnSync('python3', ['test/helpers/pty-driver.py', rulesFile, '--', process.execPath, 'bin/keyrite.mjs', 'ceremony', 'run', FIXTURE, '--out', out], {
+  const r = spawnSync('python3', ['test/helpers/pty-driver.py', rulesFile, '--', process.execPath, 'bin/keyrite.mjs', ...args], {
     env: { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '', CI: '', TERM: 'xterm', PTY_COLUMNS: '40', PTY_ROWS: '24' },
     encoding: 'utf8',
     timeout: 150_000,
@@ -135,5 +135,23 @@ describe('typed at a terminal, output to a pipe', () => {
     expect(r.stderr).toMatch(/^keyrite: This ceremony's output goes to a pipe or a file, not to the terminal:[^\n]*\[CEREMONY_NEEDS_TERMINAL\]\n$/);
     expect(r.stdout).toBe('');
     expect(existsSync(out)).toBe(false);
+  }, 60_000);
+});
+
+describe('Ctrl-C in the middle of check-in', () => {
+  it('says the people typed so far were not submitted, and the resumed ceremony indeed asks for person 1 again', () => {
+    const home = tempDir('tty-keys-checkin-home');
+    const r = run(
+      [[words('Start with these parameters?').replace('?', '\\?'), 'y\r'], ...person('Ada Admin', 'admin'), ...person('Otto Officer', 'officer'), [words('full name (empty to finish;').replace(/[()]/g, '\\$&'), '\x03']],
+      home,
+      path.join(tempDir('tty-keys-checkin'), 'b'),
+    );
+    expect(r.status, r.text.slice(-1500)).toBe(130);
+    const line = strip(r.out.slice(r.out.lastIndexOf('\x1b[2J\x1b[3J')));
+    expect(line).toMatch(/Everything up to the last answer is saved\. The 2 people typed at check-in were not submitted yet: check them all in again after resuming\. Resume with `keyrite ceremony resume [\w-]+`\. \[CEREMONY_INTERRUPTED\]/);
+    const resumed = run([[words('full name (empty to finish;').replace(/[()]/g, '\\$&'), '\x03']], home, '', ['ceremony', 'resume']);
+    expect(resumed.status, resumed.text.slice(-1500)).toBe(130);
+    expect(resumed.text).toMatch(/Participant 1 full name/);
+    expect(resumed.text).not.toMatch(/Ada Admin|Otto Officer/);
   }, 60_000);
 });

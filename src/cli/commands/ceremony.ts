@@ -156,7 +156,7 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
   const driver = new TerminalDriver();
   let current = view;
   // Ctrl-C while Keyrite works (between prompts): the same cleared screen and coded message as at a prompt.
-  const onSigint = () => exitInterrupted(interruptedError(current, driver.shareShown));
+  const onSigint = () => exitInterrupted(interruptedError(current, driver.shareShown, 'Ctrl-C', driver.unsubmitted(current)));
   process.on('SIGINT', onSigint);
   try {
     for (;;) {
@@ -165,7 +165,7 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
       try {
         input = await driver.ask(current);
       } catch (e) {
-        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown, stoppedByEndOfInput(e) ? 'Ctrl-D' : 'Ctrl-C'));
+        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown, stoppedByEndOfInput(e) ? 'Ctrl-D' : 'Ctrl-C', driver.unsubmitted(current)));
         throw e;
       }
       if (!input) return current;

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeShare } from '../../src/core/backup/share-codec';
 import { tempDir } from '../helpers/ceremony';
 
 /**
@@ -153,5 +154,21 @@ describe('Ctrl-C in the middle of check-in', () => {
     expect(resumed.status, resumed.text.slice(-1500)).toBe(130);
     expect(resumed.text).toMatch(/Participant 1 full name/);
     expect(resumed.text).not.toMatch(/Ada Admin|Otto Officer/);
+  }, 60_000);
+});
+
+describe('keyrite share check typed at a terminal', () => {
+  it('says what to type and how to end, then clears the echoed words from the screen and scrollback before the verdict', () => {
+    const words = encodeShare({ version: 1, splitId: '7F3A-91C2', threshold: 2, count: 3, index: 2, share: new Uint8Array(33).map((_, i) => (i * 53 + 7) & 0xff) });
+    const r = run([['Type or paste the share', `${words.join(' ')}\r${CTRL_D}`]], tempDir('tty-keys-share-home'), '', ['share', 'check']);
+    expect(r.status, r.text).toBe(0);
+    expect(r.text).toMatch(/^Type or paste the share \(its header line is optional\), then Enter and Ctrl-D\./m);
+    const typedAt = r.out.indexOf(words.slice(0, 3).join(' '));
+    const clearedAt = r.out.indexOf('\x1b[2J\x1b[3J', typedAt);
+    expect(typedAt).toBeGreaterThan(0);
+    expect(clearedAt).toBeGreaterThan(typedAt);
+    const after = strip(r.out.slice(clearedAt));
+    expect(after).toMatch(/^share 2 of 3 · needs 2 · split 7F3A-91C2\nThe words are well-formed/);
+    for (const w of words) expect(after).not.toMatch(new RegExp(`\\b${w}\\b`));
   }, 60_000);
 });

@@ -7,6 +7,7 @@ import { checkOutputFile } from '../core/fs/output-dir';
 import type { HsmConfig } from '../core/hsm/config';
 import { normalizePin } from '../core/hsm/pin';
 import { stdoutFailed } from './exit';
+import { loadPrompts } from './prompts';
 
 export { fail, promptCancelled, stdoutFailed } from './exit';
 
@@ -63,7 +64,7 @@ export async function readPin(options: { pinFile?: string; prompt: string; demoD
   if (found !== undefined) return found;
   if (options.demoDefault !== undefined) return options.demoDefault;
   if (isInteractive()) {
-    const { password } = await import('@inquirer/prompts');
+    const { password } = await loadPrompts();
     return normalizePin(await password({ message: options.prompt, mask: false }), 'the PIN typed at the prompt');
   }
   const envName = options.envName ?? 'KEYRITE_PIN';

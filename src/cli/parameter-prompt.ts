@@ -1,9 +1,8 @@
-import type * as Inquirer from '@inquirer/prompts';
 import type { ParameterField, ParameterForm } from '../core/ceremony/parameter-form';
 import { escapeLinesForTerminal } from '../core/text/plain-text';
+import type { Prompts } from './prompts';
 import { wrapWords } from './terminal-layout';
 
-type Prompts = typeof Inquirer;
 type Describe = (given: Record<string, unknown>) => ParameterForm;
 
 /** Parameters the terminal does not ask about: the drill shares file is given with --drill-shares, the backup with --backup. */
@@ -26,7 +25,7 @@ export async function askParameters(p: Prompts, describe: Describe, initial: Rec
       const go = await p.confirm({ message: 'Start with these parameters? (they are recorded in the transcript)', default: false });
       if (go) return Object.fromEntries(Object.entries(form.values).filter(([name]) => !NOT_ASKED.has(name) || initial[name] !== undefined));
     } else {
-      write('   The ceremony cannot start with these values: change the ones marked ✗.\n');
+      write(`${wrapWords('The ceremony cannot start with these values: change the ones marked ✗.', '   ')}\n`);
     }
     const names = form.fields.filter((f) => !NOT_ASKED.has(f.name)).map((f) => f.name);
     const first = form.fields.find((f) => f.problems.length > 0 && !NOT_ASKED.has(f.name))?.name;

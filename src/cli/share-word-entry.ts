@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import type * as Inquirer from '@inquirer/prompts';
 import { decodeShare, SHARE_WORDS } from '../core/backup/share-codec';
 import { closestWords, lookupWord, WORDS } from '../core/backup/wordlist';
 import { isKeyriteError } from '../core/errors';
-import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid } from './terminal-layout';
+import { shareTextWords } from '../shared/share-text';
+import type { Prompts } from './prompts';
+import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid, wrapWords } from './terminal-layout';
 
-type Prompts = typeof Inquirer;
 
 /** A typed token as a list word: the word itself or its unique prefix of 4+ letters. */
 export function completeWord(token: string): string | undefined {
@@ -44,15 +44,32 @@ function wordProblem(token: string): string | true {
 }
 
 /**
+ * The words on one typed line: one word, or several pasted at once (a line of the card, the whole
+ * share), split as the decoder splits them (numbers, commas, tabs and the header line dropped).
+ * A problem names the word by its number in the share; more words than are left is refused whole.
+ */
+function lineProblem(line: string, have: number): string | true {
+  const tokens = shareTextWords(line);
+  if (tokens.length <= 1) return wordProblem(tokens[0] ?? line);
+  const left = SHARE_WORDS - have;
+  if (tokens.length > left) return `That is ${tokens.length} words, but only ${left} ${left === 1 ? 'is' : 'are'} left to type (words ${have + 1} to ${SHARE_WORDS}).`;
+  for (const [i, t] of tokens.entries()) {
+    const problem = wordProblem(t);
+    if (problem !== true) return `Word ${have + i + 1}: ${problem}`;
+  }
+  return true;
+}
+
+/**
  * A share typed word by word, visibly (a drill: the custodian reads their own card aloud to
- * themselves), with completion from 4-letter prefixes, 'back' to redo the previous word, a
+ * themselves), or several words to a line (pasted), with completion from 4-letter prefixes, 'back' to redo the previous word, a
  * review grid in the card's layout, single-word corrections by number, and a local checksum
  * check that names the wrong word before anything is sent. The screen and scrollback are cleared
  * once the share is submitted. The words array is zeroized by the caller after use.
  */
 export async function enterShareWords(p: Prompts, who: string, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<string[] | { file: string }> {
   const words: string[] = [];
-  out(`   ${who}: type your share one word at a time (${SHARE_WORDS} words, 4 letters are enough; 'back' redoes the previous word), or 'file PATH' for a decrypted sealed-share file.\n`);
+  out(`${wrapWords(`${who}: type your share one word at a time (${SHARE_WORDS} words, 4 letters are enough; 'back' redoes the previous word), or 'file PATH' for a decrypted sealed-share file.`, '   ')}\n`);
   while (words.length < SHARE_WORDS) {
     const n = words.length + 1;
     const typed = await p.input({
@@ -60,7 +77,7 @@ export async function enterShareWords(p: Prompts, who: string, out: (s: string) 
       transformer: (v: string, { isFinal }: { isFinal: boolean }) => (FILE_ANSWER.test(v) ? v : isFinal ? completeWord(v) ?? v : completionHint(v)),
       validate: (v: string) => {
         if (n === 1 && FILE_ANSWER.test(v)) return shareFileProblem(v.trim().replace(FILE_ANSWER, ''));
-        return v.trim().toLowerCase() === 'back' ? (words.length > 0 ? true : 'There is no previous word yet.') : wordProblem(v);
+        return v.trim().toLowerCase() === 'back' ? (words.length > 0 ? true : 'There is no previous word yet.') : lineProblem(v, words.length);
       },
     });
     if (n === 1 && FILE_ANSWER.test(typed)) return { file: path.resolve(typed.trim().replace(FILE_ANSWER, '')) };
@@ -68,12 +85,13 @@ export async function enterShareWords(p: Prompts, who: string, out: (s: string) 
       words.pop();
       continue;
     }
-    words.push(completeWord(typed)!);
+    const tokens = shareTextWords(typed);
+    for (const t of tokens.length > 0 ? tokens : [typed]) words.push(completeWord(t)!);
   }
   for (;;) {
     out(`\n${wordGrid(words)}\n\n`);
     const problem = checksumProblem(words);
-    if (problem) out(`   ! ${problem}\n`);
+    if (problem) out(`${wrapWords(`! ${problem}`, '   ')}\n`);
     const answer = (await p.input({
       message: problem ? 'Number of the word to correct:' : 'Enter to submit the share, or the number of a word to correct:',
       validate: (v: string) => {

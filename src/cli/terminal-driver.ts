@@ -1,15 +1,17 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type * as Inquirer from '@inquirer/prompts';
 import type { CeremonyView, Need, Participant, RoleSpec, StepInput } from '../core/ceremony';
 import { initials } from '../core/ceremony/signoff-act';
 import { KeyriteError } from '../core/errors';
+import { describeCharacter, firstUnsafeCharacter } from '../core/text/plain-text';
+import { loadPrompts, type Prompts } from './prompts';
 import { enterShareWords } from './share-word-entry';
 import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid, wrapWords } from './terminal-layout';
 import { SERIAL_HINT, SERIAL_PATTERN } from '../shared/serial-rule';
 
-type Prompts = typeof Inquirer;
 const write = (s: string) => process.stdout.write(s);
+/** A line of prose, indented and wrapped on word boundaries at the terminal's width. */
+const say = (s: string) => write(`${wrapWords(s, '   ')}\n`);
 
 /** "exactly 5", "1–2", "at least 1": the bound check-in really enforces. */
 export function roleBound(r: Pick<RoleSpec, 'min' | 'max'>): string {
@@ -36,7 +38,7 @@ export class TerminalDriver {
   shareShown = false;
 
   async ask(view: CeremonyView): Promise<StepInput | null> {
-    const p = await import('@inquirer/prompts');
+    const p = await loadPrompts();
     const cur = view.current;
     if (!cur || view.status !== 'running') return null;
     const need = cur.need;
@@ -44,23 +46,23 @@ export class TerminalDriver {
       case 'participants':
         return this.checkIn(p, need.roles, view);
       case 'preflightOverride': {
-        write(`   ${need.message}\n`);
+        say(need.message);
         const go = await p.confirm({ message: 'Override the network check (recorded in the transcript)?', default: false });
         if (!go) throw new KeyriteError('CEREMONY_PREFLIGHT_REFUSED', 'Disconnect the network interfaces and resume the ceremony with `keyrite ceremony resume`.');
         const admins = view.participants.filter((x) => x.roles.includes('admin'));
         const person = await this.typedPerson(p, admins, 'Administrator overriding — type your full name or initials:');
-        const reason = await p.input({ message: 'Reason:', validate: (v) => (v.trim() ? true : 'Type the reason; it goes into the transcript.') });
+        const reason = await p.input({ message: 'Reason:', validate: (v) => plainTextProblem(v, 'The reason') ?? (v.trim() ? true : 'Type the reason; it goes into the transcript.') });
         return { kind: 'preflightOverride', personId: person.id, reason };
       }
       case 'pin':
-        write(`   ${need.message}\n`);
+        say(need.message);
         return { kind: 'pin', pin: await p.password({ message: `${need.user === 'so' ? 'SO PIN' : 'PIN'} for token '${need.tokenLabel}':`, mask: false }) };
       case 'signoff':
         return this.signoff(p, need, view);
       case 'shareHandout':
         return this.handout(p, need, view);
       case 'shareEntry': {
-        write(`   ${need.accepted.length} of ${need.threshold} shares accepted${need.accepted.length ? ` (${need.accepted.map((a) => `${a.index}: ${a.custodian}`).join(', ')})` : ''}.\n`);
+        say(`${need.accepted.length} of ${need.threshold} shares accepted${need.accepted.length ? ` (${need.accepted.map((a) => `${a.index}: ${a.custodian}`).join(', ')})` : ''}.`);
         const words = await enterShareWords(p, 'Next custodian');
         // A decrypted sealed-share file goes to the core as its text: the same decoder as typed words.
         if (!Array.isArray(words)) return { kind: 'share', text: readFileSync(words.file, 'utf8') };
@@ -95,7 +97,7 @@ export class TerminalDriver {
     for (const f of need.fields) {
       if (f.kind === 'bags' && f.rows) {
         const rows = badRow !== null && badField === f.id && draft.bags[f.id] ? f.rows.filter((r) => r.shareIndex === badRow) : f.rows;
-        if (rows.length === f.rows.length) write(`   ${f.label}: one bag per share (${f.rows.length}). Read each serial from the bag.\n`);
+        if (rows.length === f.rows.length) say(`${f.label}: one bag per share (${f.rows.length}). Read each serial from the bag.`);
         const typed = draft.bags[f.id] ?? {};
         for (const r of rows) {
           typed[r.shareIndex] = (await p.input({
@@ -109,9 +111,26 @@ export class TerminalDriver {
         continue;
       }
       if (badRow !== null && badField !== f.id && draft.values[f.id] !== undefined) continue;
-      draft.values[f.id] = await p.input({ message: `${f.label}${f.required ? '' : ' (optional)'}:`, default: draft.values[f.id] || undefined, validate: (v) => (!f.required || v.trim() ? true : `${f.label} is required.`) });
+      draft.values[f.id] = await p.input({ message: `${f.label}${f.required ? '' : ' (optional)'}:`, default: draft.values[f.id] || undefined, validate: (v) => plainTextProblem(v, f.label) ?? (!f.required || v.trim() ? true : `${f.label} is required.`) });
     }
     return { kind: 'statement', values: { ...draft.values } };
+  }
+
+  /**
+   * What was typed at this step but not yet handed to the core, as a sentence (or ''): the
+   * check-in list and a statement's fields are sent whole, so a stop before that loses them, and
+   * "everything up to the last answer is saved" must not let anyone think otherwise.
+   */
+  unsubmitted(view: CeremonyView | null): string {
+    const cur = view?.current;
+    if (cur?.need.kind === 'participants' && this.draft.length > 0) {
+      const n = this.draft.length;
+      return ` The ${n === 1 ? 'person' : `${n} people`} typed at check-in ${n === 1 ? 'was' : 'were'} not submitted yet: check ${n === 1 ? 'them' : 'them all'} in again after resuming.`;
+    }
+    if (cur?.need.kind === 'statement' && this.statementDraft?.key === cur.id && Object.keys(this.statementDraft.values).length > 0) {
+      return ' The answers typed at this step were not submitted yet: type them again after resuming.';
+    }
+    return '';
   }
 
   /** Forget the read-back words (they were copied from a share). */
@@ -124,7 +143,7 @@ export class TerminalDriver {
 
   private async checkIn(p: Prompts, roles: RoleSpec[], view: CeremonyView): Promise<StepInput> {
     write(`${wrapWords(`Roles: ${roles.map((r) => `${r.id} (${r.title}): ${roleBound(r)}`).join('; ')}.`, '   ')}\n`);
-    if (view.lastError && this.draft.length > 0) write('   The list is kept: remove or add the rows the message is about.\n');
+    if (view.lastError && this.draft.length > 0) say('The list is kept: remove or add the rows the message is about.');
     for (;;) {
       if (this.draft.length > 0) write(`${this.draft.map((x, i) => `   ${String(i + 1).padStart(2)}. ${x.name} (${x.id}): ${x.roles.join(', ')}${x.keyFile ? ` · OpenPGP key ${x.keyFile}` : ''}`).join('\n')}\n`);
       const problems = roleProblems(roles, this.draft);
@@ -135,6 +154,8 @@ export class TerminalDriver {
           const rm = /^remove\s+(\d+)$/i.exec(t);
           if (rm) return Number(rm[1]) >= 1 && Number(rm[1]) <= this.draft.length ? true : `There is no row ${rm[1]}.`;
           if (!t) return problems.length === 0 || this.draft.length === 0 ? true : `Not yet: ${problems.join('; ')}.`;
+          const unsafe = plainTextProblem(t, 'The name');
+          if (unsafe) return unsafe;
           return this.draft.some((x) => x.name.toLowerCase() === t.toLowerCase()) ? `${t} is already checked in (row ${this.draft.findIndex((x) => x.name.toLowerCase() === t.toLowerCase()) + 1}).` : true;
         },
       })).trim();
@@ -198,7 +219,7 @@ export class TerminalDriver {
     write(`\n   ${who}'s OpenPGP key: ${need.userIds.join('; ') || '(no user id)'} · ${need.algorithm}${need.expires ? ` · expires ${need.expires.slice(0, 10)}` : ''}\n`);
     write(`   Fingerprint: ${need.fingerprintGroups}\n`);
     write(`${wrapWords(`Read aloud: ${need.fingerprintWords.join(' ')}`, '   ')}\n`);
-    write(`   ${who} compares it with their own device (gpg --fingerprint, or the card).\n`);
+    say(`${who} compares it with their own device (gpg --fingerprint, or the card).`);
     const typed = (await p.input({
       message: `${who}, type the last ${need.tailLength} hex digits of the fingerprint as YOUR device shows them ('reject' if this is not your key):`,
       validate: (v) => {
@@ -218,7 +239,7 @@ export class TerminalDriver {
     const eligible = view.participants.filter((x) => !signed.has(x.id) && x.roles.some((r) => (need.remaining[r] ?? 0) > 0));
     const remaining = Object.entries(need.remaining).map(([r, n]) => `${n} ${r}`).join(', ');
     write(`\n   Sign-off still needed from ${remaining}.\n${wrapWords(`By signing you attest: "${need.attestation}"`, '   ')}\n`);
-    write(`   Who may sign: ${eligible.map((x) => `${x.name} (${x.roles.join(', ')})`).join('; ')}.\n`);
+    say(`Who may sign: ${eligible.map((x) => `${x.name} (${x.roles.join(', ')})`).join('; ')}.`);
     const person = await this.typedPerson(p, eligible, 'Type your full name or initials to sign (nothing is preselected):');
     const role = person.roles.find((r) => (need.remaining[r] ?? 0) > 0);
     return { kind: 'signoff', personId: person.id, role, typed: person.typed, method: person.method };
@@ -256,23 +277,23 @@ export class TerminalDriver {
       for (;;) {
         const ready = await p.confirm({ message: `Share ${need.shareIndex} of ${need.of} for ${who}. Everyone except ${who} looks away. Ready?`, default: false });
         if (ready) return { kind: 'shareAck' };
-        write(`   Waiting: the share is not shown until only ${who} is looking.\n`);
+        say(`Waiting: the share is not shown until only ${who} is looking.`);
       }
     }
     if (need.phase === 'reveal') {
       const share = view.revealedShare;
       if (!share) {
         // Not in this answer (shown once, never again without the privacy gate): ask again, recorded.
-        write(`   The share of ${who} is hidden. To see it again the room looks away again; that is recorded.\n`);
+        say(`The share of ${who} is hidden. To see it again the room looks away again; that is recorded.`);
         await this.proceed(p, `Show share ${need.shareIndex} to ${who} again?`);
         return { kind: 'shareReshow' };
       }
       this.shareShown = true;
-      write(`\n   ${share.header} · ${share.custodian}\n\n${wordGrid(share.words)}\n\n`);
+      write(`\n${wrapWords(`${share.header} · ${share.custodian}`, '   ')}\n\n${wordGrid(share.words)}\n\n`);
       for (;;) {
         const done = await p.confirm({ message: 'Written down, every word with its number? The screen is cleared next.', default: false });
         if (done) break;
-        write('   The share stays on screen. Take your time; answer y when it is written down.\n');
+        say('The share stays on screen. Take your time; answer y when it is written down.');
       }
       write(CLEAR_SCREEN_AND_SCROLLBACK);
       return { kind: 'shareAck' };
@@ -280,7 +301,7 @@ export class TerminalDriver {
     // Read-back: the words typed are cleared from the screen afterwards; the right ones are kept
     // when the core says which were wrong, so only those are asked again.
     const { positions, words, wrong } = this.readBackState(need, view);
-    write(`   ${who}: read words back from your card (type 'show' to see the share again — the room looks away again, and it is recorded).\n`);
+    say(`${who}: read words back from your card (type 'show' to see the share again — the room looks away again, and it is recorded).`);
     for (const [i, pos] of positions.entries()) {
       if (words[i] && (wrong.size === 0 ? false : !wrong.has(pos + 1))) continue;
       const typed = (await p.input({ message: `${who}, enter word ${pos + 1} of your share:`, validate: (v) => (v.trim() ? true : 'Type the word from your card.') })).trim().toLowerCase();
@@ -324,7 +345,7 @@ export class TerminalDriver {
     }
     const file = sealed.file!;
     write(`\n   Sealed share for ${who}: ${file.path}\n   SHA-256 ${file.sha256}\n   Recipient ${sealed.fingerprintGroups}\n`);
-    write(`   ${who} decrypts it on their own device (e.g. gpg --decrypt ${file.name}) and reads words back; type 'cannot' if it does not decrypt.\n`);
+    say(`${who} decrypts it on their own device (e.g. gpg --decrypt ${file.name}) and reads words back; type 'cannot' if it does not decrypt.`);
     const { positions, words, wrong } = this.readBackState(need, view);
     for (const [i, pos] of positions.entries()) {
       if (words[i] && (wrong.size === 0 ? false : !wrong.has(pos + 1))) continue;
@@ -347,7 +368,7 @@ export class TerminalDriver {
   private async proceed(p: Prompts, message: string): Promise<StepInput> {
     for (;;) {
       if (await p.confirm({ message, default: true })) return { kind: 'continue' };
-      write('   Paused: nothing was done. Answer y when the room is ready (Ctrl-C stops; the ceremony resumes here).\n');
+      say('Paused: nothing was done. Answer y when the room is ready (Ctrl-C stops; the ceremony resumes here).');
     }
   }
 
@@ -359,7 +380,7 @@ export class TerminalDriver {
     for (;;) {
       const go = await p.confirm({ message: act.act === 'generate' ? 'Generate the key now?' : `Destroy ${act.keyId ?? 'the key'} now?`, default: false });
       if (!go) {
-        write('   Paused: nothing was done. Answer y when the quorum agrees (Ctrl-C stops; the ceremony resumes here).\n');
+        say('Paused: nothing was done. Answer y when the quorum agrees (Ctrl-C stops; the ceremony resumes here).');
         continue;
       }
       if (act.keyId) {
@@ -372,6 +393,16 @@ export class TerminalDriver {
   }
 }
 
+/**
+ * A tab or control character in a name or statement, refused at its own prompt (a name pasted from
+ * a spreadsheet often brings a tab): the core would refuse the whole list or form after it was
+ * typed, and the row list would print the character as it is.
+ */
+function plainTextProblem(value: string, what: string): string | null {
+  const bad = firstUnsafeCharacter(value.trim());
+  return bad ? `${what} contains ${describeCharacter(bad.codePoint)} at character ${bad.position}; type it again without it.` : null;
+}
+
 /** Role counts that check-in would refuse, as sentences. */
 function roleProblems(roles: RoleSpec[], people: Participant[]): string[] {
   return roles.flatMap((r) => {
@@ -381,11 +412,11 @@ function roleProblems(roles: RoleSpec[], people: Participant[]): string[] {
 }
 
 /**
- * What to say when the run stops at Ctrl-C: where it stopped, how to resume, and, when a share of
+ * What to say when the run stops at Ctrl-C (or Ctrl-D): where it stopped, how to resume, and, when a share of
  * the split was on screen, that the split is void (shares are never stored; a resumed ceremony
  * makes a new split and the shares written so far are destroyed).
  */
-export function interruptedError(view: CeremonyView | null, shareShown: boolean): KeyriteError {
+export function interruptedError(view: CeremonyView | null, shareShown: boolean, key: 'Ctrl-C' | 'Ctrl-D' = 'Ctrl-C', unsubmitted = ''): KeyriteError {
   const cur = view?.current;
   const where = cur ? ` at step ${cur.index + 1} (${cur.title})` : '';
   const resume = view ? `keyrite ceremony resume ${view.ceremonyId}` : 'keyrite ceremony resume';
@@ -399,7 +430,7 @@ export function interruptedError(view: CeremonyView | null, shareShown: boolean)
     : inHandout
       ? ' No share was shown yet; the resumed ceremony makes the backup again with a new split.'
       : '';
-  return new KeyriteError('CEREMONY_INTERRUPTED', `Stopped by Ctrl-C${where}; the screen was cleared. Everything up to the last answer is saved.${split} Resume with \`${resume}\`.`, {
+  return new KeyriteError('CEREMONY_INTERRUPTED', `Stopped by ${key}${where}; the screen was cleared. Everything up to the last answer is saved.${unsubmitted}${split} Resume with \`${resume}\`.`, {
     details: { ceremonyId: view?.ceremonyId ?? null, step: cur?.index ?? null, splitVoid: Boolean(voided) },
   });
 }

@@ -7,8 +7,8 @@ reply matches the next regex, its reply is typed. "{asked}" in a reply is the wo
 last shown on screen ("  7. word") whose number the active prompt asks for ("? … enter word 7");
 "{decrypted}" is that word of the sealed share file last named on screen, opened with plain
 `gpg --decrypt` (GNUPGHOME from the environment), as the custodian's own device would. "\\r" is
-Enter. Everything the program printed is written to stdout at the end; exit status is the
-program's.
+Enter. PTY_COLUMNS and PTY_ROWS set the terminal's size (default: none, read as 80 columns).
+Everything the program printed is written to stdout at the end; exit status is the program's.
 """
 import json, os, pty, re, select, subprocess, sys, termios, time
 
@@ -16,6 +16,10 @@ rules = [(re.compile(r, re.S), reply) for r, reply in json.load(open(sys.argv[1]
 cmd = sys.argv[sys.argv.index('--') + 1:]
 pid, fd = pty.fork()
 if pid == 0:
+    # PTY_COLUMNS / PTY_ROWS: the terminal's size (a 40-column terminal), set before the program starts.
+    if os.environ.get('PTY_COLUMNS'):
+        import fcntl, struct
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', int(os.environ.get('PTY_ROWS', '24')), int(os.environ['PTY_COLUMNS']), 0, 0))
     os.execvp(cmd[0], cmd)
 
 def reading_keys(fd):

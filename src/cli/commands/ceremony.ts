@@ -17,6 +17,7 @@ import { isPkcs11Uri } from '../../core/hsm/pkcs11-uri';
 import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive, readPinIfGiven, writeNewPage } from '../io';
 import { askParameters } from '../parameter-prompt';
+import { loadPrompts, stoppedByEndOfInput } from '../prompts';
 import { exitInterrupted, interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
 
 interface RunOptions {
@@ -115,6 +116,11 @@ function defaultOut(scriptId: string): string {
 }
 
 function needsTerminal(): KeyriteError {
+  // Typed at a terminal, but the output piped (`| tee log`, `> run.txt`): saying "run it in a
+  // terminal" would puzzle the person who did; and shares shown on screen must not go to a file.
+  if (process.stdin.isTTY && !process.stdout.isTTY) {
+    return new KeyriteError('CEREMONY_NEEDS_TERMINAL', "This ceremony's output goes to a pipe or a file, not to the terminal: shares shown on screen must never be written there, and the prompts need the screen. Run it without '| …' or '> …'; the transcript in the bundle is the record.");
+  }
   return new KeyriteError('CEREMONY_NEEDS_TERMINAL', 'This ceremony needs a person at a terminal. Run it in a terminal, or pass --answers FILE (drills, tests) or --demo (rehearsal on the demo token).');
 }
 
@@ -123,7 +129,7 @@ function needsTerminal(): KeyriteError {
  * changed one by one. Ctrl-C here starts nothing (no ceremony row, no transcript, no HSM session).
  */
 async function confirmParameters(service: CeremonyService, script: string, given: Record<string, unknown>, opts: { demo?: boolean; backupFile?: string; drillSharesFile?: string }): Promise<Record<string, unknown>> {
-  const p = await import('@inquirer/prompts');
+  const p = await loadPrompts();
   // Given on the command line, and checked with the rest (the page does not ask for them again).
   const fixed: Record<string, unknown> = {};
   if (opts.backupFile) fixed.backupFile = path.resolve(opts.backupFile);
@@ -134,7 +140,7 @@ async function confirmParameters(service: CeremonyService, script: string, given
     return chosen;
   } catch (e) {
     if (isPromptInterrupt(e)) {
-      throw new KeyriteError('PROMPT_CANCELLED', 'Stopped at your request (Ctrl-C at the parameters). Nothing was started: no ceremony, no transcript, nothing in the HSM. Run the ceremony again when ready.', { cause: e });
+      throw new KeyriteError('PROMPT_CANCELLED', `Stopped at your request (${stoppedByEndOfInput(e) ? 'Ctrl-D' : 'Ctrl-C'} at the parameters). Nothing was started: no ceremony, no transcript, nothing in the HSM. Run the ceremony again when ready.`, { cause: e });
     }
     throw e;
   }
@@ -150,7 +156,7 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
   const driver = new TerminalDriver();
   let current = view;
   // Ctrl-C while Keyrite works (between prompts): the same cleared screen and coded message as at a prompt.
-  const onSigint = () => exitInterrupted(interruptedError(current, driver.shareShown));
+  const onSigint = () => exitInterrupted(interruptedError(current, driver.shareShown, 'Ctrl-C', driver.unsubmitted(current)));
   process.on('SIGINT', onSigint);
   try {
     for (;;) {
@@ -159,7 +165,7 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
       try {
         input = await driver.ask(current);
       } catch (e) {
-        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown));
+        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown, stoppedByEndOfInput(e) ? 'Ctrl-D' : 'Ctrl-C', driver.unsubmitted(current)));
         throw e;
       }
       if (!input) return current;

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { call, keyrite } from '../app/api';
 import { useAction, useAutoFocus, useLoad } from '../app/hooks';
 import { submitOnCtrlEnter } from '../app/keys';
@@ -259,9 +259,30 @@ function AbortDialog({ view, onClose, onView }: { view: CeremonyViewData; onClos
   const [reason, setReason] = useState('');
   const [personId, setPersonId] = useState((view.participants.find((p) => p.roles.includes('admin')) ?? view.participants[0])?.id ?? '');
   const action = useAction();
-  const ref = useAutoFocus<HTMLTextAreaElement>();
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
+  // Taken while rendering, before any effect moves focus: the button that opened the dialog.
+  const [opener] = useState(() => document.activeElement);
+  useEffect(() => {
+    // A modal <dialog>: Tab stays inside it (the page behind is inert) and Escape works wherever
+    // focus is in it; a plain overlay let Tab walk out to controls hidden under the shade, where
+    // Escape no longer reached it. Focus goes back to the opener when it closes, however it closes.
+    dialog.current?.showModal();
+    ref.current?.focus();
+    return () => {
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    };
+  }, [opener]);
   return (
-    <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="abort-title" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+    <dialog
+      ref={dialog}
+      className="dialog"
+      aria-labelledby="abort-title"
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -301,6 +322,6 @@ function AbortDialog({ view, onClose, onView }: { view: CeremonyViewData; onClos
           </button>
         </div>
       </form>
-    </div>
+    </dialog>
   );
 }

@@ -1,4 +1,4 @@
-import { createPublicKey, createHash, verify as nodeVerify } from 'node:crypto';
+import { createPublicKey, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, promises as fs, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
@@ -8,6 +8,7 @@ import { transcriptText } from './event';
 import { renderTranscriptHtml } from './html';
 import { checkSealedChain, parseTranscript } from './parse';
 import { hexToPgpWords } from './pgp-words';
+import { verifyTranscriptSignature } from './signature-check';
 import { formatSha256Sums, listBundleFiles, sha256File } from './sha256sums';
 import type { TranscriptSigner } from './transcript-key';
 
@@ -58,18 +59,13 @@ export async function signTranscript(events: readonly TranscriptEvent[], signer:
 }
 
 function checkSignature(bytes: Buffer, publicKeyPem: string, signature: Buffer): void {
-  // The seal signs, then writes the bundle from the stored record: the same bytes, key and
-  // signature, checked a moment ago. Only that exact triple (compared in full) skips the check.
-  const id = `${createHash('sha256').update(bytes).digest('hex')} ${publicKeyPem} ${signature.toString('hex')}`;
-  if (id === lastVerified) return;
-  // Check the HSM's signature outside the HSM before anyone relies on it.
-  if (!nodeVerify('sha384', bytes, { key: publicKeyPem, dsaEncoding: 'der' }, signature)) {
+  // Check the HSM's signature outside the HSM before anyone relies on it. The seal signs, then
+  // writes the bundle from the stored record and verifies the bundle: the same bytes, key and
+  // signature each time, so only the first check of that exact triple is done (signature-check.ts).
+  if (!verifyTranscriptSignature(bytes, createPublicKey(publicKeyPem), signature)) {
     throw new KeyriteError('TRANSCRIPT_SIGNATURE_INVALID', 'The HSM returned a transcript signature that does not verify with the transcript key. Nothing was sealed; check the token and retry.');
   }
-  lastVerified = id;
 }
-/** The last (transcript SHA-256, key, signature) that verified in this process. */
-let lastVerified = '';
 
 /** What writeSealedBundle did: the files it wrote now (empty when the bundle was already complete). */
 export interface WrittenBundle extends SealResult {

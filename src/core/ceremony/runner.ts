@@ -628,7 +628,7 @@ export class CeremonyRunner {
     const stored = await this.repo.events(this.id);
     this.emit('CEREMONY_SEALED', { events: stored.length + this.pending.length + 1, ...data });
     const fresh = this.chainPending();
-    const signed = await signTranscript([...stored, ...fresh], signer);
+    const { transcript, ...signed } = await signTranscript([...stored, ...fresh], signer);
     crashPoint('seal:signed');
     this.state.sealed = { finalHash: signed.finalHash, finalHashWords: hexToPgpWords(signed.finalHash), keyFingerprintWords: hexToPgpWords(signed.spkiSha256), bundle: this.outDir };
     this.status = 'sealed';
@@ -645,8 +645,9 @@ export class CeremonyRunner {
       keyLeft = e;
     }
     this.bundleUnwritten = true;
-    // Exactly what was just committed: the chain read above plus the new events, and the seal record.
-    await this.writeBundle({ seal: record, events: [...stored, ...fresh] });
+    // Exactly what was just committed: the chain read above plus the new events, and the seal
+    // record; with the transcript's bytes just signed (the same events, serialized once).
+    await this.writeBundle({ seal: record, events: [...stored, ...fresh], transcript });
     this.bundleUnwritten = false;
     if (keyLeft) throw transcriptKeyLeft(this.id, keyLeft);
   }
@@ -656,13 +657,13 @@ export class CeremonyRunner {
    * verify` would. `committed` is the record and chain the caller has just committed (the seal
    * itself); without it (a resume, a retry) both are read from the store.
    */
-  private async writeBundle(committed?: { seal: SealRecord; events: TranscriptEvent[] }): Promise<WrittenBundle> {
+  private async writeBundle(committed?: { seal: SealRecord; events: TranscriptEvent[]; transcript: Buffer }): Promise<WrittenBundle> {
     const seal = committed?.seal ?? (await this.repo.seal(this.id));
     if (!seal) {
       throw new KeyriteError('CEREMONY_SEAL_UNRECORDED', `Ceremony '${this.id}' ends with CEREMONY_SEALED but the store holds no signature for it (it was sealed by an older Keyrite that did not record one). Its bundle cannot be completed from the store; keep the store and the token for investigation.`, { details: { id: this.id } });
     }
     try {
-      const written = await writeSealedBundle({ dir: this.outDir, events: committed?.events ?? (await this.repo.events(this.id)), seal });
+      const written = await writeSealedBundle({ dir: this.outDir, events: committed?.events ?? (await this.repo.events(this.id)), seal, transcript: committed?.transcript });
       await verifyBundle(this.outDir);
       return written;
     } catch (e) {

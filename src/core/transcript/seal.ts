@@ -33,9 +33,10 @@ export interface SignedTranscript {
  * Sign a sealed transcript (its last event is CEREMONY_SEALED) with the ceremony's transcript
  * key, after checking the chain exactly as verify will read it back, that the signer is the key
  * TRANSCRIPT_KEY_CREATED recorded, and — outside the HSM — that the signature verifies. Nothing
- * is written: the caller commits the result, then writes the bundle with writeSealedBundle.
+ * is written: the caller commits the result, then writes the bundle with writeSealedBundle (passing
+ * `transcript`, the bytes signed, so they are not serialized again).
  */
-export async function signTranscript(events: readonly TranscriptEvent[], signer: TranscriptSigner): Promise<SignedTranscript> {
+export async function signTranscript(events: readonly TranscriptEvent[], signer: TranscriptSigner): Promise<SignedTranscript & { transcript: Buffer }> {
   const last = events[events.length - 1];
   if (!last || last.type !== 'CEREMONY_SEALED') {
     throw new KeyriteError('TRANSCRIPT_NOT_SEALED', `The transcript cannot be sealed: its last event must be CEREMONY_SEALED, not ${last ? last.type : 'nothing'}.`, { details: { seq: last?.seq ?? 0 } });
@@ -55,7 +56,7 @@ export async function signTranscript(events: readonly TranscriptEvent[], signer:
   const bytes = Buffer.from(text, 'utf8');
   const signature = await signer.sign(bytes);
   checkSignature(bytes, signer.publicKeyPem, signature);
-  return { finalHash: last.hash, signature, publicKeyPem: signer.publicKeyPem, spkiSha256: signer.spkiSha256 };
+  return { finalHash: last.hash, signature, publicKeyPem: signer.publicKeyPem, spkiSha256: signer.spkiSha256, transcript: bytes };
 }
 
 function checkSignature(bytes: Buffer, publicKeyPem: string, signature: Buffer): void {
@@ -79,14 +80,16 @@ export interface WrittenBundle extends SealResult {
  * off by a crash is finished from the store alone (no HSM, no new event): a file already there
  * must be byte-for-byte what this seal writes (else BUNDLE_FILE_CHANGED — never overwritten), a
  * missing one is written, and leftovers of an interrupted atomic write are removed first.
+ * `transcript`, when given, is transcriptText(events) as signTranscript returned it for these very
+ * events (the seal writes what it just signed); otherwise it is serialized here.
  */
-export async function writeSealedBundle(opts: { dir: string; events: readonly TranscriptEvent[]; seal: SignedTranscript }): Promise<WrittenBundle> {
+export async function writeSealedBundle(opts: { dir: string; events: readonly TranscriptEvent[]; seal: SignedTranscript; transcript?: Buffer }): Promise<WrittenBundle> {
   const { dir, events, seal } = opts;
   const last = events[events.length - 1];
   if (!last || last.type !== 'CEREMONY_SEALED' || last.hash !== seal.finalHash) {
     throw new KeyriteError('TRANSCRIPT_NOT_SEALED', `The seal record (final hash ${seal.finalHash.slice(0, 16)}…) does not end this transcript (last event ${last ? `${last.seq} ${last.type}` : 'none'}).`, { details: { seq: last?.seq ?? 0 } });
   }
-  const bytes = Buffer.from(transcriptText(events), 'utf8');
+  const bytes = opts.transcript ?? Buffer.from(transcriptText(events), 'utf8');
   checkSignature(bytes, seal.publicKeyPem, seal.signature);
   mkdirSync(dir, { recursive: true });
   removeInterruptedWrites(dir);
@@ -154,9 +157,9 @@ function changedFile(dir: string, name: string): KeyriteError {
 export async function sealBundle(opts: { dir: string; events: TranscriptEvent[]; signer: TranscriptSigner }): Promise<SealResult> {
   const { dir, events, signer } = opts;
   if (existsSync(path.join(dir, BUNDLE_FILES.signature)) || existsSync(path.join(dir, BUNDLE_FILES.sums))) throw alreadySealed(dir);
-  const seal = await signTranscript(events, signer);
+  const { transcript, ...seal } = await signTranscript(events, signer);
   if (existsSync(path.join(dir, BUNDLE_FILES.signature))) throw alreadySealed(dir);
-  const { written: _written, ...result } = await writeSealedBundle({ dir, events, seal });
+  const { written: _written, ...result } = await writeSealedBundle({ dir, events, seal, transcript });
   return result;
 }
 

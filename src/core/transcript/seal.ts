@@ -38,11 +38,22 @@ export interface SignedTranscript {
  */
 export async function signTranscript(events: readonly TranscriptEvent[], signer: TranscriptSigner): Promise<SignedTranscript & { transcript: Buffer }> {
   const last = events[events.length - 1];
-  if (!last || last.type !== 'CEREMONY_SEALED') {
-    throw new KeyriteError('TRANSCRIPT_NOT_SEALED', `The transcript cannot be sealed: its last event must be CEREMONY_SEALED, not ${last ? last.type : 'nothing'}.`, { details: { seq: last?.seq ?? 0 } });
-  }
-  const text = transcriptText(events);
-  checkSealedChain(parseTranscript(text));
+  if (!last || last.type !== 'CEREMONY_SEALED') throw notSealed(last);
+  const { events: _parsed, ...signed } = await signTranscriptText(transcriptText(events), signer);
+  return signed;
+}
+
+/**
+ * signTranscript for a transcript given as its text (every line followed by '\n'), such as the
+ * lines a ceremony's store holds plus the events not yet committed: the lines are signed as they
+ * are, after the same checks (each line canonical, hashed and linked, the chain sealed). Returns the
+ * events read from the text too.
+ */
+export async function signTranscriptText(text: string, signer: TranscriptSigner): Promise<SignedTranscript & { transcript: Buffer; events: TranscriptEvent[] }> {
+  const events = parseTranscript(text);
+  const last = events[events.length - 1];
+  if (!last || last.type !== 'CEREMONY_SEALED') throw notSealed(last);
+  checkSealedChain(events);
   const keyEvent = events.find((e) => e.type === 'TRANSCRIPT_KEY_CREATED');
   if (!keyEvent || keyEvent.data.spkiSha256 !== signer.spkiSha256) {
     throw new KeyriteError('TRANSCRIPT_KEY_MISMATCH', keyEvent
@@ -56,7 +67,11 @@ export async function signTranscript(events: readonly TranscriptEvent[], signer:
   const bytes = Buffer.from(text, 'utf8');
   const signature = await signer.sign(bytes);
   checkSignature(bytes, signer.publicKeyPem, signature);
-  return { finalHash: last.hash, signature, publicKeyPem: signer.publicKeyPem, spkiSha256: signer.spkiSha256, transcript: bytes };
+  return { finalHash: last.hash, signature, publicKeyPem: signer.publicKeyPem, spkiSha256: signer.spkiSha256, transcript: bytes, events };
+}
+
+function notSealed(last: TranscriptEvent | undefined): KeyriteError {
+  return new KeyriteError('TRANSCRIPT_NOT_SEALED', `The transcript cannot be sealed: its last event must be CEREMONY_SEALED, not ${last ? last.type : 'nothing'}.`, { details: { seq: last?.seq ?? 0 } });
 }
 
 function checkSignature(bytes: Buffer, publicKeyPem: string, signature: Buffer): void {

@@ -35,6 +35,8 @@ export interface IssuedCertificate {
   notBefore: string;
   notAfter: string;
   lint: string[];
+  /** The certificate as the lint after signing parsed and checked it (from `der`). */
+  certificate: X509Certificate;
 }
 
 /** notBefore defaults to now, cut to whole seconds because X.509 times carry no fractions. */
@@ -117,7 +119,7 @@ async function issueCaCertificate(session: HsmSession, req: CaCertificateRequest
     signer.crypto,
   );
   const der = Buffer.from(cert.rawData);
-  const after = await lintAfterSigning(der, { plan, subjectName, issuerName, authorityKeyId: issuerSki, issuerCertDer: req.issuerCert ? Buffer.from(req.issuerCert.rawData) : undefined }, policy);
+  const { lines: after, certificate } = await lintAfterSigning(der, { plan, subjectName, issuerName, authorityKeyId: issuerSki, issuerCertDer: req.issuerCert ? Buffer.from(req.issuerCert.rawData) : undefined }, policy);
   return {
     pem: toPem(der, 'CERTIFICATE'),
     der,
@@ -126,6 +128,7 @@ async function issueCaCertificate(session: HsmSession, req: CaCertificateRequest
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
     lint: [...before.map((l) => `before signing: ${l}`), ...after.map((l) => `after signing: ${l}`)],
+    certificate,
     plan,
   };
 }
@@ -160,7 +163,7 @@ export function parseCertificate(pemOrDer: string | Buffer, what: string): X509C
 export async function issueCrossCertificate(
   session: HsmSession,
   opts: { issuerLabel: string; issuerCertPem: string; subjectLabel: string; profile: CertProfile; policy?: KeyPolicy; onSignature?: (e: SignatureEvent) => void },
-): Promise<{ pem: string; der: Buffer; serialHex: string; fingerprint: Fingerprint; notBefore: string; notAfter: string; lint: string[] }> {
+): Promise<IssuedCertificate> {
   const issuerCert = parseCertificate(opts.issuerCertPem, "old root's certificate");
   const issuer = findSigningKey(session, opts.issuerLabel);
   if (!Buffer.from(issuerCert.publicKey.rawData).equals(issuer.publicInfo.spkiDer)) {

@@ -140,9 +140,10 @@ export function parsedSignatureAlgorithm(alg: { name: string; hash?: unknown; sa
 /**
  * Re-parse the signed certificate and check it the same way, plus its signature with the
  * issuer's public key (Node/OpenSSL, not the HSM that made it). Throws CERT_LINT_FAILED or
- * POLICY_VIOLATION naming the rule; returns the lint lines.
+ * POLICY_VIOLATION naming the rule; returns the lint lines and the certificate as parsed and
+ * checked here (so the caller need not parse it again).
  */
-export async function lintAfterSigning(der: Buffer, expect: IssuedExpectation, policy: KeyPolicy): Promise<string[]> {
+export async function lintAfterSigning(der: Buffer, expect: IssuedExpectation, policy: KeyPolicy): Promise<{ lines: string[]; certificate: X509Certificate }> {
   const lint = new Lint('after signing');
   const plan = expect.plan;
   let cert: X509Certificate;
@@ -193,5 +194,5 @@ export async function lintAfterSigning(der: Buffer, expect: IssuedExpectation, p
   } else {
     lint.check('x509.self-signed', nodeCert.checkIssued(nodeCert), () => 'OpenSSL does not accept the certificate as self-issued');
   }
-  return lint.lines;
+  return { lines: lint.lines, certificate: cert };
 }

@@ -8,7 +8,7 @@ import { connectHsm, type HsmConnection } from '../../src/core/hsm/connect';
 import { findKeyPair, generateKeyPair, readKeyAttributes, selfTest } from '../../src/core/hsm/keygen';
 import { parseKeyType } from '../../src/core/hsm/key-spec';
 import {
-  assertNoSecrets, createTranscriptKey, eventLine, hsmTranscriptSigner, makeEvent, parseTranscript, sealBundle, signTranscript, toPgpWords, verifyBundle,
+  assertNoSecrets, createTranscriptKey, eventLine, hsmTranscriptSigner, makeEvent, parseTranscript, sealBundle, signTranscript, signTranscriptText, toPgpWords, verifyBundle,
   writeSealedBundle, type EventType, type SealResult, type TranscriptEvent, type TranscriptSigner,
 } from '../../src/core/transcript';
 import { createTestHsm } from '../helpers/softhsm';
@@ -247,6 +247,29 @@ describe('writing a bundle from a stored seal record', () => {
     // The same signature over other bytes: the last event changed (its hash kept, so only the bytes differ).
     const changed = [...events.slice(0, -1), { ...events[events.length - 1], at: '2031-01-01T00:00:00.000Z' }];
     await expect(writeSealedBundle({ dir: dir('other-bytes'), events: changed, seal: signed })).rejects.toMatchObject({ code: 'TRANSCRIPT_SIGNATURE_INVALID' });
+  });
+});
+
+describe('signing the lines a store holds (signTranscriptText)', () => {
+  const textOf = (lines: string[]): string => lines.map((l) => l + '\n').join('');
+  it('signs the lines as they are and returns the events read from them', async () => {
+    const text = textOf(events.map(eventLine));
+    const signed = await signTranscriptText(text, signer);
+    expect(signed.transcript.equals(Buffer.from(text, 'utf8'))).toBe(true);
+    expect(signed.events).toEqual(events);
+    expect(signed.finalHash).toBe(events[events.length - 1].hash);
+  });
+
+  it.each([
+    // The same event with its members out of order: the same content, but not the line verify accepts.
+    { name: 'a stored line not in canonical form', lines: () => events.map((e, i) => (i === 1 ? JSON.stringify(Object.fromEntries(Object.entries(e).reverse())) : eventLine(e))), code: 'TRANSCRIPT_NOT_CANONICAL' },
+    { name: 'a line missing from the middle', lines: () => events.filter((_, i) => i !== 2).map(eventLine), code: 'TRANSCRIPT_SEQ' },
+    { name: 'no CEREMONY_SEALED at the end', lines: () => events.slice(0, -1).map(eventLine), code: 'TRANSCRIPT_NOT_SEALED' },
+  ])('refuses $name, before anything is signed', async ({ lines, code }) => {
+    let signs = 0;
+    const counting: TranscriptSigner = { ...signer, sign: (bytes) => ((signs += 1), signer.sign(bytes)) };
+    await expect(signTranscriptText(textOf(lines()), counting)).rejects.toMatchObject({ code });
+    expect(signs).toBe(0);
   });
 });
 

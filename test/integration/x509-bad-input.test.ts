@@ -210,7 +210,7 @@ describe('lint after signing catches a certificate that differs from its plan', 
   it('the untouched certificate passes', async () => {
     const { der, plan } = await signedRoot();
     const authorityKeyId = (await SubjectKeyIdentifierExtension.create(plan.subjectKey.spkiDer, false, nodeCrypto)).keyId;
-    const lines = await lintAfterSigning(der, { plan, ...names(), authorityKeyId }, loadPolicy(), nodeCrypto);
+    const { lines } = await lintAfterSigning(der, { plan, ...names(), authorityKeyId }, loadPolicy());
     expect(lines).toContain('x509.signature.verify: ok');
   });
 
@@ -222,7 +222,7 @@ describe('lint after signing catches a certificate that differs from its plan', 
   ])('$name → CERT_LINT_FAILED ($rule)', async ({ mutate, plan: change, rule }) => {
     const { der, plan } = await signedRoot();
     const authorityKeyId = (await SubjectKeyIdentifierExtension.create(plan.subjectKey.spkiDer, false, nodeCrypto)).keyId;
-    await expect(lintAfterSigning(mutate(der), { plan: change(plan), ...names(), authorityKeyId }, loadPolicy(), nodeCrypto)).rejects.toMatchObject({
+    await expect(lintAfterSigning(mutate(der), { plan: change(plan), ...names(), authorityKeyId }, loadPolicy())).rejects.toMatchObject({
       code: 'CERT_LINT_FAILED',
       details: { rule, stage: 'after signing' },
       message: expect.stringContaining('The signed certificate was discarded'),

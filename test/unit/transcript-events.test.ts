@@ -3,7 +3,7 @@ import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GENESIS_PREV, type EventFields, type EventType, type TranscriptEvent } from '../../src/core/transcript/event-types';
-import { eventLine, makeEvent, transcriptText } from '../../src/core/transcript/event';
+import { eventLine, makeEvent, makeEventLine, transcriptText } from '../../src/core/transcript/event';
 import { checkSealedChain, parseTranscript } from '../../src/core/transcript/parse';
 
 const CEREMONY = 'c-2025-06-01-root';
@@ -62,10 +62,12 @@ describe('makeEvent', () => {
         (data, step, actor, ceremony, depth) => {
           let prev: TranscriptEvent | null = null;
           for (let i = 0; i <= depth; i++) {
-            const e: TranscriptEvent = makeEvent(prev, { at: at(i), ceremony, step, actor, type: 'STEP_CONFIRMED', data });
+            const { event: e, line } = makeEventLine(prev, { at: at(i), ceremony, step, actor, type: 'STEP_CONFIRMED', data });
             const { hash, ...rest } = e;
             expect(hash).toBe(createHash('sha256').update(canonicalize(rest)!).digest('hex'));
             expect(eventLine(e)).toBe(canonicalize(e));
+            // The line assembled with the event is the one eventLine serializes.
+            expect(line).toBe(canonicalize(e));
             prev = e;
           }
         },

@@ -10,7 +10,7 @@ import type { HsmSession } from '../hsm/session';
 import { crashPoint } from '../fault';
 import { CeremonyRepository, type CeremonyStatus, type SealRecord } from '../store/ceremonies';
 import type { Store } from '../store/db';
-import { destroyTranscriptKey, makeEvent, signTranscript, transcriptKeyLabel, verifyBundle, writeSealedBundle, type EventType, type TranscriptEvent, type TranscriptSigner, type WrittenBundle } from '../transcript';
+import { destroyTranscriptKey, makeEventLine, signTranscriptText, transcriptKeyLabel, verifyBundle, writeSealedBundle, type EventType, type TranscriptEvent, type TranscriptSigner, type WrittenBundle } from '../transcript';
 import { hexToPgpWords } from '../transcript/pgp-words';
 import { HANDLERS } from './actions';
 import { shareCardForReveal } from './actions/shares';
@@ -45,6 +45,12 @@ interface Committed {
   status: CeremonyStatus;
   head: TranscriptEvent | null;
   version: number;
+}
+
+/** Pending emits made into the next events of the chain, each with its transcript.jsonl line. */
+interface Chained {
+  events: TranscriptEvent[];
+  lines: string[];
 }
 
 /**
@@ -128,12 +134,12 @@ export class CeremonyRunner {
       outDir,
     });
     runner.emitStepStarted();
-    const events = runner.chainPending();
+    const { events, lines } = runner.chainPending();
     await deps.store.transaction((tx) =>
       runner.repo.create(tx, {
         id, scriptId: loaded.script.id, scriptVersion: loaded.script.version, scriptSha256: loaded.sha256, scriptPath: loaded.file, title: loaded.script.title,
         parameters: values, state: runner.state, outDir, demo: runner.demo, steps: loaded.script.steps.map((s) => ({ id: s.id, title: s.title })), at: now.toISOString(),
-      }, events),
+      }, events, lines),
     );
     runner.pending = [];
     runner.head = events[events.length - 1] ?? null;
@@ -526,11 +532,11 @@ export class CeremonyRunner {
   }
 
   /** The pending emits as the next events of the chain (nothing is written; the head does not move). */
-  private chainPending(): TranscriptEvent[] {
-    const out: TranscriptEvent[] = [];
+  private chainPending(): Chained {
+    const out: Chained = { events: [], lines: [] };
     let head = this.head;
     for (const p of this.pending) {
-      head = makeEvent(head, {
+      const made = makeEventLine(head, {
         at: this.deps.now().toISOString(),
         ceremony: this.id,
         step: p.step !== undefined ? p.step : (this.script.steps[this.index]?.id ?? null),
@@ -538,7 +544,9 @@ export class CeremonyRunner {
         type: p.type,
         data: p.data,
       });
-      out.push(head);
+      head = made.event;
+      out.events.push(made.event);
+      out.lines.push(made.line);
     }
     return out;
   }
@@ -552,7 +560,7 @@ export class CeremonyRunner {
     await this.persist(this.chainPending(), extra);
   }
 
-  private async persist(events: TranscriptEvent[], extra?: (tx: Store) => Promise<void>, seal?: SealRecord): Promise<void> {
+  private async persist({ events, lines }: Chained, extra?: (tx: Store) => Promise<void>, seal?: SealRecord): Promise<void> {
     if (this.halted) throw this.halted;
     // The last gate before the disk: an event with a secret this ceremony has seen is refused. Not a
     // store failure, so the runner does not stop: memory is the store again and the person retries.
@@ -570,7 +578,7 @@ export class CeremonyRunner {
     try {
       this.stateVersion = await this.deps.store.transaction(async (tx) => {
         const version = await this.repo.save(tx, {
-          id: this.id, expectedVersion: this.stateVersion, events, state: this.state, stateJson, currentStep: this.index, status: this.status, at: this.deps.now().toISOString(),
+          id: this.id, expectedVersion: this.stateVersion, events, lines, state: this.state, stateJson, currentStep: this.index, status: this.status, at: this.deps.now().toISOString(),
           from: { currentStep: this.committed.index, status: this.committed.status },
         });
         if (seal) await this.repo.saveSeal(tx, seal);
@@ -625,10 +633,14 @@ export class CeremonyRunner {
    */
   async seal(signer: TranscriptSigner, data: Record<string, unknown>): Promise<void> {
     if (this.status !== 'running') throw this.notRunning('cannot be sealed again');
-    const stored = await this.repo.events(this.id);
+    // The committed chain's lines as stored (not parsed and serialized again): signTranscriptText
+    // checks every line as verify will, and returns the events read from them.
+    const stored = await this.repo.lines(this.id);
     this.emit('CEREMONY_SEALED', { events: stored.length + this.pending.length + 1, ...data });
     const fresh = this.chainPending();
-    const signed = await signTranscript([...stored, ...fresh], signer);
+    let text = '';
+    for (const line of [...stored, ...fresh.lines]) text += line + '\n';
+    const { transcript, events, ...signed } = await signTranscriptText(text, signer);
     crashPoint('seal:signed');
     this.state.sealed = { finalHash: signed.finalHash, finalHashWords: hexToPgpWords(signed.finalHash), keyFingerprintWords: hexToPgpWords(signed.spkiSha256), bundle: this.outDir };
     this.status = 'sealed';
@@ -645,8 +657,9 @@ export class CeremonyRunner {
       keyLeft = e;
     }
     this.bundleUnwritten = true;
-    // Exactly what was just committed: the chain read above plus the new events, and the seal record.
-    await this.writeBundle({ seal: record, events: [...stored, ...fresh] });
+    // Exactly what was just committed: the chain read above plus the new events, and the seal
+    // record; with the transcript's bytes just signed (the same events, serialized once).
+    await this.writeBundle({ seal: record, events, transcript });
     this.bundleUnwritten = false;
     if (keyLeft) throw transcriptKeyLeft(this.id, keyLeft);
   }
@@ -656,13 +669,13 @@ export class CeremonyRunner {
    * verify` would. `committed` is the record and chain the caller has just committed (the seal
    * itself); without it (a resume, a retry) both are read from the store.
    */
-  private async writeBundle(committed?: { seal: SealRecord; events: TranscriptEvent[] }): Promise<WrittenBundle> {
+  private async writeBundle(committed?: { seal: SealRecord; events: TranscriptEvent[]; transcript: Buffer }): Promise<WrittenBundle> {
     const seal = committed?.seal ?? (await this.repo.seal(this.id));
     if (!seal) {
       throw new KeyriteError('CEREMONY_SEAL_UNRECORDED', `Ceremony '${this.id}' ends with CEREMONY_SEALED but the store holds no signature for it (it was sealed by an older Keyrite that did not record one). Its bundle cannot be completed from the store; keep the store and the token for investigation.`, { details: { id: this.id } });
     }
     try {
-      const written = await writeSealedBundle({ dir: this.outDir, events: committed?.events ?? (await this.repo.events(this.id)), seal });
+      const written = await writeSealedBundle({ dir: this.outDir, events: committed?.events ?? (await this.repo.events(this.id)), seal, transcript: committed?.transcript });
       await verifyBundle(this.outDir);
       return written;
     } catch (e) {

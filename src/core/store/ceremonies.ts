@@ -47,6 +47,8 @@ export interface StateChange<S> {
   /** The version this change was computed from; the save fails if the store moved on since. */
   expectedVersion: number;
   events: readonly TranscriptEvent[];
+  /** eventLine() of each of `events`, when the caller made them with their lines (makeEventLine). */
+  lines?: readonly string[];
   state: S;
   /** JSON.stringify(state), when the caller has already made it. */
   stateJson?: string;
@@ -118,7 +120,7 @@ export class CeremonyRepository {
   constructor(readonly store: Store) {}
 
   /** The ceremony row, its steps and its first events, in the caller's transaction. */
-  async create<S>(tx: Store, c: NewCeremony<S>, events: readonly TranscriptEvent[]): Promise<void> {
+  async create<S>(tx: Store, c: NewCeremony<S>, events: readonly TranscriptEvent[], lines?: readonly string[]): Promise<void> {
     await tx.run(
       `INSERT INTO ceremonies (id, script_id, script_version, script_sha256, script_path, title, status, current_step, parameters, state, state_version, state_schema, out_dir, demo, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, 'running', 0, ?, ?, 1, ?, ?, ?, ?, ?)`,
@@ -131,7 +133,7 @@ export class CeremonyRepository {
         c.steps.flatMap((s, i) => [c.id, i, s.id, s.title, i === 0 ? 'running' : 'pending', i === 0 ? c.at : null]),
       );
     }
-    await this.insertEvents(tx, c.id, events);
+    await this.insertEvents(tx, c.id, events, lines);
   }
 
   async get<S>(id: string): Promise<CeremonyRecord<S> | undefined> {
@@ -180,8 +182,13 @@ export class CeremonyRepository {
   }
 
   async events(id: string): Promise<TranscriptEvent[]> {
+    return (await this.lines(id)).map((line) => JSON.parse(line) as TranscriptEvent);
+  }
+
+  /** The ceremony's chain as stored: each event's line of transcript.jsonl (canonical JSON, no newline), in order. */
+  async lines(id: string): Promise<string[]> {
     const rows = await this.store.all<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq', [id]);
-    return rows.map((r) => JSON.parse(r.line) as TranscriptEvent);
+    return rows.map((r) => r.line);
   }
 
   /**
@@ -195,7 +202,7 @@ export class CeremonyRepository {
       [change.stateJson ?? JSON.stringify(change.state), CEREMONY_STATE_SCHEMA, change.currentStep, change.status, change.at, change.id, change.expectedVersion],
     );
     if (changes !== 1) throw stateConflict(change.id);
-    await this.insertEvents(tx, change.id, change.events);
+    await this.insertEvents(tx, change.id, change.events, change.lines);
     const moved = change.from?.currentStep !== change.currentStep || change.from.status !== change.status;
     // A sealed or aborted ceremony has no running step; steps before the position are done.
     const running = change.status === 'running' ? change.currentStep : -1;
@@ -216,11 +223,11 @@ export class CeremonyRepository {
    * One multi-row INSERT per batch of events (a step's events are a handful): every statement is a
    * trip through libuv's thread pool, and the rows of one statement go in whole or not at all.
    */
-  private async insertEvents(tx: Store, id: string, events: readonly TranscriptEvent[]): Promise<void> {
+  private async insertEvents(tx: Store, id: string, events: readonly TranscriptEvent[], lines?: readonly string[]): Promise<void> {
     for (let i = 0; i < events.length; i += EVENTS_PER_INSERT) {
       const batch = events.slice(i, i + EVENTS_PER_INSERT);
       try {
-        await tx.run(`INSERT INTO events (ceremony_id, seq, line, hash) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')}`, batch.flatMap((e) => [id, e.seq, eventLine(e), e.hash]));
+        await tx.run(`INSERT INTO events (ceremony_id, seq, line, hash) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')}`, batch.flatMap((e, j) => [id, e.seq, lines?.[i + j] ?? eventLine(e), e.hash]));
       } catch (caught) {
         // The same seq twice: another process wrote this ceremony's chain (the version check
         // catches that first; this is the backstop for rows written without it).

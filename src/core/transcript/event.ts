@@ -13,6 +13,14 @@ export function eventHash(e: Omit<TranscriptEvent, 'hash'>): string {
  * to the caller's object cannot make the event disagree with its hash.
  */
 export function makeEvent(prev: TranscriptEvent | null, fields: EventFields): TranscriptEvent {
+  return makeEventLine(prev, fields).event;
+}
+
+/**
+ * makeEvent, and the event's line of transcript.jsonl (eventLine(event)) assembled from the same
+ * canonical pieces the hash was computed over, so a writer need not serialize the event again.
+ */
+export function makeEventLine(prev: TranscriptEvent | null, fields: EventFields): { event: TranscriptEvent; line: string } {
   const invalid = (what: string): KeyriteError =>
     new KeyriteError('TRANSCRIPT_EVENT_INVALID', `Keyrite cannot record this ${String(fields.type)} event: ${what}.`, { details: { type: fields.type, seq: prev ? prev.seq + 1 : 1 } });
   if (!isEventType(fields.type)) throw invalid(`'${String(fields.type)}' is not a transcript event type`);
@@ -36,18 +44,25 @@ export function makeEvent(prev: TranscriptEvent | null, fields: EventFields): Tr
     data,
     prev: prev ? prev.hash : GENESIS_PREV,
   };
-  return { ...base, hash: sha256Hex(canonicalBase(base, dataText)) };
+  const { head, tail } = canonicalParts(base, dataText);
+  const hash = sha256Hex(`${head},${tail}`);
+  return { event: { ...base, hash }, line: `${head},"hash":"${hash}",${tail}` };
 }
 
 /**
- * canonicalJson(base) with `data` already in canonical form: the members in RFC 8785 order (by
- * UTF-16 code units: actor, at, ceremony, data, prev, seq, step, type), each value through
- * canonicalJson — so the data is serialised once, not again inside the whole event.
- * test/unit/transcript-events.test.ts holds it equal to eventHash for random events.
+ * canonicalJson(base) with `data` already in canonical form, in two parts around where `hash` goes:
+ * the members in RFC 8785 order (by UTF-16 code units: actor, at, ceremony, data, [hash,] prev,
+ * seq, step, type), each value through canonicalJson — so the data is serialised once, not again
+ * inside the whole event. `${head},${tail}` is what the hash covers; with the hash between them it
+ * is the event's line. test/unit/transcript-events.test.ts holds both equal to canonicalize() for
+ * random events.
  */
-function canonicalBase(b: Omit<TranscriptEvent, 'hash'>, dataText: string): string {
+function canonicalParts(b: Omit<TranscriptEvent, 'hash'>, dataText: string): { head: string; tail: string } {
   const c = canonicalJson;
-  return `{"actor":${c(b.actor)},"at":${c(b.at)},"ceremony":${c(b.ceremony)},"data":${dataText},"prev":${c(b.prev)},"seq":${c(b.seq)},"step":${c(b.step)},"type":${c(b.type)}}`;
+  return {
+    head: `{"actor":${c(b.actor)},"at":${c(b.at)},"ceremony":${c(b.ceremony)},"data":${dataText}`,
+    tail: `"prev":${c(b.prev)},"seq":${c(b.seq)},"step":${c(b.step)},"type":${c(b.type)}}`,
+  };
 }
 
 /** The event's line in transcript.jsonl: canonical JSON of the whole event, without newline. */

@@ -1,10 +1,10 @@
 export { EVENT_TYPES, GENESIS_PREV, BUNDLE_FILES, isEventType, transcriptKeyLabel, type EventType, type EventFields, type TranscriptEvent } from './event-types';
 export { canonicalJson } from './canonical';
-export { makeEvent, eventLine, eventHash, transcriptText } from './event';
+export { makeEvent, makeEventLine, eventLine, eventHash, transcriptText } from './event';
 export { parseTranscript, checkSealedChain } from './parse';
 export { assertNoSecrets, SecretGuard, SHARE_WORD_WINDOW } from './secrets';
 export { adoptTranscriptKey, createTranscriptKey, destroyTranscriptKey, hsmTranscriptSigner, type TranscriptSigner, type CreatedTranscriptKey } from './transcript-key';
-export { sealBundle, signTranscript, writeSealedBundle, type SealResult, type SignedTranscript, type WrittenBundle } from './seal';
+export { sealBundle, signTranscript, signTranscriptText, writeSealedBundle, type SealResult, type SignedTranscript, type WrittenBundle } from './seal';
 export { verifyBundle, type VerifyReport } from './verify';
 export { toPgpWords, hexToPgpWords, groupHex, pgpWordList, parsePgpWordList, type PgpWordList } from './pgp-words';
 export { renderTranscriptHtml, TRANSCRIPT_HTML_FORMAT } from './html';

@@ -1,4 +1,4 @@
-import { createPublicKey, createHash, verify as nodeVerify } from 'node:crypto';
+import { createPublicKey, createHash } from 'node:crypto';
 import { existsSync, mkdirSync, promises as fs, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
@@ -8,6 +8,7 @@ import { transcriptText } from './event';
 import { renderTranscriptHtml } from './html';
 import { checkSealedChain, parseTranscript } from './parse';
 import { hexToPgpWords } from './pgp-words';
+import { verifyTranscriptSignature } from './signature-check';
 import { formatSha256Sums, listBundleFiles, sha256File } from './sha256sums';
 import type { TranscriptSigner } from './transcript-key';
 
@@ -32,15 +33,27 @@ export interface SignedTranscript {
  * Sign a sealed transcript (its last event is CEREMONY_SEALED) with the ceremony's transcript
  * key, after checking the chain exactly as verify will read it back, that the signer is the key
  * TRANSCRIPT_KEY_CREATED recorded, and — outside the HSM — that the signature verifies. Nothing
- * is written: the caller commits the result, then writes the bundle with writeSealedBundle.
+ * is written: the caller commits the result, then writes the bundle with writeSealedBundle (passing
+ * `transcript`, the bytes signed, so they are not serialized again).
  */
-export async function signTranscript(events: readonly TranscriptEvent[], signer: TranscriptSigner): Promise<SignedTranscript> {
+export async function signTranscript(events: readonly TranscriptEvent[], signer: TranscriptSigner): Promise<SignedTranscript & { transcript: Buffer }> {
   const last = events[events.length - 1];
-  if (!last || last.type !== 'CEREMONY_SEALED') {
-    throw new KeyriteError('TRANSCRIPT_NOT_SEALED', `The transcript cannot be sealed: its last event must be CEREMONY_SEALED, not ${last ? last.type : 'nothing'}.`, { details: { seq: last?.seq ?? 0 } });
-  }
-  const text = transcriptText(events);
-  checkSealedChain(parseTranscript(text));
+  if (!last || last.type !== 'CEREMONY_SEALED') throw notSealed(last);
+  const { events: _parsed, ...signed } = await signTranscriptText(transcriptText(events), signer);
+  return signed;
+}
+
+/**
+ * signTranscript for a transcript given as its text (every line followed by '\n'), such as the
+ * lines a ceremony's store holds plus the events not yet committed: the lines are signed as they
+ * are, after the same checks (each line canonical, hashed and linked, the chain sealed). Returns the
+ * events read from the text too.
+ */
+export async function signTranscriptText(text: string, signer: TranscriptSigner): Promise<SignedTranscript & { transcript: Buffer; events: TranscriptEvent[] }> {
+  const events = parseTranscript(text);
+  const last = events[events.length - 1];
+  if (!last || last.type !== 'CEREMONY_SEALED') throw notSealed(last);
+  checkSealedChain(events);
   const keyEvent = events.find((e) => e.type === 'TRANSCRIPT_KEY_CREATED');
   if (!keyEvent || keyEvent.data.spkiSha256 !== signer.spkiSha256) {
     throw new KeyriteError('TRANSCRIPT_KEY_MISMATCH', keyEvent
@@ -54,22 +67,21 @@ export async function signTranscript(events: readonly TranscriptEvent[], signer:
   const bytes = Buffer.from(text, 'utf8');
   const signature = await signer.sign(bytes);
   checkSignature(bytes, signer.publicKeyPem, signature);
-  return { finalHash: last.hash, signature, publicKeyPem: signer.publicKeyPem, spkiSha256: signer.spkiSha256 };
+  return { finalHash: last.hash, signature, publicKeyPem: signer.publicKeyPem, spkiSha256: signer.spkiSha256, transcript: bytes, events };
+}
+
+function notSealed(last: TranscriptEvent | undefined): KeyriteError {
+  return new KeyriteError('TRANSCRIPT_NOT_SEALED', `The transcript cannot be sealed: its last event must be CEREMONY_SEALED, not ${last ? last.type : 'nothing'}.`, { details: { seq: last?.seq ?? 0 } });
 }
 
 function checkSignature(bytes: Buffer, publicKeyPem: string, signature: Buffer): void {
-  // The seal signs, then writes the bundle from the stored record: the same bytes, key and
-  // signature, checked a moment ago. Only that exact triple (compared in full) skips the check.
-  const id = `${createHash('sha256').update(bytes).digest('hex')} ${publicKeyPem} ${signature.toString('hex')}`;
-  if (id === lastVerified) return;
-  // Check the HSM's signature outside the HSM before anyone relies on it.
-  if (!nodeVerify('sha384', bytes, { key: publicKeyPem, dsaEncoding: 'der' }, signature)) {
+  // Check the HSM's signature outside the HSM before anyone relies on it. The seal signs, then
+  // writes the bundle from the stored record and verifies the bundle: the same bytes, key and
+  // signature each time, so only the first check of that exact triple is done (signature-check.ts).
+  if (!verifyTranscriptSignature(bytes, createPublicKey(publicKeyPem), signature)) {
     throw new KeyriteError('TRANSCRIPT_SIGNATURE_INVALID', 'The HSM returned a transcript signature that does not verify with the transcript key. Nothing was sealed; check the token and retry.');
   }
-  lastVerified = id;
 }
-/** The last (transcript SHA-256, key, signature) that verified in this process. */
-let lastVerified = '';
 
 /** What writeSealedBundle did: the files it wrote now (empty when the bundle was already complete). */
 export interface WrittenBundle extends SealResult {
@@ -83,14 +95,16 @@ export interface WrittenBundle extends SealResult {
  * off by a crash is finished from the store alone (no HSM, no new event): a file already there
  * must be byte-for-byte what this seal writes (else BUNDLE_FILE_CHANGED — never overwritten), a
  * missing one is written, and leftovers of an interrupted atomic write are removed first.
+ * `transcript`, when given, is transcriptText(events) as signTranscript returned it for these very
+ * events (the seal writes what it just signed); otherwise it is serialized here.
  */
-export async function writeSealedBundle(opts: { dir: string; events: readonly TranscriptEvent[]; seal: SignedTranscript }): Promise<WrittenBundle> {
+export async function writeSealedBundle(opts: { dir: string; events: readonly TranscriptEvent[]; seal: SignedTranscript; transcript?: Buffer }): Promise<WrittenBundle> {
   const { dir, events, seal } = opts;
   const last = events[events.length - 1];
   if (!last || last.type !== 'CEREMONY_SEALED' || last.hash !== seal.finalHash) {
     throw new KeyriteError('TRANSCRIPT_NOT_SEALED', `The seal record (final hash ${seal.finalHash.slice(0, 16)}…) does not end this transcript (last event ${last ? `${last.seq} ${last.type}` : 'none'}).`, { details: { seq: last?.seq ?? 0 } });
   }
-  const bytes = Buffer.from(transcriptText(events), 'utf8');
+  const bytes = opts.transcript ?? Buffer.from(transcriptText(events), 'utf8');
   checkSignature(bytes, seal.publicKeyPem, seal.signature);
   mkdirSync(dir, { recursive: true });
   removeInterruptedWrites(dir);
@@ -158,9 +172,9 @@ function changedFile(dir: string, name: string): KeyriteError {
 export async function sealBundle(opts: { dir: string; events: TranscriptEvent[]; signer: TranscriptSigner }): Promise<SealResult> {
   const { dir, events, signer } = opts;
   if (existsSync(path.join(dir, BUNDLE_FILES.signature)) || existsSync(path.join(dir, BUNDLE_FILES.sums))) throw alreadySealed(dir);
-  const seal = await signTranscript(events, signer);
+  const { transcript, ...seal } = await signTranscript(events, signer);
   if (existsSync(path.join(dir, BUNDLE_FILES.signature))) throw alreadySealed(dir);
-  const { written: _written, ...result } = await writeSealedBundle({ dir, events, seal });
+  const { written: _written, ...result } = await writeSealedBundle({ dir, events, seal, transcript });
   return result;
 }
 

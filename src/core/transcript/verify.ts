@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
 import { BUNDLE_FILES } from './event-types';
@@ -9,6 +9,7 @@ import { checkSealedChain } from './parse';
 import { writeTranscriptHtml, TRANSCRIPT_HTML_FORMAT, TRANSCRIPT_HTML_FORMATS } from './html';
 import { StreamingByteCompare } from './byte-compare';
 import { hexToPgpWords } from './pgp-words';
+import { verifiedBefore } from './signature-check';
 import { checkBundlePath, listBundleFiles, parseSha256Sums } from './sha256sums';
 import { summarizeTranscript, type KeySummary, type TranscriptSummary } from './summary';
 import { withTamperAdvice } from './tamper-advice';
@@ -58,7 +59,7 @@ export interface VerifyOptions {
 async function checkBundle(dir: string, options: VerifyOptions): Promise<VerifyReport> {
   let stat;
   try {
-    stat = await fs.stat(dir);
+    stat = statSync(dir);
   } catch {
     throw new KeyriteError('BUNDLE_NOT_FOUND', `There is no bundle folder '${dir}'.`, { details: { dir } });
   }
@@ -74,18 +75,23 @@ async function checkBundle(dir: string, options: VerifyOptions): Promise<VerifyR
 
   const transcriptFile = path.join(dir, BUNDLE_FILES.transcript);
   // Worker threads start first, so their start-up overlaps reading the files.
-  const workers = LineWorkers.start(workerCount((await fs.stat(transcriptFile)).size, options.workers));
+  const workers = LineWorkers.start(workerCount(statSync(transcriptFile).size, options.workers));
+  // With no worker threads nothing runs while this thread waits, so every file is read here, in
+  // one go: an asynchronous read is several trips through libuv's pool (open, stat, read, close),
+  // each costing more CPU than reading a bundle's small file (issue #18). With workers, reads
+  // overlap the line checks.
+  const read: (file: string) => Settled<Buffer> = workers ? (file) => settle(() => fs.readFile(file)) : (file) => Promise.resolve(settleNow(() => readFileSync(file)));
   try {
-    // Read once into shared memory: the workers check the lines in place, nothing is copied.
-    const bytes = await readShared(transcriptFile);
-    // transcript.html is read (on libuv's thread pool) while the lines are checked: only this
-    // thread reads it, for its SHA-256 and the final comparison.
-    const htmlRead = has.has(BUNDLE_FILES.html) ? settle(() => fs.readFile(path.join(dir, BUNDLE_FILES.html))) : null;
+    // Read once (with workers into shared memory: they check the lines in place, nothing is copied).
+    const bytes = workers ? await readShared(transcriptFile) : readFileSync(transcriptFile);
+    // With workers, transcript.html is read (on libuv's thread pool) while the lines are checked:
+    // only this thread reads it, for its SHA-256 and the final comparison.
+    const htmlRead = has.has(BUNDLE_FILES.html) ? read(path.join(dir, BUNDLE_FILES.html)) : null;
     let keyPem: Buffer, signature: Buffer, sumsText: string;
     try {
-      keyPem = await fs.readFile(path.join(dir, BUNDLE_FILES.key));
-      signature = await fs.readFile(path.join(dir, BUNDLE_FILES.signature));
-      sumsText = await fs.readFile(path.join(dir, BUNDLE_FILES.sums), 'utf8');
+      keyPem = unwrap(await read(path.join(dir, BUNDLE_FILES.key)));
+      signature = unwrap(await read(path.join(dir, BUNDLE_FILES.signature)));
+      sumsText = unwrap(await read(path.join(dir, BUNDLE_FILES.sums))).toString('utf8');
     } catch (e) {
       // transcript.html was read before these: its failure, if any, is the one to report.
       if (htmlRead) unwrap(await htmlRead);
@@ -93,14 +99,16 @@ async function checkBundle(dir: string, options: VerifyOptions): Promise<VerifyR
     }
     const small = new Map<string, Settled<Buffer>>();
     for (const f of present) {
-      if (f !== BUNDLE_FILES.sums && f !== BUNDLE_FILES.transcript && f !== BUNDLE_FILES.html) small.set(f, settle(() => fs.readFile(path.join(dir, f))));
+      if (f !== BUNDLE_FILES.sums && f !== BUNDLE_FILES.transcript && f !== BUNDLE_FILES.html) small.set(f, read(path.join(dir, f)));
     }
     // The whole-file work overlaps the line checks: the SHA-384 signature check on the thread
-    // pool; the transcript's SHA-256 here before this thread takes its share of the lines (done
-    // when checkLines returns), transcript.html's after, while the workers finish theirs.
+    // pool (unless this process verified exactly this triple already: the seal, a moment ago);
+    // the transcript's SHA-256 here before this thread takes its share of the lines (done when
+    // checkLines returns), transcript.html's after, while the workers finish theirs.
     // Failures are reported later, in order.
     const keyResult = settleNow(() => readTranscriptKey(keyPem));
-    const signatureOk = 'value' in keyResult ? verifySignature(bytes, keyResult.value!, signature) : Promise.resolve(false);
+    const key = keyResult.value;
+    const signatureOk = key ? (verifiedBefore(bytes, key, signature) ? Promise.resolve(true) : verifySignature(bytes, key, signature)) : Promise.resolve(false);
     const digests = new Map<string, { value?: string; error?: unknown }>();
     const lines = checkLines(bytes, workers, () => digests.set(BUNDLE_FILES.transcript, { value: sha256Hex(bytes) }));
     lines.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile

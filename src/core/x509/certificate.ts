@@ -16,7 +16,8 @@ import { readPublicKey } from '../hsm/public-key';
 import type { HsmSession } from '../hsm/session';
 import { chooseAlgorithm, signableAlgorithm } from './algorithm';
 import { fingerprintOf, type Fingerprint } from './fingerprint';
-import { createHsmSigner, nodeCrypto, type SignatureEvent } from './hsm-crypto';
+import { keyIdentifier } from './key-identifier';
+import { createHsmSigner, type SignatureEvent } from './hsm-crypto';
 import { checkValidityOrder, DAY_MS, keyUsageFlags, Lint, lintAfterSigning, lintBeforeSigning, type CertificatePlan } from './lint';
 import { toPem } from './pem';
 import { policyOrDefault, type KeyPolicy } from './policy-checks';
@@ -34,6 +35,8 @@ export interface IssuedCertificate {
   notBefore: string;
   notAfter: string;
   lint: string[];
+  /** The certificate as the lint after signing parsed and checked it (from `der`). */
+  certificate: X509Certificate;
 }
 
 /** notBefore defaults to now, cut to whole seconds because X.509 times carry no fractions. */
@@ -88,8 +91,11 @@ async function issueCaCertificate(session: HsmSession, req: CaCertificateRequest
 
   const alg = signableAlgorithm(chosen);
   const signer = createHsmSigner(session, req.issuer, alg, { purpose: req.kind === 'root' ? 'root-certificate' : 'cross-certificate', onSignature: req.onSignature });
-  const ski = await SubjectKeyIdentifierExtension.create(req.subject.publicInfo.spkiDer, false, nodeCrypto);
-  const issuerSki = req.issuerCert?.getExtension(SubjectKeyIdentifierExtension)?.keyId ?? (await SubjectKeyIdentifierExtension.create(req.issuer.publicInfo.spkiDer, false, nodeCrypto)).keyId;
+  const subjectKeyId = keyIdentifier(req.subject.publicInfo.spkiDer);
+  const ski = new SubjectKeyIdentifierExtension(subjectKeyId, false);
+  // A self-signed root is its own issuer: the same key, the same identifier.
+  const sameKey = Buffer.compare(req.subject.publicInfo.spkiDer, req.issuer.publicInfo.spkiDer) === 0;
+  const issuerSki = req.issuerCert?.getExtension(SubjectKeyIdentifierExtension)?.keyId ?? (sameKey ? subjectKeyId : keyIdentifier(req.issuer.publicInfo.spkiDer));
   const ext = plan.extensions;
   const extensions: Extension[] = [
     new BasicConstraintsExtension(ext.basicConstraints.ca, plan.pathLength, ext.basicConstraints.critical),
@@ -113,7 +119,7 @@ async function issueCaCertificate(session: HsmSession, req: CaCertificateRequest
     signer.crypto,
   );
   const der = Buffer.from(cert.rawData);
-  const after = await lintAfterSigning(der, { plan, subjectName, issuerName, authorityKeyId: issuerSki, issuerCertDer: req.issuerCert ? Buffer.from(req.issuerCert.rawData) : undefined }, policy, nodeCrypto);
+  const { lines: after, certificate } = await lintAfterSigning(der, { plan, subjectName, issuerName, authorityKeyId: issuerSki, issuerCertDer: req.issuerCert ? Buffer.from(req.issuerCert.rawData) : undefined }, policy);
   return {
     pem: toPem(der, 'CERTIFICATE'),
     der,
@@ -122,6 +128,7 @@ async function issueCaCertificate(session: HsmSession, req: CaCertificateRequest
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
     lint: [...before.map((l) => `before signing: ${l}`), ...after.map((l) => `after signing: ${l}`)],
+    certificate,
     plan,
   };
 }
@@ -156,7 +163,7 @@ export function parseCertificate(pemOrDer: string | Buffer, what: string): X509C
 export async function issueCrossCertificate(
   session: HsmSession,
   opts: { issuerLabel: string; issuerCertPem: string; subjectLabel: string; profile: CertProfile; policy?: KeyPolicy; onSignature?: (e: SignatureEvent) => void },
-): Promise<{ pem: string; der: Buffer; serialHex: string; fingerprint: Fingerprint; notBefore: string; notAfter: string; lint: string[] }> {
+): Promise<IssuedCertificate> {
   const issuerCert = parseCertificate(opts.issuerCertPem, "old root's certificate");
   const issuer = findSigningKey(session, opts.issuerLabel);
   if (!Buffer.from(issuerCert.publicKey.rawData).equals(issuer.publicInfo.spkiDer)) {

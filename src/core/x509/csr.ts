@@ -7,6 +7,7 @@ import type { HsmSession } from '../hsm/session';
 import type { SignatureScheme } from '../hsm/sign';
 import { chooseAlgorithm, signableAlgorithm, type ProfileHash } from './algorithm';
 import { createHsmSigner, nodeCrypto, type SignatureEvent } from './hsm-crypto';
+import { keyIdentifier } from './key-identifier';
 import { keyUsageFlags, Lint, parsedSignatureAlgorithm } from './lint';
 import { toPem } from './pem';
 import { enforcePolicy, policyOrDefault, type KeyPolicy } from './policy-checks';
@@ -50,7 +51,7 @@ export async function issueCsr(session: HsmSession, opts: CsrOptions): Promise<{
     new BasicConstraintsExtension(ext.basicConstraints.ca, profile.pathLength, ext.basicConstraints.critical),
     new KeyUsagesExtension(keyUsageFlags(ext.keyUsage.usages), ext.keyUsage.critical),
   ];
-  if (ext.subjectKeyIdentifier) extensions.push(await SubjectKeyIdentifierExtension.create(key.publicInfo.spkiDer, false, nodeCrypto));
+  if (ext.subjectKeyIdentifier) extensions.push(new SubjectKeyIdentifierExtension(keyIdentifier(key.publicInfo.spkiDer), false));
   const csr = await Pkcs10CertificateRequestGenerator.create(
     { name, keys: { publicKey: publicKey as unknown as CryptoKey, privateKey: signer.privateKey }, signingAlgorithm: signer.algorithm, extensions },
     signer.crypto,

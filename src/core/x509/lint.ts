@@ -14,9 +14,9 @@ import { KeyriteError, type ErrorCode } from '../errors';
 import type { PublicKeyInfo } from '../hsm/public-key';
 import type { SignatureScheme } from '../hsm/sign';
 import type { ProfileHash } from './algorithm';
+import { keyIdentifier } from './key-identifier';
 import { enforcePolicy, type CertPurpose, type KeyPolicy } from './policy-checks';
 import type { KeyUsageName, ProfileExtensions } from './profile';
-import type { Crypto } from './webcrypto-types';
 
 export const DAY_MS = 86_400_000;
 
@@ -140,9 +140,10 @@ export function parsedSignatureAlgorithm(alg: { name: string; hash?: unknown; sa
 /**
  * Re-parse the signed certificate and check it the same way, plus its signature with the
  * issuer's public key (Node/OpenSSL, not the HSM that made it). Throws CERT_LINT_FAILED or
- * POLICY_VIOLATION naming the rule; returns the lint lines.
+ * POLICY_VIOLATION naming the rule; returns the lint lines and the certificate as parsed and
+ * checked here (so the caller need not parse it again).
  */
-export async function lintAfterSigning(der: Buffer, expect: IssuedExpectation, policy: KeyPolicy, crypto: Crypto): Promise<string[]> {
+export async function lintAfterSigning(der: Buffer, expect: IssuedExpectation, policy: KeyPolicy): Promise<{ lines: string[]; certificate: X509Certificate }> {
   const lint = new Lint('after signing');
   const plan = expect.plan;
   let cert: X509Certificate;
@@ -170,7 +171,7 @@ export async function lintAfterSigning(der: Buffer, expect: IssuedExpectation, p
   lint.check('x509.key-usage.cert-sign', ku !== null && ku.usages === keyUsageFlags(plan.extensions.keyUsage.usages), () => `keyUsage is ${ku?.usages ?? 'absent'}, expected ${plan.extensions.keyUsage.usages.join(' + ')}`);
   lint.check('x509.key-usage.critical', ku?.critical === true, () => 'keyUsage is not critical');
   const ski = cert.getExtension(SubjectKeyIdentifierExtension);
-  const expectedSki = (await SubjectKeyIdentifierExtension.create(plan.subjectKey.spkiDer, false, crypto)).keyId;
+  const expectedSki = keyIdentifier(plan.subjectKey.spkiDer);
   lint.check('x509.subject-key-identifier', ski !== null && !ski.critical && ski.keyId === expectedSki, () => 'subjectKeyIdentifier is missing, critical, or not the SHA-1 of the subject key (RFC 5280 §4.2.1.2 method 1)');
   const aki = cert.getExtension(AuthorityKeyIdentifierExtension);
   lint.check('x509.authority-key-identifier', aki !== null && !aki.critical && aki.keyId === expect.authorityKeyId, () => "authorityKeyIdentifier is missing, critical, or not the issuer's key identifier");
@@ -193,5 +194,5 @@ export async function lintAfterSigning(der: Buffer, expect: IssuedExpectation, p
   } else {
     lint.check('x509.self-signed', nodeCert.checkIssued(nodeCert), () => 'OpenSSL does not accept the certificate as self-issued');
   }
-  return lint.lines;
+  return { lines: lint.lines, certificate: cert };
 }

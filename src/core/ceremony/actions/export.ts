@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../../errors';
 import { writeFileAtomic } from '../../fs/atomic-write';
-import { exportPublicKey as exportPub, issueCrossCertificate, issueCsr as makeCsr, issueRootCertificate, loadCertProfile, parseCertificate, type SignatureEvent } from '../../x509';
+import { exportPublicKey as exportPub, issueCrossCertificate, issueCsr as makeCsr, issueRootCertificate, loadCertProfile, parseCertificate, type IssuedCertificate, type SignatureEvent } from '../../x509';
 import type { ActionContext, ActionHandler } from '../context';
 import { inventoryKeyRef, keyRef } from './keys';
 
@@ -74,15 +74,17 @@ export const issueRootCert: ActionHandler = {
     const file = artifactPath(ctx, `${ref.keyId}.cert.pem`);
     const already = existingArtifact(ctx, file);
     let pem: string;
+    let issued: IssuedCertificate | null = null;
     if (already !== null) {
       pem = already;
     } else {
       const profile = loadCertProfile(String(ctx.step.with?.profile ?? 'root-ca'), { subject: String(ctx.params.subject), days: Number(ctx.params.days) });
-      const cert = await issueRootCertificate(ctx.session(), { label: ref.label, profile, policy: ctx.deps.policy, onSignature: signatureRecorder(ctx, ref.keyId) });
-      pem = cert.pem;
+      issued = await issueRootCertificate(ctx.session(), { label: ref.label, profile, policy: ctx.deps.policy, onSignature: signatureRecorder(ctx, ref.keyId) });
+      pem = issued.pem;
       await writeArtifact(ctx, file, pem);
     }
-    const cert = parseCertificate(pem, 'root certificate');
+    // Just issued: the certificate its lint parsed from the DER this PEM encodes; found on disk: read now.
+    const cert = issued?.certificate ?? parseCertificate(pem, 'root certificate');
     const rel = path.relative(ctx.outDir, file);
     const data = { keyId: ref.keyId, file: rel, sha256: sha256(pem), serial: cert.serialNumber, subject: cert.subject, notBefore: cert.notBefore.toISOString(), notAfter: cert.notAfter.toISOString(), reconciled: already !== null };
     ctx.emit('CERTIFICATE_ISSUED', { kind: 'root', ...data });

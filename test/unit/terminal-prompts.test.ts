@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeShare } from '../../src/core/backup/share-codec';
 import { yesNo } from '../../src/cli/prompts';
 import { enterShareWords } from '../../src/cli/share-word-entry';
+import { scriptedPrompt } from '../helpers/scripted-prompt';
 import { displayWidth, wordGrid, wrapWords } from '../../src/cli/terminal-layout';
 
 /**
@@ -45,30 +46,17 @@ describe('the share grid fits the terminal', () => {
  */
 describe('share entry: several words to a line', () => {
   const share = encodeShare({ version: 1, splitId: '7F3A-91C2', threshold: 2, count: 3, index: 1, share: new Uint8Array(33).map((_, i) => (i * 37 + 11) & 0xff) });
-  function scripted(answers: string[]) {
-    const refused: string[] = [];
-    const input = async (opts: { validate?: (v: string) => true | string }) => {
-      for (;;) {
-        const a = answers.shift();
-        if (a === undefined) throw new Error('script ran out of answers');
-        const v = opts.validate ? opts.validate(a) : true;
-        if (v === true) return a;
-        refused.push(v);
-      }
-    };
-    return { p: { input } as unknown as Parameters<typeof enterShareWords>[0], refused };
-  }
 
   it('takes a line of the card, tabs and trailing spaces included, then the rest of the share pasted with its numbers', async () => {
     const numbered = share.slice(10).map((w, i) => `${i + 11}. ${w}`).join('   ');
-    const { p, refused } = scripted([share.slice(0, 3).join(' '), `${share.slice(3, 10).join('\t')}  `, numbered, '']);
+    const { p, refused } = scriptedPrompt([share.slice(0, 3).join(' '), `${share.slice(3, 10).join('\t')}  `, numbered, '']);
     expect(await enterShareWords(p, 'Cora', () => undefined)).toEqual(share);
     expect(refused).toEqual([]);
   });
 
   it('refuses a line with more words than are left, and names a wrong word by its number in the share', async () => {
     const wrong = [...share.slice(0, 4), 'qqqq', ...share.slice(5, 8)];
-    const { p, refused } = scripted([share[0], share.join(' '), wrong.slice(1).join(' '), share.slice(1).join(' '), '']);
+    const { p, refused } = scriptedPrompt([share[0], share.join(' '), wrong.slice(1).join(' '), share.slice(1).join(' '), '']);
     expect(await enterShareWords(p, 'Cora', () => undefined)).toEqual(share);
     expect(refused[0]).toBe('That is 33 words, but only 32 are left to type (words 2 to 33).');
     expect(refused[1]).toMatch(/^Word 5: 'qqqq' is not a share word\./);

@@ -47,7 +47,7 @@ describe('migrations', () => {
 
   it('a migration that fails leaves the store at its old version: the ones before it in the same open are undone too', async () => {
     const file = path.join(dir, 'clash.sqlite');
-    // The last migration adds ceremonies.state_version: a column of that name already there makes it fail.
+    // Migration 3 adds ceremonies.state_version: a column of that name already there makes it fail.
     await oldStore(file, 'ALTER TABLE ceremonies ADD COLUMN state_version INTEGER;');
     await expect(Store.open(file, { create: false })).rejects.toMatchObject({ code: 'STORE_ERROR' });
     const raw = await new Promise<{ versions: number[]; stepColumns: string[] }>((resolve, reject) => {

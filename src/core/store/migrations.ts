@@ -103,4 +103,17 @@ export const MIGRATIONS: readonly string[] = [
     since TEXT NOT NULL
   );
   `,
+  // 4: key ids claimed before the key is made. Ceremonies run side by side (one lock each), so the
+  // next number is taken here, under the store's write lock; two root key generations started
+  // together both took the first free number and the second adopted the first one's key. A claim
+  // stays once its key is in the inventory or its ceremony aborted: a number is never given twice.
+  `
+  CREATE TABLE key_id_claims (
+    key_id TEXT PRIMARY KEY,
+    ceremony_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    UNIQUE (ceremony_id, step_id)
+  );
+  `,
 ];

@@ -106,7 +106,8 @@ export const generateKey: ActionHandler = {
     const session = ctx.session();
     let keyId = ctx.state.actionState.keyId as string | undefined;
     if (!keyId) {
-      keyId = await ctx.deps.inventory.allocateKeyId(spec.type, ctx.now().getUTCFullYear());
+      // Claimed in the store, not just computed: another ceremony generating at the same moment gets the next number.
+      keyId = await ctx.deps.inventory.claimKeyId(spec.type, ctx.now().getUTCFullYear(), { ceremonyId: ctx.ceremonyId, stepId: ctx.step.id, at: ctx.now() });
       // The label must be free now; then a key found under it after a crash can only be ours.
       if (session.find({ label: keyId }).length > 0) {
         throw new KeyriteError('CEREMONY_KEY_CONFLICT', `Token '${session.token.label}' already holds a key labelled '${keyId}' that the inventory does not know. Run \`keyrite inventory check\` and resolve the difference before generating a key.`, { details: { keyId } });

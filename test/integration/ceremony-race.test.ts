@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
 import type { CeremonyService } from '../../src/core/ceremony/service';
@@ -57,4 +58,43 @@ describe('root key generations started at the same moment', () => {
       conn.close();
     }
   }, 120_000);
+});
+
+describe('two recovery drills of one backup into one token', () => {
+  it('a drill never takes the copy another drill restored as its own, nor destroys it', async () => {
+    const service = await openService(home, hsm.config('race'));
+    services.push(service);
+    const rootOut = tempDir('race-root');
+    const shares: string[] = [];
+    const root = await runToEnd(service, await service.start({ script: 'root-key-generation', outDir: rootOut, parameters: ROOT_SUBJECT }), answersFor(hsm), shares);
+    expect(root.status).toBe('sealed');
+    const keyId = (await service.deps.inventory.list()).find((k) => k.ceremonyId === root.ceremonyId)!.id;
+    const backupFile = path.join(rootOut, 'backup', `${keyId}.backup.json`);
+    hsm.addToken('race-drill');
+    const drillAnswers = answersFor(hsm, { shares: shares.slice(0, 3) });
+    const atRestore = (v: CeremonyView): boolean => v.current?.action === 'restoreBackup' && v.current.need.kind === 'continue';
+    // Both started before either restored: the start check (no key under the label yet) passes for both.
+    const [a, b] = await Promise.all([0, 1].map(async () => {
+      const driver = new AnswersDriver(drillAnswers);
+      const started = await service.start({ script: 'backup-recovery-drill', outDir: tempDir('race-drill'), backupFile, parameters: { targetToken: 'race-drill' } });
+      return { driver, view: await answerUntil(service, started, driver, atRestore) };
+    }));
+    const restoredA = await service.provide(a.view.ceremonyId, a.driver.next(a.view)!);
+    expect(restoredA.lastError).toBeNull();
+    const restoredB = await service.provide(b.view.ceremonyId, b.driver.next(b.view)!);
+    // B did not restore that copy: it must not record it as its own restore.
+    const bEvents = await service.deps.store.all<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq', [b.view.ceremonyId]);
+    expect(bEvents.map((e) => JSON.parse(e.line) as { type: string }).filter((e) => e.type === 'KEY_RESTORED')).toEqual([]);
+    expect(restoredB.lastError?.code).toBe('HSM_LABEL_EXISTS');
+    // A's copy is untouched: A proves it, destroys it and seals.
+    expect((await runToEnd(service, restoredA, drillAnswers)).status).toBe('sealed');
+    // With the token free again, B restores for real from the shares its custodians entered
+    // (resumed afresh: A's logout ended the login every session of this process shared).
+    await service.release(b.view.ceremonyId);
+    const bDone = await runToEnd(service, await service.view(b.view.ceremonyId), drillAnswers);
+    expect(bDone.status).toBe('sealed');
+    const bTypes = (await service.deps.store.all<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq', [b.view.ceremonyId])).map((e) => JSON.parse(e.line) as { type: string; data: Record<string, unknown> });
+    expect(bTypes.filter((e) => e.type === 'KEK_REBUILT')).toHaveLength(1);
+    expect(bTypes.filter((e) => e.type === 'KEY_RESTORED').map((e) => e.data.reconciled ?? false)).toEqual([false]);
+  }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,13 +10,14 @@ import { keyriteBin } from '../helpers/cli';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
- * A kill inside the HSM's key pair generation. SoftHSM writes the two halves as two token
+ * Ceremonies stopped from outside. First a kill inside the HSM's key pair generation. SoftHSM writes the two halves as two token
  * objects, so a `kill -9` (or a Ctrl-C: Node's default SIGINT ends the process as abruptly)
  * landing in C_GenerateKeyPair leaves the public half alone under the key's label. Found by a
  * SIGINT at a random instant of `keyrite ceremony run root-key-generation --demo`: every resume
  * was then refused ("already holds 1 object(s) labelled …"), the ceremony stuck for good. The
  * label is the key id this ceremony claimed and committed before generating, so a half pair
- * under it is this ceremony's own unfinished generation, as for the transcript key.
+ * under it is this ceremony's own unfinished generation, as for the transcript key. Then SIGINT and
+ * SIGTERM sent to an unattended run (an answers file): before, Node's default ended it silently.
  */
 const hsm = createTestHsm(['halfgen']);
 const home = tempDir('halfgen-home');
@@ -73,6 +74,45 @@ describe.each([
     expect(v.status, v.stdout + v.stderr).toBe(0);
     const generated = execFileSync('jq', ['-c', 'select(.type == "KEY_GENERATED") | .data | {keyId, reconciled}', path.join(out, 'transcript.jsonl')], { encoding: 'utf8' }).trim().split('\n');
     expect(generated).toEqual([JSON.stringify({ keyId, reconciled: false })]);
+    const check = keyrite(['inventory', 'check']);
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  }, 180_000);
+});
+
+/** Start an unattended run, send `signal` once it works on the first step, and wait for it to end. */
+function signalledRun(out: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [keyriteBin(), 'ceremony', 'run', 'root-key-generation', '--param', `subject=${ROOT_SUBJECT.subject}`, '--answers', answers, '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      // Once it works on the first step (the id is printed a moment before the run takes signals over).
+      if (!sent && /── Step 1 of/.test(stdout)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code, sig) => resolve({ code, signal: sig, stdout, stderr }));
+  });
+}
+
+describe.each([
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)('an unattended run stopped by %s', (signal, exitCode) => {
+  it('says where it stopped and how to resume, with its own exit code; the resume seals a bundle that verifies', async () => {
+    const out = path.join(tempDir('signal-out'), 'bundle');
+    const r = await signalledRun(out, signal);
+    const id = /Ceremony (\S+):/.exec(r.stdout)![1];
+    expect(r.code, `${r.signal} ${r.stdout.slice(0, 400)} ${r.stderr}`).toBe(exitCode);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^keyrite: Stopped by .*${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}.* Resume with \`keyrite ceremony resume ${id}\`\\. \\[CEREMONY_INTERRUPTED\\]$`, 'm'));
+    const resumed = keyrite(['ceremony', 'resume', id, '--answers', answers]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const v = keyrite(['verify', out]);
+    expect(v.status, v.stdout + v.stderr).toBe(0);
     const check = keyrite(['inventory', 'check']);
     expect(check.status, check.stdout + check.stderr).toBe(0);
   }, 180_000);

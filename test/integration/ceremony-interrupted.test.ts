@@ -63,6 +63,9 @@ describe.each([
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
     const id = /Ceremony (\S+):/.exec(killed.stdout)![1];
     const keyId = await claimedKeyId(id);
+    // The whole pair, not yet recorded: this ceremony's, and the check says so (not a stranger).
+    const early = keyrite(['inventory', 'check']);
+    expect(early.stdout).toMatch(new RegExp(`^UNRECORDED\\s+${keyId}\\s+Key ${keyId} .*is being made by ceremony ${id}.*keyrite ceremony resume ${id}`, 'm'));
     for (const h of conn.session.find({ class: lost, label: keyId })) conn.session.destroy(h);
     expect(conn.session.find({ label: keyId })).toHaveLength(1);
 

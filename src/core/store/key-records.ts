@@ -127,6 +127,12 @@ export class KeyRecords {
     return (await (tx ?? this.store).get<{ key_id: string }>('SELECT key_id FROM key_id_claims WHERE ceremony_id = ? AND step_id = ?', [ceremonyId, stepId]))?.key_id;
   }
 
+  /** Every claimed key id and the ceremony that claimed it. */
+  async claims(tx?: Store): Promise<Array<{ keyId: string; ceremonyId: string }>> {
+    const rows = await (tx ?? this.store).all<{ key_id: string; ceremony_id: string }>('SELECT key_id, ceremony_id FROM key_id_claims');
+    return rows.map((r) => ({ keyId: r.key_id, ceremonyId: r.ceremony_id }));
+  }
+
   /** Record that a ceremony's step took `keyId` (the caller allocated it in the same transaction). */
   async claimKeyId(claim: { keyId: string; ceremonyId: string; stepId: string; at: string }, tx: Store): Promise<void> {
     await tx.run('INSERT INTO key_id_claims (key_id, ceremony_id, step_id, claimed_at) VALUES (?, ?, ?, ?)', [claim.keyId, claim.ceremonyId, claim.stepId, claim.at]);

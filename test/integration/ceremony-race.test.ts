@@ -98,3 +98,23 @@ describe('two recovery drills of one backup into one token', () => {
     expect(bTypes.filter((e) => e.type === 'KEY_RESTORED').map((e) => e.data.reconciled ?? false)).toEqual([false]);
   }, 180_000);
 });
+
+describe('two ceremonies started at once into one bundle folder', () => {
+  // Found by running the same `keyrite ceremony run … --out DIR` in two terminals: both found the
+  // folder empty, both made a key and handed out shares, and both failed only at the seal, on
+  // each other's files (SEAL_UNEXPECTED_FILE).
+  it('one starts; the other is refused at once with CEREMONY_OUT_IN_USE, before anyone checks in', async () => {
+    const service = await openService(home, hsm.config('race'));
+    services.push(service);
+    const out = path.join(tempDir('race-same-out'), 'bundle');
+    const started = await Promise.allSettled([0, 1].map(() => service.start({ script: 'root-key-generation', outDir: out, parameters: ROOT_SUBJECT })));
+    const won = started.filter((r): r is PromiseFulfilledResult<CeremonyView> => r.status === 'fulfilled');
+    const lost = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(lost[0].reason).toMatchObject({ code: 'CEREMONY_OUT_IN_USE', details: { ceremonyId: won[0].value.ceremonyId } });
+    // The loser left nothing: no ceremony row of its own.
+    expect((await service.listCeremonies()).filter((c) => c.outDir === path.resolve(out))).toHaveLength(1);
+    expect((await runToEnd(service, won[0].value, answersFor(hsm))).status).toBe('sealed');
+  }, 120_000);
+});

@@ -7,6 +7,7 @@ import { connectHsm, type HsmConnection } from '../../src/core/hsm/connect';
 import { Store } from '../../src/core/store/db';
 import { PEOPLE, ROOT_SUBJECT, tempDir } from '../helpers/ceremony';
 import { keyriteBin } from '../helpers/cli';
+import { scanForSecrets } from '../helpers/secrets';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -118,5 +119,7 @@ describe.each([
     expect(v.status, v.stdout + v.stderr).toBe(0);
     const check = keyrite(['inventory', 'check']);
     expect(check.status, check.stdout + check.stderr).toBe(0);
+    // Stopped mid-run, then finished: no PIN in the store, the lock files or the bundle.
+    expect(scanForSecrets([home, out], [hsm.userPin, hsm.soPin])).toEqual([]);
   }, 180_000);
 });

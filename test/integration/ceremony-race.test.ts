@@ -5,6 +5,7 @@ import type { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView } from '../../src/core/ceremony/types';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { answersFor, answerUntil, openService, ROOT_SUBJECT, runToEnd, tempDir } from '../helpers/ceremony';
+import { scanForSecrets } from '../helpers/secrets';
 import { createTestHsm } from '../helpers/softhsm';
 
 /**
@@ -96,6 +97,8 @@ describe('two recovery drills of one backup into one token', () => {
     const bTypes = (await service.deps.store.all<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq', [b.view.ceremonyId])).map((e) => JSON.parse(e.line) as { type: string; data: Record<string, unknown> });
     expect(bTypes.filter((e) => e.type === 'KEK_REBUILT')).toHaveLength(1);
     expect(bTypes.filter((e) => e.type === 'KEY_RESTORED').map((e) => e.data.reconciled ?? false)).toEqual([false]);
+    // Two drills side by side wrote no share and no PIN anywhere Keyrite writes.
+    expect(scanForSecrets([home, rootOut], [hsm.userPin, hsm.soPin, ...shares], { shareWords: shares.flatMap((s) => s.split(' ')) })).toEqual([]);
   }, 180_000);
 });
 

@@ -13,7 +13,8 @@ import { createTestHsm } from '../helpers/softhsm';
  * serializes them but the store: what they share (key ids, labels on the token) must be claimed
  * in the store. Found by starting several `keyrite ceremony run root-key-generation` at once.
  */
-const hsm = createTestHsm(['race']);
+// The drills' target tokens exist from the start: SoftHSM lists tokens when the module is loaded.
+const hsm = createTestHsm(['race', 'race-drill', 'race-drill-2']);
 const home = tempDir('race-home');
 const services: CeremonyService[] = [];
 afterAll(async () => {
@@ -62,7 +63,9 @@ describe('root key generations started at the same moment', () => {
 });
 
 describe('two recovery drills of one backup into one token', () => {
-  it('a drill never takes the copy another drill restored as its own, nor destroys it', async () => {
+  /** A sealed root ceremony's backup and the shares its custodians wrote down (made once, for both tests). */
+  let made: Promise<{ service: CeremonyService; rootOut: string; backupFile: string; shares: string[]; keyId: string }> | undefined;
+  const rootBackup = (): NonNullable<typeof made> => (made ??= (async () => {
     const service = await openService(home, hsm.config('race'));
     services.push(service);
     const rootOut = tempDir('race-root');
@@ -70,16 +73,59 @@ describe('two recovery drills of one backup into one token', () => {
     const root = await runToEnd(service, await service.start({ script: 'root-key-generation', outDir: rootOut, parameters: ROOT_SUBJECT }), answersFor(hsm), shares);
     expect(root.status).toBe('sealed');
     const keyId = (await service.deps.inventory.list()).find((k) => k.ceremonyId === root.ceremonyId)!.id;
-    const backupFile = path.join(rootOut, 'backup', `${keyId}.backup.json`);
-    hsm.addToken('race-drill');
+    return { service, rootOut, backupFile: path.join(rootOut, 'backup', `${keyId}.backup.json`), shares, keyId };
+  })());
+  const atRestore = (v: CeremonyView): boolean => v.current?.action === 'restoreBackup' && v.current.need.kind === 'continue';
+
+  /** Two drills into `token`, both started (the start check passes for both) and brought to the restore. */
+  async function twoDrillsAtRestore(token: string) {
+    const { service, backupFile, shares } = await rootBackup();
     const drillAnswers = answersFor(hsm, { shares: shares.slice(0, 3) });
-    const atRestore = (v: CeremonyView): boolean => v.current?.action === 'restoreBackup' && v.current.need.kind === 'continue';
-    // Both started before either restored: the start check (no key under the label yet) passes for both.
     const [a, b] = await Promise.all([0, 1].map(async () => {
       const driver = new AnswersDriver(drillAnswers);
-      const started = await service.start({ script: 'backup-recovery-drill', outDir: tempDir('race-drill'), backupFile, parameters: { targetToken: 'race-drill' } });
+      const started = await service.start({ script: 'backup-recovery-drill', outDir: tempDir('race-drill'), backupFile, parameters: { targetToken: token } });
       return { driver, view: await answerUntil(service, started, driver, atRestore) };
     }));
+    return { service, drillAnswers, a, b };
+  }
+
+  const eventsOf = async (service: CeremonyService, id: string) =>
+    (await service.deps.store.all<{ line: string }>('SELECT line FROM events WHERE ceremony_id = ? ORDER BY seq', [id])).map((e) => JSON.parse(e.line) as { type: string; data: Record<string, unknown> });
+
+  it('both at the restore at the same moment: one restores, the other is refused before it unwraps, then restores once the token is free', async () => {
+    const { service, drillAnswers, a, b } = await twoDrillsAtRestore('race-drill-2');
+    const { keyId } = await rootBackup();
+    // Both confirm at once: each claims the label, checks it is free, and unwraps.
+    const both = await Promise.all([a, b].map((d) => service.provide(d.view.ceremonyId, d.driver.next(d.view)!)));
+    const winner = both.findIndex((v) => v.lastError === null);
+    expect(winner, JSON.stringify(both.map((v) => v.lastError))).toBeGreaterThanOrEqual(0);
+    const [won, lost] = winner === 0 ? [a, b] : [b, a];
+    expect(both[1 - winner].lastError).toMatchObject({ code: 'HSM_LABEL_EXISTS', details: { ceremonyId: won.view.ceremonyId } });
+    // Asked again while the winner's copy is on the token: still refused, never adopted as its own
+    // (before the claim, the loser had announced a restore and then took the winner's copy on retry).
+    const again = await service.provide(lost.view.ceremonyId, lost.driver.next(both[1 - winner])!);
+    expect(again.lastError?.code).toBe('HSM_LABEL_EXISTS');
+    expect((await eventsOf(service, lost.view.ceremonyId)).filter((e) => e.type === 'KEY_RESTORED' || e.type === 'KEK_REBUILT')).toEqual([]);
+    // Both let go (in one process every session shares the token's login), then the token looked at.
+    await service.release(won.view.ceremonyId);
+    await service.release(lost.view.ceremonyId);
+    const conn = connectHsm(hsm.config('race-drill-2'));
+    try {
+      conn.session.login(hsm.userPin, 'user');
+      expect(conn.session.find({ class: 'private', label: keyId })).toHaveLength(1);
+    } finally {
+      conn.close();
+    }
+    // The winner finishes; then the other restores for real from its custodians' shares.
+    expect((await runToEnd(service, await service.view(won.view.ceremonyId), drillAnswers)).status).toBe('sealed');
+    await service.release(won.view.ceremonyId);
+    expect((await runToEnd(service, await service.view(lost.view.ceremonyId), drillAnswers)).status).toBe('sealed');
+    expect((await eventsOf(service, lost.view.ceremonyId)).filter((e) => e.type === 'KEK_REBUILT')).toHaveLength(1);
+  }, 180_000);
+
+  it('a drill never takes the copy another drill restored as its own, nor destroys it', async () => {
+    const { service, drillAnswers, a, b } = await twoDrillsAtRestore('race-drill');
+    const { rootOut, shares } = await rootBackup();
     const restoredA = await service.provide(a.view.ceremonyId, a.driver.next(a.view)!);
     expect(restoredA.lastError).toBeNull();
     const restoredB = await service.provide(b.view.ceremonyId, b.driver.next(b.view)!);

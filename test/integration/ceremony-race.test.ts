@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
@@ -5,6 +6,7 @@ import type { CeremonyService } from '../../src/core/ceremony/service';
 import type { CeremonyView } from '../../src/core/ceremony/types';
 import { connectHsm } from '../../src/core/hsm/connect';
 import { answersFor, answerUntil, openService, ROOT_SUBJECT, runToEnd, tempDir } from '../helpers/ceremony';
+import { keyriteBin } from '../helpers/cli';
 import { scanForSecrets } from '../helpers/secrets';
 import { createTestHsm } from '../helpers/softhsm';
 
@@ -166,4 +168,28 @@ describe('two ceremonies started at once into one bundle folder', () => {
     expect((await service.listCeremonies()).filter((c) => c.outDir === path.resolve(out))).toHaveLength(1);
     expect((await runToEnd(service, won[0].value, answersFor(hsm))).status).toBe('sealed');
   }, 120_000);
+});
+
+describe('first runs on a new home at the same moment', () => {
+  // Found by starting four `keyrite ceremony run root-key-generation --demo` on a new KEYRITE_HOME:
+  // each found no demo token and made one, and the home was left with two tokens labelled
+  // 'keyrite-demo' (every later run: HSM_TOKEN_AMBIGUOUS). Seen in 1 of 3 rounds; two rounds here.
+  const runDemo = (home: string, i: number) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [keyriteBin(), 'ceremony', 'run', 'root-key-generation', '--demo', '--out', path.join(home, `out${i}`), '--drill-shares', path.join(home, `shares${i}.txt`)], {
+        env: { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+
+  it.each([1, 2])('round %i: four demo rehearsals all seal, on one demo token', async () => {
+    const newHome = path.join(tempDir('race-new-home'), 'home');
+    const runs = await Promise.all([1, 2, 3, 4].map((i) => runDemo(newHome, i)));
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const slots = execFileSync('softhsm2-util', ['--show-slots'], { env: { ...process.env, SOFTHSM2_CONF: path.join(newHome, 'softhsm', 'softhsm2.conf') }, encoding: 'utf8' });
+    expect([...slots.matchAll(/^\s*Label:\s*keyrite-demo\s*$/gm)]).toHaveLength(1);
+  }, 180_000);
 });

@@ -7,10 +7,11 @@ reply matches the next regex, its reply is typed. "{asked}" in a reply is the wo
 last shown on screen ("  7. word") whose number the active prompt asks for ("? … enter word 7");
 "{decrypted}" is that word of the sealed share file last named on screen, opened with plain
 `gpg --decrypt` (GNUPGHOME from the environment), as the custodian's own device would. "\\r" is
-Enter. PTY_COLUMNS and PTY_ROWS set the terminal's size (default: none, read as 80 columns).
-Everything the program printed is written to stdout at the end; exit status is the program's.
+Enter; "{signal:TERM}" sends the program that signal instead of typing. PTY_COLUMNS and PTY_ROWS
+set the terminal's size (default: none, read as 80 columns). Everything the program printed is
+written to stdout at the end; exit status is the program's.
 """
-import json, os, pty, re, select, subprocess, sys, termios, time
+import json, os, pty, re, select, signal, subprocess, sys, termios, time
 
 rules = [(re.compile(r, re.S), reply) for r, reply in json.load(open(sys.argv[1]))]
 cmd = sys.argv[sys.argv.index('--') + 1:]
@@ -84,7 +85,11 @@ while time.time() < deadline:
                 opened = subprocess.run(['gpg', '--batch', '--decrypt', sealed], capture_output=True, text=True, check=True).stdout
                 n = int(re.findall(r'\?\s[^\n]*enter word (\d+)', text)[-1])
                 reply = reply.replace('{decrypted}', opened.strip().split('\n')[-1].split()[n - 1])
-            os.write(fd, reply.encode())
+            if reply.startswith('{signal:'):
+                # Not typed: a signal to the program, as `kill -TERM PID` from another terminal.
+                os.kill(pid, getattr(signal, 'SIG' + reply[len('{signal:'):-1]))
+            else:
+                os.write(fd, reply.encode())
             pending = b''
             awaiting = True
             step += 1

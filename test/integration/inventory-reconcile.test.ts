@@ -151,6 +151,17 @@ describe('reconcileInventory on SoftHSM', () => {
     expect(found).toEqual([expect.objectContaining({ kind: 'present-after-destroy', keyId: id, message: expect.stringContaining("under the label 'renamed'") })]);
   });
 
+  // Found by running `keyrite inventory check` in a loop beside ceremonies: a key between its
+  // generation and the commit that records it was reported as a stranger to investigate.
+  it('a key a ceremony claimed and made but has not recorded yet is that ceremony\'s, not a stranger', async () => {
+    const keyId = await inv.claimKeyId('ec-p384', 2029, { ceremonyId: 'cer-in-flight', stepId: 'generate-key', at: new Date() });
+    gen(keyId);
+    const found = (await reconcileInventory(inv, conn.session)).filter((d) => d.label === keyId);
+    expect(found).toEqual([{ kind: 'unrecorded', keyId, label: keyId, message: expect.stringContaining('is being made by ceremony cer-in-flight, which has not recorded it yet') }]);
+    expect(found[0].message).toContain('keyrite ceremony resume cer-in-flight');
+    for (const h of conn.session.find({ label: keyId })) conn.session.destroy(h);
+  });
+
   it('refuses to reconcile without login', async () => {
     const c = connectHsm(hsm.config('reconcile'));
     try {

@@ -65,6 +65,16 @@ describe('key ids', () => {
     expect(ids).toEqual(['rsa3072-2026-01', 'rsa3072-2026-02']);
   });
 
+  it('claims a key id per ceremony step: side by side each gets its own, asked again the same one', async () => {
+    const at = new Date('2026-03-01T00:00:00Z');
+    const ids = await Promise.all(['cer-a', 'cer-b', 'cer-c'].map((ceremonyId) => inv.claimKeyId('rsa-2048', 2031, { ceremonyId, stepId: 'generate', at })));
+    expect([...ids].sort()).toEqual(['rsa2048-2031-01', 'rsa2048-2031-02', 'rsa2048-2031-03']);
+    // A resume after a crash between the claim and the step's commit asks again: same id.
+    expect(await inv.claimKeyId('rsa-2048', 2031, { ceremonyId: 'cer-b', stepId: 'generate', at })).toBe(ids[1]);
+    // A claimed number is never allocated again, even before (or without) its key entering the inventory.
+    expect(await inv.allocateKeyId('rsa-2048', 2031)).toBe('rsa2048-2031-04');
+  });
+
   it('refuses a key id collision with KEY_ID_COLLISION', async () => {
     await inv.add(newKey({ id: 'ecp256-2026-01', curve: 'P-256', size: 256, label: 'first' }));
     const err = await codeOf(inv.add(newKey({ id: 'ecp256-2026-01', curve: 'P-256', size: 256, label: 'second' })));

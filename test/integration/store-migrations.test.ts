@@ -47,7 +47,7 @@ describe('migrations', () => {
 
   it('a migration that fails leaves the store at its old version: the ones before it in the same open are undone too', async () => {
     const file = path.join(dir, 'clash.sqlite');
-    // The last migration adds ceremonies.state_version: a column of that name already there makes it fail.
+    // Migration 3 adds ceremonies.state_version: a column of that name already there makes it fail.
     await oldStore(file, 'ALTER TABLE ceremonies ADD COLUMN state_version INTEGER;');
     await expect(Store.open(file, { create: false })).rejects.toMatchObject({ code: 'STORE_ERROR' });
     const raw = await new Promise<{ versions: number[]; stepColumns: string[] }>((resolve, reject) => {
@@ -61,5 +61,25 @@ describe('migrations', () => {
     expect(raw.versions).toEqual([1]);
     // Migration 2 (steps.title) ran in the same transaction and was rolled back with it.
     expect(raw.stepColumns).not.toContain('title');
+  });
+});
+
+describe('first use by several processes at once', () => {
+  // Found by racing `keyrite ceremony run` processes on a fresh KEYRITE_HOME: each read version 0,
+  // then each applied migration 1 in turn, and all but the first failed with "table ceremonies
+  // already exists" (STORE_ERROR). Four connections opening one new file at once is the same race.
+  it('every opener of a new store gets the current schema, migrated once', async () => {
+    const file = path.join(dir, 'first-use.sqlite');
+    const stores = await Promise.all([1, 2, 3, 4].map(() => Store.open(file)));
+    open.push(...stores);
+    for (const s of stores) expect((await schema(s)).versions).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+
+  it('an old store opened by several processes at once is migrated once', async () => {
+    const file = path.join(dir, 'old-first-use.sqlite');
+    await oldStore(file);
+    const stores = await Promise.all([1, 2, 3].map(() => Store.open(file, { create: false })));
+    open.push(...stores);
+    for (const s of stores) expect((await schema(s)).versions).toEqual(MIGRATIONS.map((_, i) => i + 1));
   });
 });

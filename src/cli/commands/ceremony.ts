@@ -18,7 +18,7 @@ import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive, readPinIfGiven, writeNewPage } from '../io';
 import { askParameters } from '../parameter-prompt';
 import { loadPrompts, stoppedByEndOfInput } from '../prompts';
-import { exitInterrupted, interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
+import { exitInterrupted, interruptedError, isPromptInterrupt, STOP_SIGNALS, TerminalDriver, type StopSignal } from '../terminal-driver';
 
 interface RunOptions {
   pinFile?: string;
@@ -150,14 +150,28 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
   const printer = new ProgressPrinter();
   const provide = (input: StepInput): Promise<CeremonyView> => service.provide(view.ceremonyId, input);
   if (answers) {
-    return driveWithAnswers(view, provide, new AnswersDriver(answers), { onView: (v) => printer.show(v) });
+    // Unattended (an answers file, a rehearsal): a signal still says where the ceremony stopped and how to resume.
+    let current = view;
+    const onSignal = (signal: StopSignal) => exitInterrupted(interruptedError(current, false, signal), signal);
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    try {
+      return await driveWithAnswers(view, provide, new AnswersDriver(answers), {
+        onView: (v) => {
+          current = v;
+          printer.show(v);
+        },
+      });
+    } finally {
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    }
   }
   if (!isInteractive()) throw needsTerminal();
   const driver = new TerminalDriver();
   let current = view;
-  // Ctrl-C while Keyrite works (between prompts): the same cleared screen and coded message as at a prompt.
-  const onSigint = () => exitInterrupted(interruptedError(current, driver.shareShown, 'Ctrl-C', driver.unsubmitted(current)));
-  process.on('SIGINT', onSigint);
+  // Ctrl-C while Keyrite works (between prompts), `kill PID` or a closed window: the same cleared
+  // screen and coded message as Ctrl-C at a prompt. The store is as a kill -9 would leave it.
+  const onSignal = (signal: StopSignal) => exitInterrupted(interruptedError(current, driver.shareShown, signal, driver.unsubmitted(current)), signal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   try {
     for (;;) {
       printer.show(current);
@@ -165,14 +179,14 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
       try {
         input = await driver.ask(current);
       } catch (e) {
-        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown, stoppedByEndOfInput(e) ? 'Ctrl-D' : 'Ctrl-C', driver.unsubmitted(current)));
+        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown, stoppedByEndOfInput(e) ? 'EOF' : 'SIGINT', driver.unsubmitted(current)));
         throw e;
       }
       if (!input) return current;
       current = await provide(input);
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     driver.forget();
   }
 }

@@ -1,7 +1,7 @@
 import { storePath } from '../config/paths';
 import { KeyriteError } from '../errors';
 import { DEMO_SO_PIN, DEMO_USER_PIN, ensureDemoSoftHsm, type HsmConfig } from '../hsm/config';
-import { initSoftHsmToken, softHsmTokenLabels } from '../hsm/softhsm';
+import { ensureSoftHsmToken } from '../hsm/softhsm';
 import type { Pkcs11Factory } from '../hsm/pkcs11-module';
 import { loadPolicy, type KeyPolicy } from '../policy';
 import { CeremonyLock } from '../store/ceremony-lock';
@@ -136,7 +136,7 @@ export class CeremonyService {
     const label = String(parameters.targetToken ?? declared?.default ?? '');
     if (!declared || !label) return;
     const dir = ensureDemoSoftHsm({ KEYRITE_HOME: this.home });
-    if (!softHsmTokenLabels(dir).includes(label)) initSoftHsmToken(dir, label, DEMO_USER_PIN, DEMO_SO_PIN);
+    ensureSoftHsmToken(dir, label, DEMO_USER_PIN, DEMO_SO_PIN);
   }
 
   /**

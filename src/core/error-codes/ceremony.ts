@@ -29,6 +29,7 @@ export const CEREMONY_ERRORS = {
   CEREMONY_NOT_FOUND: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'No ceremony with id \'…\' is in the store. Run `keyrite ceremony status` to list ceremonies.' },
   CEREMONY_NOT_RUNNING: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Ceremony … is already ….' },
   CEREMONY_OUT_NOT_EMPTY: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'The output folder \'…\' is not empty. A ceremony writes its bundle into a new or empty folder; choose another one.' },
+  CEREMONY_OUT_IN_USE: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'The output folder \'…\' is the bundle folder of ceremony …, which has not finished: two ceremonies never share a bundle folder. Choose another folder, or resume or abort that ceremony.' },
   CEREMONY_OVERRIDE_REASON: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Type a real reason for overriding the network check (at least a few words); it goes into the transcript.' },
   CEREMONY_PARAMETER_INVALID: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'Parameter \'…\' of ceremony \'…\' ….' },
   CEREMONY_PARAMETER_MISSING: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'A cross-certificate needs the old root\'s certificate (parameter oldCertFile).' },

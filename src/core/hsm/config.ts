@@ -2,7 +2,7 @@ import path from 'node:path';
 import { keyriteHome } from '../config/paths';
 import { KeyriteError } from '../errors';
 import { isPkcs11Uri, parsePkcs11Uri } from './pkcs11-uri';
-import { createSoftHsmDir, findSoftHsmModule, initSoftHsmToken, softHsmTokenLabels } from './softhsm';
+import { createSoftHsmDir, ensureSoftHsmToken, findSoftHsmModule } from './softhsm';
 
 /** The embedded demo token: a SoftHSM token inside KEYRITE_HOME, so Keyrite runs with no hardware. */
 export const DEMO_TOKEN_LABEL = 'keyrite-demo';
@@ -92,8 +92,6 @@ export function ensureDemoSoftHsm(env: NodeJS.ProcessEnv = process.env): ReturnT
 export function ensureDemoToken(env: NodeJS.ProcessEnv = process.env): HsmConfig {
   const modulePath = findSoftHsmModule();
   const dir = ensureDemoSoftHsm(env);
-  if (!softHsmTokenLabels(dir).includes(DEMO_TOKEN_LABEL)) {
-    initSoftHsmToken(dir, DEMO_TOKEN_LABEL, DEMO_USER_PIN, DEMO_SO_PIN);
-  }
+  ensureSoftHsmToken(dir, DEMO_TOKEN_LABEL, DEMO_USER_PIN, DEMO_SO_PIN);
   return { modulePath, tokenLabel: DEMO_TOKEN_LABEL, demo: true };
 }

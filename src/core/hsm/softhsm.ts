@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { KeyriteError } from '../errors';
 
@@ -50,6 +50,61 @@ export function initSoftHsmToken(dir: SoftHsmDir, label: string, userPin: string
   } catch (e) {
     const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim();
     throw new KeyriteError('HSM_SOFTHSM_INIT_FAILED', `SoftHSM could not create token '${label}'${stderr ? `: ${stderr}` : ''}. Check that softhsm2 is installed and ${dir.tokenDir} is writable.`, { cause: e });
+  }
+}
+
+/**
+ * Make the token labelled `label` unless it exists, as one step among processes: the check and
+ * the init run under a lock file beside the token folder. Two `keyrite` runs started together on a
+ * new home each found no demo token (or no drill token) and each made one: two tokens with one
+ * label, and every later run refused with HSM_TOKEN_AMBIGUOUS. The lock file holds its owner's
+ * pid; one left by a process that died (kill -9) is taken over.
+ */
+export function ensureSoftHsmToken(dir: SoftHsmDir, label: string, userPin: string, soPin: string): void {
+  withTokenDirLock(dir, () => {
+    if (!softHsmTokenLabels(dir).includes(label)) initSoftHsmToken(dir, label, userPin, soPin);
+  });
+}
+
+function withTokenDirLock(dir: SoftHsmDir, fn: () => void): void {
+  // Beside the token folder, not in it: SoftHSM reads every entry of that folder as a token.
+  const file = path.join(path.dirname(dir.conf), '.keyrite-init.lock');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; ; waited += 25) {
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx', 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!lockHolderAlive(file) || waited > 30_000) rmSync(file, { force: true });
+      else Atomics.wait(pause, 0, 0, 25);
+      continue;
+    }
+    try {
+      writeSync(fd, String(process.pid));
+      fn();
+    } finally {
+      closeSync(fd);
+      rmSync(file, { force: true });
+    }
+    return;
+  }
+}
+
+function lockHolderAlive(file: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, 'utf8'));
+  } catch {
+    return true; // gone or being written this instant: look again
+  }
+  // Written just after the exclusive create: an empty file is a holder that has not written yet.
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -27,7 +27,10 @@ export class Inventory {
     this.records = new KeyRecords(store);
   }
 
-  /** Next key id `<alg>-<year>-<nn>` (numbers are never reused, even for destroyed keys). */
+  /**
+   * Next key id `<alg>-<year>-<nn>` (numbers are never reused, even for destroyed keys or claimed
+   * ones). Not itself a claim: a ceremony takes its id with claimKeyId.
+   */
   async allocateKeyId(type: string, year: number, tx?: Store): Promise<string> {
     const tag = keyIdTagFor(type);
     if (!Number.isInteger(year) || year < 2000 || year > 9999) {
@@ -40,6 +43,21 @@ export class Inventory {
       if (m && m[1] === tag && Number(m[2]) === year) max = Math.max(max, Number(m[3]));
     }
     return formatKeyId(tag, year, max + 1);
+  }
+
+  /**
+   * The key id of a ceremony step's key, allocated and claimed in one store transaction, so
+   * ceremonies running side by side never get the same number (and so never the same label on
+   * the token). The step asked again (a resume after a crash) gets its own claim back.
+   */
+  async claimKeyId(type: string, year: number, owner: { ceremonyId: string; stepId: string; at: Date }): Promise<string> {
+    return this.store.transaction(async (tx) => {
+      const held = await this.records.claimedKeyId(owner.ceremonyId, owner.stepId, tx);
+      if (held) return held;
+      const keyId = await this.allocateKeyId(type, year, tx);
+      await this.records.claimKeyId({ keyId, ceremonyId: owner.ceremonyId, stepId: owner.stepId, at: iso(owner.at) }, tx);
+      return keyId;
+    });
   }
 
   async add(key: NewInventoryKey, tx?: Store): Promise<void> {

@@ -7,7 +7,7 @@ import type { Handle, HsmSession, ObjectClass } from '../hsm/session';
 import type { Inventory } from './inventory';
 import type { InventoryKey } from './types';
 
-export type DriftKind = 'missing' | 'unknown' | 'attribute' | 'fingerprint' | 'present-after-destroy' | 'transcript-key-kept';
+export type DriftKind = 'missing' | 'unknown' | 'attribute' | 'fingerprint' | 'present-after-destroy' | 'transcript-key-kept' | 'unrecorded';
 
 export interface Drift {
   kind: DriftKind;
@@ -131,7 +131,11 @@ export async function reconcileInventory(inventory: Inventory, session: HsmSessi
       }
     }
   }
-  const transcriptKeys = new Map((await ceremonyTranscriptKeys(inventory.store)).map((t) => [t.label, t]));
+  const ceremonies = await ceremonyTranscriptKeys(inventory.store);
+  const transcriptKeys = new Map(ceremonies.map((t) => [t.label, t]));
+  // Every ceremony that generates a key has logged in first, so has a transcript key: how it ended.
+  const endedOf = new Map(ceremonies.map((t) => [t.ceremonyId, t.ended]));
+  const keyIdClaims = new Map((await inventory.records.claims()).map((c) => [c.keyId, c]));
   for (const [label, o] of byLabel) {
     if (claimed.has(label)) continue;
     const fp = o.public.map((h) => fingerprintOf.get(h.toString('hex'))).find((f) => f !== undefined);
@@ -148,6 +152,18 @@ export async function reconcileInventory(inventory: Inventory, session: HsmSessi
         // "sealed" transcript of the ceremony that never finished.
         drifts.push({ kind: 'transcript-key-kept', label, message: `The transcript key '${label}' of aborted ceremony ${transcriptKey.ceremonyId} is still on token '${session.token.label}': it signed nothing, but anyone with the user PIN could sign a made-up sealed transcript of that ceremony with it. Destroy the objects labelled '${label}' (docs/hsm-notes.md, "An aborted ceremony").` });
       }
+      continue;
+    }
+    const keyIdClaim = keyIdClaims.get(label);
+    if (keyIdClaim) {
+      // A ceremony's key between its generation and the commit that records it (a ceremony running
+      // beside this check, or one stopped there): not a stranger, and resuming settles it.
+      const ended = endedOf.get(keyIdClaim.ceremonyId) ?? null;
+      drifts.push({
+        kind: 'unrecorded', keyId: keyIdClaim.keyId, label, message: ended === null
+          ? `Key ${keyIdClaim.keyId} (${describeObjects(o)} on token '${session.token.label}') is being made by ceremony ${keyIdClaim.ceremonyId}, which has not recorded it yet. It enters the inventory when that step is saved: if the ceremony stopped, resume it (\`keyrite ceremony resume ${keyIdClaim.ceremonyId}\`), then check again.`
+          : `Key ${keyIdClaim.keyId} (${describeObjects(o)} on token '${session.token.label}') was made by ceremony ${keyIdClaim.ceremonyId}, which was ${ended} without recording it: it is no ceremony's key. Destroy the objects labelled '${label}'.`,
+      });
       continue;
     }
     drifts.push({ kind: 'unknown', label, message: `Token '${session.token.label}' holds ${describeObjects(o)} labelled '${label}' that the inventory does not know${fp ? ` (fingerprint ${fp})` : ''}. Find out where it came from before the next ceremony.` });

@@ -121,6 +121,13 @@ export class CeremonyRepository {
 
   /** The ceremony row, its steps and its first events, in the caller's transaction. */
   async create<S>(tx: Store, c: NewCeremony<S>, events: readonly TranscriptEvent[], lines?: readonly string[]): Promise<void> {
+    // The bundle folder is claimed here, under the store's write lock: two ceremonies started at
+    // once into one folder both found it empty, ran to the end (two keys made, two sets of shares
+    // handed out) and only then failed at the seal on each other's files (SEAL_UNEXPECTED_FILE).
+    const busy = await tx.get<{ id: string }>("SELECT id FROM ceremonies WHERE out_dir = ? AND status = 'running' LIMIT 1", [c.outDir]);
+    if (busy) {
+      throw new KeyriteError('CEREMONY_OUT_IN_USE', `The output folder '${c.outDir}' is the bundle folder of ceremony ${busy.id}, which has not finished: two ceremonies never share a bundle folder. Choose another folder, or resume (\`keyrite ceremony resume ${busy.id}\`) or abort that ceremony.`, { details: { dir: c.outDir, ceremonyId: busy.id } });
+    }
     await tx.run(
       `INSERT INTO ceremonies (id, script_id, script_version, script_sha256, script_path, title, status, current_step, parameters, state, state_version, state_schema, out_dir, demo, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, 'running', 0, ?, ?, 1, ?, ?, ?, ?, ?)`,

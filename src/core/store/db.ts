@@ -1,4 +1,5 @@
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { KeyriteError } from '../errors';
@@ -42,6 +43,44 @@ function checkExistingStoreFile(file: string): void {
 export type Param = string | number | bigint | null | Buffer;
 
 /**
+ * A new store appears whole: made under a name of its own, given its SQLite header (the WAL
+ * switch writes page 1), then linked into place, which fails if another process got there first.
+ * sqlite would create the file empty and write its header a moment later, and a second `keyrite`
+ * started at once (two commands on a new KEYRITE_HOME) saw that empty file and refused it as a
+ * lost store (STORE_EMPTY_FILE). A kill before the link leaves only the `.new-…` file behind.
+ */
+async function createStoreFile(file: string): Promise<void> {
+  const fresh = `${file}.new-${randomBytes(4).toString('hex')}`;
+  await new Promise<void>((resolve, reject) => {
+    const db = new sqlite3.Database(fresh, sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE, (err) => {
+      if (err) return reject(storeError(err, fresh, 'open'));
+      db.exec('PRAGMA journal_mode = WAL', (e) => db.close((e2) => (e || e2 ? reject(storeError(e ?? e2, fresh, 'write')) : resolve())));
+    });
+  });
+  try {
+    const fd = openSync(fresh, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(fresh, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storeError(e, file, 'open');
+    }
+  } finally {
+    unlinkSync(fresh);
+  }
+  const dirFd = openSync(path.dirname(file), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+/**
  * The local store: one sqlite file (WAL, synchronous=FULL). sqlite3 is callback-only; this wraps
  * it in promises and serializes transactions so a step's result, its events and the next state
  * are written together or not at all.
@@ -64,8 +103,9 @@ export class Store {
     if (!create && !existsSync(file)) {
       throw new KeyriteError('STORE_MISSING', `The Keyrite store '${file}' does not exist. Check KEYRITE_HOME; Keyrite will not start a new, empty store in place of a missing one.`, { details: { file } });
     }
-    checkExistingStoreFile(file);
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    if (create && !existsSync(file)) await createStoreFile(file);
+    checkExistingStoreFile(file);
     const db = await new Promise<sqlite3.Database>((resolve, reject) => {
       const mode = sqlite3.OPEN_READWRITE | (create ? sqlite3.OPEN_CREATE : 0) | sqlite3.OPEN_FULLMUTEX;
       const d = new sqlite3.Database(file, mode, (err) => (err ? reject(storeError(err, file, 'open')) : resolve(d)));
@@ -109,20 +149,28 @@ export class Store {
 
   private async migrate(): Promise<void> {
     await this.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = await this.get<{ version: number }>('SELECT MAX(version) AS version FROM schema_version');
-    const current = row?.version ?? 0;
-    if (current > MIGRATIONS.length) {
-      throw new KeyriteError('STORE_TOO_NEW', `The Keyrite store '${this.file}' was written by a newer Keyrite (schema ${current}, this one knows ${MIGRATIONS.length}). Use the newer Keyrite.`);
-    }
-    if (current === MIGRATIONS.length) return;
+    if ((await this.schemaVersion()) === MIGRATIONS.length) return;
     // Every pending migration in one transaction: the store moves to the current schema whole or
-    // not at all, with one durable commit rather than one per migration.
+    // not at all, with one durable commit rather than one per migration. The version is read again
+    // under the write lock: another process opening the store at the same moment (two `keyrite`
+    // commands on a new KEYRITE_HOME) may have migrated it while this one waited for the lock.
     await this.transaction(async (tx) => {
+      const current = await tx.schemaVersion();
       for (let v = current + 1; v <= MIGRATIONS.length; v++) {
         await tx.exec(MIGRATIONS[v - 1]);
         await tx.run('INSERT INTO schema_version (version) VALUES (?)', [v]);
       }
     });
+  }
+
+  /** The store's schema version; STORE_TOO_NEW if a newer Keyrite wrote it. */
+  private async schemaVersion(): Promise<number> {
+    const row = await this.get<{ version: number }>('SELECT MAX(version) AS version FROM schema_version');
+    const current = row?.version ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new KeyriteError('STORE_TOO_NEW', `The Keyrite store '${this.file}' was written by a newer Keyrite (schema ${current}, this one knows ${MIGRATIONS.length}). Use the newer Keyrite.`);
+    }
+    return current;
   }
 
   exec(sql: string): Promise<void> {

@@ -113,10 +113,29 @@ export class KeyRecords {
     return tx ? fn(tx) : this.store.transaction(fn);
   }
 
-  /** Ids that start with `prefix` (for allocating the next number of a key id). */
+  /** Ids that start with `prefix`, of keys and of claims (for allocating the next number of a key id). */
   async idsStartingWith(prefix: string, tx?: Store): Promise<string[]> {
-    const rows = await (tx ?? this.store).all<{ id: string }>('SELECT id FROM keys WHERE substr(id, 1, ?) = ?', [prefix.length, prefix]);
+    const rows = await (tx ?? this.store).all<{ id: string }>(
+      'SELECT id FROM keys WHERE substr(id, 1, ?) = ? UNION SELECT key_id FROM key_id_claims WHERE substr(key_id, 1, ?) = ?',
+      [prefix.length, prefix, prefix.length, prefix],
+    );
     return rows.map((r) => r.id);
+  }
+
+  /** The key id a ceremony's step claimed, if it did. */
+  async claimedKeyId(ceremonyId: string, stepId: string, tx?: Store): Promise<string | undefined> {
+    return (await (tx ?? this.store).get<{ key_id: string }>('SELECT key_id FROM key_id_claims WHERE ceremony_id = ? AND step_id = ?', [ceremonyId, stepId]))?.key_id;
+  }
+
+  /** Every claimed key id and the ceremony that claimed it. */
+  async claims(tx?: Store): Promise<Array<{ keyId: string; ceremonyId: string }>> {
+    const rows = await (tx ?? this.store).all<{ key_id: string; ceremony_id: string }>('SELECT key_id, ceremony_id FROM key_id_claims');
+    return rows.map((r) => ({ keyId: r.key_id, ceremonyId: r.ceremony_id }));
+  }
+
+  /** Record that a ceremony's step took `keyId` (the caller allocated it in the same transaction). */
+  async claimKeyId(claim: { keyId: string; ceremonyId: string; stepId: string; at: string }, tx: Store): Promise<void> {
+    await tx.run('INSERT INTO key_id_claims (key_id, ceremony_id, step_id, claimed_at) VALUES (?, ?, ?, ?)', [claim.keyId, claim.ceremonyId, claim.stepId, claim.at]);
   }
 
   /**

@@ -103,4 +103,25 @@ export const MIGRATIONS: readonly string[] = [
     since TEXT NOT NULL
   );
   `,
+  // 4: what ceremonies running side by side claim before they touch the token. Key ids: the next
+  // number is taken here, under the store's write lock; two root key generations started together
+  // both took the first free number and the second adopted the first one's key. A claim stays once
+  // its key is in the inventory or its ceremony aborted: a number is never given twice. A drill's
+  // restore: the label it unwraps into on a token (src/core/store/restore-claims.ts).
+  `
+  CREATE TABLE restore_claims (
+    token_serial TEXT NOT NULL,
+    label TEXT NOT NULL,
+    ceremony_id TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    PRIMARY KEY (token_serial, label)
+  );
+  CREATE TABLE key_id_claims (
+    key_id TEXT PRIMARY KEY,
+    ceremony_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    UNIQUE (ceremony_id, step_id)
+  );
+  `,
 ];

@@ -1,5 +1,6 @@
 import { KeyriteError } from '../../errors';
 import { parseKeyType } from '../../hsm/key-spec';
+import type { HsmSession } from '../../hsm/session';
 import type { KeyCustody } from '../../hsm/templates';
 import { attributeProblems, findKeyPair, generateKeyPair, readKeyAttributes, selfTest as runSelfTest } from '../../hsm/keygen';
 import type { KeyPurpose } from '../../policy';
@@ -106,7 +107,8 @@ export const generateKey: ActionHandler = {
     const session = ctx.session();
     let keyId = ctx.state.actionState.keyId as string | undefined;
     if (!keyId) {
-      keyId = await ctx.deps.inventory.allocateKeyId(spec.type, ctx.now().getUTCFullYear());
+      // Claimed in the store, not just computed: another ceremony generating at the same moment gets the next number.
+      keyId = await ctx.deps.inventory.claimKeyId(spec.type, ctx.now().getUTCFullYear(), { ceremonyId: ctx.ceremonyId, stepId: ctx.step.id, at: ctx.now() });
       // The label must be free now; then a key found under it after a crash can only be ours.
       if (session.find({ label: keyId }).length > 0) {
         throw new KeyriteError('CEREMONY_KEY_CONFLICT', `Token '${session.token.label}' already holds a key labelled '${keyId}' that the inventory does not know. Run \`keyrite inventory check\` and resolve the difference before generating a key.`, { details: { keyId } });
@@ -117,6 +119,7 @@ export const generateKey: ActionHandler = {
     let reconciled = false;
     let pair;
     let attributes;
+    clearHalfKeyPair(session, keyId);
     if (session.find({ class: 'private', label: keyId }).length > 0) {
       // A key with this id exists: made by this step before an interruption. Adopt it only if it
       // is exactly what this step would have made.
@@ -153,6 +156,21 @@ export const generateKey: ActionHandler = {
     return 'done';
   },
 };
+
+/**
+ * A kill inside C_GenerateKeyPair can leave one half of the pair: the token writes its two
+ * objects one after the other. The label is the key id this ceremony claimed and committed before
+ * generating (and found free then), so one lone half under it is this step's own unfinished
+ * generation, useless without the other: destroyed, so the key is generated again. Anything else
+ * under the label is left to the adoption check below.
+ */
+function clearHalfKeyPair(session: HsmSession, keyId: string): void {
+  const all = session.find({ label: keyId });
+  if (all.length !== 1) return;
+  const privates = session.find({ class: 'private', label: keyId }).length;
+  const publics = session.find({ class: 'public', label: keyId }).length;
+  if (privates + publics === 1) session.destroy(all[0]);
+}
 
 export const selfTest: ActionHandler = {
   requiresLogin: true,

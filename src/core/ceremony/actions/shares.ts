@@ -7,6 +7,7 @@ import {
 } from '../../backup';
 import { lookupWord, WORDS } from '../../backup/wordlist';
 import { KeyriteError, zeroize } from '../../errors';
+import { claimRestoreLabel } from '../../store/restore-claims';
 import { findKeyPair, selfTestAlgorithms } from '../../hsm/keygen';
 import { signData, verifyWithPublicKey } from '../../hsm/sign';
 import type { ActionContext, ActionHandler, KeyRef } from '../context';
@@ -555,8 +556,23 @@ export const restoreBackup: ActionHandler = {
     const backupFile = ctx.state.backup?.file ?? path.resolve(String(ctx.params.backupFile));
     const backupSha256 = sha256File(backupFile);
     // An earlier run of this step may have been cut short: a finished restore is adopted, an
-    // unfinished one is cleared and done again (settleInterruptedRestore).
-    if (settleInterruptedRestore(session, backup) === 'complete') {
+    // unfinished one is cleared and done again (settleInterruptedRestore). Only if this ceremony
+    // announced a restore: objects under the label otherwise are another's — a drill of the same
+    // backup running beside this one — and are neither adopted (no KEK rebuilt here) nor destroyed.
+    const announced = ctx.state.actionState.restoreAnnounced === label;
+    if (!announced) {
+      // Claimed in the store first: a drill beside this one into the same token finds the label free too.
+      const other = await claimRestoreLabel(ctx.deps.store, { tokenSerial: session.token.serial, label, ceremonyId: ctx.ceremonyId, at: ctx.now().toISOString() });
+      if (other !== null) {
+        throw new KeyriteError('HSM_LABEL_EXISTS', `Ceremony ${other} is restoring '${label}' into token '${session.token.label}' right now. Two drills never restore one key into one token at once: let that one finish (or abort it), then continue here, or restore into an empty token.`, { details: { label, tokenLabel: session.token.label, ceremonyId: other } });
+      }
+      if (session.find({ label }).length > 0) {
+        throw new KeyriteError('HSM_LABEL_EXISTS', `Token '${session.token.label}' already holds a key labelled '${label}' that this ceremony did not restore (another drill of this backup into the same token?). Keyrite will not restore over it: finish or abort that ceremony, or restore into an empty token.`, { details: { label, tokenLabel: session.token.label } });
+      }
+      ctx.state.actionState.restoreAnnounced = label;
+      await ctx.checkpoint();
+    }
+    if (announced && settleInterruptedRestore(session, backup) === 'complete') {
       // Found already restored (this step ran before an interruption): no KEK is rebuilt now, so none is claimed.
       spkiSha256 = findKeyPair(session, label).publicInfo.fingerprint;
       ctx.emit('KEY_RESTORED', { keyId: backup.keyId, label, spkiSha256, tokenLabel: session.token.label, tokenSerial: session.token.serial, backupFile: path.basename(backupFile), backupSha256, reconciled: true });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/core/store/db';
+import { KeyRecords } from '../../src/core/store/key-records';
 import { MIGRATIONS } from '../../src/core/store/migrations';
 import { tempDir } from '../helpers/ceremony';
 
@@ -61,6 +62,33 @@ describe('migrations', () => {
     expect(raw.versions).toEqual([1]);
     // Migration 2 (steps.title) ran in the same transaction and was rolled back with it.
     expect(raw.stepColumns).not.toContain('title');
+  });
+});
+
+describe('migration 4: key id claims', () => {
+  it('a ceremony stopped inside its key generation before the upgrade keeps its key id: the next one gets another number', async () => {
+    const file = path.join(dir, 'v3-mid-keygen.sqlite');
+    const state = (keyId: string | null) => JSON.stringify({ actionState: keyId ? { keyId } : {} });
+    const ceremony = (id: string, status: string, keyId: string | null) =>
+      `INSERT INTO ceremonies (id, script_id, script_version, script_sha256, script_path, title, status, current_step, parameters, state, out_dir, created_at, updated_at)
+       VALUES ('${id}', 'root-key', '1', 'x', 'x', 't', '${status}', 1, '{}', '${state(keyId)}', '/tmp/${id}', '2026-01-01', '2026-01-02');
+       INSERT INTO steps (ceremony_id, idx, step_id, status) VALUES ('${id}', 0, 'hsm', 'done'), ('${id}', 1, 'generate', 'running');`;
+    await new Promise<void>((resolve, reject) => {
+      const db = new sqlite3.Database(file, (err) => {
+        if (err) return reject(err);
+        const upTo3 = MIGRATIONS.slice(0, 3).join(';\n');
+        const rows = [ceremony('c-mid', 'running', 'ROOT-EC-2026-0003'), ceremony('c-before', 'running', null), ceremony('c-gone', 'aborted', 'ROOT-EC-2026-0009')].join('\n');
+        db.exec(`CREATE TABLE schema_version (version INTEGER NOT NULL); ${upTo3}; INSERT INTO schema_version (version) VALUES (1), (2), (3); ${rows}`, (e) => db.close(() => (e ? reject(e) : resolve())));
+      });
+    });
+    const store = await Store.open(file, { create: false });
+    open.push(store);
+    const claims = await store.all<{ key_id: string; ceremony_id: string; step_id: string }>('SELECT key_id, ceremony_id, step_id FROM key_id_claims');
+    // The running ceremony's id is claimed under its own step (a resume gets it back); an aborted
+    // ceremony's state is not read, and one that had not reached its key yet claims nothing.
+    expect(claims).toEqual([{ key_id: 'ROOT-EC-2026-0003', ceremony_id: 'c-mid', step_id: 'generate' }]);
+    // What the next key id is allocated from.
+    expect(await new KeyRecords(store).idsStartingWith('ROOT-EC-2026-')).toContain('ROOT-EC-2026-0003');
   });
 });
 

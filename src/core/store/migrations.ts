@@ -123,5 +123,11 @@ export const MIGRATIONS: readonly string[] = [
     claimed_at TEXT NOT NULL,
     UNIQUE (ceremony_id, step_id)
   );
+  -- A ceremony stopped inside its key generation before this migration saved its key id only in
+  -- its state: claim it here, or the next ceremony would be given the same number.
+  INSERT OR IGNORE INTO key_id_claims (key_id, ceremony_id, step_id, claimed_at)
+    SELECT json_extract(c.state, '$.actionState.keyId'), c.id, s.step_id, c.updated_at
+    FROM ceremonies c JOIN steps s ON s.ceremony_id = c.id AND s.idx = c.current_step
+    WHERE c.status = 'running' AND json_valid(c.state) AND json_type(c.state, '$.actionState.keyId') = 'text';
   `,
 ];

@@ -17,6 +17,7 @@ export const STORAGE_ERRORS = {
   STORE_CORRUPT: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The Keyrite store \'…\' is damaged (…). Keep the file for investigation and restore it from your last copy; Keyrite will not overwrite it.' },
   STORE_DISK_FULL: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'The disk holding \'…\' is full, so Keyrite could not save. Free space and retry the step; the step was not recorded.' },
   STORE_ERROR: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Keyrite could not … its store \'…\' (…).' },
+  STORE_HOME_NOT_A_FOLDER: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'Keyrite\'s data folder \'…\' is a file (or lies under one), not a folder. Check KEYRITE_HOME (or XDG_DATA_HOME): point it at a folder (it is made if missing).' },
   STORE_LOCKED: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'The Keyrite store \'…\' is locked by another program (another Keyrite window or process?). Close it and retry; nothing was lost.' },
   STORE_MISSING: { fixedBy: 'operator', retryable: true, endsHsmSession: false, summary: 'The Keyrite store \'…\' does not exist. Check KEYRITE_HOME; Keyrite will not start a new, empty store in place of a missing one.' },
   STORE_TOO_NEW: { fixedBy: 'operator', retryable: false, endsHsmSession: false, summary: 'The Keyrite store \'…\' was written by a newer Keyrite (schema …, this one knows …). Use the newer Keyrite.' },

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { keyriteHome } from '../config/paths';
+import { checkHomeCanBeFolder, keyriteHome } from '../config/paths';
 import { KeyriteError } from '../errors';
 import { isPkcs11Uri, parsePkcs11Uri } from './pkcs11-uri';
 import { createSoftHsmDir, ensureSoftHsmToken, findSoftHsmModule } from './softhsm';
@@ -84,7 +84,9 @@ export function configFromUri(uriText: string, fallbackModule: string | undefine
 
 /** Point SoftHSM at the demo store inside KEYRITE_HOME (must happen before the module loads). */
 export function ensureDemoSoftHsm(env: NodeJS.ProcessEnv = process.env): ReturnType<typeof createSoftHsmDir> {
-  const dir = createSoftHsmDir(path.join(keyriteHome(env), 'softhsm'));
+  const home = keyriteHome(env);
+  checkHomeCanBeFolder(home);
+  const dir = createSoftHsmDir(path.join(home, 'softhsm'));
   process.env.SOFTHSM2_CONF = dir.conf;
   return dir;
 }

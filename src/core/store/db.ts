@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
+import { checkHomeCanBeFolder } from '../config/paths';
 import { KeyriteError } from '../errors';
 import { MIGRATIONS } from './migrations';
 
@@ -103,6 +104,7 @@ export class Store {
     if (!create && !existsSync(file)) {
       throw new KeyriteError('STORE_MISSING', `The Keyrite store '${file}' does not exist. Check KEYRITE_HOME; Keyrite will not start a new, empty store in place of a missing one.`, { details: { file } });
     }
+    checkHomeCanBeFolder(path.dirname(file));
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     if (create && !existsSync(file)) await createStoreFile(file);
     checkExistingStoreFile(file);

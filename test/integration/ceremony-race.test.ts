@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AnswersDriver } from '../../src/core/ceremony/answers';
@@ -167,6 +168,21 @@ describe('two ceremonies started at once into one bundle folder', () => {
     // The loser left nothing: no ceremony row of its own.
     expect((await service.listCeremonies()).filter((c) => c.outDir === path.resolve(out))).toHaveLength(1);
     expect((await runToEnd(service, won[0].value, answersFor(hsm))).status).toBe('sealed');
+  }, 120_000);
+
+  it('the same folder by another name (a link to it, a `..` in the path) is the same folder', async () => {
+    const service = await openService(home, hsm.config('race'));
+    services.push(service);
+    const base = tempDir('race-out-link');
+    mkdirSync(path.join(base, 'real'));
+    symlinkSync(path.join(base, 'real'), path.join(base, 'link'));
+    const first = await service.start({ script: 'root-key-generation', outDir: path.join(base, 'real', 'bundle'), parameters: ROOT_SUBJECT });
+    for (const other of [path.join(base, 'link', 'bundle'), path.join(base, 'link', '..', 'real', 'bundle')]) {
+      await expect(service.start({ script: 'root-key-generation', outDir: other, parameters: ROOT_SUBJECT })).rejects.toMatchObject({ code: 'CEREMONY_OUT_IN_USE', details: { ceremonyId: first.ceremonyId } });
+    }
+    // A folder beside it is free.
+    const beside = await service.start({ script: 'root-key-generation', outDir: path.join(base, 'link', 'bundle-2'), parameters: ROOT_SUBJECT });
+    expect(beside.status).toBe('running');
   }, 120_000);
 });
 

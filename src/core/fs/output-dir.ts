@@ -93,6 +93,21 @@ export function checkOutputDir(dir: string): string {
   return abs;
 }
 
+/**
+ * One name per folder, for telling whether two output folders are the same: the real path of the
+ * nearest part that exists (links resolved), with the parts still to be made appended. Two names
+ * of one folder (a link, `..`, a bind of /tmp) give the same answer; nothing is created.
+ */
+export function sameFolderKey(dir: string): string {
+  const abs = path.resolve(dir);
+  try {
+    const { at } = nearestExisting(abs);
+    return path.join(realpathNative(at), path.relative(at, abs));
+  } catch {
+    return abs;
+  }
+}
+
 function realpathNative(p: string): string {
   return realpathSync.native(p);
 }

@@ -4,6 +4,7 @@ import { readEventLine } from '../transcript/parse';
 import type { TranscriptEvent } from '../transcript/event-types';
 import { crashPoint } from '../fault';
 import type { Store } from './db';
+import { sameFolderKey } from '../fs/output-dir';
 
 /**
  * The ceremony tables behind a typed repository: ceremony rows, the runner's state (JSON, with
@@ -124,7 +125,10 @@ export class CeremonyRepository {
     // The bundle folder is claimed here, under the store's write lock: two ceremonies started at
     // once into one folder both found it empty, ran to the end (two keys made, two sets of shares
     // handed out) and only then failed at the seal on each other's files (SEAL_UNEXPECTED_FILE).
-    const busy = await tx.get<{ id: string }>("SELECT id FROM ceremonies WHERE out_dir = ? AND status = 'running' LIMIT 1", [c.outDir]);
+    // Compared by the folder each name leads to: a link or another spelling of the same folder is the same folder.
+    const target = sameFolderKey(c.outDir);
+    const running = await tx.all<{ id: string; out_dir: string }>("SELECT id, out_dir FROM ceremonies WHERE status = 'running'");
+    const busy = running.find((r) => r.out_dir === c.outDir || sameFolderKey(r.out_dir) === target);
     if (busy) {
       throw new KeyriteError('CEREMONY_OUT_IN_USE', `The output folder '${c.outDir}' is the bundle folder of ceremony ${busy.id}, which has not finished: two ceremonies never share a bundle folder. Choose another folder, or resume (\`keyrite ceremony resume ${busy.id}\`) or abort that ceremony.`, { details: { dir: c.outDir, ceremonyId: busy.id } });
     }

@@ -6,6 +6,7 @@ import { KeyriteError } from '../core/errors';
 import { describeCharacter, firstUnsafeCharacter } from '../core/text/plain-text';
 import { loadPrompts, type Prompts } from './prompts';
 import { enterShareWords } from './share-word-entry';
+import type { StopKey } from './terminal-stop';
 import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid, wrapWords } from './terminal-layout';
 import { SERIAL_HINT, SERIAL_PATTERN } from '../shared/serial-rule';
 
@@ -412,11 +413,11 @@ function roleProblems(roles: RoleSpec[], people: Participant[]): string[] {
 }
 
 /**
- * What to say when the run stops at Ctrl-C (or Ctrl-D): where it stopped, how to resume, and, when a share of
+ * What to say when the run stops at Ctrl-C (or Ctrl-D, SIGTERM, SIGHUP): where it stopped, how to resume, and, when a share of
  * the split was on screen, that the split is void (shares are never stored; a resumed ceremony
  * makes a new split and the shares written so far are destroyed).
  */
-export function interruptedError(view: CeremonyView | null, shareShown: boolean, key: 'Ctrl-C' | 'Ctrl-D' = 'Ctrl-C', unsubmitted = ''): KeyriteError {
+export function interruptedError(view: CeremonyView | null, shareShown: boolean, key: StopKey = 'Ctrl-C', unsubmitted = ''): KeyriteError {
   const cur = view?.current;
   const where = cur ? ` at step ${cur.index + 1} (${cur.title})` : '';
   const resume = view ? `keyrite ceremony resume ${view.ceremonyId}` : 'keyrite ceremony resume';
@@ -438,13 +439,6 @@ export function interruptedError(view: CeremonyView | null, shareShown: boolean,
 /** Inquirer's way of saying the person pressed Ctrl-C at a prompt. */
 export function isPromptInterrupt(e: unknown): boolean {
   return e instanceof Error && (e.name === 'ExitPromptError' || e.name === 'AbortPromptError');
-}
-
-/** Clear the screen and scrollback, print the coded reason, exit 130 (the shell's code for Ctrl-C). */
-export function exitInterrupted(error: KeyriteError): never {
-  process.stdout.write(CLEAR_SCREEN_AND_SCROLLBACK);
-  process.stderr.write(`keyrite: ${error.message} [${error.code}]\n`);
-  process.exit(130);
 }
 
 /** For callers that asked one question at a time before the driver existed. */

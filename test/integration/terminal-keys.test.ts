@@ -9,7 +9,8 @@ import { tempDir } from '../helpers/ceremony';
  * The terminal runner driven key by key as an outsider would, in a 40-column, 24-row terminal:
  * answers a yes/no question does not know ("yes please", " no" with a leading space, "wait"), a
  * name pasted with a tab, and Ctrl-D (end of input) where Ctrl-C is expected — at the parameters,
- * before the ceremony store is even used, and while a share is on screen.
+ * before the ceremony store is even used, and while a share is on screen; SIGTERM while a share
+ * is on screen, and Ctrl-C, SIGTERM or SIGHUP while a share is typed at `keyrite share check`.
  */
 type Rules = Array<[string, string]>;
 // eslint-disable-next-line no-control-regex -- ESC sequences are what a terminal prints, and what is stripped here
@@ -111,6 +112,42 @@ describe('keyrite ceremony run, key by key in a 40-column terminal', () => {
   });
 });
 
+describe('SIGTERM while a share is on screen', () => {
+  it('clears the screen, declares the split void and exits 143, leaving no word of the share behind', () => {
+    const rules: Rules = [
+      [words('Start with these parameters?').replace('?', '\\?'), 'y\r'],
+      ...person('Ada Admin', 'admin'),
+      ...person('Otto Officer', 'officer'),
+      ...person('Cora Custodian', 'custodian'),
+      ...person('Carl Custodian', 'custodian'),
+      ...person('Wren Witness', 'witness'),
+      [words('full name (empty to finish;').replace(/[()]/g, '\\$&'), '\r'],
+      [words('initials to sign'), 'Ada Admin\r'],
+      ["PIN for token 'keyrite-demo'", '123456\r'],
+      [words('initials to sign'), 'WW\r'],
+      [words('Generate the key now?').replace('?', '\\?'), 'y\r'],
+      [words('Type the token label'), 'keyrite-demo\r'],
+      ["SO PIN for token 'keyrite-demo'", '12345678\r'],
+      ["\\? PIN for token 'keyrite-demo'", '123456\r'],
+      [words('Make the KEK'), 'y\r'],
+      [words('looks away. Ready?').replace(/[.?]/g, '\\$&'), 'y\r'],
+      // A `kill` (a shutdown, a `timeout`) while the custodian copies the share.
+      [words('Written down'), '{signal:TERM}'],
+    ];
+    const r = run(rules, tempDir('tty-keys-term-home'), path.join(tempDir('tty-keys-term-out'), 'b'));
+    expect(r.answered, r.text.slice(-2500)).toContain(`answered ${rules.length} of ${rules.length} prompts`);
+    expect(r.status, r.text.slice(-1500)).toBe(143);
+    const grid = r.text.slice(r.text.indexOf('share 1 of 2'), r.text.indexOf('Written down'));
+    const shown = [...grid.matchAll(/\d+\. ([a-z]+)/g)].map((m) => m[1]);
+    expect(shown).toHaveLength(33);
+    const clearedAt = r.out.lastIndexOf('\x1b[2J\x1b[3J');
+    expect(clearedAt).toBeGreaterThan(r.out.indexOf('Written down'));
+    const after = strip(r.out.slice(clearedAt));
+    expect(after).toMatch(/^keyrite: Stopped by SIGTERM at step 5 \(Hand out the shares\); the screen was cleared\.[^\n]*this split is now VOID\.[^\n]*\[CEREMONY_INTERRUPTED\]$/m);
+    for (const w of shown) expect(after).not.toMatch(new RegExp(`\\b${w}\\b`));
+  }, 160_000);
+});
+
 describe('Ctrl-D before the ceremony exists', () => {
   it('Ctrl-D at the parameters starts nothing and ends with a coded line, not a native crash', () => {
     const out = path.join(tempDir('tty-keys-eof'), 'b');
@@ -171,4 +208,22 @@ describe('keyrite share check typed at a terminal', () => {
     expect(after).toMatch(/^share 2 of 3 · needs 2 · split 7F3A-91C2\nThe words are well-formed/);
     for (const w of words) expect(after).not.toMatch(new RegExp(`\\b${w}\\b`));
   }, 60_000);
+
+  // Typing stopped instead of ended: the words echoed so far are cleared all the same.
+  it.each([
+    ['Ctrl-C', 130, '\x03'],
+    ['SIGTERM', 143, '{signal:TERM}'],
+    ['SIGHUP', 129, '{signal:HUP}'],
+  ])('%s halfway through the typed share clears the words echoed so far and exits %i', (key, status, stop) => {
+    const words = encodeShare({ version: 1, splitId: '7F3A-91C2', threshold: 2, count: 3, index: 2, share: new Uint8Array(33).map((_, i) => (i * 41 + 3) & 0xff) });
+    const r = run([['Type or paste the share', `${words.slice(0, 20).join(' ')}\r{pause}${stop}`]], tempDir('tty-keys-share-stop'), '', ['share', 'check']);
+    expect(r.status, r.text).toBe(status);
+    const typedAt = r.out.indexOf(words.slice(0, 3).join(' '));
+    expect(typedAt, r.text).toBeGreaterThan(0);
+    const clearedAt = r.out.lastIndexOf('\x1b[2J\x1b[3J');
+    expect(clearedAt, r.text).toBeGreaterThan(typedAt);
+    const after = strip(r.out.slice(clearedAt));
+    expect(after).toMatch(new RegExp(`^keyrite: Stopped by ${key}; the screen was cleared\\. Nothing was checked\\. \\[PROMPT_CANCELLED\\]$`, 'm'));
+    for (const w of words) expect(after).not.toMatch(new RegExp(`\\b${w}\\b`));
+  }, 30_000);
 });

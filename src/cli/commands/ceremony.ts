@@ -18,7 +18,8 @@ import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive, readPinIfGiven, writeNewPage } from '../io';
 import { askParameters } from '../parameter-prompt';
 import { loadPrompts, stoppedByEndOfInput } from '../prompts';
-import { exitInterrupted, interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
+import { interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
+import { exitInterrupted, onStopSignals } from '../terminal-stop';
 
 interface RunOptions {
   pinFile?: string;
@@ -155,9 +156,9 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
   if (!isInteractive()) throw needsTerminal();
   const driver = new TerminalDriver();
   let current = view;
-  // Ctrl-C while Keyrite works (between prompts): the same cleared screen and coded message as at a prompt.
-  const onSigint = () => exitInterrupted(interruptedError(current, driver.shareShown, 'Ctrl-C', driver.unsubmitted(current)));
-  process.on('SIGINT', onSigint);
+  // Ctrl-C while Keyrite works (between prompts), SIGTERM or SIGHUP at any time: the same cleared
+  // screen and coded message as Ctrl-C at a prompt, never a share left on screen.
+  const undoSignals = onStopSignals((key, status) => exitInterrupted(interruptedError(current, driver.shareShown, key, driver.unsubmitted(current)), status));
   try {
     for (;;) {
       printer.show(current);
@@ -172,7 +173,7 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
       current = await provide(input);
     }
   } finally {
-    process.off('SIGINT', onSigint);
+    undoSignals();
     driver.forget();
   }
 }

@@ -5,19 +5,27 @@ import { checkShareAgainstBackup, decodeShare, readBackupFile, shareHeader } fro
 import { KeyriteError, zeroize } from '../../core/errors';
 import { escapeForTerminal, requirePlainText } from '../../core/text/plain-text';
 import { writeNewPage } from '../io';
-import { CLEAR_SCREEN_AND_SCROLLBACK } from '../terminal-layout';
+import { clearTerminal, exitInterrupted, onStopSignals } from '../terminal-stop';
 
 /**
  * The share from stdin. Typed at a terminal, it says what to do (it waited silently for an end of
  * input nobody knew to give) and clears the screen and scrollback afterwards: the words were echoed
- * as they were typed, and a share is never left on a screen.
+ * as they were typed, and a share is never left on a screen — also when the typing is stopped by
+ * Ctrl-C, SIGTERM or SIGHUP instead of ended by Ctrl-D.
  */
 async function readStdin(): Promise<string> {
   const typed = Boolean(process.stdin.isTTY);
   if (typed) process.stderr.write('Type or paste the share (its header line is optional), then Enter and Ctrl-D. The screen and scrollback are cleared afterwards.\n');
+  const undoSignals = typed
+    ? onStopSignals((key, status) => exitInterrupted(new KeyriteError('PROMPT_CANCELLED', `Stopped by ${key}; the screen was cleared. Nothing was checked.`), status))
+    : () => undefined;
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  if (typed && process.stdout.isTTY) process.stdout.write(CLEAR_SCREEN_AND_SCROLLBACK);
+  try {
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  } finally {
+    undoSignals();
+  }
+  if (typed) clearTerminal();
   const text = Buffer.concat(chunks).toString('utf8');
   zeroize(...chunks);
   return text;

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { renderBlankShareCardHtml } from '../../core/backup/blank-share-card';
-import { checkShareAgainstBackup, decodeShare, readBackupFile, shareHeader } from '../../core/backup';
-import { KeyriteError, zeroize } from '../../core/errors';
+import { checkShareAgainstBackup, decodeShare, readBackupFile, shareErrorWithoutWords, shareHeader, type DecodedShare } from '../../core/backup';
+import { isKeyriteError, KeyriteError, zeroize } from '../../core/errors';
 import { escapeForTerminal, requirePlainText } from '../../core/text/plain-text';
 import { writeNewPage } from '../io';
 import { clearTerminal, exitInterrupted, onStopSignals } from '../terminal-stop';
@@ -29,6 +29,14 @@ async function readStdin(): Promise<string> {
   const text = Buffer.concat(chunks).toString('utf8');
   zeroize(...chunks);
   return text;
+}
+
+function decodeWithoutQuotingWords(text: string): DecodedShare {
+  try {
+    return decodeShare(text);
+  } catch (e) {
+    throw isKeyriteError(e) ? shareErrorWithoutWords(e) : e;
+  }
 }
 
 export function registerShareCommands(program: Command): void {
@@ -63,7 +71,9 @@ export function registerShareCommands(program: Command): void {
     .action(async (opts: { backup?: string }) => {
       // The backup is read first so a bad path fails before anyone types secret words.
       const backup = opts.backup ? readBackupFile(opts.backup) : undefined;
-      const decoded = decodeShare(await readStdin());
+      // The verdict goes to stderr, which outlives the words cleared from the screen (a log, the
+      // scrollback): a problem is named by word number, never by the words typed or suggested.
+      const decoded = decodeWithoutQuotingWords(await readStdin());
       try {
         const header = shareHeader(decoded);
         if (!backup) {

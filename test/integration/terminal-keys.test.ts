@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeShare } from '../../src/core/backup/share-codec';
@@ -208,6 +208,24 @@ describe('keyrite share check typed at a terminal', () => {
     expect(after).toMatch(/^share 2 of 3 · needs 2 · split 7F3A-91C2\nThe words are well-formed/);
     for (const w of words) expect(after).not.toMatch(new RegExp(`\\b${w}\\b`));
   }, 60_000);
+
+  it('with its output redirected to a file, still clears the words echoed on the terminal (through stderr)', () => {
+    const words = encodeShare({ version: 1, splitId: '7F3A-91C2', threshold: 2, count: 3, index: 2, share: new Uint8Array(33).map((_, i) => (i * 29 + 11) & 0xff) });
+    const dir = tempDir('tty-keys-share-redirect');
+    const rulesFile = path.join(dir, 'rules.json');
+    writeFileSync(rulesFile, JSON.stringify([['Type or paste the share', `${words.join(' ')}\r${CTRL_D}`]]));
+    const result = path.join(dir, 'result.txt');
+    const r = spawnSync('python3', ['test/helpers/pty-driver.py', rulesFile, '--', 'sh', '-c', `exec "$0" bin/keyrite.mjs share check > "$1"`, process.execPath, result], {
+      env: { ...process.env, KEYRITE_HOME: path.join(dir, 'home'), CI: '', TERM: 'xterm' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stdout).toBe(0);
+    expect(readFileSync(result, 'utf8')).toMatch(/^share 2 of 3 · needs 2 · split 7F3A-91C2\n/);
+    const typedAt = r.stdout.indexOf(words.slice(0, 3).join(' '));
+    expect(typedAt).toBeGreaterThan(0);
+    expect(r.stdout.indexOf('\x1b[2J\x1b[3J', typedAt)).toBeGreaterThan(typedAt);
+  }, 30_000);
 
   // Typing stopped instead of ended: the words echoed so far are cleared all the same.
   it.each([

@@ -6,6 +6,7 @@ import { KeyriteError } from '../core/errors';
 import { describeCharacter, firstUnsafeCharacter } from '../core/text/plain-text';
 import { loadPrompts, type Prompts } from './prompts';
 import { enterShareWords } from './share-word-entry';
+import { describeStop, type StopKey } from './terminal-stop';
 import { CLEAR_SCREEN_AND_SCROLLBACK, wordGrid, wrapWords } from './terminal-layout';
 import { SERIAL_HINT, SERIAL_PATTERN } from '../shared/serial-rule';
 
@@ -412,25 +413,11 @@ function roleProblems(roles: RoleSpec[], people: Participant[]): string[] {
 }
 
 /**
- * What to say when the run stops at Ctrl-C (or Ctrl-D): where it stopped, how to resume, and, when a share of
+ * What to say when the run stops at Ctrl-C (or Ctrl-D, SIGTERM, SIGHUP): where it stopped, how to resume, and, when a share of
  * the split was on screen, that the split is void (shares are never stored; a resumed ceremony
  * makes a new split and the shares written so far are destroyed).
  */
-/**
- * The signals that stop a ceremony run with the cleared screen and the sentence below: Ctrl-C,
- * `kill PID` (SIGTERM) and a closed terminal window (SIGHUP). Left to Node's default, SIGTERM and
- * SIGHUP ended the process with a share still on screen and in the scrollback, and no word of
- * how to resume; `kill -9` cannot be caught, and leaves the same store behind as these.
- */
-export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-export type StopSignal = (typeof STOP_SIGNALS)[number];
-
-const STOPPED_BY: Record<StopSignal | 'EOF', string> = { EOF: 'Ctrl-D', SIGINT: 'Ctrl-C', SIGTERM: 'a request to end (SIGTERM)', SIGHUP: 'the terminal closing (SIGHUP)' };
-/** 128 + the signal's number, as the shell reports a process a signal ended. */
-const EXIT_CODE: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
-
-/** `stop`: the signal, or 'EOF' for Ctrl-D (end of input) at a prompt; `unsubmitted`: a sentence on answers typed but not yet saved. */
-export function interruptedError(view: CeremonyView | null, shareShown: boolean, stop: StopSignal | 'EOF' = 'SIGINT', unsubmitted = ''): KeyriteError {
+export function interruptedError(view: CeremonyView | null, shareShown: boolean, key: StopKey = 'Ctrl-C', unsubmitted = ''): KeyriteError {
   const cur = view?.current;
   const where = cur ? ` at step ${cur.index + 1} (${cur.title})` : '';
   const resume = view ? `keyrite ceremony resume ${view.ceremonyId}` : 'keyrite ceremony resume';
@@ -444,21 +431,14 @@ export function interruptedError(view: CeremonyView | null, shareShown: boolean,
     : inHandout
       ? ' No share was shown yet; the resumed ceremony makes the backup again with a new split.'
       : '';
-  return new KeyriteError('CEREMONY_INTERRUPTED', `Stopped by ${STOPPED_BY[stop]}${where}; the screen was cleared. Everything up to the last answer is saved.${unsubmitted}${split} Resume with \`${resume}\`.`, {
-    details: { ceremonyId: view?.ceremonyId ?? null, step: cur?.index ?? null, splitVoid: Boolean(voided), signal: stop },
+  return new KeyriteError('CEREMONY_INTERRUPTED', `Stopped by ${describeStop(key)}${where}; the screen was cleared. Everything up to the last answer is saved.${unsubmitted}${split} Resume with \`${resume}\`.`, {
+    details: { ceremonyId: view?.ceremonyId ?? null, step: cur?.index ?? null, splitVoid: Boolean(voided), stoppedBy: key },
   });
 }
 
 /** Inquirer's way of saying the person pressed Ctrl-C at a prompt. */
 export function isPromptInterrupt(e: unknown): boolean {
   return e instanceof Error && (e.name === 'ExitPromptError' || e.name === 'AbortPromptError');
-}
-
-/** Clear the screen and scrollback, print the coded reason, exit 128 + the signal (130 for Ctrl-C). */
-export function exitInterrupted(error: KeyriteError, signal: StopSignal = 'SIGINT'): never {
-  process.stdout.write(CLEAR_SCREEN_AND_SCROLLBACK);
-  process.stderr.write(`keyrite: ${error.message} [${error.code}]\n`);
-  process.exit(EXIT_CODE[signal]);
 }
 
 /** For callers that asked one question at a time before the driver existed. */

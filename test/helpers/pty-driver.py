@@ -7,9 +7,10 @@ reply matches the next regex, its reply is typed. "{asked}" in a reply is the wo
 last shown on screen ("  7. word") whose number the active prompt asks for ("? … enter word 7");
 "{decrypted}" is that word of the sealed share file last named on screen, opened with plain
 `gpg --decrypt` (GNUPGHOME from the environment), as the custodian's own device would. "\\r" is
-Enter; "{signal:TERM}" sends the program that signal instead of typing. PTY_COLUMNS and PTY_ROWS
-set the terminal's size (default: none, read as 80 columns). Everything the program printed is
-written to stdout at the end; exit status is the program's.
+Enter. "{pause}" waits half a second, reading what the program prints (its echo of what was typed
+so far reaches the screen, as it does for a person); "{signal:TERM}" sends that signal to the
+program instead of typing (a `kill`, a closed terminal: "{signal:HUP}"). PTY_COLUMNS and PTY_ROWS set the terminal's size (default: none, read as 80 columns).
+Everything the program printed is written to stdout at the end; exit status is the program's.
 """
 import json, os, pty, re, select, signal, subprocess, sys, termios, time
 
@@ -85,11 +86,19 @@ while time.time() < deadline:
                 opened = subprocess.run(['gpg', '--batch', '--decrypt', sealed], capture_output=True, text=True, check=True).stdout
                 n = int(re.findall(r'\?\s[^\n]*enter word (\d+)', text)[-1])
                 reply = reply.replace('{decrypted}', opened.strip().split('\n')[-1].split()[n - 1])
-            if reply.startswith('{signal:'):
-                # Not typed: a signal to the program, as `kill -TERM PID` from another terminal.
-                os.kill(pid, getattr(signal, 'SIG' + reply[len('{signal:'):-1]))
-            else:
-                os.write(fd, reply.encode())
+            for part in re.split(r'(\{pause\}|\{signal:[A-Z]+\})', reply):
+                if part == '{pause}':
+                    until = time.time() + 0.5
+                    while time.time() < until:
+                        if select.select([fd], [], [], 0.05)[0]:
+                            try:
+                                seen += os.read(fd, 65536)
+                            except OSError:
+                                break
+                elif part.startswith('{signal:'):
+                    os.kill(pid, getattr(signal, 'SIG' + part[len('{signal:'):-1]))
+                elif part:
+                    os.write(fd, part.encode())
             pending = b''
             awaiting = True
             step += 1

@@ -47,7 +47,8 @@ describe('keyrite share check', () => {
 
   it.each([
     ['a mistyped word', (w: string[]) => { w[4] = WORDS[(WORDS.indexOf(w[4]) + 1) % 2048]; }, 'SHARE_CHECKSUM', 'Word 5 is most likely wrong'],
-    ['an unknown word', (w: string[]) => { w[0] = 'qqqq'; }, 'SHARE_UNKNOWN_WORD', "Word 1, 'qqqq', is not in the word list"],
+    ['an unknown word', (w: string[]) => { w[0] = 'qqqq'; }, 'SHARE_UNKNOWN_WORD', 'Word 1 is not in the word list'],
+    ['two swapped words', (w: string[]) => { const i = w.findIndex((x, k) => k > 2 && x !== w[k + 1]); [w[i], w[i + 1]] = [w[i + 1], w[i]]; }, 'SHARE_CHECKSUM', 'look swapped'],
     ['a missing word', (w: string[]) => { w.pop(); }, 'SHARE_WORD_COUNT', 'has 32 words'],
   ])('%s: one-line reason on stderr, non-zero exit', (_n, mutate, code, text) => {
     const words = issued[0].words.slice();
@@ -58,6 +59,8 @@ describe('keyrite share check', () => {
     expect(r.stderr).toContain(`[${code}]`);
     expect(r.stderr).toContain(text);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // stderr outlives the screen (a log, the scrollback): the problem is named by number, no word quoted.
+    for (const w of new Set([...issued[0].words, ...words])) expect(r.stderr).not.toMatch(new RegExp(`'${w}'`));
   });
 
   it('with --backup refuses a share of another split', () => {

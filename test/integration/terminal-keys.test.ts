@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeShare } from '../../src/core/backup/share-codec';
@@ -9,7 +9,8 @@ import { tempDir } from '../helpers/ceremony';
  * The terminal runner driven key by key as an outsider would, in a 40-column, 24-row terminal:
  * answers a yes/no question does not know ("yes please", " no" with a leading space, "wait"), a
  * name pasted with a tab, and Ctrl-D (end of input) where Ctrl-C is expected — at the parameters,
- * before the ceremony store is even used, and while a share is on screen.
+ * before the ceremony store is even used, and while a share is on screen; SIGTERM while a share
+ * is on screen, and Ctrl-C, SIGTERM or SIGHUP while a share is typed at `keyrite share check`.
  */
 type Rules = Array<[string, string]>;
 // eslint-disable-next-line no-control-regex -- ESC sequences are what a terminal prints, and what is stripped here
@@ -111,6 +112,46 @@ describe('keyrite ceremony run, key by key in a 40-column terminal', () => {
   });
 });
 
+describe('SIGTERM while a share is on screen', () => {
+  it('clears the screen, declares the split void and exits 143, leaving no word of the share behind', () => {
+    const rules: Rules = [
+      [words('Start with these parameters?').replace('?', '\\?'), 'y\r'],
+      ...person('Ada Admin', 'admin'),
+      ...person('Otto Officer', 'officer'),
+      ...person('Cora Custodian', 'custodian'),
+      ...person('Carl Custodian', 'custodian'),
+      ...person('Wren Witness', 'witness'),
+      [words('full name (empty to finish;').replace(/[()]/g, '\\$&'), '\r'],
+      [words('initials to sign'), 'Ada Admin\r'],
+      ["PIN for token 'keyrite-demo'", '123456\r'],
+      [words('initials to sign'), 'WW\r'],
+      [words('Generate the key now?').replace('?', '\\?'), 'y\r'],
+      [words('Type the token label'), 'keyrite-demo\r'],
+      ["SO PIN for token 'keyrite-demo'", '12345678\r'],
+      ["\\? PIN for token 'keyrite-demo'", '123456\r'],
+      [words('Make the KEK'), 'y\r'],
+      [words('looks away. Ready?').replace(/[.?]/g, '\\$&'), 'y\r'],
+      // A `kill` (a shutdown, a `timeout`) while the custodian copies the share.
+      [words('Written down'), '{signal:TERM}'],
+    ];
+    const r = run(rules, tempDir('tty-keys-term-home'), path.join(tempDir('tty-keys-term-out'), 'b'));
+    expect(r.answered, r.text.slice(-2500)).toContain(`answered ${rules.length} of ${rules.length} prompts`);
+    expect(r.status, r.text.slice(-1500)).toBe(143);
+    const grid = r.text.slice(r.text.indexOf('share 1 of 2'), r.text.indexOf('Written down'));
+    const shown = [...grid.matchAll(/\d+\. ([a-z]+)/g)].map((m) => m[1]);
+    expect(shown).toHaveLength(33);
+    const clearedAt = r.out.lastIndexOf('\x1b[2J\x1b[3J');
+    expect(clearedAt).toBeGreaterThan(r.out.indexOf('Written down'));
+    const after = strip(r.out.slice(clearedAt));
+    const line = /^keyrite: Stopped by a request to end \(SIGTERM\) at step 5 \(Hand out the shares\); the screen was cleared\.[^\n]*this split is now VOID\.[^\n]*\[CEREMONY_INTERRUPTED\]$/m;
+    expect(after).toMatch(line);
+    // The fixed sentence may hold a list word by chance ('file', 'split'); nothing else on screen holds any.
+    const rest = after.replace(line, '');
+    for (const w of shown) expect(rest).not.toMatch(new RegExp(`\\b${w}\\b`));
+    for (let i = 0; i + 2 <= shown.length; i++) expect(after).not.toContain(shown.slice(i, i + 2).join(' '));
+  }, 160_000);
+});
+
 describe('Ctrl-D before the ceremony exists', () => {
   it('Ctrl-D at the parameters starts nothing and ends with a coded line, not a native crash', () => {
     const out = path.join(tempDir('tty-keys-eof'), 'b');
@@ -171,4 +212,40 @@ describe('keyrite share check typed at a terminal', () => {
     expect(after).toMatch(/^share 2 of 3 · needs 2 · split 7F3A-91C2\nThe words are well-formed/);
     for (const w of words) expect(after).not.toMatch(new RegExp(`\\b${w}\\b`));
   }, 60_000);
+
+  it('with its output redirected to a file, still clears the words echoed on the terminal (through stderr)', () => {
+    const words = encodeShare({ version: 1, splitId: '7F3A-91C2', threshold: 2, count: 3, index: 2, share: new Uint8Array(33).map((_, i) => (i * 29 + 11) & 0xff) });
+    const dir = tempDir('tty-keys-share-redirect');
+    const rulesFile = path.join(dir, 'rules.json');
+    writeFileSync(rulesFile, JSON.stringify([['Type or paste the share', `${words.join(' ')}\r${CTRL_D}`]]));
+    const result = path.join(dir, 'result.txt');
+    const r = spawnSync('python3', ['test/helpers/pty-driver.py', rulesFile, '--', 'sh', '-c', `exec "$0" bin/keyrite.mjs share check > "$1"`, process.execPath, result], {
+      env: { ...process.env, KEYRITE_HOME: path.join(dir, 'home'), CI: '', TERM: 'xterm' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stdout).toBe(0);
+    expect(readFileSync(result, 'utf8')).toMatch(/^share 2 of 3 · needs 2 · split 7F3A-91C2\n/);
+    const typedAt = r.stdout.indexOf(words.slice(0, 3).join(' '));
+    expect(typedAt).toBeGreaterThan(0);
+    expect(r.stdout.indexOf('\x1b[2J\x1b[3J', typedAt)).toBeGreaterThan(typedAt);
+  }, 30_000);
+
+  // Typing stopped instead of ended: the words echoed so far are cleared all the same.
+  it.each([
+    ['Ctrl-C', 130, '\x03', 'Ctrl-C'],
+    ['SIGTERM', 143, '{signal:TERM}', 'a request to end \\(SIGTERM\\)'],
+    ['SIGHUP', 129, '{signal:HUP}', 'the terminal closing \\(SIGHUP\\)'],
+  ])('%s halfway through the typed share clears the words echoed so far and exits %i', (_key, status, stop, said) => {
+    const words = encodeShare({ version: 1, splitId: '7F3A-91C2', threshold: 2, count: 3, index: 2, share: new Uint8Array(33).map((_, i) => (i * 41 + 3) & 0xff) });
+    const r = run([['Type or paste the share', `${words.slice(0, 20).join(' ')}\r{pause}${stop}`]], tempDir('tty-keys-share-stop'), '', ['share', 'check']);
+    expect(r.status, r.text).toBe(status);
+    const typedAt = r.out.indexOf(words.slice(0, 3).join(' '));
+    expect(typedAt, r.text).toBeGreaterThan(0);
+    const clearedAt = r.out.lastIndexOf('\x1b[2J\x1b[3J');
+    expect(clearedAt, r.text).toBeGreaterThan(typedAt);
+    const after = strip(r.out.slice(clearedAt));
+    expect(after).toMatch(new RegExp(`^keyrite: Stopped by ${said}; the screen was cleared\\. Nothing was checked\\. \\[PROMPT_CANCELLED\\]$`, 'm'));
+    for (const w of words) expect(after).not.toMatch(new RegExp(`\\b${w}\\b`));
+  }, 30_000);
 });

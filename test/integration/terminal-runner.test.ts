@@ -4,6 +4,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORDS } from '../../src/core/backup/wordlist';
 import { tempDir } from '../helpers/ceremony';
+import { scanForSecrets } from '../helpers/secrets';
 
 /**
  * The interactive terminal runner, driven through a real pseudo-terminal the way a person types:
@@ -37,11 +38,11 @@ const CHECK_IN: Rules = [
   ['full name \\(empty to finish', '\r'],
 ];
 
-function run(rules: Rules, args: string[], home: string): { status: number | null; out: string; text: string; answered: string } {
+function run(rules: Rules, args: string[], home: string, env: Record<string, string> = {}): { status: number | null; out: string; text: string; answered: string } {
   const rulesFile = path.join(tempDir('tty-rules'), 'rules.json');
   writeFileSync(rulesFile, JSON.stringify(rules));
   const r = spawnSync('python3', ['test/helpers/pty-driver.py', rulesFile, '--', process.execPath, 'bin/keyrite.mjs', ...args], {
-    env: { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '', CI: '', TERM: 'xterm' },
+    env: { ...process.env, KEYRITE_HOME: home, KEYRITE_PKCS11_MODULE: '', KEYRITE_TOKEN_LABEL: '', KEYRITE_PIN: '', CI: '', TERM: 'xterm', ...env },
     encoding: 'utf8',
     timeout: 170_000,
   });
@@ -325,4 +326,39 @@ describe('keyrite ceremony run in a terminal', () => {
     const lastPrompt = r.out.lastIndexOf('Enter to submit the share');
     expect(r.out.indexOf(ESC_CLEAR_ALL, lastPrompt)).toBeGreaterThan(lastPrompt);
   }, 180_000);
+
+  // After the drill above (it destroyed the key, so this one stops before that step).
+  it('shares pasted several words to a line, one line refused for a mistyped word: no run of their words in any file written, nor on the screen left behind', () => {
+    const [a, b] = sharesShown(root.text).map((s) => s.words);
+    const keyId = String(events(bundle).find((e) => e.type === 'KEY_GENERATED')!.data.keyId);
+    const backup = path.join(bundle, 'backup', readdirSync(path.join(bundle, 'backup'))[0]);
+    const out = path.join(tempDir('tty-paste'), 'b');
+    const tmp = tempDir('tty-paste-tmp');
+    const line = (w: string[], from: number) => w.slice(from, from + 11).join(' ');
+    const typo = [...a.slice(0, 4), 'qqqqz', ...a.slice(5, 11)].join(' ');
+    const rules: Rules = [
+      ...CHECK_IN,
+      ["PIN for token 'keyrite-demo'", '123456\r'],
+      // A card's column pasted with one word mistyped: refused whole at its prompt, naming the word by number.
+      [active('Word 1 of 33:'), `${typo}\r`],
+      ["> Word 5: 'qqqqz' is not a share word", `\x15${line(a, 0)}\r`],
+      [active('Word 12 of 33:'), `${line(a, 11)}\r`],
+      [active('Word 23 of 33:'), `${line(a, 22)}\r`],
+      [active('Enter to submit the share'), '\r'],
+      // The whole share pasted on one line.
+      [active('Word 1 of 33:'), `${b.join(' ')}\r`],
+      [active('Enter to submit the share'), '\r'],
+      [active('Destroy \\S+ now\\?'), '\x03'],
+    ];
+    const r = run(rules, ['ceremony', 'run', path.resolve('test/fixtures/terminal-drill.yaml'), '--backup', backup, '--param', `keyId=${keyId}`, '--out', out], home, { TMPDIR: tmp });
+    expect(r.answered, r.text.slice(-2500)).toContain(`answered ${rules.length} of ${rules.length} prompts`);
+    expect(r.status, r.text.slice(-1500)).toBe(130);
+    // Both shares were accepted (the destruction step came next) and are in the store, as events without words.
+    expect(existsSync(path.join(home, 'keyrite.sqlite'))).toBe(true);
+    // Every file the run wrote or touched: the store (with its -wal/-journal), the token files, the out folder, TMPDIR.
+    expect(scanForSecrets([home, out, tmp], [], { shareWords: a })).toEqual([]);
+    expect(scanForSecrets([home, out, tmp], [], { shareWords: b })).toEqual([]);
+    const after = strip(r.out.slice(r.out.lastIndexOf(ESC_CLEAR_ALL)));
+    for (const w of [a, b]) for (let i = 0; i + 3 <= w.length; i++) expect(after).not.toContain(w.slice(i, i + 3).join(' '));
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeShare, encodeShare, shareHeader, type DecodedShare } from '../../src/core/backup/share-codec';
+import { decodeShare, encodeShare, shareErrorWithoutWords, shareHeader, type DecodedShare } from '../../src/core/backup/share-codec';
+import { KeyriteError } from '../../src/core/errors';
 import { formatSplitId } from '../../src/core/backup/split-id';
 import { checksumSymbols } from '../../src/core/backup/word-checksum';
 import { WORDS } from '../../src/core/backup/wordlist';
@@ -97,6 +98,36 @@ describe('share codec v1', () => {
     expect(e.code).toBe('SHARE_CHECKSUM');
     expect(e.details).toMatchObject({ kind: 'swap', position: i + 1, swapWith: i + 2 });
     expect(e.message).toContain(`Words ${i + 1} and ${i + 2} look swapped`);
+  });
+
+  // What `keyrite share check` prints on stderr: the same problem by word number, no word typed or suggested.
+  it.each([
+    ['an unknown word', 'SHARE_UNKNOWN_WORD', (w: string[]) => { w[6] = 'abandn'; }, /^Word 7 is not in the word list\. Check word 7 on your card/],
+    ['two unknown words', 'SHARE_UNKNOWN_WORD', (w: string[]) => { w[6] = 'abandn'; w[20] = 'zzzzq'; }, /^Words 7, 21 are not in the word list\./],
+    ['a mistyped list word', 'SHARE_CHECKSUM', (w: string[]) => { w[11] = WORDS[(WORDS.indexOf(w[11]) + 1) % 2048]; }, /^The share's checksum does not match\. Word 12 is most likely wrong/],
+    ['two swapped words', 'SHARE_CHECKSUM', (w: string[]) => { let i = 9; while (w[i] === w[i + 1]) i++; [w[i], w[i + 1]] = [w[i + 1], w[i]]; }, /^The share's checksum does not match\. Words \d+ and \d+ look swapped/],
+  ])('shareErrorWithoutWords: %s is named by number, quoting no word of the share', (_, code, mistype, said) => {
+    // A fixed share: a random one could hold a word of the sentence itself ('card', 'wrong').
+    const share = encodeShare({ version: 1, splitId: '7F3A-91C2', threshold: 2, count: 3, index: 2, share: new Uint8Array(33).map((_, i) => (i * 41 + 3) & 0xff) });
+    const typed = [...share];
+    mistype(typed);
+    const original = codeOf(() => decodeShare(typed.join(' '))) as KeyriteError;
+    expect(original.code).toBe(code);
+    const quoted = [...original.message.matchAll(/'([a-z]+)'/g)].map((m) => m[1]);
+    expect(quoted.length).toBeGreaterThan(0);
+    const quiet = shareErrorWithoutWords(original);
+    expect(quiet.code).toBe(code);
+    expect(quiet.message).toMatch(said);
+    expect(quiet.cause).toBeUndefined();
+    const text = JSON.stringify({ message: quiet.message, details: quiet.details }).toLowerCase();
+    for (const w of new Set([...share, ...typed, ...quoted])) expect(text).not.toMatch(new RegExp(`\\b${w}\\b`));
+  });
+
+  it('shareErrorWithoutWords returns an error that quotes no word as it is', () => {
+    const e = codeOf(() => decodeShare('abandon ability')) as KeyriteError;
+    expect(shareErrorWithoutWords(e)).toBe(e);
+    const other = new KeyriteError('SHARE_FOREIGN_SPLIT', 'x');
+    expect(shareErrorWithoutWords(other)).toBe(other);
   });
 
   it('SHARE_CHECKSUM: several wrong words are reported without a guess', () => {

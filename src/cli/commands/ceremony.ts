@@ -18,7 +18,8 @@ import { ProgressPrinter } from '../ceremony-print';
 import { isInteractive, readPinIfGiven, writeNewPage } from '../io';
 import { askParameters } from '../parameter-prompt';
 import { loadPrompts, stoppedByEndOfInput } from '../prompts';
-import { exitInterrupted, interruptedError, isPromptInterrupt, STOP_SIGNALS, TerminalDriver, type StopSignal } from '../terminal-driver';
+import { interruptedError, isPromptInterrupt, TerminalDriver } from '../terminal-driver';
+import { exitInterrupted, onStopSignals } from '../terminal-stop';
 
 interface RunOptions {
   pinFile?: string;
@@ -152,8 +153,7 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
   if (answers) {
     // Unattended (an answers file, a rehearsal): a signal still says where the ceremony stopped and how to resume.
     let current = view;
-    const onSignal = (signal: StopSignal) => exitInterrupted(interruptedError(current, false, signal), signal);
-    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+    const undoSignals = onStopSignals((key, status) => exitInterrupted(interruptedError(current, false, key), status));
     try {
       return await driveWithAnswers(view, provide, new AnswersDriver(answers), {
         onView: (v) => {
@@ -162,16 +162,15 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
         },
       });
     } finally {
-      for (const s of STOP_SIGNALS) process.off(s, onSignal);
+      undoSignals();
     }
   }
   if (!isInteractive()) throw needsTerminal();
   const driver = new TerminalDriver();
   let current = view;
-  // Ctrl-C while Keyrite works (between prompts), `kill PID` or a closed window: the same cleared
-  // screen and coded message as Ctrl-C at a prompt. The store is as a kill -9 would leave it.
-  const onSignal = (signal: StopSignal) => exitInterrupted(interruptedError(current, driver.shareShown, signal, driver.unsubmitted(current)), signal);
-  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  // Ctrl-C while Keyrite works (between prompts), SIGTERM or SIGHUP at any time: the same cleared
+  // screen and coded message as Ctrl-C at a prompt, never a share left on screen.
+  const undoSignals = onStopSignals((key, status) => exitInterrupted(interruptedError(current, driver.shareShown, key, driver.unsubmitted(current)), status));
   try {
     for (;;) {
       printer.show(current);
@@ -179,14 +178,14 @@ async function drive(service: CeremonyService, view: CeremonyView, answers: Answ
       try {
         input = await driver.ask(current);
       } catch (e) {
-        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown, stoppedByEndOfInput(e) ? 'EOF' : 'SIGINT', driver.unsubmitted(current)));
+        if (isPromptInterrupt(e)) exitInterrupted(interruptedError(current, driver.shareShown, stoppedByEndOfInput(e) ? 'Ctrl-D' : 'Ctrl-C', driver.unsubmitted(current)));
         throw e;
       }
       if (!input) return current;
       current = await provide(input);
     }
   } finally {
-    for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    undoSignals();
     driver.forget();
   }
 }

@@ -1,26 +1,42 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { renderBlankShareCardHtml } from '../../core/backup/blank-share-card';
-import { checkShareAgainstBackup, decodeShare, readBackupFile, shareHeader } from '../../core/backup';
-import { KeyriteError, zeroize } from '../../core/errors';
+import { checkShareAgainstBackup, decodeShare, readBackupFile, shareErrorWithoutWords, shareHeader, type DecodedShare } from '../../core/backup';
+import { isKeyriteError, KeyriteError, zeroize } from '../../core/errors';
 import { escapeForTerminal, requirePlainText } from '../../core/text/plain-text';
 import { writeNewPage } from '../io';
-import { CLEAR_SCREEN_AND_SCROLLBACK } from '../terminal-layout';
+import { clearTerminal, describeStop, exitInterrupted, onStopSignals } from '../terminal-stop';
 
 /**
  * The share from stdin. Typed at a terminal, it says what to do (it waited silently for an end of
  * input nobody knew to give) and clears the screen and scrollback afterwards: the words were echoed
- * as they were typed, and a share is never left on a screen.
+ * as they were typed, and a share is never left on a screen — also when the typing is stopped by
+ * Ctrl-C, SIGTERM or SIGHUP instead of ended by Ctrl-D.
  */
 async function readStdin(): Promise<string> {
   const typed = Boolean(process.stdin.isTTY);
   if (typed) process.stderr.write('Type or paste the share (its header line is optional), then Enter and Ctrl-D. The screen and scrollback are cleared afterwards.\n');
+  const undoSignals = typed
+    ? onStopSignals((key, status) => exitInterrupted(new KeyriteError('PROMPT_CANCELLED', `Stopped by ${describeStop(key)}; the screen was cleared. Nothing was checked.`), status))
+    : () => undefined;
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  if (typed && process.stdout.isTTY) process.stdout.write(CLEAR_SCREEN_AND_SCROLLBACK);
+  try {
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  } finally {
+    undoSignals();
+  }
+  if (typed) clearTerminal();
   const text = Buffer.concat(chunks).toString('utf8');
   zeroize(...chunks);
   return text;
+}
+
+function decodeWithoutQuotingWords(text: string): DecodedShare {
+  try {
+    return decodeShare(text);
+  } catch (e) {
+    throw isKeyriteError(e) ? shareErrorWithoutWords(e) : e;
+  }
 }
 
 export function registerShareCommands(program: Command): void {
@@ -55,7 +71,9 @@ export function registerShareCommands(program: Command): void {
     .action(async (opts: { backup?: string }) => {
       // The backup is read first so a bad path fails before anyone types secret words.
       const backup = opts.backup ? readBackupFile(opts.backup) : undefined;
-      const decoded = decodeShare(await readStdin());
+      // The verdict goes to stderr, which outlives the words cleared from the screen (a log, the
+      // scrollback): a problem is named by word number, never by the words typed or suggested.
+      const decoded = decodeWithoutQuotingWords(await readStdin());
       try {
         const header = shareHeader(decoded);
         if (!backup) {

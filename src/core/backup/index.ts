@@ -2,7 +2,7 @@ export { createBackup, type BackupResult, type CreateBackupOptions } from './cre
 export { restoreBackup, settleInterruptedRestore, type RestoreResult } from './restore-backup';
 export { resplitBackup, type ResplitOptions } from './resplit-backup';
 export { readBackupFile, parseBackup, backupFilePath, backupFileSchema, BACKUP_FORMAT_VERSION, type BackupFile } from './backup-file';
-export { decodeShare, encodeShare, shareHeader, SHARE_VERSION, SHARE_WORDS, type DecodedShare } from './share-codec';
+export { decodeShare, encodeShare, shareErrorWithoutWords, shareHeader, SHARE_VERSION, SHARE_WORDS, type DecodedShare } from './share-codec';
 export { checkShareAgainstBackup, checkShareSet, shareDigest } from './share-check';
 export { renderShareCardHtml } from './share-card';
 export type { IssuedShare } from './issue-shares';

@@ -151,6 +151,32 @@ function checksumError(symbols: number[]): KeyriteError {
   });
 }
 
+/**
+ * A share error that quotes words (SHARE_UNKNOWN_WORD, SHARE_CHECKSUM naming a word), said again by
+ * word number alone, for output that outlives the screen it was typed on: stderr of a command (a
+ * log, a terminal's scrollback after the typed words were cleared). Any other error is returned as
+ * it is. The result has no cause: the original's message is the one this one exists to avoid.
+ */
+export function shareErrorWithoutWords(e: KeyriteError): KeyriteError {
+  const d = e.details;
+  if (d.containsShareWords !== true) return e;
+  if (e.code === 'SHARE_UNKNOWN_WORD') {
+    const positions = Array.isArray(d.unknown) ? d.unknown.map((u: { position: number }) => u.position) : [Number(d.position)];
+    const message = positions.length === 1
+      ? `Word ${positions[0]} is not in the word list. Check word ${positions[0]} on your card and retry.`
+      : `Words ${positions.join(', ')} are not in the word list. Check them on your card and retry.`;
+    return new KeyriteError(e.code, message, { details: { position: positions[0], positions } });
+  }
+  if (d.kind === 'swap') {
+    return new KeyriteError(e.code, `The share's checksum does not match. Words ${d.position} and ${d.swapWith} look swapped: in the other order the share checks out. Check them on your card and retry.`, {
+      details: { kind: 'swap', position: d.position, swapWith: d.swapWith, positions: d.positions },
+    });
+  }
+  return new KeyriteError(e.code, `The share's checksum does not match. Word ${d.position} is most likely wrong: another word there makes the share check out. Check word ${d.position} on your card and retry.`, {
+    details: { kind: d.kind, position: d.position },
+  });
+}
+
 function orList(items: string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }

@@ -112,6 +112,8 @@ describe('keyrite ceremony run, key by key in a 40-column terminal', () => {
   });
 });
 
+// Found twice, by signalling runs at random instants and by the secrets hunt: Node's default for
+// SIGTERM ended the process with the share still on screen and in the scrollback.
 describe('SIGTERM while a share is on screen', () => {
   it('clears the screen, declares the split void and exits 143, leaving no word of the share behind', () => {
     const rules: Rules = [

@@ -69,11 +69,16 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
   } finally {
     rmSync(tmp, { force: true });
   }
-  const dfd = openSync(path.dirname(file), 'r');
+  syncDirSync(path.dirname(file));
+}
+
+/** fsync a folder, so a name just linked, renamed or removed in it survives a power cut. */
+export function syncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
   try {
-    fsyncSync(dfd);
+    fsyncSync(fd);
   } finally {
-    closeSync(dfd);
+    closeSync(fd);
   }
 }
 

@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openS
 import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { checkHomeCanBeFolder } from '../config/paths';
+import { syncDirSync } from '../fs/atomic-write';
 import { KeyriteError } from '../errors';
 import { MIGRATIONS } from './migrations';
 
@@ -73,12 +74,7 @@ async function createStoreFile(file: string): Promise<void> {
   } finally {
     unlinkSync(fresh);
   }
-  const dirFd = openSync(path.dirname(file), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  syncDirSync(path.dirname(file));
 }
 
 /**
